@@ -1,0 +1,71 @@
+// Every Redis key name the engine uses is built here. A campaign's keys share the hash tag
+// `{c:<tenant>:<campaign>}`, so one campaign lives on one Redis Cluster slot and a script may
+// touch all of them; campaigns spread across the cluster. Scripts build the per-bucket keys from
+// `base` with the same suffixes (redis/lua/includes/keys.lua), checked by a unit test.
+import type { CampaignRef } from './ids.js';
+
+export interface CampaignKeys {
+  /** Prefix shared by every key of the campaign; ends with ':' */
+  readonly base: string;
+  /** hash: config (policies `o:<code>`, window JSON, version, epoch, counters) */
+  readonly cfg: string;
+  /** hash: zone key -> zone index */
+  readonly zones: string;
+  /** hash: zone index -> zone key */
+  readonly zoneNames: string;
+  /** hash: zone index -> encoded calling-window intervals */
+  readonly windows: string;
+  /** zset: scheduled members by due time (ms) */
+  readonly scheduled: string;
+  /** set: agents that have pinned callbacks */
+  readonly pinnedAgents: string;
+  /** hash: lease counter -> lease record (live and tombstones) */
+  readonly leases: string;
+  /** zset: live lease counters by expiry (ms) */
+  readonly leaseExpiry: string;
+  /** zset: tombstone lease counters (expired-and-requeued, done) by purge time (ms) */
+  readonly tombstones: string;
+  /** zset: ready agents by idle-since (ms) */
+  readonly agents: string;
+  /** hash: ready agent -> device */
+  readonly agentDevices: string;
+  /** hash: agent -> counter of its live lease */
+  readonly agentLeases: string;
+  /** zset: ready members of one zone, by order score */
+  ready(zoneIndex: number): string;
+  /** zset: an agent's pinned callbacks by due time */
+  pinned(agentId: string): string;
+  /** hash: member -> packed lead record, for one bucket of members */
+  records(bucket: number): string;
+  /** hash: phone digits -> member, for one bucket of phones */
+  phones(bucket: string): string;
+}
+
+export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
+  const base = `${prefix}{c:${ref.tenantId}:${ref.campaignId}}:`;
+  return {
+    base,
+    cfg: `${base}cfg`,
+    zones: `${base}tz`,
+    zoneNames: `${base}tzn`,
+    windows: `${base}tw`,
+    scheduled: `${base}s`,
+    pinnedAgents: `${base}pa`,
+    leases: `${base}l`,
+    leaseExpiry: `${base}lx`,
+    tombstones: `${base}lt`,
+    agents: `${base}a`,
+    agentDevices: `${base}ad`,
+    agentLeases: `${base}al`,
+    ready: (zoneIndex) => `${base}r:${zoneIndex}`,
+    pinned: (agentId) => `${base}p:${agentId}`,
+    records: (bucket) => `${base}d:${bucket}`,
+    phones: (bucket) => `${base}n:${bucket}`,
+  };
+}
+
+/** Pattern matching every key of a campaign (for SCAN when dropping it). */
+export function campaignKeyPattern(prefix: string, ref: CampaignRef): string {
+  const escape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  return `${escape(prefix)}\\{c:${ref.tenantId}:${ref.campaignId}\\}:*`;
+}

@@ -1,0 +1,108 @@
+--[[
+  Record outcomes, fenced by lease id, and apply the campaign's disposition policy to each lead.
+  The caller has already committed the outcomes to the system of record; this moves the leads.
+
+  A live lease completes normally; so does one that expired but whose lead has not been leased
+  again (the call really happened: the lead leaves the ready queue again). A stale lease id
+  (rejected, superseded, purged) never touches the newer lease. Completing a done lease again
+  returns its first result and changes nothing.
+
+  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  ARGV[1] key base of the campaign
+  ARGV[2] now (ms)
+  ARGV[3] how long a done lease is remembered for duplicate detection (ms)
+  ARGV[4] number of completions N, then N groups of 6: epoch, counter, agent id ('' = any),
+          outcome code, callback due (ms, '' = none), callback scope ('agent' | 'anyone')
+
+  Returns 3 fields per completion: status (OK, DUPLICATE or negative), result
+  "<outcome>|<attempts>|<disposition>|<lead id>|<late 0/1>", and the phone digits when the
+  outcome adds the number to the do-not-call list ('' otherwise).
+]]
+--- @include "status"
+--- @include "campaign-keys"
+--- @include "queue"
+--- @include "disposition"
+
+local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local reply = {}
+
+local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope)
+  local status = epochStatus(K.cfg, epoch)
+  if status ~= ST_OK then
+    return status
+  end
+  local raw = redis.call('HGET', K.leases, counter)
+  if not raw then
+    return missingLease(K.cfg, counter)
+  end
+  local lease = splitLease(raw)
+  if agent ~= '' and lease[L_AGENT] ~= agent then
+    return ST_LEASE_NOT_OWNED
+  end
+  if lease[L_STATE] == 'd' then
+    return ST_DUPLICATE, lease[L_RESULT]
+  end
+  local policyRaw = redis.call('HGET', K.cfg, 'o:' .. outcome)
+  if not policyRaw then
+    return ST_OUTCOME_UNKNOWN
+  end
+  local policy = splitPolicy(policyRaw)
+  if policy.callback and cbAt == '' then
+    return ST_CALLBACK_REQUIRED
+  end
+  if not policy.callback and cbAt ~= '' then
+    return ST_CALLBACK_INVALID
+  end
+  local member = lease[L_MEMBER]
+  local rk = recordKey(base, member)
+  local recRaw = redis.call('HGET', rk, member)
+  if not recRaw then
+    return ST_LEASE_STALE -- the lead left the queue (removed or rebuilt) since
+  end
+  local rec = splitRecord(recRaw)
+  local late = 0
+  if lease[L_STATE] == 'x' then
+    if rec[R_LEASE] ~= counter then
+      return ST_LEASE_STALE
+    end
+    unqueue(base, K, rec, member)
+    late = 1
+  else
+    releaseLive(K, counter, lease[L_AGENT])
+    if tonumber(lease[L_AT]) <= now then
+      late = 1
+    end
+  end
+
+  local attempts = tonumber(rec[R_ATTEMPTS]) + 1
+  local kind, due, pinTo = decide(policy, attempts, now, lease[L_AGENT], cbAt, cbScope)
+  local dncPhone = ''
+  if kind == 'retry' or kind == 'callback' then
+    rec[R_ATTEMPTS] = int(attempts)
+    rec[R_PINNED] = pinTo
+    redis.call('HSET', rk, member, joinRecord(rec))
+    place(base, K, rec, member, due, now)
+  else
+    if kind == 'dnc' then
+      dncPhone = rec[R_PHONE]
+    end
+    forget(base, rec, member)
+  end
+
+  local result = outcome .. '|' .. int(attempts) .. '|' .. encodeDecision(kind, due, pinTo) .. '|' .. rec[R_ID] .. '|' .. late
+  lease[L_STATE] = 'd'
+  lease[L_AT] = int(now)
+  lease[L_RESULT] = result
+  redis.call('HSET', K.leases, counter, joinLease(lease))
+  redis.call('ZADD', K.tombstones, int(now + retention), counter)
+  return ST_OK, result, dncPhone
+end
+
+for n = 0, tonumber(ARGV[4]) - 1 do
+  local a = 5 + n * 6
+  local status, result, dncPhone = completeOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  reply[#reply + 1] = status
+  reply[#reply + 1] = result or ''
+  reply[#reply + 1] = dncPhone or ''
+end
+return reply

@@ -1,0 +1,45 @@
+--- @include "lead"
+--- @include "status"
+--[[
+  Lease records, mirroring LeaseRecord in engine/lease.ts:
+  state (o offered, a accepted, x expired and requeued, d done), member, agent, device,
+  time (expiry for o/a, requeue time for x, completion time for d), result (d only).
+]]
+local L_STATE, L_MEMBER, L_AGENT, L_DEVICE, L_AT, L_RESULT = 1, 2, 3, 4, 5, 6
+
+local function splitLease(s)
+  local t = {}
+  local i = 1
+  for n = 1, 5 do
+    local j = string.find(s, SEP, i, true)
+    t[n] = string.sub(s, i, j - 1)
+    i = j + 1
+  end
+  t[6] = string.sub(s, i)
+  return t
+end
+
+local function joinLease(t)
+  return table.concat(t, SEP, 1, 6)
+end
+
+-- Status of a lease counter that has no record: issued once (stale) or never issued (unknown).
+local function missingLease(cfgKey, counter)
+  local issued = tonumber(redis.call('HGET', cfgKey, 'lseq') or '0')
+  if tonumber(counter) <= issued then
+    return ST_LEASE_STALE
+  end
+  return ST_LEASE_UNKNOWN
+end
+
+-- Status of a lease id's epoch: ids from an earlier incarnation of the queue are unknown here.
+local function epochStatus(cfgKey, epoch)
+  local current = redis.call('HGET', cfgKey, 'epoch')
+  if not current then
+    return ST_CAMPAIGN_UNKNOWN
+  end
+  if current ~= epoch then
+    return ST_LEASE_UNKNOWN
+  end
+  return ST_OK
+end

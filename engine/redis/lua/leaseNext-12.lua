@@ -1,0 +1,44 @@
+--[[
+  Lease the next lead for one agent: its due pinned callbacks first, then the best ready lead
+  across the zones whose calling window is open now. Promotes due scheduled leads first.
+
+  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  ARGV[1] key base of the campaign
+  ARGV[2] now (ms)
+  ARGV[3] offer TTL (ms)
+  ARGV[4] agent id
+  ARGV[5] device id
+  ARGV[6] promote at most this many due scheduled leads first
+
+  Returns { epoch } when nothing is dialable, { epoch, 7 lease fields (see dispatch) } when
+  leased, or CAMPAIGN_UNKNOWN / AGENT_BUSY (the agent already holds a live lease).
+]]
+--- @include "status"
+--- @include "campaign-keys"
+--- @include "queue"
+
+local base, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local agent, device, promoteLimit = ARGV[4], ARGV[5], tonumber(ARGV[6])
+
+local epoch = redis.call('HGET', K.cfg, 'epoch')
+if not epoch then
+  return ST_CAMPAIGN_UNKNOWN
+end
+if redis.call('HEXISTS', K.agentLeases, agent) == 1 then
+  return ST_AGENT_BUSY
+end
+
+promoteDue(base, K, now, promoteLimit)
+local open = openZoneSet(K.windows, now)
+local member = popPinned(base, K, open, agent, now)
+local pinned = member ~= nil
+if not member then
+  member = popReady(base, open, {})
+end
+local reply = { epoch }
+if member then
+  for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned)) do
+    reply[#reply + 1] = v
+  end
+end
+return reply

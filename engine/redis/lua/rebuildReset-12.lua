@@ -1,0 +1,63 @@
+--[[
+  First step of a rebuild: empty the campaign's queue, keeping only the leads under a live
+  lease (their calls are in progress; they must not be queued twice). The engine then queues
+  the system of record's leads again; a kept lead's number is already indexed, so it is
+  skipped as a duplicate.
+
+  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  ARGV[1] key base of the campaign
+
+  Returns the number of leads kept, or CAMPAIGN_UNKNOWN.
+]]
+--- @include "status"
+--- @include "campaign-keys"
+--- @include "keys"
+--- @include "lease"
+
+local base = ARGV[1]
+local seq = redis.call('HGET', K.cfg, 'seq')
+if not seq then
+  return ST_CAMPAIGN_UNKNOWN
+end
+
+-- Leads under a live lease, with their records.
+local kept = {}
+for _, counter in ipairs(redis.call('ZRANGE', K.leaseExpiry, 0, -1)) do
+  local member = splitLease(redis.call('HGET', K.leases, counter))[L_MEMBER]
+  kept[#kept + 1] = { member, redis.call('HGET', recordKey(base, member), member) }
+end
+
+local batch = {}
+local function unlink(key)
+  batch[#batch + 1] = key
+  if #batch == 500 then
+    redis.call('UNLINK', unpack(batch))
+    batch = {}
+  end
+end
+
+for _, index in ipairs(redis.call('HVALS', K.zones)) do
+  unlink(readyKey(base, index))
+end
+unlink(K.scheduled)
+for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
+  unlink(pinnedKey(base, agent))
+end
+unlink(K.pinnedAgents)
+for b = 0, math.floor(tonumber(seq) / RECORD_BUCKET_SIZE) do
+  unlink(recordBucketKey(base, b))
+end
+for b = 0, 9999 do
+  unlink(base .. 'n:' .. string.format('%04d', b))
+end
+if #batch > 0 then
+  redis.call('UNLINK', unpack(batch))
+end
+
+for _, k in ipairs(kept) do
+  local member, raw = k[1], k[2]
+  redis.call('HSET', recordKey(base, member), member, raw)
+  local phone = splitRecord(raw)[R_PHONE]
+  redis.call('HSET', phoneKey(base, phone), phone, member)
+end
+return #kept

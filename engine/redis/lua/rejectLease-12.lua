@@ -1,0 +1,42 @@
+--[[
+  The device declines its offer (or gives up a call before dialling): the lead goes back to the
+  head of its priority with no attempt counted, and the lease is gone (a later completion of it
+  is stale).
+
+  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  ARGV[1] key base of the campaign
+  ARGV[2] lease epoch
+  ARGV[3] lease counter
+  ARGV[4] agent id ('' = any)
+
+  Returns OK or a negative status.
+]]
+--- @include "status"
+--- @include "campaign-keys"
+--- @include "queue"
+
+local base, counter, agent = ARGV[1], ARGV[3], ARGV[4]
+local epochOk = epochStatus(K.cfg, ARGV[2])
+if epochOk ~= ST_OK then
+  return epochOk
+end
+local raw = redis.call('HGET', K.leases, counter)
+if not raw then
+  return missingLease(K.cfg, counter)
+end
+local lease = splitLease(raw)
+if lease[L_STATE] == 'd' then
+  return ST_LEASE_STALE
+end
+if agent ~= '' and lease[L_AGENT] ~= agent then
+  return ST_LEASE_NOT_OWNED
+end
+if lease[L_STATE] == 'x' then
+  return ST_LEASE_EXPIRED -- already back in the queue
+end
+local member = lease[L_MEMBER]
+local rec = splitRecord(redis.call('HGET', recordKey(base, member), member))
+requeueHead(base, K, rec, member)
+redis.call('HDEL', K.leases, counter)
+releaseLive(K, counter, lease[L_AGENT])
+return ST_OK

@@ -1,0 +1,55 @@
+--[[
+  Remove every queued lead with one of the given numbers (do-not-call, erasure), wherever it is:
+  ready, scheduled, pinned or under a live lease (the lease is revoked and reported so the
+  device can be told). Once this returns, none of these numbers can be offered.
+
+  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  ARGV[1] key base of the campaign
+  ARGV[2...] phone digits (E.164 without "+")
+
+  Returns { epoch, then 5 fields per removed lead: phone digits, lead id, revoked lease counter,
+  agent, device ('' when no live lease) }, or CAMPAIGN_UNKNOWN.
+]]
+--- @include "status"
+--- @include "campaign-keys"
+--- @include "queue"
+
+local base = ARGV[1]
+local epoch = redis.call('HGET', K.cfg, 'epoch')
+if not epoch then
+  return ST_CAMPAIGN_UNKNOWN
+end
+local reply = { epoch }
+
+for n = 2, #ARGV do
+  local phone = ARGV[n]
+  local member = redis.call('HGET', phoneKey(base, phone), phone)
+  if member then
+    local rec = splitRecord(redis.call('HGET', recordKey(base, member), member))
+    unqueue(base, K, rec, member)
+    local revoked, agent, device = '', '', ''
+    local counter = rec[R_LEASE]
+    if counter ~= '' then
+      local raw = redis.call('HGET', K.leases, counter)
+      if raw then
+        local lease = splitLease(raw)
+        local state = lease[L_STATE]
+        if state == 'o' or state == 'a' then
+          revoked, agent, device = counter, lease[L_AGENT], lease[L_DEVICE]
+          redis.call('HDEL', K.leases, counter)
+          releaseLive(K, counter, agent)
+        elseif state == 'x' then
+          redis.call('HDEL', K.leases, counter)
+          redis.call('ZREM', K.tombstones, counter)
+        end
+      end
+    end
+    forget(base, rec, member)
+    reply[#reply + 1] = phone
+    reply[#reply + 1] = rec[R_ID]
+    reply[#reply + 1] = revoked
+    reply[#reply + 1] = agent
+    reply[#reply + 1] = device
+  end
+end
+return reply

@@ -1,0 +1,584 @@
+// The Redis QueueStore: each operation is one Lua script call (see ./lua), so each is atomic on
+// the campaign's slot. Commands issued in the same tick are pipelined by node-redis; batch
+// operations (dispatch, complete, extend) carry many items per script call.
+import { createClient } from 'redis';
+import type { CampaignConfig } from '../campaign.js';
+import { callingWindowSchema, computeWindow } from '../calling-window.js';
+import type { CallingWindow, ZoneKey } from '../calling-window.js';
+import { decodeCompletionResult } from '../completion.js';
+import { encodePolicy } from '../disposition.js';
+import { prepareBatch } from '../enqueue-batch.js';
+import {
+  codeFromStatus,
+  EngineError,
+  errorFromStatus,
+  SCRIPT_STATUS,
+  STATUS_DUPLICATE,
+  STATUS_OK,
+} from '../errors.js';
+import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
+import { campaignKeyPattern, campaignKeys } from '../keys.js';
+import type { CampaignKeys } from '../keys.js';
+import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
+import type { LeadInput } from '../lead.js';
+import {
+  decodeLeaseRecord,
+  formatLeaseId,
+  LEASE_REPLY_FIELDS,
+  leaseFromReply,
+  randomEpoch,
+} from '../lease.js';
+import type { Lease, LeaseId } from '../lease.js';
+import type {
+  Completion,
+  CompletionInput,
+  EnqueueResult,
+  ItemResult,
+  LeaseExtension,
+  LeaseRef,
+  LeaseView,
+  QueueSnapshot,
+  QueueStats,
+  QueueStore,
+  ReadyAgent,
+  RebuildResult,
+  ReclaimedLease,
+  RemovedLead,
+} from '../queue-store.js';
+import {
+  checkAgents,
+  checkCompletion,
+  checkLeaseRef,
+  checkPhones,
+  checkTtl,
+  groupByCampaign,
+} from '../store-input.js';
+import type { CheckedCompletion } from '../store-input.js';
+import { buildScripts } from './scripts.js';
+import type { ScriptArg, ScriptName } from './scripts.js';
+
+export interface RedisQueueStoreOptions {
+  /** redis://host:port; default redis://127.0.0.1:6379 */
+  readonly url?: string;
+  readonly database?: number;
+  /** Prefix of every key (isolates deployments and test files); default 'dh:' */
+  readonly keyPrefix?: string;
+  /** How long done and expired leases are remembered (duplicate / late completions). Default 15 min. */
+  readonly tombstoneRetentionMs?: number;
+  /** Due scheduled leads promoted inside each lease/dispatch before picking. Default 256. */
+  readonly promoteInline?: number;
+  /** Epoch generator for new campaigns (tests pin it). */
+  readonly newEpoch?: () => string;
+}
+
+function newClient(url: string, database: number | undefined) {
+  return createClient({ url, ...(database === undefined ? {} : { database }), scripts: buildScripts() });
+}
+
+type Client = ReturnType<typeof newClient>;
+
+interface CachedConfig {
+  readonly version: string;
+  readonly window: CallingWindow;
+}
+
+const DEFAULT_RETENTION_MS = 15 * 60_000;
+
+export async function createRedisQueueStore(options: RedisQueueStoreOptions = {}): Promise<RedisQueueStore> {
+  const client = newClient(options.url ?? 'redis://127.0.0.1:6379', options.database);
+  client.on('error', () => undefined); // reconnects on its own; callers see failed commands
+  await client.connect();
+  return new RedisQueueStore(client, options);
+}
+
+const asArray = (reply: unknown): unknown[] => reply as unknown[];
+
+export class RedisQueueStore implements QueueStore {
+  readonly kind = 'redis' as const;
+  readonly #client: Client;
+  readonly #prefix: string;
+  readonly #retention: number;
+  readonly #promoteInline: number;
+  readonly #newEpoch: () => string;
+  readonly #configs = new Map<string, CachedConfig>();
+
+  constructor(client: Client, options: RedisQueueStoreOptions) {
+    this.#client = client;
+    this.#prefix = options.keyPrefix ?? 'dh:';
+    this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
+    this.#promoteInline = options.promoteInline ?? 256;
+    this.#newEpoch = options.newEpoch ?? randomEpoch;
+  }
+
+  /** The underlying client, for the server clock (TIME) and health checks. */
+  get client(): Client {
+    return this.#client;
+  }
+
+  async serverTime(): Promise<readonly [number, number]> {
+    const reply = (await this.#client.sendCommand(['TIME'])) as unknown as [string, string];
+    return [Number(reply[0]), Number(reply[1])];
+  }
+
+  #keys(ref: CampaignRef): CampaignKeys {
+    return campaignKeys(this.#prefix, ref);
+  }
+
+  #keyList(k: CampaignKeys): string[] {
+    return [
+      k.cfg,
+      k.zones,
+      k.zoneNames,
+      k.windows,
+      k.scheduled,
+      k.pinnedAgents,
+      k.leases,
+      k.leaseExpiry,
+      k.tombstones,
+      k.agents,
+      k.agentDevices,
+      k.agentLeases,
+    ];
+  }
+
+  async #run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    return this.#client[name](keys, args);
+  }
+
+  async #campaign(name: ScriptName, ref: CampaignRef, args: readonly ScriptArg[]): Promise<unknown> {
+    return this.#run(name, this.#keyList(this.#keys(ref)), args);
+  }
+
+  async #config(ref: CampaignRef, refresh = false): Promise<CachedConfig> {
+    const k = this.#keys(ref);
+    const cached = this.#configs.get(k.base);
+    if (cached && !refresh) return cached;
+    const [version, win] = await this.#client.hmGet(k.cfg, ['v', 'win']);
+    if (!version || !win)
+      throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
+    const config = { version, window: callingWindowSchema.parse(JSON.parse(win)) };
+    this.#configs.set(k.base, config);
+    return config;
+  }
+
+  async defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<void> {
+    const k = this.#keys(ref);
+    const zones = Object.keys(await this.#client.hGetAll(k.zones)) as ZoneKey[];
+    const policies = Object.entries(config.dispositions);
+    const args: ScriptArg[] = [this.#newEpoch(), JSON.stringify(config.window), policies.length];
+    for (const [code, policy] of policies) args.push(code, encodePolicy(policy));
+    args.push(zones.length);
+    for (const zone of zones) args.push(zone, computeWindow(config.window, zone, now));
+    const [version, , closed] = asArray(await this.#campaign('defineCampaign', ref, args));
+    this.#configs.set(k.base, { version: String(version), window: config.window });
+    if (Number(closed) > 0) await this.refreshWindows(ref, now);
+  }
+
+  async dropCampaign(ref: CampaignRef): Promise<void> {
+    this.#configs.delete(this.#keys(ref).base);
+    for await (const keys of this.#client.scanIterator({
+      MATCH: campaignKeyPattern(this.#prefix, ref),
+      COUNT: 1000,
+    })) {
+      if (keys.length > 0) await this.#client.unlink(keys);
+    }
+  }
+
+  async hasCampaign(ref: CampaignRef): Promise<boolean> {
+    return (await this.#client.exists(this.#keys(ref).cfg)) === 1;
+  }
+
+  async enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult> {
+    for (let attempt = 0; ; attempt++) {
+      const config = await this.#config(ref, attempt > 0);
+      const batch = prepareBatch(leads, config.window, now);
+      const args: ScriptArg[] = [this.#keys(ref).base, now, config.version, batch.zones.length];
+      for (const [zone, enc] of batch.zones) args.push(zone, enc);
+      args.push(batch.leads.length);
+      for (const p of batch.leads) {
+        const l = p.lead;
+        args.push(
+          l.id,
+          p.phoneDigits,
+          l.name,
+          p.zoneRef + 1,
+          l.priority,
+          l.dueAt ?? '',
+          l.attempts,
+          l.pinnedAgentId ?? '',
+          p.fieldsJson,
+        );
+      }
+      const reply = await this.#campaign('enqueue', ref, args);
+      if (reply === SCRIPT_STATUS.CONFIG_STALE && attempt < 3) continue;
+      if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+      const [queued, ...skipped] = asArray(reply).map(Number);
+      return {
+        enqueued: queued!,
+        duplicates: skipped.map((i) => batch.leads[i - 1]!.lead.id),
+      };
+    }
+  }
+
+  async setAgentsReady(
+    ref: CampaignRef,
+    agents: readonly ReadyAgent[],
+    now: number,
+  ): Promise<readonly ItemResult<{ agentId: AgentId }>[]> {
+    checkAgents(agents);
+    const args: ScriptArg[] = [now];
+    for (const a of agents) args.push(a.agentId, a.deviceId);
+    const reply = await this.#campaign('setAgentsReady', ref, args);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    return asArray(reply).map((s, i) => {
+      const agentId = agents[i]!.agentId;
+      return s === STATUS_OK ? { ok: true, agentId } : itemError(Number(s));
+    });
+  }
+
+  async setAgentNotReady(ref: CampaignRef, agentId: AgentId): Promise<boolean> {
+    return (await this.#campaign('setAgentNotReady', ref, [agentId])) === 1;
+  }
+
+  async lease(ref: CampaignRef, agent: ReadyAgent, now: number, offerTtlMs: number): Promise<Lease | null> {
+    checkAgents([agent]);
+    checkTtl(offerTtlMs, 'offerTtlMs');
+    const reply = await this.#campaign('leaseNext', ref, [
+      this.#keys(ref).base,
+      now,
+      offerTtlMs,
+      agent.agentId,
+      agent.deviceId,
+      this.#promoteInline,
+    ]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    return f.length > 1 ? leaseFromReply(ref.campaignId, String(f[0]), f, 1) : null;
+  }
+
+  async dispatch(
+    ref: CampaignRef,
+    now: number,
+    maxPairs: number,
+    offerTtlMs: number,
+  ): Promise<readonly Lease[]> {
+    checkTtl(offerTtlMs, 'offerTtlMs');
+    if (!Number.isInteger(maxPairs) || maxPairs < 1)
+      throw new RangeError('maxPairs must be a positive integer');
+    const reply = await this.#campaign('dispatch', ref, [
+      this.#keys(ref).base,
+      now,
+      offerTtlMs,
+      maxPairs,
+      this.#promoteInline,
+    ]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    const epoch = String(f[0]);
+    const leases: Lease[] = [];
+    for (let o = 1; o < f.length; o += LEASE_REPLY_FIELDS)
+      leases.push(leaseFromReply(ref.campaignId, epoch, f, o));
+    return leases;
+  }
+
+  async accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension> {
+    checkTtl(ttlMs, 'ttlMs');
+    const { ref, lease: id } = checkLeaseRef(tenantId, lease.leaseId);
+    const k = this.#keys(ref);
+    const [status, expires] = asArray(
+      await this.#run(
+        'acceptLease',
+        [k.cfg, k.leases, k.leaseExpiry],
+        [id.epoch, id.counter, lease.agentId, now, ttlMs],
+      ),
+    ).map(Number);
+    if (status !== STATUS_OK) throw errorFromStatus(status!, { leaseId: lease.leaseId });
+    return { leaseId: lease.leaseId as LeaseId, expiresAt: expires! };
+  }
+
+  async extend(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
+    checkTtl(ttlMs, 'ttlMs');
+    const results = new Array<ItemResult<LeaseExtension>>(leases.length);
+    const checked = leases.map((l) => {
+      try {
+        return { ...checkLeaseRef(tenantId, l.leaseId), agentId: l.agentId, leaseId: l.leaseId };
+      } catch (err) {
+        return err as EngineError;
+      }
+    });
+    checked.forEach((c, i) => {
+      if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
+    });
+    await Promise.all(
+      groupByCampaign(checked).map(async ({ ref, entries }) => {
+        const k = this.#keys(ref);
+        const args: ScriptArg[] = [now, ttlMs, entries.length];
+        for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId);
+        const f = asArray(await this.#run('extendLeases', [k.cfg, k.leases, k.leaseExpiry], args)).map(
+          Number,
+        );
+        entries.forEach(({ index, item }, j) => {
+          const status = f[j * 2]!;
+          results[index] =
+            status === STATUS_OK
+              ? { ok: true, leaseId: item.leaseId as LeaseId, expiresAt: f[j * 2 + 1]! }
+              : itemError(status);
+        });
+      }),
+    );
+    return results;
+  }
+
+  async reject(tenantId: TenantId, lease: LeaseRef, _now: number): Promise<void> {
+    const { ref, lease: id } = checkLeaseRef(tenantId, lease.leaseId);
+    const status = Number(
+      await this.#campaign('rejectLease', ref, [this.#keys(ref).base, id.epoch, id.counter, lease.agentId]),
+    );
+    if (status !== STATUS_OK) throw errorFromStatus(status, { leaseId: lease.leaseId });
+  }
+
+  async complete(
+    tenantId: TenantId,
+    items: readonly CompletionInput[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    const results = new Array<ItemResult<Completion>>(items.length);
+    const checked = items.map((item) => checkCompletion(tenantId, item, now));
+    checked.forEach((c, i) => {
+      if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
+    });
+    await Promise.all(
+      groupByCampaign<CheckedCompletion>(checked).map(async ({ ref, entries }) => {
+        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, entries.length];
+        for (const { item } of entries) {
+          args.push(
+            item.lease.epoch,
+            item.lease.counter,
+            item.agentId,
+            item.outcome,
+            item.callback ? item.callback.at : '',
+            item.callback ? item.callback.scope : '',
+          );
+        }
+        const f = asArray(await this.#campaign('completeLeases', ref, args));
+        entries.forEach(({ index, item }, j) => {
+          const status = Number(f[j * 3]);
+          results[index] =
+            status === STATUS_OK || status === STATUS_DUPLICATE
+              ? {
+                  ok: true,
+                  ...decodeCompletionResult(
+                    item.leaseId as LeaseId,
+                    String(f[j * 3 + 1]),
+                    status === STATUS_DUPLICATE,
+                    String(f[j * 3 + 2]),
+                  ),
+                }
+              : itemError(status);
+        });
+      }),
+    );
+    return results;
+  }
+
+  async peekLease(tenantId: TenantId, leaseId: string, _now: number): Promise<LeaseView> {
+    const { ref, lease: id } = checkLeaseRef(tenantId, leaseId);
+    const f = asArray(await this.#campaign('peekLease', ref, [this.#keys(ref).base, id.epoch, id.counter]));
+    const status = Number(f[0]);
+    if (status !== STATUS_OK) throw errorFromStatus(status, { leaseId });
+    const r = decodeLeaseRecord(String(f[1]));
+    const leadId = String(f[2]);
+    return {
+      leaseId: leaseId as LeaseId,
+      state: ({ o: 'offered', a: 'accepted', x: 'expired', d: 'done' } as const)[r.state],
+      leadId: leadId === '' ? null : (leadId as LeadId),
+      agentId: r.agent as AgentId,
+      deviceId: r.device as DeviceId,
+      at: r.at,
+    };
+  }
+
+  async reclaim(ref: CampaignRef, now: number, limit: number): Promise<readonly ReclaimedLease[]> {
+    const reply = await this.#campaign('reclaimLeases', ref, [
+      this.#keys(ref).base,
+      now,
+      limit,
+      this.#retention,
+    ]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    const epoch = String(f[0]);
+    const out: ReclaimedLease[] = [];
+    for (let o = 1; o < f.length; o += 5) {
+      out.push({
+        leaseId: formatLeaseId(ref.campaignId, epoch, String(f[o])),
+        agentId: String(f[o + 1]) as AgentId,
+        deviceId: String(f[o + 2]) as DeviceId,
+        leadId: String(f[o + 3]) as LeadId,
+        state: f[o + 4] === 'a' ? 'accepted' : 'offered',
+      });
+    }
+    return out;
+  }
+
+  async promote(ref: CampaignRef, now: number, limit: number): Promise<number> {
+    const reply = Number(await this.#campaign('promoteDue', ref, [this.#keys(ref).base, now, limit]));
+    if (reply < 0) throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    return reply;
+  }
+
+  async removeNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]> {
+    const digits = checkPhones(phones);
+    const reply = await this.#campaign('removeNumbers', ref, [this.#keys(ref).base, ...digits]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    const epoch = String(f[0]);
+    const out: RemovedLead[] = [];
+    for (let o = 1; o < f.length; o += 5) {
+      const counter = String(f[o + 2]);
+      out.push({
+        phone: `+${String(f[o])}`,
+        leadId: String(f[o + 1]) as LeadId,
+        revoked:
+          counter === ''
+            ? null
+            : {
+                leaseId: formatLeaseId(ref.campaignId, epoch, counter),
+                agentId: String(f[o + 3]) as AgentId,
+                deviceId: String(f[o + 4]) as DeviceId,
+              },
+      });
+    }
+    return out;
+  }
+
+  async refreshWindows(ref: CampaignRef, now: number): Promise<void> {
+    const k = this.#keys(ref);
+    for (let attempt = 0; ; attempt++) {
+      const config = await this.#config(ref, true);
+      const zones = Object.keys(await this.#client.hGetAll(k.zones)) as ZoneKey[];
+      const args: ScriptArg[] = [config.version, zones.length];
+      for (const zone of zones) args.push(zone, computeWindow(config.window, zone, now));
+      const reply = Number(await this.#campaign('setWindows', ref, args));
+      if (reply === SCRIPT_STATUS.CONFIG_STALE && attempt < 3) continue;
+      if (reply < 0) throw errorFromStatus(reply, { campaignId: ref.campaignId });
+      return;
+    }
+  }
+
+  async stats(ref: CampaignRef, now: number): Promise<QueueStats> {
+    const reply = await this.#campaign('queueStats', ref, [this.#keys(ref).base, now]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    const zones = [];
+    let ready = 0;
+    for (let o = 3; o < f.length; o += 3) {
+      const count = Number(f[o + 1]);
+      ready += count;
+      zones.push({ zone: String(f[o]) as ZoneKey, ready: count, open: Number(f[o + 2]) === 1 });
+    }
+    zones.sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
+    return { ready, scheduled: Number(f[0]), leased: Number(f[1]), readyAgents: Number(f[2]), zones };
+  }
+
+  async rebuild(
+    ref: CampaignRef,
+    source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
+    now: number,
+  ): Promise<RebuildResult> {
+    const kept = Number(await this.#campaign('rebuildReset', ref, [this.#keys(ref).base]));
+    if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
+    let enqueued = 0;
+    let duplicates = 0;
+    for await (const chunk of source) {
+      const r = await this.enqueue(ref, chunk, now);
+      enqueued += r.enqueued;
+      duplicates += r.duplicates.length;
+    }
+    return { enqueued, duplicates, keptLeased: kept };
+  }
+
+  async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {
+    const k = this.#keys(ref);
+    const c = this.#client;
+    const cfg = await c.hGetAll(k.cfg);
+    if (!cfg.seq) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
+    const zoneNames = await c.hGetAll(k.zoneNames);
+    const pairs = (flat: string[]): [string, number][] => {
+      const out: [string, number][] = [];
+      for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+      return out;
+    };
+    const withScores = async (key: string) =>
+      pairs((await c.sendCommand(['ZRANGE', key, '0', '-1', 'WITHSCORES'])) as unknown as string[]);
+
+    const ready: Record<string, string[]> = {};
+    for (const [index, zone] of Object.entries(zoneNames)) {
+      const members = await c.zRange(k.ready(Number(index)), 0, -1);
+      if (members.length > 0) ready[zone] = members;
+    }
+    const pinned: Record<string, [string, number][]> = {};
+    for (const agent of (await c.sMembers(k.pinnedAgents)).sort())
+      pinned[agent] = await withScores(k.pinned(agent));
+
+    const leases: Record<
+      string,
+      { state: 'offered' | 'accepted'; member: string; agentId: string; expiresAt: number }
+    > = {};
+    const leaseRecords = await c.hGetAll(k.leases);
+    for (const [counter, raw] of Object.entries(leaseRecords)) {
+      const r = decodeLeaseRecord(raw);
+      if (r.state === 'o' || r.state === 'a') {
+        leases[formatLeaseId(ref.campaignId, cfg.epoch!, counter)] = {
+          state: r.state === 'o' ? 'offered' : 'accepted',
+          member: r.member,
+          agentId: r.agent,
+          expiresAt: r.at,
+        };
+      }
+    }
+
+    const records: Record<string, string> = {};
+    const buckets = Math.floor(Number(cfg.seq) / RECORD_BUCKET_SIZE);
+    const recordReplies = await Promise.all(
+      Array.from({ length: buckets + 1 }, (_, b) => c.hGetAll(k.records(b))),
+    );
+    for (const bucket of recordReplies) {
+      for (const [member, raw] of Object.entries(bucket)) records[member] = decodeLeadRecord(raw).leadId;
+    }
+    const phones: Record<string, string> = {};
+    const phoneReplies = await Promise.all(
+      Array.from({ length: 10_000 }, (_, b) => c.hGetAll(k.phones(String(b).padStart(4, '0')))),
+    );
+    for (const bucket of phoneReplies) {
+      for (const [digits, member] of Object.entries(bucket)) phones[`+${digits}`] = member;
+    }
+    return {
+      records: sortRecord(records),
+      ready: sortRecord(ready),
+      scheduled: await withScores(k.scheduled),
+      pinned,
+      leases: sortRecord(leases),
+      agents: await withScores(k.agents),
+      phones: sortRecord(phones),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#client.isOpen) await this.#client.close();
+  }
+}
+
+function itemError(status: number): { ok: false; code: EngineError['code']; message: string } {
+  const code = codeFromStatus(status);
+  return { ok: false, code, message: new EngineError(code).message };
+}
+
+function sortRecord<T>(r: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

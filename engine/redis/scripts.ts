@@ -1,0 +1,91 @@
+// Loads the Lua scripts under ./lua (one operation per file, named <operation>-<key count>.lua),
+// resolves their `--- @include "name"` lines from ./lua/includes (each include once, nested
+// includes first) and registers them with node-redis, which calls them by SHA and falls back to
+// EVAL when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineScript } from 'redis';
+import type { CommandParser } from 'redis';
+
+const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
+const INCLUDE = /^--- @include "([a-z-]+)"\s*$/gm;
+
+export const SCRIPT_NAMES = [
+  'acceptLease',
+  'completeLeases',
+  'defineCampaign',
+  'dispatch',
+  'enqueue',
+  'extendLeases',
+  'leaseNext',
+  'peekLease',
+  'promoteDue',
+  'queueStats',
+  'rebuildReset',
+  'reclaimLeases',
+  'rejectLease',
+  'removeNumbers',
+  'setAgentNotReady',
+  'setAgentsReady',
+  'setWindows',
+] as const;
+
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+export interface ScriptSource {
+  readonly name: ScriptName;
+  readonly file: string;
+  readonly numberOfKeys: number;
+  /** The script with its includes expanded. */
+  readonly source: string;
+}
+
+function expand(source: string, seen: Set<string>): string {
+  return source.replace(INCLUDE, (_line, include: string) => {
+    if (seen.has(include)) return '';
+    seen.add(include);
+    const body = readFileSync(`${LUA_DIR}includes/${include}.lua`, 'utf8');
+    return expand(body, seen);
+  });
+}
+
+export function loadScriptSources(): ScriptSource[] {
+  const files = readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'));
+  return SCRIPT_NAMES.map((name) => {
+    const file = files.find((f) => f.startsWith(`${name}-`));
+    const match = file ? /^[A-Za-z]+-(\d+)\.lua$/.exec(file) : null;
+    if (!file || !match) throw new Error(`missing Lua script for ${name} in ${LUA_DIR}`);
+    const raw = readFileSync(`${LUA_DIR}${file}`, 'utf8');
+    return { name, file, numberOfKeys: Number(match[1]), source: expand(raw, new Set()) };
+  });
+}
+
+export type ScriptArg = string | number;
+
+function argString(a: ScriptArg): string {
+  return typeof a === 'number' ? (Number.isInteger(a) ? a.toFixed(0) : String(a)) : a;
+}
+
+function register(s: ScriptSource) {
+  return defineScript({
+    SCRIPT: s.source,
+    NUMBER_OF_KEYS: s.numberOfKeys,
+    parseCommand(parser: CommandParser, keys: readonly string[], args: readonly ScriptArg[]) {
+      if (keys.length !== s.numberOfKeys) {
+        throw new Error(`${s.name} takes ${s.numberOfKeys} keys, got ${keys.length}`);
+      }
+      for (const k of keys) parser.pushKey(k);
+      for (const a of args) parser.push(argString(a));
+    },
+    transformReply: (reply: unknown) => reply,
+  });
+}
+
+export type RegisteredScript = ReturnType<typeof register>;
+
+export function buildScripts(): Record<ScriptName, RegisteredScript> {
+  return Object.fromEntries(loadScriptSources().map((s) => [s.name, register(s)])) as Record<
+    ScriptName,
+    RegisteredScript
+  >;
+}

@@ -1,0 +1,724 @@
+// The QueueStore contract (DESIGN.md "Semantics"), run against both adapters: whatever holds
+// for the in-memory store must hold for Redis, and the other way round.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ALWAYS_OPEN } from '../../engine/calling-window.js';
+import type { CallingWindow } from '../../engine/calling-window.js';
+import { parseCampaignConfig } from '../../engine/campaign.js';
+import type { CampaignConfigInput } from '../../engine/campaign.js';
+import { isEngineError } from '../../engine/errors.js';
+import type { EngineErrorCode } from '../../engine/errors.js';
+import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
+import type { CampaignRef } from '../../engine/ids.js';
+import type { LeadInput } from '../../engine/lead.js';
+import type { Lease } from '../../engine/lease.js';
+import type { QueueStore, ReadyAgent } from '../../engine/queue-store.js';
+import { makeStore } from '../support/stores.js';
+import type { StoreKind, TestStore } from '../support/stores.js';
+
+const T0 = Date.UTC(2026, 0, 5, 12, 0); // Monday 12:00 UTC: London 12:00, New York 07:00, Tokyo 21:00
+const TENANT = asTenantId('acme');
+const OFFER_TTL = 5_000;
+const CALL_TTL = 60_000;
+const MIN = 60_000;
+
+const BUSINESS_HOURS: CallingWindow = { rules: [{ days: [1, 2, 3, 4, 5], from: '09:00', to: '21:00' }] };
+
+const lead = (i: number, extra: Partial<LeadInput> = {}): LeadInput => ({
+  id: `L${i}`,
+  phone: `+4477009${String(i).padStart(5, '0')}`,
+  name: `Lead ${i}`,
+  timeZone: 'Europe/London',
+  ...extra,
+});
+const agent = (i: number): ReadyAgent => ({ agentId: asAgentId(`a${i}`), deviceId: asDeviceId(`d${i}`) });
+
+async function expectCode(promise: Promise<unknown>, code: EngineErrorCode): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isEngineError(err), `expected EngineError ${code}, got ${String(err)}`).toBe(true);
+  expect((err as { code: string }).code).toBe(code);
+}
+
+describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) => {
+  let t: TestStore;
+  let store: QueueStore;
+  let ref: CampaignRef;
+
+  const define = (config: Partial<CampaignConfigInput> = {}, r = ref, now = T0) =>
+    store.defineCampaign(r, parseCampaignConfig({ window: ALWAYS_OPEN, ...config }), now);
+
+  /** Ready the agents and dispatch, returning the leases by agent. */
+  async function offer(agents: readonly ReadyAgent[], now = T0, max = 100): Promise<Lease[]> {
+    await store.setAgentsReady(ref, agents, now);
+    return [...(await store.dispatch(ref, now, max, OFFER_TTL))];
+  }
+
+  async function leaseOne(a = agent(1), now = T0): Promise<Lease> {
+    const l = await store.lease(ref, a, now, OFFER_TTL);
+    expect(l).not.toBeNull();
+    return l!;
+  }
+
+  const complete = async (leaseId: string, outcome: string, now: number, extra: object = {}) =>
+    (await store.complete(TENANT, [{ leaseId, outcome, ...extra }], now))[0]!;
+
+  beforeEach(async () => {
+    t = await makeStore(kind);
+    store = t.store;
+    ref = campaignRef('acme', 'spring');
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  describe('order', () => {
+    it('offers higher priority first, then earliest due, then first in', async () => {
+      await define();
+      await store.enqueue(
+        ref,
+        [
+          lead(1, { priority: 1 }),
+          lead(2, { priority: 5, dueAt: T0 - 10 * MIN }),
+          lead(3, { priority: 5, dueAt: T0 - 20 * MIN }),
+          lead(4, { priority: 5, dueAt: T0 - 20 * MIN }),
+          lead(5, { priority: 9 }),
+          lead(6, { priority: 1 }),
+        ],
+        T0,
+      );
+      const order: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const l = await store.lease(ref, agent(i), T0, OFFER_TTL);
+        order.push(l!.lead.id);
+      }
+      expect(order).toEqual(['L5', 'L3', 'L4', 'L2', 'L1', 'L6']);
+      expect(await store.lease(ref, agent(9), T0, OFFER_TTL)).toBeNull();
+    });
+
+    it('keeps first-in order across batches and past ten thousand leads', async () => {
+      await define();
+      await store.enqueue(
+        ref,
+        Array.from({ length: 9_999 }, (_, i) => lead(i + 1)),
+        T0,
+      );
+      await store.enqueue(ref, [lead(20_001), lead(20_002)], T0);
+      // Sequence numbers 9,999 and 10,000 gain a digit: order must not follow string length alone.
+      const middle = Array.from({ length: 9_997 }, (_, i) => lead(i + 2).phone);
+      expect(await store.removeNumbers(ref, middle)).toHaveLength(9_997);
+      await store.enqueue(ref, [lead(30_000, { priority: 1 })], T0 + 1);
+      const agents = Array.from({ length: 6 }, (_, i) => agent(i));
+      const ids = (await offer(agents)).map((l) => l.lead.id);
+      expect(ids).toEqual(['L30000', 'L1', 'L9999', 'L20001', 'L20002']);
+    });
+
+    it('offers a lead with a due time in the future only once it falls due', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1, { dueAt: T0 + 10 * MIN })], T0);
+      expect(await store.lease(ref, agent(1), T0, OFFER_TTL)).toBeNull();
+      expect((await store.stats(ref, T0)).scheduled).toBe(1);
+      const l = await store.lease(ref, agent(1), T0 + 10 * MIN, OFFER_TTL);
+      expect(l?.lead.id).toBe('L1');
+    });
+  });
+
+  describe('enqueue', () => {
+    it('skips a number already queued in the campaign and reports it', async () => {
+      await define();
+      const r1 = await store.enqueue(ref, [lead(1), lead(2)], T0);
+      expect(r1).toEqual({ enqueued: 2, duplicates: [] });
+      const r2 = await store.enqueue(
+        ref,
+        [lead(3, { phone: lead(1).phone }), lead(4), lead(5, { phone: lead(4).phone })],
+        T0,
+      );
+      expect(r2).toEqual({ enqueued: 1, duplicates: ['L3', 'L5'] });
+      expect((await store.stats(ref, T0)).ready).toBe(3);
+    });
+
+    it('refuses a batch with a malformed lead, names it, and writes nothing', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const before = await store.snapshot(ref);
+      for (const bad of [
+        { ...lead(2), phone: '07700 900123' },
+        { ...lead(2), id: 'has space' },
+        { ...lead(2), priority: 300 },
+        { ...lead(2), timeZone: 'Mars/Olympus_Mons' },
+        { ...lead(2), name: 'tab\there' },
+      ]) {
+        const err = await store.enqueue(ref, [lead(3), bad], T0).catch((e: unknown) => e);
+        expect(isEngineError(err, 'LEAD_INVALID')).toBe(true);
+        expect((err as { details: { index: number } }).details.index).toBe(1);
+      }
+      expect(await store.snapshot(ref)).toEqual(before);
+    });
+
+    it('refuses every operation on an unknown campaign with CAMPAIGN_UNKNOWN', async () => {
+      const unknown = campaignRef('acme', 'nope');
+      await expectCode(store.enqueue(unknown, [lead(1)], T0), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.lease(unknown, agent(1), T0, OFFER_TTL), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.dispatch(unknown, T0, 5, OFFER_TTL), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.setAgentsReady(unknown, [agent(1)], T0), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.reclaim(unknown, T0, 10), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.promote(unknown, T0, 10), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.stats(unknown, T0), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.removeNumbers(unknown, ['+447700900001']), 'CAMPAIGN_UNKNOWN');
+      await expectCode(
+        store.accept(TENANT, { leaseId: 'nope.e1.1', agentId: asAgentId('a1') }, T0, CALL_TTL),
+        'CAMPAIGN_UNKNOWN',
+      );
+      const [r] = await store.complete(TENANT, [{ leaseId: 'nope.e1.1', outcome: 'answered' }], T0);
+      expect(r).toMatchObject({ ok: false, code: 'CAMPAIGN_UNKNOWN' });
+      expect(await store.hasCampaign(unknown)).toBe(false);
+    });
+  });
+
+  describe('calling windows', () => {
+    it('offers only leads whose local calling hours are open now, checked inside the lease', async () => {
+      await define({ window: BUSINESS_HOURS });
+      await store.enqueue(
+        ref,
+        [
+          lead(1, { timeZone: 'America/New_York', priority: 9 }), // 07:00 local: closed
+          lead(2, { timeZone: 'Asia/Tokyo', priority: 9 }), // 21:00 local: closed (end is exclusive)
+          lead(3, { timeZone: 'Europe/London' }), // 12:00 local: open
+        ],
+        T0,
+      );
+      const first = await store.lease(ref, agent(1), T0, OFFER_TTL);
+      expect(first?.lead.id).toBe('L3');
+      expect(await store.lease(ref, agent(2), T0, OFFER_TTL)).toBeNull();
+      // Two hours later New York opens (09:00 local); Tokyo stays closed.
+      const later = await store.lease(ref, agent(2), T0 + 120 * MIN, OFFER_TTL);
+      expect(later?.lead.id).toBe('L1');
+      expect(await store.lease(ref, agent(3), T0 + 120 * MIN, OFFER_TTL)).toBeNull();
+    });
+
+    it('never offers a lead whose zone is unknown', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1, { timeZone: null })], T0);
+      expect(await store.lease(ref, agent(1), T0, OFFER_TTL)).toBeNull();
+      const stats = await store.stats(ref, T0);
+      expect(stats.zones).toEqual([{ zone: '', ready: 1, open: false }]);
+    });
+
+    it('offers a lead with several candidate zones only when every zone is open', async () => {
+      await define({ window: BUSINESS_HOURS });
+      await store.enqueue(ref, [lead(1, { timeZone: ['America/New_York', 'America/Los_Angeles'] })], T0);
+      // 16:00Z: New York 11:00 (open), Los Angeles 08:00 (closed)
+      expect(await store.lease(ref, agent(1), Date.UTC(2026, 0, 5, 16), OFFER_TTL)).toBeNull();
+      // 17:00Z: Los Angeles 09:00, both open
+      const l = await store.lease(ref, agent(1), Date.UTC(2026, 0, 5, 17), OFFER_TTL);
+      expect(l?.lead.timeZone).toBe('America/Los_Angeles,America/New_York');
+    });
+
+    it('applies a changed window at once to leads already queued', async () => {
+      await define({ window: BUSINESS_HOURS });
+      await store.enqueue(ref, [lead(1)], T0);
+      await define({ window: { rules: [{ days: [6, 7], from: '09:00', to: '17:00' }] } });
+      expect(await store.lease(ref, agent(1), T0, OFFER_TTL)).toBeNull();
+      await define({ window: BUSINESS_HOURS });
+      expect((await store.lease(ref, agent(1), T0, OFFER_TTL))?.lead.id).toBe('L1');
+    });
+  });
+
+  describe('dispatch and fairness', () => {
+    it('gives the next lead to the agent idle longest, many pairs per call', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2), lead(3)], T0);
+      await store.setAgentsReady(ref, [agent(3)], T0 - 3000);
+      await store.setAgentsReady(ref, [agent(1)], T0 - 1000);
+      await store.setAgentsReady(ref, [agent(2)], T0 - 2000);
+      await store.setAgentsReady(ref, [agent(4)], T0);
+      const leases = await store.dispatch(ref, T0, 10, OFFER_TTL);
+      expect(leases.map((l) => [l.agentId, l.deviceId, l.lead.id])).toEqual([
+        ['a3', 'd3', 'L1'],
+        ['a2', 'd2', 'L2'],
+        ['a1', 'd1', 'L3'],
+      ]);
+      expect((await store.stats(ref, T0)).readyAgents).toBe(1);
+    });
+
+    it('keeps an agent its place when it says ready twice', async () => {
+      await define();
+      await store.setAgentsReady(ref, [agent(1)], T0 - 5000);
+      await store.setAgentsReady(ref, [agent(2)], T0 - 1000);
+      await store.setAgentsReady(ref, [agent(1)], T0);
+      await store.enqueue(ref, [lead(1)], T0);
+      const [l] = await store.dispatch(ref, T0, 1, OFFER_TTL);
+      expect(l?.agentId).toBe('a1');
+    });
+
+    it('never gives an agent two live leases', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      await leaseOne();
+      await expectCode(store.lease(ref, agent(1), T0, OFFER_TTL), 'AGENT_BUSY');
+      const [ready] = await store.setAgentsReady(ref, [agent(1)], T0);
+      expect(ready).toMatchObject({ ok: false, code: 'AGENT_BUSY' });
+      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual([]);
+    });
+
+    it('takes an agent out of routing when it is no longer ready', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      await store.setAgentsReady(ref, [agent(1)], T0);
+      expect(await store.setAgentNotReady(ref, asAgentId('a1'))).toBe(true);
+      expect(await store.setAgentNotReady(ref, asAgentId('a1'))).toBe(false);
+      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual([]);
+    });
+  });
+
+  describe('leases', () => {
+    it('carries everything the offer needs', async () => {
+      await define();
+      await store.enqueue(
+        ref,
+        [
+          lead(1, {
+            name: 'Zoë Ω Smith',
+            fields: { plan: 'gold', note: 'pipe | and, comma' },
+            attempts: 2,
+            priority: 7,
+          }),
+        ],
+        T0,
+      );
+      const l = await leaseOne();
+      expect(l).toMatchObject({
+        campaignId: 'spring',
+        agentId: 'a1',
+        deviceId: 'd1',
+        state: 'offered',
+        expiresAt: T0 + OFFER_TTL,
+        pinned: false,
+        lead: {
+          id: 'L1',
+          phone: '+447700900001',
+          name: 'Zoë Ω Smith',
+          timeZone: 'Europe/London',
+          priority: 7,
+          attempts: 2,
+          pinnedAgentId: null,
+          fields: { plan: 'gold', note: 'pipe | and, comma' },
+        },
+      });
+      expect(l.leaseId).toMatch(/^spring\.e1\.\d+$/);
+    });
+
+    it('extends a lease on acceptance and on heartbeats, only while it is live', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const a1 = asAgentId('a1');
+      const [early] = await store.extend(TENANT, [{ leaseId: l.leaseId, agentId: a1 }], T0 + 1, CALL_TTL);
+      expect(early).toMatchObject({ ok: false, code: 'LEASE_NOT_ACCEPTED' });
+      await expectCode(
+        store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a2') }, T0 + 1, CALL_TTL),
+        'LEASE_NOT_OWNED',
+      );
+      const acc = await store.accept(TENANT, { leaseId: l.leaseId, agentId: a1 }, T0 + 1000, CALL_TTL);
+      expect(acc.expiresAt).toBe(T0 + 1000 + CALL_TTL);
+      const [beat] = await store.extend(TENANT, [{ leaseId: l.leaseId, agentId: a1 }], T0 + 30_000, CALL_TTL);
+      expect(beat).toEqual({ ok: true, leaseId: l.leaseId, expiresAt: T0 + 30_000 + CALL_TTL });
+      const [late] = await store.extend(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: a1 }],
+        T0 + 30_000 + CALL_TTL,
+        CALL_TTL,
+      );
+      expect(late).toMatchObject({ ok: false, code: 'LEASE_EXPIRED' });
+    });
+
+    it('does not let a device take an offer that has expired', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await expectCode(
+        store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0 + OFFER_TTL, CALL_TTL),
+        'LEASE_EXPIRED',
+      );
+    });
+
+    it('tells a stale lease id from an unknown or malformed one', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await store.reject(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0);
+      const a1 = asAgentId('a1');
+      await expectCode(
+        store.accept(TENANT, { leaseId: l.leaseId, agentId: a1 }, T0, CALL_TTL),
+        'LEASE_STALE',
+      );
+      await expectCode(
+        store.accept(TENANT, { leaseId: 'spring.e1.999', agentId: a1 }, T0, CALL_TTL),
+        'LEASE_UNKNOWN',
+      );
+      await expectCode(
+        store.accept(TENANT, { leaseId: 'spring.other.1', agentId: a1 }, T0, CALL_TTL),
+        'LEASE_UNKNOWN',
+      );
+      await expectCode(
+        store.accept(TENANT, { leaseId: 'not a lease', agentId: a1 }, T0, CALL_TTL),
+        'LEASE_UNKNOWN',
+      );
+      await expectCode(store.peekLease(TENANT, 'spring.e1.999', T0), 'LEASE_UNKNOWN');
+    });
+
+    it('puts a rejected lead back at the head of its priority with no attempt counted', async () => {
+      await define();
+      await store.enqueue(
+        ref,
+        [lead(1, { priority: 3 }), lead(2, { priority: 3 }), lead(3, { priority: 4 })],
+        T0,
+      );
+      const first = await leaseOne(agent(1));
+      expect(first.lead.id).toBe('L3');
+      const second = await leaseOne(agent(2));
+      expect(second.lead.id).toBe('L1');
+      await store.reject(TENANT, { leaseId: second.leaseId, agentId: asAgentId('a2') }, T0);
+      const again = await leaseOne(agent(3));
+      expect(again.lead).toMatchObject({ id: 'L1', attempts: 0 });
+      const r = await complete(second.leaseId, 'answered', T0);
+      expect(r).toMatchObject({ ok: false, code: 'LEASE_STALE' });
+    });
+  });
+
+  describe('completion', () => {
+    it('removes a lead on a final outcome and remembers the answer for a repeat', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const r = await complete(l.leaseId, 'answered', T0 + 1000);
+      expect(r).toEqual({
+        ok: true,
+        leaseId: l.leaseId,
+        leadId: 'L1',
+        outcome: 'answered',
+        attempts: 1,
+        disposition: { kind: 'final' },
+        duplicate: false,
+        late: false,
+        dncPhone: null,
+      });
+      const again = await complete(l.leaseId, 'answered', T0 + 5000);
+      expect(again).toEqual({ ...r, duplicate: true });
+      const stats = await store.stats(ref, T0);
+      expect(stats).toMatchObject({ ready: 0, scheduled: 0, leased: 0 });
+      expect((await store.snapshot(ref)).records).toEqual({});
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 5000)).toMatchObject({
+        state: 'done',
+        leadId: 'L1',
+      });
+    });
+
+    it('schedules a retry after the policy delay and gives up after the maximum attempts', async () => {
+      await define({ dispositions: { no_answer: { final: false, retryDelayMs: 10 * MIN, maxAttempts: 2 } } });
+      await store.enqueue(ref, [lead(1)], T0);
+      const first = await leaseOne();
+      const r1 = await complete(first.leaseId, 'no_answer', T0);
+      expect(r1).toMatchObject({
+        ok: true,
+        attempts: 1,
+        disposition: { kind: 'retry', dueAt: T0 + 10 * MIN },
+      });
+      expect(await store.lease(ref, agent(1), T0 + 10 * MIN - 1, OFFER_TTL)).toBeNull();
+      expect(await store.promote(ref, T0 + 10 * MIN, 100)).toBe(1);
+      const second = await leaseOne(agent(1), T0 + 10 * MIN);
+      expect(second.lead.attempts).toBe(1);
+      const r2 = await complete(second.leaseId, 'no_answer', T0 + 11 * MIN);
+      expect(r2).toMatchObject({ ok: true, attempts: 2, disposition: { kind: 'exhausted' } });
+      expect((await store.snapshot(ref)).records).toEqual({});
+    });
+
+    it('schedules a callback for the agent only, ahead of everything else for that agent', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2, { priority: 9 }), lead(3, { priority: 9 })], T0);
+      const l = await leaseOne(agent(1));
+      expect(l.lead.id).toBe('L2');
+      const r = await complete(l.leaseId, 'callback', T0, {
+        callback: { at: T0 + 30 * MIN, scope: 'agent' },
+      });
+      expect(r).toMatchObject({
+        ok: true,
+        disposition: { kind: 'callback', dueAt: T0 + 30 * MIN, pinnedAgentId: 'a1' },
+      });
+      // Not due yet: the agent gets the next lead in the normal order.
+      const early = await leaseOne(agent(1), T0 + MIN);
+      expect(early.lead.id).toBe('L3');
+      await complete(early.leaseId, 'answered', T0 + MIN);
+      // Due: another agent never gets it, the pinned agent gets it before higher-priority leads.
+      await store.enqueue(ref, [lead(4, { priority: 200 })], T0 + 30 * MIN);
+      const other = await leaseOne(agent(2), T0 + 30 * MIN);
+      expect(other.lead.id).toBe('L4');
+      const mine = await leaseOne(agent(1), T0 + 30 * MIN);
+      expect(mine).toMatchObject({ pinned: true, lead: { id: 'L2', pinnedAgentId: 'a1', attempts: 1 } });
+    });
+
+    it('schedules a callback for anyone into the shared queue', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne(agent(1));
+      await complete(l.leaseId, 'callback', T0, { callback: { at: T0 + 5 * MIN, scope: 'anyone' } });
+      const other = await leaseOne(agent(2), T0 + 5 * MIN);
+      expect(other).toMatchObject({ pinned: false, lead: { id: 'L1', pinnedAgentId: null } });
+    });
+
+    it('refuses a callback outcome without a callback, and a callback on another outcome', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      expect(await complete(l.leaseId, 'callback', T0)).toMatchObject({
+        ok: false,
+        code: 'CALLBACK_REQUIRED',
+      });
+      expect(await complete(l.leaseId, 'busy', T0, { callback: { at: T0, scope: 'agent' } })).toMatchObject({
+        ok: false,
+        code: 'CALLBACK_INVALID',
+      });
+      expect(
+        await complete(l.leaseId, 'callback', T0, { callback: { at: T0, scope: 'team' } }),
+      ).toMatchObject({
+        ok: false,
+        code: 'CALLBACK_INVALID',
+      });
+      expect((await store.snapshot(ref)).leases[l.leaseId]).toBeDefined();
+    });
+
+    it('refuses an outcome the campaign does not define and changes nothing', async () => {
+      await define({ dispositions: { sale: { final: true, contact: true } } });
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const before = await store.snapshot(ref);
+      expect(await complete(l.leaseId, 'refund', T0)).toMatchObject({ ok: false, code: 'OUTCOME_UNKNOWN' });
+      expect(await complete(l.leaseId, 'Not A Code!', T0)).toMatchObject({
+        ok: false,
+        code: 'OUTCOME_UNKNOWN',
+      });
+      expect(await store.snapshot(ref)).toEqual(before);
+      expect(await complete(l.leaseId, 'sale', T0)).toMatchObject({
+        ok: true,
+        disposition: { kind: 'final' },
+      });
+    });
+
+    it('reports the number of a do-not-call outcome so the tenant list can take it', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const r = await complete(l.leaseId, 'dnc', T0);
+      expect(r).toMatchObject({ ok: true, disposition: { kind: 'dnc' }, dncPhone: '+447700900001' });
+      expect((await store.snapshot(ref)).phones).toEqual({});
+    });
+
+    it('checks that a completion comes from the agent holding the lease', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const r = await complete(l.leaseId, 'answered', T0, { agentId: asAgentId('a2') });
+      expect(r).toMatchObject({ ok: false, code: 'LEASE_NOT_OWNED' });
+    });
+
+    it('completes a batch with one result per item, in order', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const leases = await offer([agent(1), agent(2)]);
+      const results = await store.complete(
+        TENANT,
+        [
+          { leaseId: leases[0]!.leaseId, outcome: 'answered' },
+          { leaseId: 'garbage', outcome: 'answered' },
+          { leaseId: leases[1]!.leaseId, outcome: 'busy' },
+        ],
+        T0,
+      );
+      expect(results.map((r) => (r.ok ? r.disposition.kind : r.code))).toEqual([
+        'final',
+        'LEASE_UNKNOWN',
+        'retry',
+      ]);
+    });
+  });
+
+  describe('expiry and fencing', () => {
+    it('puts the lead of an expired lease back at the head, with no attempt counted', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const l = await leaseOne();
+      expect(await store.reclaim(ref, T0 + OFFER_TTL - 1, 100)).toEqual([]);
+      const reclaimed = await store.reclaim(ref, T0 + OFFER_TTL, 100);
+      expect(reclaimed).toEqual([
+        { leaseId: l.leaseId, leadId: 'L1', agentId: 'a1', deviceId: 'd1', state: 'offered' },
+      ]);
+      expect(await store.reclaim(ref, T0 + OFFER_TTL, 100)).toEqual([]);
+      const again = await leaseOne(agent(2), T0 + OFFER_TTL);
+      expect(again.lead).toMatchObject({ id: 'L1', attempts: 0 });
+    });
+
+    it('never lets a stale lease id change a newer lease', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const old = await leaseOne(agent(1));
+      await store.reclaim(ref, T0 + OFFER_TTL, 100);
+      const fresh = await leaseOne(agent(2), T0 + OFFER_TTL);
+      expect(fresh.lead.id).toBe('L1');
+      const a1 = asAgentId('a1');
+      expect(await complete(old.leaseId, 'answered', T0 + OFFER_TTL + 1)).toMatchObject({
+        ok: false,
+        code: 'LEASE_STALE',
+      });
+      await expectCode(
+        store.accept(TENANT, { leaseId: old.leaseId, agentId: a1 }, T0 + OFFER_TTL, CALL_TTL),
+        'LEASE_STALE',
+      );
+      await expectCode(
+        store.reject(TENANT, { leaseId: old.leaseId, agentId: a1 }, T0 + OFFER_TTL),
+        'LEASE_STALE',
+      );
+      const snap = await store.snapshot(ref);
+      expect(snap.leases[fresh.leaseId]).toMatchObject({ state: 'offered', agentId: 'a2' });
+      const done = await complete(fresh.leaseId, 'answered', T0 + OFFER_TTL + 2);
+      expect(done).toMatchObject({ ok: true, late: false });
+    });
+
+    it('accepts a late completion of an expired lease whose lead was not leased again', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0, CALL_TTL);
+      await store.reclaim(ref, T0 + CALL_TTL, 100);
+      expect((await store.stats(ref, T0 + CALL_TTL)).ready).toBe(1);
+      const r = await complete(l.leaseId, 'answered', T0 + CALL_TTL + 500);
+      expect(r).toMatchObject({ ok: true, late: true, disposition: { kind: 'final' }, attempts: 1 });
+      expect(await store.stats(ref, T0 + CALL_TTL)).toMatchObject({ ready: 0, leased: 0 });
+    });
+
+    it('accepts a completion of an expired lease not yet reclaimed, marked late', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const r = await complete(l.leaseId, 'busy', T0 + OFFER_TTL + 1);
+      expect(r).toMatchObject({ ok: true, late: true, disposition: { kind: 'retry' } });
+      expect(await store.reclaim(ref, T0 + OFFER_TTL + 2, 100)).toEqual([]);
+    });
+
+    it('forgets done leases after the retention and calls them stale', async () => {
+      await t.dispose();
+      t = await makeStore(kind, { tombstoneRetentionMs: 10_000 });
+      store = t.store;
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await complete(l.leaseId, 'answered', T0);
+      await store.reclaim(ref, T0 + 10_000, 100);
+      expect(await complete(l.leaseId, 'answered', T0 + 10_001)).toMatchObject({
+        ok: false,
+        code: 'LEASE_STALE',
+      });
+    });
+  });
+
+  describe('removal by number', () => {
+    it('removes a number wherever it is, revoking a live lease', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2), lead(3, { dueAt: T0 + MIN }), lead(4)], T0);
+      const l = await leaseOne();
+      expect(l.lead.id).toBe('L1');
+      const removed = await store.removeNumbers(ref, [lead(1).phone, lead(3).phone, '+15550000000']);
+      expect(removed).toEqual([
+        {
+          phone: lead(1).phone,
+          leadId: 'L1',
+          revoked: { leaseId: l.leaseId, agentId: 'a1', deviceId: 'd1' },
+        },
+        { phone: lead(3).phone, leadId: 'L3', revoked: null },
+      ]);
+      expect(await complete(l.leaseId, 'answered', T0)).toMatchObject({ ok: false, code: 'LEASE_STALE' });
+      const stats = await store.stats(ref, T0 + MIN);
+      expect(stats).toMatchObject({ ready: 2, scheduled: 0, leased: 0 });
+      // The agent is free again and the number can be queued anew later (e.g. after a DNC is lifted).
+      await leaseOne(agent(1));
+      expect((await store.enqueue(ref, [lead(1)], T0)).enqueued).toBe(1);
+    });
+
+    it('refuses malformed numbers', async () => {
+      await define();
+      await expectCode(store.removeNumbers(ref, ['12345']), 'INPUT_INVALID');
+    });
+  });
+
+  describe('statistics', () => {
+    it('counts ready, scheduled, leased and ready agents, per zone', async () => {
+      await define({ window: BUSINESS_HOURS });
+      await store.enqueue(
+        ref,
+        [
+          lead(1),
+          lead(2),
+          lead(3, { timeZone: 'America/New_York' }),
+          lead(4, { dueAt: T0 + MIN }),
+          lead(5, { pinnedAgentId: asAgentId('a7'), dueAt: T0 + MIN }),
+        ],
+        T0,
+      );
+      await leaseOne();
+      await store.setAgentsReady(ref, [agent(8), agent(9)], T0);
+      expect(await store.stats(ref, T0)).toEqual({
+        ready: 2,
+        scheduled: 2,
+        leased: 1,
+        readyAgents: 2,
+        zones: [
+          { zone: 'America/New_York', ready: 1, open: false },
+          { zone: 'Europe/London', ready: 1, open: true },
+        ],
+      });
+    });
+  });
+
+  describe('rebuild', () => {
+    it('replaces the queue from the source, keeping leads under a live lease', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2), lead(3)], T0);
+      const l = await leaseOne();
+      const source = [[lead(1), lead(3, { priority: 2 })], [lead(4)]];
+      const r = await store.rebuild(ref, source, T0);
+      expect(r).toEqual({ enqueued: 2, duplicates: 1, keptLeased: 1 });
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records).sort()).toEqual(['L1', 'L3', 'L4']);
+      expect(snap.leases[l.leaseId]).toBeDefined();
+      const next = await leaseOne(agent(2));
+      expect(next.lead.id).toBe('L3');
+      expect(await complete(l.leaseId, 'answered', T0)).toMatchObject({ ok: true, leadId: 'L1' });
+    });
+  });
+
+  describe('tenancy', () => {
+    it('keeps the same campaign id of two tenants apart', async () => {
+      const other = campaignRef('globex', 'spring');
+      await define();
+      await define({}, other);
+      await store.enqueue(ref, [lead(1)], T0);
+      await store.enqueue(other, [lead(1, { id: 'G1' })], T0);
+      const mine = await leaseOne();
+      expect(mine.lead.id).toBe('L1');
+      // A lease id from one tenant means nothing under another: it reaches no lease there.
+      const [cross] = await store.complete(
+        asTenantId('globex'),
+        [{ leaseId: mine.leaseId, outcome: 'answered' }],
+        T0,
+      );
+      expect(cross).toMatchObject({ ok: false, code: 'LEASE_UNKNOWN' });
+      expect((await store.snapshot(ref)).leases[mine.leaseId]).toBeDefined();
+      const theirs = await store.lease(other, agent(1), T0, OFFER_TTL);
+      expect(theirs?.lead.id).toBe('G1');
+      await expectCode(store.peekLease(asTenantId('initech'), mine.leaseId, T0), 'CAMPAIGN_UNKNOWN');
+      await store.dropCampaign(other);
+      expect(await store.hasCampaign(other)).toBe(false);
+      expect(await store.hasCampaign(ref)).toBe(true);
+    });
+  });
+});

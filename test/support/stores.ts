@@ -1,0 +1,56 @@
+// Builds the two QueueStore adapters for tests. Each call gets its own Redis key prefix, so test
+// files (and tests within them) never see each other's keys and can run in parallel.
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
+import { MemoryQueueStore } from '../../engine/memory/memory-queue-store.js';
+import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
+import type { QueueStore } from '../../engine/queue-store.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export type StoreKind = 'memory' | 'redis';
+
+export interface TestStore {
+  readonly store: QueueStore;
+  readonly prefix: string;
+  /** Close the store and delete every key under its prefix. */
+  dispose(): Promise<void>;
+}
+
+let epochs = 0;
+/** Deterministic epochs, so both stores issue the same lease ids in a test. */
+export const fixedEpoch = () => 'e1';
+export const countingEpoch = () => `e${++epochs}`;
+
+export async function makeStore(
+  kind: StoreKind,
+  options: { tombstoneRetentionMs?: number; promoteInline?: number; newEpoch?: () => string } = {},
+): Promise<TestStore> {
+  const newEpoch = options.newEpoch ?? fixedEpoch;
+  if (kind === 'memory') {
+    const store = new MemoryQueueStore({ ...options, newEpoch });
+    return { store, prefix: '', dispose: () => store.close() };
+  }
+  const prefix = `test:${randomUUID().slice(0, 8)}:`;
+  const store = await createRedisQueueStore({ url: REDIS_URL, keyPrefix: prefix, ...options, newEpoch });
+  return {
+    store,
+    prefix,
+    async dispose() {
+      await store.close();
+      await deleteKeys(`${prefix}*`);
+    },
+  };
+}
+
+export async function deleteKeys(pattern: string): Promise<void> {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+      if (keys.length > 0) await client.unlink(keys);
+    }
+  } finally {
+    await client.close();
+  }
+}
