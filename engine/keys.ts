@@ -69,3 +69,23 @@ export function campaignKeyPattern(prefix: string, ref: CampaignRef): string {
   const escape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
   return `${escape(prefix)}\\{c:${ref.tenantId}:${ref.campaignId}\\}:*`;
 }
+
+/** The campaign key set scripts take as KEYS[1..12], in the order redis/lua/includes/campaign-keys.lua binds. */
+export const CAMPAIGN_KEY_SET = [
+  'cfg',
+  'zones',
+  'zoneNames',
+  'windows',
+  'scheduled',
+  'pinnedAgents',
+  'leases',
+  'leaseExpiry',
+  'tombstones',
+  'agents',
+  'agentDevices',
+  'agentLeases',
+] as const satisfies readonly (keyof CampaignKeys)[];
+
+export function campaignKeySet(k: CampaignKeys): string[] {
+  return CAMPAIGN_KEY_SET.map((name) => k[name]);
+}

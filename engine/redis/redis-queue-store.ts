@@ -17,7 +17,7 @@ import {
   STATUS_OK,
 } from '../errors.js';
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
-import { campaignKeyPattern, campaignKeys } from '../keys.js';
+import { campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
 import type { CampaignKeys } from '../keys.js';
 import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
 import type { LeadInput } from '../lead.js';
@@ -124,29 +124,12 @@ export class RedisQueueStore implements QueueStore {
     return campaignKeys(this.#prefix, ref);
   }
 
-  #keyList(k: CampaignKeys): string[] {
-    return [
-      k.cfg,
-      k.zones,
-      k.zoneNames,
-      k.windows,
-      k.scheduled,
-      k.pinnedAgents,
-      k.leases,
-      k.leaseExpiry,
-      k.tombstones,
-      k.agents,
-      k.agentDevices,
-      k.agentLeases,
-    ];
-  }
-
   async #run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     return this.#client[name](keys, args);
   }
 
   async #campaign(name: ScriptName, ref: CampaignRef, args: readonly ScriptArg[]): Promise<unknown> {
-    return this.#run(name, this.#keyList(this.#keys(ref)), args);
+    return this.#run(name, campaignKeySet(this.#keys(ref)), args);
   }
 
   async #config(ref: CampaignRef, refresh = false): Promise<CachedConfig> {
@@ -551,12 +534,14 @@ export class RedisQueueStore implements QueueStore {
     for (const bucket of recordReplies) {
       for (const [member, raw] of Object.entries(bucket)) records[member] = decodeLeadRecord(raw).leadId;
     }
+    // The phone index buckets that exist, found by SCAN (O(keys in the database), like any snapshot).
     const phones: Record<string, string> = {};
-    const phoneReplies = await Promise.all(
-      Array.from({ length: 10_000 }, (_, b) => c.hGetAll(k.phones(String(b).padStart(4, '0')))),
-    );
-    for (const bucket of phoneReplies) {
-      for (const [digits, member] of Object.entries(bucket)) phones[`+${digits}`] = member;
+    const pattern = `${campaignKeyPattern(this.#prefix, ref).slice(0, -1)}n:*`;
+    for await (const keys of c.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+      const buckets = await Promise.all(keys.map((key) => c.hGetAll(key)));
+      for (const bucket of buckets) {
+        for (const [digits, member] of Object.entries(bucket)) phones[`+${digits}`] = member;
+      }
     }
     return {
       records: sortRecord(records),

@@ -24,7 +24,13 @@ export const countingEpoch = () => `e${++epochs}`;
 
 export async function makeStore(
   kind: StoreKind,
-  options: { tombstoneRetentionMs?: number; promoteInline?: number; newEpoch?: () => string } = {},
+  options: {
+    tombstoneRetentionMs?: number;
+    promoteInline?: number;
+    newEpoch?: () => string;
+    /** A Redis logical database of the file's own (0 when not given). */
+    database?: number;
+  } = {},
 ): Promise<TestStore> {
   const newEpoch = options.newEpoch ?? fixedEpoch;
   if (kind === 'memory') {
@@ -38,13 +44,13 @@ export async function makeStore(
     prefix,
     async dispose() {
       await store.close();
-      await deleteKeys(`${prefix}*`);
+      await deleteKeys(`${prefix}*`, options.database);
     },
   };
 }
 
-export async function deleteKeys(pattern: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL });
+export async function deleteKeys(pattern: string, database = 0): Promise<void> {
+  const client = createClient({ url: REDIS_URL, database });
   await client.connect();
   try {
     for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: 1000 })) {

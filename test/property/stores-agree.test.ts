@@ -1,0 +1,351 @@
+// Model-based property test: random sequences of queue operations applied to the in-memory store
+// (the reference model) and to the Redis store give identical observable results (every return
+// value, every error code, the full queue snapshot), and after every step each lead is in exactly
+// one state and has at most one live lease.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALWAYS_OPEN } from '../../engine/calling-window.js';
+import type { CallingWindow } from '../../engine/calling-window.js';
+import { parseCampaignConfig } from '../../engine/campaign.js';
+import { isEngineError } from '../../engine/errors.js';
+import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
+import type { CampaignRef } from '../../engine/ids.js';
+import type { LeadInput } from '../../engine/lead.js';
+import { MemoryQueueStore } from '../../engine/memory/memory-queue-store.js';
+import type { QueueSnapshot, QueueStore } from '../../engine/queue-store.js';
+import { fixedEpoch, makeStore } from '../support/stores.js';
+import type { TestStore } from '../support/stores.js';
+
+const RUNS = 2_000;
+const DATABASE = 1; // this file's own Redis database: its snapshots SCAN a small keyspace
+const TENANT = asTenantId('prop');
+const T0 = Date.UTC(2026, 0, 5, 10, 30); // Monday 10:30Z: London open, New York opens at 14:00Z
+const OFFER_TTL = 5_000;
+const CALL_TTL = 60_000;
+
+const WINDOWS: readonly CallingWindow[] = [
+  ALWAYS_OPEN,
+  { rules: [{ days: [1, 2, 3, 4, 5], from: '09:00', to: '21:00' }] },
+];
+const ZONES: readonly LeadInput['timeZone'][] = [
+  'Europe/London',
+  'Europe/London',
+  'Europe/Paris',
+  'America/New_York',
+  null,
+  ['America/New_York', 'America/Los_Angeles'],
+];
+const OUTCOMES = ['answered', 'no_answer', 'busy', 'voicemail', 'callback', 'dnc', 'sale', 'bogus'] as const;
+const TICKS = [1, 1_000, 5_000, 30_000, 600_000, 3_600_000, 43_200_000] as const;
+const PHONES = 12;
+const AGENTS = 4;
+
+const leadArb = fc.record({
+  phone: fc.nat(PHONES - 1),
+  priority: fc.nat(2),
+  due: fc.constantFrom(-60_000, 0, 0, 0, 60_000, 3_600_000),
+  zone: fc.nat(ZONES.length - 1),
+  pin: fc.integer({ min: -2 * AGENTS, max: AGENTS - 1 }),
+  attempts: fc.nat(2),
+});
+
+const opArb = fc.oneof(
+  {
+    arbitrary: fc.record({
+      op: fc.constant('enqueue' as const),
+      leads: fc.array(leadArb, { minLength: 1, maxLength: 4 }),
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('ready' as const),
+      agents: fc.uniqueArray(fc.nat(AGENTS - 1), { minLength: 1, maxLength: AGENTS }),
+    }),
+    weight: 4,
+  },
+  { arbitrary: fc.record({ op: fc.constant('notReady' as const), agent: fc.nat(AGENTS - 1) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('lease' as const), agent: fc.nat(AGENTS - 1) }), weight: 2 },
+  {
+    arbitrary: fc.record({ op: fc.constant('dispatch' as const), max: fc.integer({ min: 1, max: 4 }) }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('accept' as const), lease: fc.nat(), wrongAgent: fc.boolean() }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('extend' as const),
+      leases: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('reject' as const), lease: fc.nat(), wrongAgent: fc.boolean() }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('complete' as const),
+      items: fc.array(
+        fc.record({
+          lease: fc.integer({ min: -1, max: 1_000 }),
+          outcome: fc.nat(OUTCOMES.length - 1),
+          callback: fc.option(
+            fc.record({
+              in: fc.constantFrom(0, 60_000, 7_200_000),
+              scope: fc.constantFrom('agent', 'anyone'),
+            }),
+          ),
+          owner: fc.boolean(),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('reclaim' as const), limit: fc.integer({ min: 1, max: 5 }) }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('promote' as const), limit: fc.integer({ min: 1, max: 5 }) }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('remove' as const),
+      phones: fc.array(fc.nat(PHONES - 1), { minLength: 1, maxLength: 2 }),
+    }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.constantFrom(...TICKS) }), weight: 4 },
+  {
+    arbitrary: fc.record({ op: fc.constant('window' as const), which: fc.nat(WINDOWS.length - 1) }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('rebuild' as const), leads: fc.array(leadArb, { maxLength: 4 }) }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ op: fc.constant('stats' as const) }), weight: 1 },
+);
+
+type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
+type LeadSpec = typeof leadArb extends fc.Arbitrary<infer T> ? T : never;
+
+const agentId = (i: number) => asAgentId(`a${i}`);
+const phoneOf = (i: number) => `+4420794600${String(i).padStart(2, '0')}`;
+
+/** Both stores' results, errors reduced to their codes, so they can be compared as values. */
+async function outcome(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return { value: await run() };
+  } catch (err) {
+    if (isEngineError(err)) return { error: err.code };
+    throw err;
+  }
+}
+
+interface World {
+  now: number;
+  leases: string[];
+  leadSerial: number;
+}
+
+function makeLeads(world: World, specs: readonly LeadSpec[], now: number): LeadInput[] {
+  return specs.map((l) => ({
+    id: `L${++world.leadSerial}`,
+    phone: phoneOf(l.phone),
+    name: `Lead ${l.phone}`,
+    timeZone: ZONES[l.zone]!,
+    priority: l.priority,
+    dueAt: now + l.due,
+    attempts: l.attempts,
+    ...(l.pin >= 0 ? { pinnedAgentId: agentId(l.pin) } : {}),
+  }));
+}
+
+/** Apply one operation to a store; the returned value is what the test compares. */
+async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World): Promise<unknown> {
+  const now = world.now;
+  const leaseAt = (k: number) =>
+    world.leases[k % Math.max(world.leases.length, 1)] ?? `${ref.campaignId}.e1.99`;
+  const ownerOf = async (leaseId: string) => {
+    const view = await store.peekLease(TENANT, leaseId, now).catch(() => null);
+    return view?.agentId ?? agentId(0);
+  };
+  switch (op.op) {
+    case 'enqueue':
+      return outcome(() => store.enqueue(ref, makeLeads(world, op.leads, now), now));
+    case 'ready':
+      return outcome(() =>
+        store.setAgentsReady(
+          ref,
+          op.agents.map((a) => ({ agentId: agentId(a), deviceId: asDeviceId(`d${a}`) })),
+          now,
+        ),
+      );
+    case 'notReady':
+      return outcome(() => store.setAgentNotReady(ref, agentId(op.agent)));
+    case 'lease':
+      return outcome(() =>
+        store.lease(
+          ref,
+          { agentId: agentId(op.agent), deviceId: asDeviceId(`d${op.agent}`) },
+          now,
+          OFFER_TTL,
+        ),
+      );
+    case 'dispatch':
+      return outcome(() => store.dispatch(ref, now, op.max, OFFER_TTL));
+    case 'accept': {
+      const leaseId = leaseAt(op.lease);
+      const owner = op.wrongAgent ? agentId(9) : await ownerOf(leaseId);
+      return outcome(() => store.accept(TENANT, { leaseId, agentId: owner }, now, CALL_TTL));
+    }
+    case 'extend': {
+      const refs = await Promise.all(
+        op.leases.map(async (k) => ({ leaseId: leaseAt(k), agentId: await ownerOf(leaseAt(k)) })),
+      );
+      return outcome(() => store.extend(TENANT, refs, now, CALL_TTL));
+    }
+    case 'reject': {
+      const leaseId = leaseAt(op.lease);
+      const owner = op.wrongAgent ? agentId(9) : await ownerOf(leaseId);
+      return outcome(() => store.reject(TENANT, { leaseId, agentId: owner }, now));
+    }
+    case 'complete': {
+      const items = await Promise.all(
+        op.items.map(async (i) => {
+          const leaseId = i.lease < 0 ? 'garbage' : leaseAt(i.lease);
+          return {
+            leaseId,
+            outcome: OUTCOMES[i.outcome]!,
+            ...(i.owner ? { agentId: await ownerOf(leaseId) } : {}),
+            ...(i.callback ? { callback: { at: now + i.callback.in, scope: i.callback.scope } } : {}),
+          };
+        }),
+      );
+      return outcome(() => store.complete(TENANT, items, now));
+    }
+    case 'reclaim':
+      return outcome(() => store.reclaim(ref, now, op.limit));
+    case 'promote':
+      return outcome(() => store.promote(ref, now, op.limit));
+    case 'remove':
+      return outcome(() => store.removeNumbers(ref, op.phones.map(phoneOf)));
+    case 'window':
+      return outcome(() =>
+        store.defineCampaign(
+          ref,
+          parseCampaignConfig({ window: WINDOWS[op.which], dispositions: { sale: { final: true } } }),
+          now,
+        ),
+      );
+    case 'rebuild':
+      return outcome(() => store.rebuild(ref, [makeLeads(world, op.leads, now)], now));
+    case 'stats':
+      return outcome(() => store.stats(ref, now));
+    case 'tick':
+      return undefined;
+    default: {
+      const never: never = op;
+      throw new Error(`unknown op ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Every lead in exactly one state, at most one live lease per lead and per agent. */
+function checkInvariants(s: QueueSnapshot): void {
+  const where = new Map<string, string[]>();
+  const at = (member: string, place: string) => where.set(member, [...(where.get(member) ?? []), place]);
+  for (const [zone, members] of Object.entries(s.ready)) for (const m of members) at(m, `ready:${zone}`);
+  for (const [m] of s.scheduled) at(m, 'scheduled');
+  for (const [agent, entries] of Object.entries(s.pinned))
+    for (const [m] of entries) at(m, `pinned:${agent}`);
+  const leasedAgents = new Set<string>();
+  for (const [leaseId, l] of Object.entries(s.leases)) {
+    at(l.member, `lease:${leaseId}`);
+    expect(leasedAgents.has(l.agentId), `agent ${l.agentId} holds two live leases`).toBe(false);
+    leasedAgents.add(l.agentId);
+  }
+  for (const member of Object.keys(s.records)) {
+    expect(where.get(member), `lead ${member} must be in exactly one state`).toHaveLength(1);
+  }
+  for (const [member, places] of where) {
+    expect(s.records[member], `${places.join(',')} holds ${member} without a record`).toBeDefined();
+  }
+  expect(Object.keys(s.phones).length).toBe(Object.keys(s.records).length);
+  for (const member of Object.values(s.phones)) expect(s.records[member]).toBeDefined();
+  for (const [agent] of s.agents)
+    expect(leasedAgents.has(agent), `ready agent ${agent} holds a lease`).toBe(false);
+}
+
+function leaseIdsIn(value: unknown, into: string[]): void {
+  if (Array.isArray(value)) {
+    for (const v of value) leaseIdsIn(v, into);
+  } else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.leaseId === 'string' && !into.includes(o.leaseId)) into.push(o.leaseId);
+    for (const v of Object.values(o)) if (v && typeof v === 'object') leaseIdsIn(v, into);
+  }
+}
+
+describe('the memory and Redis stores agree', () => {
+  let redis: TestStore;
+  let run = 0;
+
+  beforeAll(async () => {
+    redis = await makeStore('redis', { database: DATABASE, tombstoneRetentionMs: 120_000 });
+  });
+  afterAll(async () => {
+    await redis.dispose();
+  });
+
+  it(`on ${RUNS} random operation sequences, with the invariants after every step`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(WINDOWS.length - 1),
+        fc.array(leadArb, { minLength: 1, maxLength: 8, size: 'large' }),
+        fc.array(opArb, { minLength: 1, maxLength: 40, size: 'large' }),
+        async (w, initial, generated) => {
+          // Every sequence starts with leads queued and agents ready, so most steps meet live leases.
+          const ops: Op[] = [
+            { op: 'enqueue', leads: initial },
+            { op: 'ready', agents: [0, 1, 2, 3] },
+            ...generated,
+          ];
+          const ref = campaignRef('prop', `c${++run}`);
+          const memory = new MemoryQueueStore({ newEpoch: fixedEpoch, tombstoneRetentionMs: 120_000 });
+          const config = parseCampaignConfig({ window: WINDOWS[w], dispositions: { sale: { final: true } } });
+          await memory.defineCampaign(ref, config, T0);
+          await redis.store.defineCampaign(ref, config, T0);
+          const worldA: World = { now: T0, leases: [], leadSerial: 0 };
+          const worldB: World = { now: T0, leases: [], leadSerial: 0 };
+          try {
+            for (const [step, op] of ops.entries()) {
+              if (op.op === 'tick') {
+                worldA.now += op.ms;
+                worldB.now += op.ms;
+                continue;
+              }
+              const a = await apply(memory, ref, op, worldA);
+              const b = await apply(redis.store, ref, op, worldB);
+              expect(b, `step ${step} ${op.op}`).toEqual(a);
+              leaseIdsIn(a, worldA.leases);
+              leaseIdsIn(b, worldB.leases);
+              const [sa, sb] = await Promise.all([memory.snapshot(ref), redis.store.snapshot(ref)]);
+              expect(sb, `snapshot after step ${step} ${op.op}`).toEqual(sa);
+              checkInvariants(sa);
+            }
+          } finally {
+            await redis.store.dropCampaign(ref);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  }, 600_000);
+});

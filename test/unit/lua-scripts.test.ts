@@ -1,0 +1,83 @@
+// The Lua scripts are files with a contract in their header: the key count in the file name,
+// the KEYS the header documents and the count they are registered with must agree, and the
+// status numbers they return must be the ones engine/errors.ts maps.
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { SCRIPT_STATUS, STATUS_DUPLICATE, STATUS_OK } from '../../engine/errors.js';
+import { CAMPAIGN_KEY_SET, campaignKeys } from '../../engine/keys.js';
+import { asCampaignId, asTenantId } from '../../engine/ids.js';
+import { buildScripts, loadScriptSources, SCRIPT_NAMES } from '../../engine/redis/scripts.js';
+import { REDIS_URL } from '../support/stores.js';
+
+const LUA_DIR = fileURLToPath(new URL('../../engine/redis/lua/', import.meta.url));
+const KEY_SET_LUA = readFileSync(`${LUA_DIR}includes/campaign-keys.lua`, 'utf8');
+
+/** Number of KEYS a script's header documents (the campaign key set counts as its 12). */
+function documentedKeys(source: string): number {
+  const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1] ?? '';
+  if (/KEYS\[1\.\.12\]: the campaign key set/.test(header)) return 12;
+  return new Set([...header.matchAll(/^\s*KEYS\[(\d+)\]/gm)].map((m) => m[1])).size;
+}
+
+describe('Lua scripts', () => {
+  const files = readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'));
+
+  it('has one file per registered script, named <operation>-<key count>.lua', () => {
+    expect(files.map((f) => f.replace(/-\d+\.lua$/, '')).sort()).toEqual([...SCRIPT_NAMES].sort());
+    for (const f of files) expect(f).toMatch(/^[a-z][A-Za-z]+-\d+\.lua$/);
+  });
+
+  it('documents in its header exactly the keys its file name counts and its registration passes', () => {
+    const scripts = buildScripts();
+    for (const s of loadScriptSources()) {
+      const raw = readFileSync(`${LUA_DIR}${s.file}`, 'utf8');
+      expect(documentedKeys(raw), s.file).toBe(s.numberOfKeys);
+      expect(scripts[s.name].NUMBER_OF_KEYS, s.file).toBe(s.numberOfKeys);
+      expect(raw, `${s.file} documents its ARGV`).toMatch(/ARGV\[1\]/);
+    }
+    expect(KEY_SET_LUA.match(/^\s+KEYS\[\d+\]/gm)).toHaveLength(12);
+  });
+
+  it('binds the campaign key set in the order the store passes it', () => {
+    const names = [...KEY_SET_LUA.matchAll(/^\s+(\w+) = KEYS\[(\d+)\],$/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(names.map(([, i]) => i)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(names.map(([name]) => name)).toEqual([...CAMPAIGN_KEY_SET]);
+  });
+
+  it('uses the status numbers engine/errors.ts maps', () => {
+    const lua = readFileSync(`${LUA_DIR}includes/status.lua`, 'utf8');
+    const declared = Object.fromEntries(
+      [...lua.matchAll(/^local ST_(\w+) = (-?\d+)$/gm)].map((m): [string, number] => [m[1]!, Number(m[2])]),
+    );
+    expect(declared).toEqual({ ...SCRIPT_STATUS, OK: STATUS_OK, DUPLICATE: STATUS_DUPLICATE });
+  });
+
+  it('resolves every include and compiles on the server', async () => {
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      for (const s of loadScriptSources()) {
+        expect(s.source, s.file).not.toMatch(/@include/);
+        const sha = await client.scriptLoad(s.source);
+        expect(sha).toMatch(/^[0-9a-f]{40}$/);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('builds per-bucket keys from the same suffixes as engine/keys.ts', () => {
+    const lua = readFileSync(`${LUA_DIR}includes/keys.lua`, 'utf8');
+    const k = campaignKeys('p:', { tenantId: asTenantId('t'), campaignId: asCampaignId('c') });
+    expect(lua).toContain(`base .. 'r:' .. zone`);
+    expect(k.ready(3)).toBe(`${k.base}r:3`);
+    expect(lua).toContain(`base .. 'p:' .. agent`);
+    expect(k.pinned('a1')).toBe(`${k.base}p:a1`);
+    expect(lua).toContain(`base .. 'd:' .. string.format('%d', bucket)`);
+    expect(k.records(7)).toBe(`${k.base}d:7`);
+    expect(lua).toContain(`base .. 'n:' .. string.sub(digits, -4)`);
+    expect(k.phones('0123')).toBe(`${k.base}n:0123`);
+  });
+});
