@@ -29,6 +29,12 @@ export interface CompletionInput {
   readonly agentId?: AgentId;
   readonly outcome: string;
   readonly callback?: CallbackRequest;
+  /**
+   * When the call was completed (epoch ms), if earlier than `now`: retry and callback times are
+   * computed from it, so re-applying a completion recorded earlier lands the lead where the
+   * system of record says it is.
+   */
+  readonly completedAt?: number;
 }
 
 export interface Completion {
@@ -170,6 +176,17 @@ export interface QueueStore {
     items: readonly CompletionInput[],
     now: number,
   ): Promise<readonly ItemResult<Completion>[]>;
+  /**
+   * Run every check and decision of `complete` and change nothing: the caller learns the result
+   * (lead, attempts, disposition) it must commit to the system of record before applying it.
+   */
+  checkCompletions(
+    tenantId: TenantId,
+    items: readonly CompletionInput[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]>;
+  /** Live leases that have expired and not been reclaimed yet (read-only). */
+  expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]>;
   peekLease(tenantId: TenantId, leaseId: string, now: number): Promise<LeaseView>;
 
   /** Put the leads of expired leases back (head of their priority, no attempt counted). */

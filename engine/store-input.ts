@@ -24,6 +24,7 @@ export interface CheckedCompletion {
   readonly agentId: string;
   readonly outcome: string;
   readonly callback: CallbackRequest | undefined;
+  readonly completedAt: number;
 }
 
 /** Check one completion; returns the error to report for it instead of throwing. */
@@ -44,6 +45,10 @@ export function checkCompletion(
   if (!outcomeCodeSchema.safeParse(item.outcome).success) {
     return new EngineError('OUTCOME_UNKNOWN', undefined, { outcome: String(item.outcome).slice(0, 40) });
   }
+  const completedAt = item.completedAt ?? now;
+  if (!Number.isInteger(completedAt) || completedAt < 0 || completedAt > now) {
+    return new EngineError('INPUT_INVALID', 'completedAt must be an integer epoch ms no later than now');
+  }
   let callback: CallbackRequest | undefined;
   if (item.callback !== undefined) {
     const parsed = callbackSchema.safeParse(item.callback);
@@ -59,6 +64,7 @@ export function checkCompletion(
     agentId: item.agentId ?? '',
     outcome: item.outcome,
     callback,
+    completedAt,
   };
 }
 

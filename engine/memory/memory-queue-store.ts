@@ -336,6 +336,30 @@ export class MemoryQueueStore implements QueueStore {
     now: number,
   ): Promise<readonly ItemResult<Completion>[]> {
     await Promise.resolve();
+    return this.#complete(tenantId, items, now, true);
+  }
+
+  async checkCompletions(
+    tenantId: TenantId,
+    items: readonly CompletionInput[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    await Promise.resolve();
+    return this.#complete(tenantId, items, now, false);
+  }
+
+  async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]> {
+    await Promise.resolve();
+    const c = this.#get(ref);
+    return c.leaseExpiry.upTo(now, limit).map(([, counter]) => formatLeaseId(ref.campaignId, c.epoch, counter));
+  }
+
+  #complete(
+    tenantId: TenantId,
+    items: readonly CompletionInput[],
+    now: number,
+    apply: boolean,
+  ): ItemResult<Completion>[] {
     return items.map((item): ItemResult<Completion> => {
       const checked = checkCompletion(tenantId, item, now);
       if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
@@ -357,24 +381,25 @@ export class MemoryQueueStore implements QueueStore {
       let late = false;
       if (r.state === 'x') {
         if (rec.lastLease !== counter) return failure('LEASE_STALE');
-        this.#unqueue(c, rec, member);
         late = true;
-      } else {
-        this.#releaseLive(c, counter, r.agent);
-        if (r.at <= now) late = true;
+      } else if (r.at <= now) {
+        late = true;
       }
       const attempts = rec.attempts + 1;
-      const d = decideDisposition(policy, attempts, now, r.agent, checked.callback);
-      let dncDigits = '';
+      const d = decideDisposition(policy, attempts, checked.completedAt, r.agent, checked.callback);
+      const dncDigits = d.kind === 'dnc' ? rec.phoneDigits : '';
+      const result = encodeCompletionResult(checked.outcome, attempts, d, rec.leadId, late);
+      if (!apply) return { ok: true, ...decodeCompletionResult(leaseId, result, false, dncDigits) };
+
+      if (r.state === 'x') this.#unqueue(c, rec, member);
+      else this.#releaseLive(c, counter, r.agent);
       if (d.kind === 'retry' || d.kind === 'callback') {
         rec.attempts = attempts;
         rec.pinned = d.kind === 'callback' ? (d.pinnedAgentId ?? '') : '';
         this.#place(c, rec, member, d.dueAt, now);
       } else {
-        if (d.kind === 'dnc') dncDigits = rec.phoneDigits;
         this.#forget(c, rec, member);
       }
-      const result = encodeCompletionResult(checked.outcome, attempts, d, rec.leadId, late);
       r.state = 'd';
       r.at = now;
       r.result = result;

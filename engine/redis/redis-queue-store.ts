@@ -325,10 +325,37 @@ export class RedisQueueStore implements QueueStore {
     if (status !== STATUS_OK) throw errorFromStatus(status, { leaseId: lease.leaseId });
   }
 
-  async complete(
+  complete(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    return this.#complete(tenantId, items, now, 'apply');
+  }
+
+  checkCompletions(
+    tenantId: TenantId,
+    items: readonly CompletionInput[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    return this.#complete(tenantId, items, now, 'check');
+  }
+
+  async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]> {
+    const k = this.#keys(ref);
+    const [epoch, counters] = await Promise.all([
+      this.#client.hGet(k.cfg, 'epoch'),
+      this.#client.zRangeByScore(k.leaseExpiry, '-inf', now, { LIMIT: { offset: 0, count: limit } }),
+    ]);
+    if (!epoch) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
+    return counters.map((c) => formatLeaseId(ref.campaignId, epoch, c));
+  }
+
+  async #complete(
+    tenantId: TenantId,
+    items: readonly CompletionInput[],
+    now: number,
+    mode: 'apply' | 'check',
   ): Promise<readonly ItemResult<Completion>[]> {
     const results = new Array<ItemResult<Completion>>(items.length);
     const checked = items.map((item) => checkCompletion(tenantId, item, now));
@@ -337,7 +364,7 @@ export class RedisQueueStore implements QueueStore {
     });
     await Promise.all(
       groupByCampaign<CheckedCompletion>(checked).map(async ({ ref, entries }) => {
-        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, entries.length];
+        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, mode, entries.length];
         for (const { item } of entries) {
           args.push(
             item.lease.epoch,
@@ -346,6 +373,7 @@ export class RedisQueueStore implements QueueStore {
             item.outcome,
             item.callback ? item.callback.at : '',
             item.callback ? item.callback.scope : '',
+            item.completedAt,
           );
         }
         const f = asArray(await this.#campaign('completeLeases', ref, args));

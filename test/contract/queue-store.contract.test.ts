@@ -514,6 +514,40 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect((await store.snapshot(ref)).phones).toEqual({});
     });
 
+    it('checks a completion without changing anything, then applies it with the same answer', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const before = await store.snapshot(ref);
+      const [checked] = await store.checkCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: 'busy' }],
+        T0 + 10,
+      );
+      expect(checked).toMatchObject({ ok: true, leadId: 'L1', attempts: 1, disposition: { kind: 'retry' } });
+      expect(await store.snapshot(ref)).toEqual(before);
+      const applied = await complete(l.leaseId, 'busy', T0 + 10);
+      expect(applied).toEqual(checked);
+      const [again] = await store.checkCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: 'busy' }],
+        T0 + 20,
+      );
+      expect(again).toEqual({ ...applied, duplicate: true });
+    });
+
+    it('computes retry and callback times from the completion time when given', async () => {
+      await define({ dispositions: { no_answer: { final: false, retryDelayMs: 10 * MIN, maxAttempts: 3 } } });
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const r = await complete(l.leaseId, 'no_answer', T0 + 3 * MIN, { completedAt: T0 + MIN });
+      expect(r).toMatchObject({ ok: true, disposition: { kind: 'retry', dueAt: T0 + 11 * MIN } });
+      expect(await complete(l.leaseId, 'no_answer', T0, { completedAt: T0 + MIN })).toMatchObject({
+        ok: false,
+        code: 'INPUT_INVALID',
+      });
+    });
+
     it('checks that a completion comes from the agent holding the lease', async () => {
       await define();
       await store.enqueue(ref, [lead(1)], T0);
@@ -556,6 +590,17 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect(await store.reclaim(ref, T0 + OFFER_TTL, 100)).toEqual([]);
       const again = await leaseOne(agent(2), T0 + OFFER_TTL);
       expect(again.lead).toMatchObject({ id: 'L1', attempts: 0 });
+    });
+
+    it('lists expired leases not yet reclaimed, without touching them', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const [a, b] = await offer([agent(1), agent(2)]);
+      await store.accept(TENANT, { leaseId: b!.leaseId, agentId: asAgentId('a2') }, T0, CALL_TTL);
+      expect(await store.expiredLeases(ref, T0 + OFFER_TTL - 1, 10)).toEqual([]);
+      expect(await store.expiredLeases(ref, T0 + OFFER_TTL, 10)).toEqual([a!.leaseId]);
+      expect(await store.expiredLeases(ref, T0 + CALL_TTL, 10)).toEqual([a!.leaseId, b!.leaseId]);
+      expect((await store.stats(ref, T0 + CALL_TTL)).leased).toBe(2);
     });
 
     it('never lets a stale lease id change a newer lease', async () => {

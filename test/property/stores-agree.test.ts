@@ -106,6 +106,19 @@ const opArb = fc.oneof(
     weight: 4,
   },
   {
+    arbitrary: fc.record({
+      op: fc.constant('check' as const),
+      lease: fc.nat(),
+      outcome: fc.nat(OUTCOMES.length - 1),
+      earlier: fc.constantFrom(0, 1_000, 60_000),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('expired' as const), limit: fc.integer({ min: 1, max: 5 }) }),
+    weight: 1,
+  },
+  {
     arbitrary: fc.record({ op: fc.constant('reclaim' as const), limit: fc.integer({ min: 1, max: 5 }) }),
     weight: 2,
   },
@@ -230,6 +243,16 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
       );
       return outcome(() => store.complete(TENANT, items, now));
     }
+    case 'check': {
+      const item = {
+        leaseId: leaseAt(op.lease),
+        outcome: OUTCOMES[op.outcome]!,
+        completedAt: now - op.earlier,
+      };
+      return outcome(() => store.checkCompletions(TENANT, [item], now));
+    }
+    case 'expired':
+      return outcome(() => store.expiredLeases(ref, now, op.limit));
     case 'reclaim':
       return outcome(() => store.reclaim(ref, now, op.limit));
     case 'promote':

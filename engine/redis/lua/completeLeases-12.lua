@@ -11,8 +11,11 @@
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] how long a done lease is remembered for duplicate detection (ms)
-  ARGV[4] number of completions N, then N groups of 6: epoch, counter, agent id ('' = any),
-          outcome code, callback due (ms, '' = none), callback scope ('agent' | 'anyone')
+  ARGV[4] mode: 'apply', or 'check' to run every check and decision and write nothing (the
+          gateway learns the disposition it must commit to Postgres before applying it here)
+  ARGV[5] number of completions N, then N groups of 7: epoch, counter, agent id ('' = any),
+          outcome code, callback due (ms, '' = none), callback scope ('agent' | 'anyone'),
+          completion time the disposition is computed from (ms, '' = now)
 
   Returns 3 fields per completion: status (OK, DUPLICATE or negative), result
   "<outcome>|<attempts>|<disposition>|<lead id>|<late 0/1>", and the phone digits when the
@@ -23,10 +26,10 @@
 --- @include "queue"
 --- @include "disposition"
 
-local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local base, now, retention, apply = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == 'apply'
 local reply = {}
 
-local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope)
+local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   local status = epochStatus(K.cfg, epoch)
   if status ~= ST_OK then
     return status
@@ -65,31 +68,35 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope)
     if rec[R_LEASE] ~= counter then
       return ST_LEASE_STALE
     end
-    unqueue(base, K, rec, member)
     late = 1
-  else
-    releaseLive(K, counter, lease[L_AGENT])
-    if tonumber(lease[L_AT]) <= now then
-      late = 1
-    end
+  elseif tonumber(lease[L_AT]) <= now then
+    late = 1
   end
 
   local attempts = tonumber(rec[R_ATTEMPTS]) + 1
-  local kind, due, pinTo = decide(policy, attempts, now, lease[L_AGENT], cbAt, cbScope)
+  local kind, due, pinTo = decide(policy, attempts, at, lease[L_AGENT], cbAt, cbScope)
   local dncPhone = ''
+  if kind == 'dnc' then
+    dncPhone = rec[R_PHONE]
+  end
+  local result = outcome .. '|' .. int(attempts) .. '|' .. encodeDecision(kind, due, pinTo) .. '|' .. rec[R_ID] .. '|' .. late
+  if not apply then
+    return ST_OK, result, dncPhone
+  end
+
+  if lease[L_STATE] == 'x' then
+    unqueue(base, K, rec, member)
+  else
+    releaseLive(K, counter, lease[L_AGENT])
+  end
   if kind == 'retry' or kind == 'callback' then
     rec[R_ATTEMPTS] = int(attempts)
     rec[R_PINNED] = pinTo
     redis.call('HSET', rk, member, joinRecord(rec))
     place(base, K, rec, member, due, now)
   else
-    if kind == 'dnc' then
-      dncPhone = rec[R_PHONE]
-    end
     forget(base, rec, member)
   end
-
-  local result = outcome .. '|' .. int(attempts) .. '|' .. encodeDecision(kind, due, pinTo) .. '|' .. rec[R_ID] .. '|' .. late
   lease[L_STATE] = 'd'
   lease[L_AT] = int(now)
   lease[L_RESULT] = result
@@ -98,9 +105,14 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope)
   return ST_OK, result, dncPhone
 end
 
-for n = 0, tonumber(ARGV[4]) - 1 do
-  local a = 5 + n * 6
-  local status, result, dncPhone = completeOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+for n = 0, tonumber(ARGV[5]) - 1 do
+  local a = 6 + n * 7
+  local at = now
+  if ARGV[a + 6] ~= '' then
+    at = tonumber(ARGV[a + 6])
+  end
+  local status, result, dncPhone =
+    completeOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], at)
   reply[#reply + 1] = status
   reply[#reply + 1] = result or ''
   reply[#reply + 1] = dncPhone or ''
