@@ -4,6 +4,7 @@
 // gateways may run it at once: every step is an atomic store operation, safe under races.
 import type { Clock } from './clock.js';
 import type { CampaignRef } from './ids.js';
+import type { LeaseId } from './lease.js';
 import type { QueueStore, ReclaimedLease } from './queue-store.js';
 
 export interface MaintenanceOptions {
@@ -16,6 +17,12 @@ export interface MaintenanceOptions {
   readonly batch?: number;
   /** How often each campaign's calling-window intervals are recomputed. */
   readonly windowRefreshMs?: number;
+  /**
+   * Called with expired leases before they are reclaimed, so the caller can complete the ones
+   * whose outcome the system of record already holds (the call happened; the process that saved
+   * it died before the queue heard). Whatever it leaves live is reclaimed.
+   */
+  readonly settleExpired?: (ref: CampaignRef, leaseIds: readonly LeaseId[]) => Promise<void>;
   /** Leases whose leads went back: their devices must be told the call is revoked. */
   readonly onReclaimed?: (ref: CampaignRef, leases: readonly ReclaimedLease[]) => void;
   /** Leads became dialable: a dispatch may now find matches. */
@@ -42,6 +49,10 @@ export function startMaintenance(options: MaintenanceOptions, autoStart = true):
   let stopped = false;
 
   async function look(ref: CampaignRef): Promise<void> {
+    if (options.settleExpired) {
+      const expired = await store.expiredLeases(ref, clock.now(), batch);
+      if (expired.length > 0) await options.settleExpired(ref, expired);
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const reclaimed = await store.reclaim(ref, clock.now(), batch);
       if (reclaimed.length > 0) options.onReclaimed?.(ref, reclaimed);

@@ -52,6 +52,40 @@ describe('maintenance', () => {
     await m.stop();
   });
 
+  it('lets the caller settle expired leases before they are reclaimed', async () => {
+    const { store, clock, ref } = await setup();
+    await store.enqueue(
+      ref,
+      [
+        { id: 'L1', phone: '+15550001111', timeZone: 'UTC' },
+        { id: 'L2', phone: '+15550002222', timeZone: 'UTC' },
+      ],
+      T0,
+    );
+    const two = [agent, { agentId: asAgentId('a2'), deviceId: asDeviceId('d2') }];
+    await store.setAgentsReady(ref, two, T0);
+    const [first, second] = await store.dispatch(ref, T0, 2, 1_000);
+    const reclaimed: string[] = [];
+    const m = startMaintenance(
+      {
+        store,
+        clock,
+        campaigns: () => [ref],
+        // As if Postgres already held the outcome of the first lease.
+        settleExpired: async (_ref, ids) => {
+          expect(ids).toEqual([first!.leaseId, second!.leaseId]);
+          await store.complete(ref.tenantId, [{ leaseId: first!.leaseId, outcome: 'answered' }], clock.now());
+        },
+        onReclaimed: (_r, leases) => reclaimed.push(...leases.map((l) => l.leaseId)),
+      },
+      false,
+    );
+    clock.advance(1_000);
+    await m.tick();
+    expect(reclaimed).toEqual([second!.leaseId]);
+    expect(await store.stats(ref, clock.now())).toMatchObject({ ready: 1, leased: 0 });
+  });
+
   it('promotes retries that fell due and says so', async () => {
     const { store, clock, ref } = await setup();
     await store.enqueue(ref, [{ id: 'L1', phone: '+15550001111', timeZone: 'UTC', dueAt: T0 + 60_000 }], T0);

@@ -1,0 +1,90 @@
+// Configuration, parsed once at start from the environment into a typed, frozen object. Nothing
+// else reads process.env. Empty strings count as unset; every problem is reported at once,
+// naming the variable.
+import { z } from 'zod';
+
+const ms = (fallback: number, min = 1, max = 86_400_000) => z.coerce.number().int().min(min).max(max).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .default(fallback);
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /** URL printed for people (demo mode); derived from HOST/PORT when unset. */
+    PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    /** Unset: the in-memory queue store (one process, zero setup). */
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,32}$/).default('dh:'),
+    /** Unset: embedded Postgres (PGlite) in DATA_DIR. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATA_DIR: z.string().default('.data'),
+
+    /** HMAC secret for device tokens; generated and kept in DATA_DIR when unset. */
+    DEVICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Bearer token of the admin API; generated and kept in DATA_DIR when unset. */
+    ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    /** Allowed browser origins for Socket.IO (comma separated); unset allows same-origin and non-browser clients only. */
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+    SEED_DEMO: bool(true),
+
+    OFFER_TTL_MS: ms(15_000, 1_000),
+    OFFER_ACK_TIMEOUT_MS: ms(3_000, 100),
+    CALL_TTL_MS: ms(90_000, 5_000),
+    LEASE_HEARTBEAT_MS: ms(20_000, 500),
+    RECONNECT_GRACE_MS: ms(30_000, 0),
+    RECLAIM_INTERVAL_MS: ms(1_000, 50, 60_000),
+    DISPATCH_BATCH: z.coerce.number().int().min(1).max(2_000).default(256),
+    SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.LEASE_HEARTBEAT_MS * 2 > c.CALL_TTL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['LEASE_HEARTBEAT_MS'], message: 'must be at most half of CALL_TTL_MS' });
+    }
+    if (c.RECONNECT_GRACE_MS >= c.CALL_TTL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['RECONNECT_GRACE_MS'], message: 'must be shorter than CALL_TTL_MS' });
+    }
+    if (c.OFFER_ACK_TIMEOUT_MS >= c.OFFER_TTL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['OFFER_ACK_TIMEOUT_MS'], message: 'must be shorter than OFFER_TTL_MS' });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Parse an environment (process.env at the entry point; a plain object in tests). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(configSchema.shape)
+      .map((key) => [key, env[key]?.trim()] as const)
+      .filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`),
+    );
+  }
+  return Object.freeze(parsed.data);
+}

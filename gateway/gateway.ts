@@ -1,0 +1,301 @@
+// The composition root: wires the engine's queue store, Postgres, the Socket.IO hub, dispatch,
+// completions and the periodic work into one gateway process. Entry points (main.ts, tests,
+// bench) build the dependencies and call createGateway.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import { Server } from 'socket.io';
+import type { Adapter } from 'socket.io-adapter';
+import type { Clock } from '../engine/clock.js';
+import { isEngineError } from '../engine/errors.js';
+import type { CampaignRef, TenantId } from '../engine/ids.js';
+import type { LeadInput } from '../engine/lead.js';
+import type { LeaseId } from '../engine/lease.js';
+import { startMaintenance } from '../engine/maintenance.js';
+import type { QueueStore } from '../engine/queue-store.js';
+import type { Database, NewLead } from '../db/index.js';
+import { AgentHub } from './agent/agent-hub.js';
+import type { AgentNamespace } from './agent/agent-hub.js';
+import type { DeviceIdentity, DeviceTokens } from './auth/device-token.js';
+import { createCampaignRegistry } from './campaigns.js';
+import type { CampaignRegistry } from './campaigns.js';
+import { createCompletionPipeline } from './completion-pipeline.js';
+import type { CompletionPipeline } from './completion-pipeline.js';
+import type { Config } from './config.js';
+import { createDispatcher } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
+import { GatewayError } from './errors.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
+import { AGENT_NAMESPACE } from './protocol/events.js';
+
+export interface HealthCheck {
+  readonly name: string;
+  check(): Promise<unknown>;
+}
+
+export interface GatewayDeps {
+  readonly config: Config;
+  readonly store: QueueStore;
+  readonly clock: Clock;
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly tokens: DeviceTokens;
+  /** Readiness checks (Redis, Postgres). */
+  readonly checks?: readonly HealthCheck[];
+  /** Socket.IO adapter for several gateway processes (Redis streams); absent for one process. */
+  readonly adapter?: (nsp: unknown) => Adapter;
+  /** Builds the HTTP app (health, metrics, admin API) once the gateway exists. */
+  readonly http?: (gateway: Gateway) => RequestListener;
+}
+
+export interface AddedLeads {
+  readonly inserted: number;
+  readonly queued: number;
+  /** Numbers on the tenant's do-not-call list, not imported. */
+  readonly suppressed: number;
+  /** Numbers already queued in the campaign. */
+  readonly duplicates: number;
+}
+
+export interface Gateway {
+  readonly deps: GatewayDeps;
+  readonly io: Server;
+  readonly hub: AgentHub;
+  readonly metrics: Metrics;
+  readonly campaigns: CampaignRegistry;
+  readonly dispatcher: Dispatcher;
+  readonly completions: CompletionPipeline;
+  /** Load campaigns (rebuilding queues the engine lacks), start periodic work, listen. */
+  start(port: number, host?: string): Promise<AddressInfo>;
+  /** Ready for traffic: started and not draining. */
+  readonly ready: boolean;
+  health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  addLeads(tenantId: TenantId, campaignId: string, leads: readonly NewLead[]): Promise<AddedLeads>;
+  /** Put numbers on the tenant's do-not-call list and out of every queue, revoking live calls. */
+  suppress(tenantId: TenantId, phones: readonly string[], source: 'outcome' | 'api' | 'erasure'): Promise<number>;
+  /** Graceful stop within config.SHUTDOWN_TIMEOUT_MS. */
+  stop(): Promise<void>;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, store, clock, db, logger, tokens } = deps;
+  let started = false;
+  let draining = false;
+
+  const hubRef: { hub?: AgentHub } = {};
+  const metrics = createMetrics(() => hubRef.hub?.sessions.countsByState() ?? new Map());
+  const campaigns = createCampaignRegistry({
+    db,
+    store,
+    clock,
+    logger,
+    onRebuilt: (ref) => dispatcher.trigger(ref),
+  });
+
+  async function suppress(
+    tenantId: TenantId,
+    phones: readonly string[],
+    source: 'outcome' | 'api' | 'erasure',
+  ): Promise<number> {
+    if (source !== 'outcome') await db.dnc.add(tenantId, phones, source);
+    const removed = await db.leads.markRemoved(tenantId, phones);
+    const refs = new Map<string, CampaignRef>();
+    for (const ref of campaigns.list()) if (ref.tenantId === tenantId) refs.set(ref.campaignId, ref);
+    for (const r of removed) refs.set(r.campaignId, { tenantId, campaignId: r.campaignId });
+    for (const ref of refs.values()) {
+      try {
+        const gone = await store.removeNumbers(ref, phones);
+        const revoked = gone.flatMap((g) => (g.revoked ? [g.revoked] : []));
+        if (revoked.length > 0) {
+          hub.revoked(tenantId, revoked, 'removed');
+          dispatcher.trigger(ref);
+        }
+      } catch (err) {
+        if (!isEngineError(err, 'CAMPAIGN_UNKNOWN')) throw err;
+      }
+    }
+    return removed.length;
+  }
+
+  const completions = createCompletionPipeline({
+    store,
+    clock,
+    logger,
+    metrics,
+    outcomes: db.outcomes,
+    onDnc: async (tenantId, phone) => {
+      await suppress(tenantId, [phone], 'outcome');
+    },
+  });
+
+  const hub = new AgentHub({
+    config,
+    store,
+    clock,
+    logger,
+    metrics,
+    auth: tokens,
+    completions,
+    clustered: deps.adapter !== undefined,
+    devices: {
+      async check(identity: DeviceIdentity) {
+        const device = await db.devices.get(identity.tenantId, identity.deviceId);
+        if (!device || device.revokedAt !== null || device.userId !== identity.agentId) {
+          throw new GatewayError('DEVICE_UNKNOWN');
+        }
+      },
+    },
+    campaigns: { active: (tenantId, campaignId) => campaigns.active(tenantId, campaignId) },
+  });
+  hubRef.hub = hub;
+
+  const dispatcher = createDispatcher({
+    store,
+    clock,
+    logger,
+    batch: config.DISPATCH_BATCH,
+    offerTtlMs: config.OFFER_TTL_MS,
+    deliver: (lease, ref) => hub.deliver(lease, ref),
+    onUnknownCampaign: (ref) => {
+      campaigns.recover(ref).then(
+        () => dispatcher.trigger(ref),
+        (err: unknown) => logger.error({ err, campaignId: ref.campaignId }, 'campaign.recover_failed'),
+      );
+    },
+  });
+  hub.dispatcher = dispatcher;
+
+  const httpServer = createServer(deps.http ? undefined : (_req, res) => res.writeHead(404).end());
+  const io = new Server(httpServer, {
+    serveClient: false,
+    transports: ['websocket', 'polling'],
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    ...(deps.adapter ? { adapter: deps.adapter as never } : {}),
+    // CORS does not protect WebSockets: check the Origin of browser clients here.
+    allowRequest: (req, done) => {
+      const origin = req.headers.origin;
+      if (!origin || !config.ALLOWED_ORIGINS) return done(null, true);
+      done(null, config.ALLOWED_ORIGINS.includes(origin));
+    },
+  });
+  hub.attach(io.of(AGENT_NAMESPACE) as unknown as AgentNamespace);
+
+  // Expired leases whose outcome Postgres already holds were completed by a process that died
+  // before it told the queue: complete them (the call happened) instead of offering them again.
+  async function settleExpired(ref: CampaignRef, leaseIds: readonly LeaseId[]): Promise<void> {
+    const stored = await db.outcomes.findByLeaseIds(ref.tenantId, leaseIds);
+    if (stored.size === 0) return;
+    const items = [...stored.values()].map((o) => ({
+      leaseId: o.leaseId,
+      outcome: o.outcome,
+      completedAt: Math.min(o.completedAt, clock.now()),
+      ...(o.callback ? { callback: o.callback } : {}),
+    }));
+    const results = await store.complete(ref.tenantId, items, clock.now());
+    logger.info({ campaignId: ref.campaignId, settled: results.filter((r) => r.ok).length }, 'lease.settled_from_db');
+  }
+
+  let maintenance: ReturnType<typeof startMaintenance> | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  const gateway: Gateway = {
+    deps,
+    io,
+    hub,
+    metrics,
+    campaigns,
+    dispatcher,
+    completions,
+    get ready() {
+      return started && !draining;
+    },
+    async start(port, host) {
+      await campaigns.start();
+      maintenance = startMaintenance({
+        store,
+        clock,
+        campaigns: () => campaigns.list(),
+        intervalMs: config.RECLAIM_INTERVAL_MS,
+        settleExpired,
+        onReclaimed: (ref, leases) => {
+          hub.revoked(ref.tenantId, leases, 'expired');
+          dispatcher.trigger(ref);
+        },
+        onPromoted: (ref) => dispatcher.trigger(ref),
+        onError: (err, ref) => {
+          if (ref && isEngineError(err, 'CAMPAIGN_UNKNOWN')) {
+            campaigns.recover(ref).catch((e: unknown) => logger.error({ err: e }, 'campaign.recover_failed'));
+          } else {
+            logger.error({ err, campaignId: ref?.campaignId }, 'maintenance.failed');
+          }
+        },
+      });
+      heartbeat = setInterval(() => {
+        hub.extendHeld().catch((err: unknown) => logger.error({ err }, 'lease.heartbeat_failed'));
+      }, config.LEASE_HEARTBEAT_MS);
+      heartbeat.unref();
+      if (deps.http) httpServer.on('request', deps.http(gateway));
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host ?? config.HOST, () => resolve());
+      });
+      started = true;
+      for (const ref of campaigns.list()) dispatcher.trigger(ref);
+      const address = httpServer.address() as AddressInfo;
+      logger.info({ port: address.port, host: address.address }, 'gateway.listening');
+      return address;
+    },
+    async health() {
+      const checks: Record<string, string> = {};
+      let ok = true;
+      for (const c of deps.checks ?? []) {
+        try {
+          await Promise.race([
+            c.check(),
+            new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
+          ]);
+          checks[c.name] = 'ok';
+        } catch (err) {
+          ok = false;
+          checks[c.name] = err instanceof Error ? err.message : 'failed';
+        }
+      }
+      return { ok, checks };
+    },
+    async addLeads(tenantId, campaignId, leads) {
+      const ref = await campaigns.active(tenantId, campaignId);
+      if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
+      const listed = new Set(await db.dnc.filterListed(tenantId, leads.map((l) => l.phone)));
+      const allowed = leads.filter((l) => !listed.has(l.phone));
+      const ids = allowed.length > 0 ? await db.leads.insertBatch(tenantId, campaignId, allowed) : [];
+      const inputs: LeadInput[] = allowed.map((l, i) => ({ ...l, id: ids[i]! }));
+      let queued = 0;
+      let duplicates = 0;
+      for (let i = 0; i < inputs.length; i += 5_000) {
+        const r = await store.enqueue(ref, inputs.slice(i, i + 5_000), clock.now());
+        queued += r.enqueued;
+        duplicates += r.duplicates.length;
+      }
+      dispatcher.trigger(ref);
+      return { inserted: ids.length, queued, suppressed: leads.length - allowed.length, duplicates };
+    },
+    suppress,
+    async stop() {
+      if (draining) return;
+      draining = true;
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+      logger.info('gateway.draining');
+      clearInterval(heartbeat);
+      dispatcher.stop();
+      await maintenance?.stop();
+      await hub.drain(deadline - 1_000);
+      await completions.drain();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      logger.info('gateway.stopped');
+    },
+  };
+  return gateway;
+}

@@ -1,0 +1,43 @@
+// Event maps of the wire protocol. Server, dashboard, bench and tests type their sockets with
+// these, so a renamed event or field fails to compile everywhere at once.
+import type { Ack } from './errors.js';
+import type {
+  AcceptPayload,
+  AgentState,
+  CallStatusPayload,
+  CompletePayload,
+  OfferAck,
+  OfferPayload,
+  PausePayload,
+  ReadyPayload,
+  RejectPayload,
+  ResumedPayload,
+  RevokedPayload,
+  SessionReplacedPayload,
+} from './schemas.js';
+
+export const AGENT_NAMESPACE = '/agent';
+
+export interface CompletionAck {
+  readonly attemptId: string;
+  readonly leadId: string;
+  readonly disposition: string;
+  readonly duplicate: boolean;
+}
+
+export interface AgentClientEvents {
+  'agent:ready': (payload: ReadyPayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
+  'agent:pause': (payload: PausePayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
+  'call:accept': (payload: AcceptPayload, ack: (res: Ack<{ expiresAt: number }>) => void) => void;
+  'call:reject': (payload: RejectPayload, ack: (res: Ack) => void) => void;
+  'call:status': (payload: CallStatusPayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
+  'call:complete': (payload: CompletePayload, ack: (res: Ack<CompletionAck>) => void) => void;
+}
+
+export interface AgentServerEvents {
+  'call:offer': (payload: OfferPayload, ack: (res: OfferAck) => void) => void;
+  'call:resumed': (payload: ResumedPayload) => void;
+  'call:revoked': (payload: RevokedPayload) => void;
+  'agent:state': (payload: AgentState) => void;
+  'session:replaced': (payload: SessionReplacedPayload) => void;
+}
