@@ -87,9 +87,11 @@ export function createCampaignRegistry(deps: {
       let p = recovering.get(k);
       if (!p) {
         p = (async () => {
-          const entry = live.get(k) ?? (await db.campaigns.get(ref.tenantId, ref.campaignId).then((c) =>
-            c && c.status === 'active' ? { ref, config: c.config } : undefined,
-          ));
+          const entry =
+            live.get(k) ??
+            (await db.campaigns
+              .get(ref.tenantId, ref.campaignId)
+              .then((c) => (c && c.status === 'active' ? { ref, config: c.config } : undefined)));
           if (!entry) return;
           logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.lost_by_engine');
           await store.defineCampaign(ref, entry.config, clock.now());

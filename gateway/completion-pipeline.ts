@@ -177,7 +177,8 @@ export function createCompletionPipeline(options: CompletionPipelineOptions): Co
       [...byTenant].map(([tenantId, jobs]) =>
         runTenant(tenantId, jobs).catch((err: unknown) => {
           logger.error({ err, tenantId }, 'completion.batch_failed');
-          for (const job of jobs) job.reject(new GatewayError('INTERNAL', 'the outcome could not be saved; retry'));
+          for (const job of jobs)
+            job.reject(new GatewayError('INTERNAL', 'the outcome could not be saved; retry'));
         }),
       ),
     );

@@ -3,7 +3,8 @@
 // naming the variable.
 import { z } from 'zod';
 
-const ms = (fallback: number, min = 1, max = 86_400_000) => z.coerce.number().int().min(min).max(max).default(fallback);
+const ms = (fallback: number, min = 1, max = 86_400_000) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -21,7 +22,10 @@ export const configSchema = z
 
     /** Unset: the in-memory queue store (one process, zero setup). */
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-    REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,32}$/).default('dh:'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,32}$/)
+      .default('dh:'),
     /** Unset: embedded Postgres (PGlite) in DATA_DIR. */
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     DATA_DIR: z.string().default('.data'),
@@ -53,13 +57,25 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     if (c.LEASE_HEARTBEAT_MS * 2 > c.CALL_TTL_MS) {
-      ctx.addIssue({ code: 'custom', path: ['LEASE_HEARTBEAT_MS'], message: 'must be at most half of CALL_TTL_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEASE_HEARTBEAT_MS'],
+        message: 'must be at most half of CALL_TTL_MS',
+      });
     }
     if (c.RECONNECT_GRACE_MS >= c.CALL_TTL_MS) {
-      ctx.addIssue({ code: 'custom', path: ['RECONNECT_GRACE_MS'], message: 'must be shorter than CALL_TTL_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RECONNECT_GRACE_MS'],
+        message: 'must be shorter than CALL_TTL_MS',
+      });
     }
     if (c.OFFER_ACK_TIMEOUT_MS >= c.OFFER_TTL_MS) {
-      ctx.addIssue({ code: 'custom', path: ['OFFER_ACK_TIMEOUT_MS'], message: 'must be shorter than OFFER_TTL_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OFFER_ACK_TIMEOUT_MS'],
+        message: 'must be shorter than OFFER_TTL_MS',
+      });
     }
   });
 
@@ -82,9 +98,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   );
   const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
   }
   return Object.freeze(parsed.data);
 }

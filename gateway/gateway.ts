@@ -15,7 +15,6 @@ import { startMaintenance } from '../engine/maintenance.js';
 import type { QueueStore } from '../engine/queue-store.js';
 import type { Database, NewLead } from '../db/index.js';
 import { AgentHub } from './agent/agent-hub.js';
-import type { AgentNamespace } from './agent/agent-hub.js';
 import type { DeviceIdentity, DeviceTokens } from './auth/device-token.js';
 import { createCampaignRegistry } from './campaigns.js';
 import type { CampaignRegistry } from './campaigns.js';
@@ -29,6 +28,8 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { AGENT_NAMESPACE } from './protocol/events.js';
+import type { AgentClientEvents, AgentServerEvents } from './protocol/events.js';
+import type { InterServerEvents, SessionData } from './agent/agent-session.js';
 
 export interface HealthCheck {
   readonly name: string;
@@ -61,7 +62,7 @@ export interface AddedLeads {
 
 export interface Gateway {
   readonly deps: GatewayDeps;
-  readonly io: Server;
+  readonly io: Server<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
   readonly hub: AgentHub;
   readonly metrics: Metrics;
   readonly campaigns: CampaignRegistry;
@@ -74,7 +75,11 @@ export interface Gateway {
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   addLeads(tenantId: TenantId, campaignId: string, leads: readonly NewLead[]): Promise<AddedLeads>;
   /** Put numbers on the tenant's do-not-call list and out of every queue, revoking live calls. */
-  suppress(tenantId: TenantId, phones: readonly string[], source: 'outcome' | 'api' | 'erasure'): Promise<number>;
+  suppress(
+    tenantId: TenantId,
+    phones: readonly string[],
+    source: 'outcome' | 'api' | 'erasure',
+  ): Promise<number>;
   /** Graceful stop within config.SHUTDOWN_TIMEOUT_MS. */
   stop(): Promise<void>;
 }
@@ -168,7 +173,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   hub.dispatcher = dispatcher;
 
   const httpServer = createServer(deps.http ? undefined : (_req, res) => res.writeHead(404).end());
-  const io = new Server(httpServer, {
+  const io = new Server<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>(httpServer, {
     serveClient: false,
     transports: ['websocket', 'polling'],
     pingInterval: 10_000,
@@ -181,7 +186,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       done(null, config.ALLOWED_ORIGINS.includes(origin));
     },
   });
-  hub.attach(io.of(AGENT_NAMESPACE) as unknown as AgentNamespace);
+  hub.attach(io.of(AGENT_NAMESPACE));
 
   // Expired leases whose outcome Postgres already holds were completed by a process that died
   // before it told the queue: complete them (the call happened) instead of offering them again.
@@ -195,7 +200,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(o.callback ? { callback: o.callback } : {}),
     }));
     const results = await store.complete(ref.tenantId, items, clock.now());
-    logger.info({ campaignId: ref.campaignId, settled: results.filter((r) => r.ok).length }, 'lease.settled_from_db');
+    logger.info(
+      { campaignId: ref.campaignId, settled: results.filter((r) => r.ok).length },
+      'lease.settled_from_db',
+    );
   }
 
   let maintenance: ReturnType<typeof startMaintenance> | undefined;
@@ -268,7 +276,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async addLeads(tenantId, campaignId, leads) {
       const ref = await campaigns.active(tenantId, campaignId);
       if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
-      const listed = new Set(await db.dnc.filterListed(tenantId, leads.map((l) => l.phone)));
+      const listed = new Set(
+        await db.dnc.filterListed(
+          tenantId,
+          leads.map((l) => l.phone),
+        ),
+      );
       const allowed = leads.filter((l) => !listed.has(l.phone));
       const ids = allowed.length > 0 ? await db.leads.insertBatch(tenantId, campaignId, allowed) : [];
       const inputs: LeadInput[] = allowed.map((l, i) => ({ ...l, id: ids[i]! }));
@@ -293,7 +306,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await maintenance?.stop();
       await hub.drain(deadline - 1_000);
       await completions.drain();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await io.close();
       logger.info('gateway.stopped');
     },
   };

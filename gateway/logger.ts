@@ -28,6 +28,10 @@ const REDACT = [
   '*.leads',
   'notes',
   '*.notes',
+  // pg errors carry the offending row values in `detail` (a phone number, say).
+  'err.detail',
+  'err.cause.detail',
+  '*.err.detail',
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

@@ -56,6 +56,10 @@ export function createMetrics(agentStates: () => ReadonlyMap<AgentStateName, num
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     }),
-    sockets: new Gauge({ name: 'dialhub_agent_sockets', help: 'Connected agent sockets', registers: [registry] }),
+    sockets: new Gauge({
+      name: 'dialhub_agent_sockets',
+      help: 'Connected agent sockets',
+      registers: [registry],
+    }),
   };
 }

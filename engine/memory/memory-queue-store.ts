@@ -351,7 +351,9 @@ export class MemoryQueueStore implements QueueStore {
   async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]> {
     await Promise.resolve();
     const c = this.#get(ref);
-    return c.leaseExpiry.upTo(now, limit).map(([, counter]) => formatLeaseId(ref.campaignId, c.epoch, counter));
+    return c.leaseExpiry
+      .upTo(now, limit)
+      .map(([, counter]) => formatLeaseId(ref.campaignId, c.epoch, counter));
   }
 
   #complete(

@@ -60,7 +60,10 @@ export interface AgentHubOptions {
   readonly clustered: boolean;
 }
 
-type Handler<S extends z.ZodType, R extends object> = (session: AgentSession, payload: z.output<S>) => Promise<R>;
+type Handler<S extends z.ZodType, R extends object> = (
+  session: AgentSession,
+  payload: z.output<S>,
+) => Promise<R>;
 
 export class AgentHub {
   readonly sessions = new SessionRegistry();
@@ -149,7 +152,10 @@ export class AgentHub {
       clearTimeout(grace);
       this.#graceTimers.delete(session.key);
     }
-    logger.info({ tenantId: session.tenantId, agentId: session.agentId, deviceId: session.deviceId }, 'agent.connected');
+    logger.info(
+      { tenantId: session.tenantId, agentId: session.agentId, deviceId: session.deviceId },
+      'agent.connected',
+    );
     await this.#resume(session, inherited);
     session.announce();
   }
@@ -277,7 +283,13 @@ export class AgentHub {
   #held(session: AgentSession, leaseId: string): HeldLease {
     if (session.lease?.leaseId === leaseId) return session.lease;
     const { campaignId } = parseLeaseId(leaseId);
-    return { leaseId, ref: { tenantId: session.tenantId, campaignId }, lead: null, state: 'offered', expiresAt: 0 };
+    return {
+      leaseId,
+      ref: { tenantId: session.tenantId, campaignId },
+      lead: null,
+      state: 'offered',
+      expiresAt: 0,
+    };
   }
 
   async #accept(session: AgentSession, leaseId: string) {
@@ -305,7 +317,11 @@ export class AgentHub {
     return {};
   }
 
-  async #status(session: AgentSession, leaseId: string, status: 'dialing' | 'ringing' | 'connected' | 'ended') {
+  async #status(
+    session: AgentSession,
+    leaseId: string,
+    status: 'dialing' | 'ringing' | 'connected' | 'ended',
+  ) {
     if (session.lease?.leaseId !== leaseId) {
       // A status for a lease the session does not hold: make sure it is the agent's live lease.
       const view = await this.#o.store.peekLease(session.tenantId, leaseId, this.#now);
@@ -327,7 +343,10 @@ export class AgentHub {
   async #disconnected(session: AgentSession, reason: string): Promise<void> {
     this.#o.metrics.sockets.dec();
     const current = this.sessions.remove(session);
-    this.#o.logger.info({ tenantId: session.tenantId, agentId: session.agentId, reason }, 'agent.disconnected');
+    this.#o.logger.info(
+      { tenantId: session.tenantId, agentId: session.agentId, reason },
+      'agent.disconnected',
+    );
     if (session.replaced || !current) return;
     if (session.stateName === 'ready' && session.campaign) {
       await this.#o.store.setAgentNotReady(session.campaign, session.agentId);
@@ -352,7 +371,11 @@ export class AgentHub {
       if (sockets.length > 0) return; // back on another process
     }
     try {
-      await this.#o.store.reject(session.tenantId, { leaseId: lease.leaseId, agentId: session.agentId }, this.#now);
+      await this.#o.store.reject(
+        session.tenantId,
+        { leaseId: lease.leaseId, agentId: session.agentId },
+        this.#now,
+      );
       this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'lease.grace_expired');
     } catch (err) {
       if (!isEngineError(err)) throw err; // completed, expired or reclaimed meanwhile: nothing to release
@@ -382,29 +405,37 @@ export class AgentHub {
 
   #offer(session: AgentSession, lease: Lease, ref: CampaignRef): void {
     const { metrics, config } = this.#o;
-    const held = { leaseId: lease.leaseId, ref, lead: lease.lead, state: 'offered' as const, expiresAt: lease.expiresAt };
+    const held = {
+      leaseId: lease.leaseId,
+      ref,
+      lead: lease.lead,
+      state: 'offered' as const,
+      expiresAt: lease.expiresAt,
+    };
     session.lease = held;
     session.campaign = ref;
     session.setState('offered', this.#now);
     const started = performance.now();
-    session.socket.timeout(config.OFFER_ACK_TIMEOUT_MS).emit('call:offer', session.offerPayload(held), (err, res) => {
-      if (session.lease?.leaseId !== lease.leaseId) return; // revoked or replaced meanwhile
-      if (err) {
-        metrics.offers.inc({ result: 'timeout' });
-        this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'offer.timeout');
-        this.#revoke(session, 'offer_timeout', true);
-        return;
-      }
-      metrics.offers.inc({ result: 'acknowledged' });
-      metrics.offerLatency.observe({ result: 'acknowledged' }, (performance.now() - started) / 1000);
-      const ack = offerAckSchema.safeParse(res);
-      if (ack.success && ack.data.accept) {
-        this.#accept(session, lease.leaseId).catch((e: unknown) => {
-          if (!isEngineError(e)) this.#o.logger.error({ err: e }, 'offer.accept_failed');
-          if (session.lease?.leaseId === lease.leaseId) this.#dropLease(session, 'expired');
-        });
-      }
-    });
+    session.socket
+      .timeout(config.OFFER_ACK_TIMEOUT_MS)
+      .emit('call:offer', session.offerPayload(held), (err, res) => {
+        if (session.lease?.leaseId !== lease.leaseId) return; // revoked or replaced meanwhile
+        if (err) {
+          metrics.offers.inc({ result: 'timeout' });
+          this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'offer.timeout');
+          this.#revoke(session, 'offer_timeout', true);
+          return;
+        }
+        metrics.offers.inc({ result: 'acknowledged' });
+        metrics.offerLatency.observe({ result: 'acknowledged' }, (performance.now() - started) / 1000);
+        const ack = offerAckSchema.safeParse(res);
+        if (ack.success && ack.data.accept) {
+          this.#accept(session, lease.leaseId).catch((e: unknown) => {
+            if (!isEngineError(e)) this.#o.logger.error({ err: e }, 'offer.accept_failed');
+            if (session.lease?.leaseId === lease.leaseId) this.#dropLease(session, 'expired');
+          });
+        }
+      });
   }
 
   /** Take a lease away from a session; with `release`, its lead goes back to the queue. */
@@ -424,22 +455,25 @@ export class AgentHub {
   }
 
   #release(tenantId: string, leaseId: string, agentId: string, ref: CampaignRef): void {
-    this.#o.store
-      .reject(tenantId as TenantId, { leaseId, agentId: agentId as AgentId }, this.#now)
-      .then(
-        () => this.#trigger(ref),
-        (err: unknown) => {
-          if (!isEngineError(err)) this.#o.logger.error({ err, leaseId }, 'lease.release_failed');
-        },
-      );
+    this.#o.store.reject(tenantId as TenantId, { leaseId, agentId: agentId as AgentId }, this.#now).then(
+      () => this.#trigger(ref),
+      (err: unknown) => {
+        if (!isEngineError(err)) this.#o.logger.error({ err, leaseId }, 'lease.release_failed');
+      },
+    );
   }
 
   /** Leases the queue took back (expired, or their number was removed): tell their devices. */
-  revoked(tenantId: string, leases: readonly { leaseId: string; agentId: string }[], reason: RevokeReason): void {
+  revoked(
+    tenantId: string,
+    leases: readonly { leaseId: string; agentId: string }[],
+    reason: RevokeReason,
+  ): void {
     for (const { leaseId, agentId } of leases) {
       const session = this.sessions.get(tenantId, agentId);
       if (session?.lease?.leaseId === leaseId) this.#dropLease(session, reason);
-      else if (!session && this.#o.clustered) this.#nsp?.serverSideEmit('lease:revoke', tenantId, agentId, leaseId, reason);
+      else if (!session && this.#o.clustered)
+        this.#nsp?.serverSideEmit('lease:revoke', tenantId, agentId, leaseId, reason);
     }
   }
 

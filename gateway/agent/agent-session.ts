@@ -86,7 +86,14 @@ export class AgentSession {
     const l = lease.lead;
     return {
       leaseId: lease.leaseId,
-      lead: { id: l.id, phone: l.phone, name: l.name, timeZone: l.timeZone, attempts: l.attempts, fields: l.fields },
+      lead: {
+        id: l.id,
+        phone: l.phone,
+        name: l.name,
+        timeZone: l.timeZone,
+        attempts: l.attempts,
+        fields: l.fields,
+      },
       campaign: { id: lease.ref.campaignId },
       expiresAt: lease.expiresAt,
     };

@@ -39,7 +39,11 @@ export function createDeviceTokens(secret: string): DeviceTokens {
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+        });
         return {
           tenantId: tenantIdSchema.parse(payload.tid),
           agentId: agentIdSchema.parse(payload.sub),

@@ -4,8 +4,12 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
 const leaseId = z.string().min(3).max(160);
-// eslint-disable-next-line no-control-regex
-const text = (max: number) => z.string().max(max).regex(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/, 'control characters');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    .regex(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/, 'must not contain control characters');
 
 /** An instant: epoch milliseconds or an ISO 8601 date-time with offset. */
 export const instantSchema = z
@@ -30,7 +34,10 @@ export const completeSchema = z.object({
   outcome: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
   durationSec: z.number().int().min(0).max(86_400),
   notes: text(4000).optional(),
-  tags: z.array(z.string().regex(/^[\w-]{1,40}$/)).max(20).optional(),
+  tags: z
+    .array(z.string().regex(/^[\w-]{1,40}$/))
+    .max(20)
+    .optional(),
   callback: z.object({ at: instantSchema, scope: z.enum(['agent', 'anyone']) }).optional(),
   followUp: z
     .object({
@@ -50,12 +57,29 @@ export type CompletePayload = z.input<typeof completeSchema>;
 
 // ---- /agent: server to client ----
 
-export const AGENT_STATES = ['offline', 'ready', 'offered', 'dialing', 'on_call', 'wrap_up', 'paused'] as const;
+export const AGENT_STATES = [
+  'offline',
+  'ready',
+  'offered',
+  'dialing',
+  'on_call',
+  'wrap_up',
+  'paused',
+] as const;
 export type AgentStateName = (typeof AGENT_STATES)[number];
 
 export type AgentState =
-  | { readonly state: Exclude<AgentStateName, 'paused'>; readonly since: number; readonly campaignId?: string }
-  | { readonly state: 'paused'; readonly reason: string; readonly since: number; readonly campaignId?: string };
+  | {
+      readonly state: Exclude<AgentStateName, 'paused'>;
+      readonly since: number;
+      readonly campaignId?: string;
+    }
+  | {
+      readonly state: 'paused';
+      readonly reason: string;
+      readonly since: number;
+      readonly campaignId?: string;
+    };
 
 export interface OfferLead {
   readonly id: string;
@@ -77,7 +101,8 @@ export interface OfferPayload {
 export const offerAckSchema = z.object({ accept: z.boolean().default(false) }).loose();
 export type OfferAck = z.input<typeof offerAckSchema>;
 
-export type RevokeReason = 'offer_timeout' | 'expired' | 'removed' | 'grace_expired' | 'shutdown' | 'replaced';
+export type RevokeReason =
+  'offer_timeout' | 'expired' | 'removed' | 'grace_expired' | 'shutdown' | 'replaced';
 
 export interface RevokedPayload {
   readonly leaseId: string;

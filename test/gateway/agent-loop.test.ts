@@ -32,7 +32,10 @@ describe('the agent call loop', () => {
     await g.leads(T, C, 3);
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device);
-    expect(offer).toMatchObject({ campaign: { id: C }, lead: { phone: '+442079400000', name: 'Lead 0', attempts: 0 } });
+    expect(offer).toMatchObject({
+      campaign: { id: C },
+      lead: { phone: '+442079400000', name: 'Lead 0', attempts: 0 },
+    });
     expect(offer.expiresAt).toBeGreaterThan(Date.now());
 
     expect(await call(device, 'call:accept', { leaseId: offer.leaseId })).toMatchObject({ ok: true });
@@ -77,7 +80,11 @@ describe('the agent call loop', () => {
     await g.leads(T, C, 1);
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
-    const done = await call(device, 'call:complete', { leaseId: offer.leaseId, outcome: 'no_answer', durationSec: 20 });
+    const done = await call(device, 'call:complete', {
+      leaseId: offer.leaseId,
+      outcome: 'no_answer',
+      durationSec: 20,
+    });
     expect(done).toMatchObject({ ok: true, disposition: expect.stringMatching(/^retry:\d+$/) as unknown });
     const lead = await g.db.leads.get(T, offer.lead.id);
     expect(lead).toMatchObject({ status: 'queued', attempts: 1 });
@@ -91,13 +98,19 @@ describe('the agent call loop', () => {
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
     const payload = { leaseId: offer.leaseId, outcome: 'answered', durationSec: 5 };
-    const [a, b] = await Promise.all([call(device, 'call:complete', payload), call(device, 'call:complete', payload)]);
+    const [a, b] = await Promise.all([
+      call(device, 'call:complete', payload),
+      call(device, 'call:complete', payload),
+    ]);
     const c = await call(device, 'call:complete', payload);
     expect(a.ok && b.ok && c.ok).toBe(true);
     const ids = [a, b, c].map((r) => (r.ok ? r.attemptId : ''));
     expect(new Set(ids).size).toBe(1);
     expect(c).toMatchObject({ duplicate: true });
-    const rows = await g.db.knex('call_attempts').where({ tenant_id: T, lease_id: offer.leaseId }).count<{ n: string }[]>({ n: '*' });
+    const rows = await g.db
+      .knex('call_attempts')
+      .where({ tenant_id: T, lease_id: offer.leaseId })
+      .count<{ n: string }[]>({ n: '*' });
     expect(Number(rows[0]!.n)).toBe(1);
   });
 
@@ -105,8 +118,14 @@ describe('the agent call loop', () => {
     await g.leads(T, C, 2);
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
-    expect(await call(device, 'call:reject', { leaseId: offer.leaseId, reason: 'declined' })).toMatchObject({ ok: true });
-    const res = await call(device, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 1 });
+    expect(await call(device, 'call:reject', { leaseId: offer.leaseId, reason: 'declined' })).toMatchObject({
+      ok: true,
+    });
+    const res = await call(device, 'call:complete', {
+      leaseId: offer.leaseId,
+      outcome: 'answered',
+      durationSec: 1,
+    });
     expect(res).toMatchObject({ ok: false, error: { code: 'LEASE_STALE' } });
     expect((await g.db.outcomes.findByLeaseIds(T, [offer.leaseId])).size).toBe(0);
   });
@@ -168,16 +187,20 @@ describe('the agent call loop', () => {
     await g.leads(T, C, 1);
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
-    await until(async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'accepted');
+    await until(
+      async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'accepted',
+    );
     device.disconnect();
     await new Promise((r) => setTimeout(r, 200));
     const back = await g.connect(T, 0, { leaseId: offer.leaseId });
-    const [resumed] = await next(back, 'call:resumed').catch(async () => {
-      throw new Error('no call:resumed');
-    });
+    const [resumed] = await next(back, 'call:resumed');
     expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'accepted' });
     await new Promise((r) => setTimeout(r, 1_000)); // past the grace period
-    const done = await call(back, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 30 });
+    const done = await call(back, 'call:complete', {
+      leaseId: offer.leaseId,
+      outcome: 'answered',
+      durationSec: 30,
+    });
     expect(done).toMatchObject({ ok: true, duplicate: false });
   });
 
@@ -185,7 +208,9 @@ describe('the agent call loop', () => {
     await g.leads(T, C, 1);
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
-    await until(async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'accepted');
+    await until(
+      async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'accepted',
+    );
     device.disconnect();
     const other = await g.connect(T, 1);
     const offered = next(other, 'call:offer', 3_000);
@@ -193,7 +218,11 @@ describe('the agent call loop', () => {
     const [again] = await offered;
     expect(again.lead.id).toBe(offer.lead.id);
     const late = await g.connect(T, 0, { leaseId: offer.leaseId });
-    const res = await call(late, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 30 });
+    const res = await call(late, 'call:complete', {
+      leaseId: offer.leaseId,
+      outcome: 'answered',
+      durationSec: 30,
+    });
     expect(res).toMatchObject({ ok: false, error: { code: 'LEASE_STALE' } });
   });
 
@@ -231,7 +260,11 @@ describe('the agent call loop', () => {
       ok: false,
       error: { code: 'CAMPAIGN_UNKNOWN' },
     });
-    const res = await call(theirs, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 1 });
+    const res = await call(theirs, 'call:complete', {
+      leaseId: offer.leaseId,
+      outcome: 'answered',
+      durationSec: 1,
+    });
     expect(res.ok).toBe(false);
     expect((await g.db.outcomes.findByLeaseIds(T, [offer.leaseId])).size).toBe(0);
   });
@@ -242,7 +275,11 @@ describe('the agent call loop', () => {
     await g.leads(T, other.campaignId, 1); // the same number, in another campaign
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
-    const done = await call(device, 'call:complete', { leaseId: offer.leaseId, outcome: 'dnc', durationSec: 3 });
+    const done = await call(device, 'call:complete', {
+      leaseId: offer.leaseId,
+      outcome: 'dnc',
+      durationSec: 3,
+    });
     expect(done).toMatchObject({ ok: true, disposition: 'dnc' });
     expect(await g.db.dnc.has(T, offer.lead.phone)).toBe(true);
     expect((await g.store.store.stats(other, Date.now())).ready).toBe(0);

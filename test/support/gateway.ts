@@ -59,9 +59,16 @@ export class TestGateway {
   ) {}
 
   static async start(options: TestGatewayOptions = {}): Promise<TestGateway> {
-    const store = options.shared?.store ?? (await makeStore(options.store ?? 'redis', { newEpoch: undefined }));
+    const store =
+      options.shared?.store ?? (await makeStore(options.store ?? 'redis', { newEpoch: undefined }));
     const pg = options.shared?.pg ?? (await createTestDatabase());
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...FAST, ...options.config });
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...FAST,
+      ...options.config,
+    });
     const gateway = createGateway({
       config,
       store: store.store,
@@ -85,14 +92,30 @@ export class TestGateway {
     await this.db.tenants.create({ id: tenantId, name: `Tenant ${tenantId}`, plan: { deviceLimit } });
     for (let i = 0; i < agents; i++) {
       await this.db.users.create({ tenantId, id: `a${i}`, name: `Agent ${i}`, role: 'agent' });
-      await this.db.devices.register({ tenantId, id: `d${i}`, userId: `a${i}`, label: `Phone ${i}`, platform: 'android' });
+      await this.db.devices.register({
+        tenantId,
+        id: `d${i}`,
+        userId: `a${i}`,
+        label: `Phone ${i}`,
+        platform: 'android',
+      });
     }
     return tid;
   }
 
-  async campaign(tenantId: string, campaignId: string, config: Partial<CampaignConfigInput> = {}): Promise<CampaignRef> {
+  async campaign(
+    tenantId: string,
+    campaignId: string,
+    config: Partial<CampaignConfigInput> = {},
+  ): Promise<CampaignRef> {
     const parsed = parseCampaignConfig({ window: ALWAYS_OPEN, ...config });
-    await this.db.campaigns.upsert({ tenantId, id: campaignId, name: campaignId, status: 'active', config: parsed });
+    await this.db.campaigns.upsert({
+      tenantId,
+      id: campaignId,
+      name: campaignId,
+      status: 'active',
+      config: parsed,
+    });
     const ref = { tenantId: asTenantId(tenantId), campaignId: campaignId as CampaignRef['campaignId'] };
     await this.gateway.campaigns.define(ref, parsed);
     return ref;
@@ -117,7 +140,11 @@ export class TestGateway {
   }
 
   /** Connect agent aN's device dN; resolves once connected (rejects with the connect error). */
-  async connect(tenantId: string, agent: number, opts: { device?: number; leaseId?: string } = {}): Promise<Device> {
+  async connect(
+    tenantId: string,
+    agent: number,
+    opts: { device?: number; leaseId?: string } = {},
+  ): Promise<Device> {
     const device = opts.device ?? agent;
     const token = await this.token(tenantId, agent, device);
     const socket: Device = connect(`${this.url}${AGENT_NAMESPACE}`, {

@@ -1,0 +1,137 @@
+// Campaigns: a tenant's named call lists with their queue configuration (calling window and
+// disposition policies), stored as the engine parsed them so that what Postgres holds is exactly
+// what the queue runs.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { parseCampaignConfig } from '../engine/campaign.js';
+import type { CampaignConfig, CampaignConfigInput } from '../engine/campaign.js';
+import type { CampaignId, TenantId } from '../engine/ids.js';
+import { campaignIdSchema, tenantIdSchema } from '../engine/ids.js';
+import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
+import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js';
+
+export const CAMPAIGN_STATUSES = ['active', 'paused', 'archived'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+const campaignInputSchema = z.object({
+  tenantId: tenantIdSchema,
+  id: campaignIdSchema,
+  name: storableText(200).min(1),
+  status: z.enum(CAMPAIGN_STATUSES),
+  config: z.unknown(),
+});
+
+export interface CampaignInput {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly name: string;
+  readonly status: CampaignStatus;
+  readonly config: CampaignConfig | CampaignConfigInput;
+}
+
+export interface Campaign {
+  readonly tenantId: TenantId;
+  readonly id: CampaignId;
+  readonly name: string;
+  readonly status: CampaignStatus;
+  readonly config: CampaignConfig;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** What the queue rebuild needs to define a campaign in the engine. */
+export interface ActiveCampaign {
+  readonly tenantId: TenantId;
+  readonly campaignId: CampaignId;
+  readonly config: CampaignConfig;
+}
+
+export interface CampaignRepository {
+  /** Create or replace a campaign's name, status and config. Fails with TENANT_UNKNOWN or CAMPAIGN_INVALID. */
+  upsert(input: CampaignInput): Promise<Campaign>;
+  get(tenantId: string, campaignId: string): Promise<Campaign | undefined>;
+  /**
+   * Every active campaign of every tenant. The one read that crosses tenants, on purpose: at
+   * start the gateway rebuilds the engine's queues for all of them before it serves anyone. It
+   * returns ids and queue config only, no lead data. Nothing that acts for a tenant may call it.
+   */
+  listActive(): Promise<ActiveCampaign[]>;
+}
+
+interface CampaignRow {
+  tenant_id: string;
+  id: string;
+  name: string;
+  status: CampaignStatus;
+  calling_window: unknown;
+  dispositions: unknown;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const configOf = (row: Pick<CampaignRow, 'calling_window' | 'dispositions'>): CampaignConfig =>
+  parseCampaignConfig({ window: row.calling_window, dispositions: row.dispositions });
+
+const toCampaign = (row: CampaignRow): Campaign => ({
+  tenantId: row.tenant_id as TenantId,
+  id: row.id as CampaignId,
+  name: row.name,
+  status: row.status,
+  config: configOf(row),
+  createdAt: fromTimestamp(row.created_at),
+  updatedAt: fromTimestamp(row.updated_at),
+});
+
+export function createCampaignRepository(knex: Knex): CampaignRepository {
+  return {
+    async upsert(input) {
+      const c = parseInput(campaignInputSchema, input, 'campaign');
+      // Throws the engine's CAMPAIGN_INVALID: the same error the queue would give for this config.
+      const config = parseCampaignConfig(c.config);
+      try {
+        const { rows } = await knex.raw<{ rows: CampaignRow[] }>(
+          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions)
+           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb)
+           ON CONFLICT (tenant_id, id) DO UPDATE SET
+             name = excluded.name,
+             status = excluded.status,
+             calling_window = excluded.calling_window,
+             dispositions = excluded.dispositions,
+             updated_at = now()
+           RETURNING *`,
+          [
+            c.tenantId,
+            c.id,
+            c.name,
+            c.status,
+            JSON.stringify(config.window),
+            JSON.stringify(config.dispositions),
+          ],
+        );
+        return toCampaign(rows[0]!);
+      } catch (err) {
+        if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw new DbError('TENANT_UNKNOWN');
+        throw err;
+      }
+    },
+
+    async get(tenantId, campaignId) {
+      const row = await knex<CampaignRow>('campaigns')
+        .where({ tenant_id: tenantOf(tenantId), id: campaignId })
+        .first();
+      return row ? toCampaign(row) : undefined;
+    },
+
+    async listActive() {
+      const rows = await knex<CampaignRow>('campaigns')
+        .select('tenant_id', 'id', 'calling_window', 'dispositions')
+        .where({ status: 'active' })
+        .orderBy(['tenant_id', 'id']);
+      return rows.map((row) => ({
+        tenantId: row.tenant_id as TenantId,
+        campaignId: row.id as CampaignId,
+        config: configOf(row),
+      }));
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// The db component assembled: one knex pool, the repositories over it, the outcome writer, and
+// the migrations. The gateway's composition root builds one of these (tests build their own,
+// each in a private schema).
+import knexFactory from 'knex';
+import type { Knex } from 'knex';
+import { createAuditRepository } from './audit.js';
+import type { AuditRepository } from './audit.js';
+import { createCampaignRepository } from './campaigns.js';
+import type { CampaignRepository } from './campaigns.js';
+import { createDeviceRepository } from './devices.js';
+import type { DeviceRepository } from './devices.js';
+import { createDncRepository } from './dnc.js';
+import type { DncRepository } from './dnc.js';
+import { createLeadRepository } from './leads.js';
+import type { LeadRepository } from './leads.js';
+import { migrateDown, migrateLatest } from './migrations/index.js';
+import { createOutcomeRepository } from './outcomes.js';
+import type { OutcomeRepository } from './outcomes.js';
+import { createOutcomeWriter } from './outcome-writer.js';
+import type { OutcomeWriter, OutcomeWriterOptions } from './outcome-writer.js';
+import { createTenantRepository } from './tenants.js';
+import type { TenantRepository } from './tenants.js';
+import { createUserRepository } from './users.js';
+import type { UserRepository } from './users.js';
+
+export interface DatabaseOptions {
+  /** postgres://user@host:port/database (a real server, or startEmbeddedPostgres's url). */
+  readonly url: string;
+  /** Schema for our tables and the migrations table; the server's default when absent. */
+  readonly searchPath?: string;
+  /** Default { min: 0, max: 10 }. With embedded Postgres keep max at or below its maxConnections. */
+  readonly pool?: { readonly min?: number; readonly max?: number };
+  readonly outcomeWriter?: OutcomeWriterOptions;
+}
+
+export type Outcomes = OutcomeWriter & OutcomeRepository;
+
+export interface Database {
+  readonly knex: Knex;
+  /** Apply pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Undo every migration (tests and tooling only). */
+  migrateDown(): Promise<string[]>;
+  readonly tenants: TenantRepository;
+  readonly users: UserRepository;
+  readonly devices: DeviceRepository;
+  readonly campaigns: CampaignRepository;
+  readonly leads: LeadRepository;
+  readonly dnc: DncRepository;
+  readonly audit: AuditRepository;
+  /** The outcome writer plus reads of the stored attempts. */
+  readonly outcomes: Outcomes;
+  /** Flush and close the outcome writer, then close the pool. */
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function createDatabase(options: DatabaseOptions): Database {
+  if (options.searchPath !== undefined && !SCHEMA_NAME.test(options.searchPath)) {
+    throw new RangeError('searchPath must be a lower-case schema name');
+  }
+  const knex = knexFactory({
+    client: 'pg',
+    connection: options.url,
+    pool: { min: options.pool?.min ?? 0, max: options.pool?.max ?? 10 },
+    ...(options.searchPath === undefined ? {} : { searchPath: [options.searchPath] }),
+  });
+  const writer = createOutcomeWriter(knex, options.outcomeWriter);
+  const attempts = createOutcomeRepository(knex);
+
+  return {
+    knex,
+    migrate: () => migrateLatest(knex),
+    migrateDown: () => migrateDown(knex),
+    tenants: createTenantRepository(knex),
+    users: createUserRepository(knex),
+    devices: createDeviceRepository(knex),
+    campaigns: createCampaignRepository(knex),
+    leads: createLeadRepository(knex),
+    dnc: createDncRepository(knex),
+    audit: createAuditRepository(knex),
+    outcomes: {
+      ...writer,
+      findByLeaseIds: (tenantId, leaseIds) => attempts.findByLeaseIds(tenantId, leaseIds),
+    },
+    async close() {
+      await writer.close();
+      await knex.destroy();
+    },
+  };
+}

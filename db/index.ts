@@ -1,0 +1,33 @@
+// The db component's public surface: Postgres as the system of record (migrations, repositories,
+// the batched outcome writer) and embedded Postgres for the zero-setup mode. Everything else in
+// db/ is private to it.
+export type { AuditEntry, AuditEntryInput, AuditRepository } from './audit.js';
+export type {
+  ActiveCampaign,
+  Campaign,
+  CampaignInput,
+  CampaignRepository,
+  CampaignStatus,
+} from './campaigns.js';
+export { CAMPAIGN_STATUSES } from './campaigns.js';
+export type { Database, DatabaseOptions, Outcomes } from './database.js';
+export { createDatabase } from './database.js';
+export type { Device, DeviceRepository, NewDevice } from './devices.js';
+export type { DncRepository, DncSource } from './dnc.js';
+export { DNC_SOURCES } from './dnc.js';
+export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './embedded-postgres.js';
+export { startEmbeddedPostgres } from './embedded-postgres.js';
+export type { DbErrorCode } from './errors.js';
+export { DB_ERRORS, DbError, isDbError } from './errors.js';
+export type { LeadRepository, LeadStatus, NewLead, RemovedLead, StoredLead } from './leads.js';
+export { LEAD_STATUSES } from './leads.js';
+export { MIGRATIONS, migrateDown, migrateLatest } from './migrations/index.js';
+export type { Migration } from './migrations/migration.js';
+export type { OutcomeInput } from './outcome-input.js';
+export { outcomeInputSchema } from './outcome-input.js';
+export type { OutcomeRecord, OutcomeRepository, StoredOutcome } from './outcomes.js';
+export type { OutcomeWriter, OutcomeWriterOptions, OutcomeWriterStats } from './outcome-writer.js';
+export { createOutcomeWriter } from './outcome-writer.js';
+export type { NewTenant, Plan, Tenant, TenantRepository } from './tenants.js';
+export type { NewUser, User, UserRepository, UserRole } from './users.js';
+export { USER_ROLES } from './users.js';

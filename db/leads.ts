@@ -1,0 +1,281 @@
+// Leads: the system of record for who is to be called. The engine's Redis queue is a cache of
+// the queued leads here and can be rebuilt from them at any time (`streamQueued`), so a lead's
+// row always says where it stands: queued (ready or scheduled), final, or removed (do-not-call
+// or erasure). Outcomes move leads through these states in the outcome writer's transaction.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { zoneKey, zonesOf } from '../engine/calling-window.js';
+import type { ZoneKey } from '../engine/calling-window.js';
+import { isEngineError } from '../engine/errors.js';
+import type { AgentId, CampaignId, TenantId } from '../engine/ids.js';
+import { campaignIdSchema } from '../engine/ids.js';
+import { leadInputSchema } from '../engine/lead.js';
+import type { LeadInput } from '../engine/lead.js';
+import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
+import {
+  dbLeadIdSchema,
+  fromTimestamp,
+  isStorableJson,
+  parseInput,
+  PHONE_E164,
+  tenantOf,
+  toTimestamp,
+} from './validate.js';
+
+export const LEAD_STATUSES = ['queued', 'final', 'removed'] as const;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+
+/** A lead to import: the engine's lead input without an id (Postgres assigns it). */
+export type NewLead = Omit<LeadInput, 'id'>;
+
+const newLeadSchema = leadInputSchema.omit({ id: true });
+
+export interface StoredLead {
+  readonly tenantId: TenantId;
+  readonly id: string;
+  readonly campaignId: CampaignId;
+  readonly phone: string;
+  readonly name: string;
+  /** Candidate time zones; null when unknown (never dialled). */
+  readonly timeZone: string[] | null;
+  readonly priority: number;
+  readonly status: LeadStatus;
+  /** Attempts made so far. */
+  readonly attempts: number;
+  /** When a queued lead becomes dialable (retry or callback); null means now. */
+  readonly dueAt: number | null;
+  readonly pinnedAgentId: AgentId | null;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface RemovedLead {
+  readonly leadId: string;
+  readonly campaignId: CampaignId;
+}
+
+export interface LeadRepository {
+  /**
+   * Insert leads into a campaign, all or nothing (every lead is validated first). Returns the new
+   * ids in input order. Fails with INPUT_INVALID or CAMPAIGN_UNKNOWN.
+   */
+  insertBatch(tenantId: string, campaignId: string, leads: readonly NewLead[]): Promise<string[]>;
+  /**
+   * The campaign's queued leads in id (import) order, as the engine enqueues them, in chunks read
+   * by keyset pagination (no long transaction, no OFFSET). Leads whose number is on the tenant's
+   * DNC list are skipped even if still marked queued: a rebuild must never bring one back.
+   */
+  streamQueued(tenantId: string, campaignId: string, chunkSize?: number): AsyncIterable<LeadInput[]>;
+  get(tenantId: string, leadId: string): Promise<StoredLead | undefined>;
+  /**
+   * DNC or erasure: every queued lead of the tenant with one of these numbers becomes 'removed'
+   * and its pending callbacks are cancelled. Final leads keep their status (their history
+   * stands). Returns the leads removed, so the caller can take them out of the engine's queues.
+   */
+  markRemoved(tenantId: string, phones: readonly string[]): Promise<RemovedLead[]>;
+  countByStatus(tenantId: string, campaignId: string): Promise<Record<LeadStatus, number>>;
+}
+
+interface LeadRow {
+  tenant_id: string;
+  id: string;
+  campaign_id: string;
+  phone: string;
+  name: string;
+  time_zone: string | null;
+  priority: number;
+  status: LeadStatus;
+  attempts: number;
+  next_due_at: Date | null;
+  pinned_agent_id: string | null;
+  fields: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Rows per INSERT: ~11 parameters each keeps a statement far below Postgres's 65,535. */
+const INSERT_CHUNK = 1000;
+const MAX_STREAM_CHUNK = 50_000;
+
+const zonesOfRow = (timeZone: string | null): string[] | null =>
+  timeZone === null ? null : zonesOf(timeZone as ZoneKey);
+
+function toLeadInput(row: LeadRow): LeadInput {
+  return {
+    id: row.id,
+    phone: row.phone,
+    name: row.name,
+    timeZone: zonesOfRow(row.time_zone),
+    priority: row.priority,
+    attempts: row.attempts,
+    ...(row.next_due_at === null ? {} : { dueAt: fromTimestamp(row.next_due_at) }),
+    ...(row.pinned_agent_id === null ? {} : { pinnedAgentId: row.pinned_agent_id }),
+    fields: row.fields,
+  };
+}
+
+const toStoredLead = (row: LeadRow): StoredLead => ({
+  tenantId: row.tenant_id as TenantId,
+  id: row.id,
+  campaignId: row.campaign_id as CampaignId,
+  phone: row.phone,
+  name: row.name,
+  timeZone: zonesOfRow(row.time_zone),
+  priority: row.priority,
+  status: row.status,
+  attempts: row.attempts,
+  dueAt: row.next_due_at === null ? null : fromTimestamp(row.next_due_at),
+  pinnedAgentId: row.pinned_agent_id as AgentId | null,
+  fields: row.fields,
+  createdAt: fromTimestamp(row.created_at),
+  updatedAt: fromTimestamp(row.updated_at),
+});
+
+function toInsertRow(tenantId: string, campaignId: string, lead: NewLead, index: number) {
+  const parsed = newLeadSchema.safeParse(lead);
+  if (!parsed.success) {
+    throw new DbError('INPUT_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, { index });
+  }
+  const l = parsed.data;
+  if (!isStorableJson(l.name) || !isStorableJson(l.fields ?? {})) {
+    throw new DbError('INPUT_INVALID', `lead ${index}: text must not contain unpaired surrogates`, { index });
+  }
+  let zones: ZoneKey;
+  try {
+    zones = zoneKey(l.timeZone);
+  } catch (err) {
+    if (isEngineError(err)) throw new DbError('INPUT_INVALID', `lead ${index}: ${err.message}`, { index });
+    throw err;
+  }
+  return {
+    tenant_id: tenantId,
+    campaign_id: campaignId,
+    phone: l.phone,
+    name: l.name,
+    time_zone: zones === '' ? null : zones,
+    priority: l.priority,
+    attempts: l.attempts,
+    next_due_at: l.dueAt === undefined ? null : toTimestamp(l.dueAt),
+    pinned_agent_id: l.pinnedAgentId ?? null,
+    fields: JSON.stringify(l.fields ?? {}),
+  };
+}
+
+const phonesSchema = z.array(z.string().regex(PHONE_E164, 'numbers must be E.164')).max(100_000);
+
+export function createLeadRepository(knex: Knex): LeadRepository {
+  async function* pages(
+    tenantId: TenantId,
+    campaignId: string,
+    chunkSize: number,
+  ): AsyncGenerator<LeadInput[]> {
+    let after = '0';
+    for (;;) {
+      const { rows } = await knex.raw<{ rows: LeadRow[] }>(
+        `SELECT l.* FROM leads l
+         WHERE l.tenant_id = ? AND l.campaign_id = ? AND l.status = 'queued' AND l.id > ?::bigint
+           AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.tenant_id = l.tenant_id AND d.phone = l.phone)
+         ORDER BY l.id
+         LIMIT ?`,
+        [tenantId, campaignId, after, chunkSize],
+      );
+      const last = rows.at(-1);
+      if (last === undefined) return;
+      yield rows.map(toLeadInput);
+      if (rows.length < chunkSize) return;
+      after = last.id;
+    }
+  }
+
+  return {
+    async insertBatch(tenantId, campaignId, leads) {
+      const tenant = tenantOf(tenantId);
+      const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
+      const rows = leads.map((lead, index) => toInsertRow(tenant, campaign, lead, index));
+      if (rows.length === 0) return [];
+      try {
+        return await knex.transaction(async (trx) => {
+          const ids: string[] = [];
+          for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+            // A multi-row INSERT assigns identities and returns rows in VALUES order, so ids
+            // come back in input order and id order is import order.
+            const inserted = await trx('leads')
+              .insert(rows.slice(i, i + INSERT_CHUNK))
+              .returning<{ id: string }[]>('id');
+            for (const row of inserted) ids.push(row.id);
+          }
+          return ids;
+        });
+      } catch (err) {
+        if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw new DbError('CAMPAIGN_UNKNOWN');
+        throw err;
+      }
+    },
+
+    streamQueued(tenantId, campaignId, chunkSize = 5000) {
+      const tenant = tenantOf(tenantId);
+      const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
+      const size = parseInput(z.number().int().min(1).max(MAX_STREAM_CHUNK), chunkSize, 'chunk size');
+      return pages(tenant, campaign, size);
+    },
+
+    async get(tenantId, leadId) {
+      const tenant = tenantOf(tenantId);
+      if (!dbLeadIdSchema.safeParse(leadId).success) return undefined;
+      const row = await knex<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).first();
+      return row ? toStoredLead(row) : undefined;
+    },
+
+    async markRemoved(tenantId, phones) {
+      const tenant = tenantOf(tenantId);
+      const numbers = parseInput(phonesSchema, phones, 'phones');
+      const removed = await removeQueuedByPhone(
+        knex,
+        numbers.map((phone) => ({ tenant_id: tenant, phone })),
+      );
+      return removed.map((r) => ({ leadId: r.id, campaignId: r.campaign_id as CampaignId }));
+    },
+
+    async countByStatus(tenantId, campaignId) {
+      const rows = await knex('leads')
+        .select('status')
+        .count<{ status: LeadStatus; n: string }[]>({ n: '*' })
+        .where({ tenant_id: tenantOf(tenantId), campaign_id: campaignId })
+        .groupBy('status');
+      const counts: Record<LeadStatus, number> = { queued: 0, final: 0, removed: 0 };
+      for (const row of rows) counts[row.status] = Number(row.n);
+      return counts;
+    },
+  };
+}
+
+/**
+ * Mark every queued lead with one of these (tenant, number) pairs 'removed' and cancel its
+ * pending callbacks, in one statement. Shared by `markRemoved` and the outcome writer (a dnc
+ * outcome takes the number's other queued leads out in the same transaction).
+ */
+export async function removeQueuedByPhone(
+  db: Knex,
+  numbers: readonly { tenant_id: string; phone: string }[],
+): Promise<{ tenant_id: string; id: string; campaign_id: string }[]> {
+  if (numbers.length === 0) return [];
+  const { rows } = await db.raw<{ rows: { tenant_id: string; id: string; campaign_id: string }[] }>(
+    `WITH numbers AS (
+       SELECT DISTINCT tenant_id, phone FROM jsonb_to_recordset(?::jsonb) AS n(tenant_id text, phone text)
+     ), removed AS (
+       UPDATE leads l
+       SET status = 'removed', next_due_at = NULL, pinned_agent_id = NULL, updated_at = now()
+       FROM numbers n
+       WHERE l.tenant_id = n.tenant_id AND l.phone = n.phone AND l.status = 'queued'
+       RETURNING l.tenant_id, l.id, l.campaign_id
+     ), cancelled AS (
+       UPDATE callbacks c SET status = 'cancelled', updated_at = now()
+       FROM removed r
+       WHERE c.tenant_id = r.tenant_id AND c.lead_id = r.id AND c.status = 'pending'
+     )
+     SELECT tenant_id, id, campaign_id FROM removed ORDER BY tenant_id, id`,
+    [JSON.stringify(numbers)],
+  );
+  return rows;
+}

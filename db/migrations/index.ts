@@ -1,0 +1,21 @@
+// Every migration, oldest first. Append new ones; never reorder or edit one that has shipped.
+import type { Knex } from 'knex';
+import { core } from './0001_core.js';
+import { migrationSource } from './migration.js';
+import type { Migration } from './migration.js';
+
+export const MIGRATIONS: readonly Migration[] = [core];
+
+const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });
+
+/** Apply every pending migration. Returns the names applied (empty when already up to date). */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest(config())) as [number, string[]];
+  return applied;
+}
+
+/** Undo every applied migration, newest first. Returns the names undone. */
+export async function migrateDown(knex: Knex): Promise<string[]> {
+  const [, undone] = (await knex.migrate.rollback(config(), true)) as [number, string[]];
+  return undone;
+}

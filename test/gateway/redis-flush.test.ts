@@ -1,0 +1,66 @@
+// Redis is the hot queue, Postgres the system of record: when Redis loses everything mid-run,
+// the gateway notices (the engine no longer knows an active campaign) and rebuilds the queue
+// from Postgres. Every queued lead comes back, in order; completed ones do not.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRef } from '../../engine/ids.js';
+import { call, next, TestGateway, until } from '../support/gateway.js';
+import { deleteKeys } from '../support/stores.js';
+
+const T = 'flush';
+const C = 'c1';
+
+describe('Redis flushed mid-run', () => {
+  let g: TestGateway;
+  let ref: CampaignRef;
+  beforeAll(async () => {
+    g = await TestGateway.start();
+    await g.seedTenant(T, 2);
+    ref = await g.campaign(T, C);
+    await g.leads(T, C, 500);
+  });
+  afterAll(async () => {
+    await g.stop();
+  });
+
+  it('rebuilds every queued lead from Postgres, and only those', async () => {
+    const device = await g.connect(T, 0);
+    device.on('call:offer', (_offer, ack) => ack({ accept: true }));
+    const done: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const offered = next(device, 'call:offer');
+      await call(device, 'agent:ready', { campaignId: C });
+      const [offer] = await offered;
+      const res = await call(device, 'call:complete', {
+        leaseId: offer.leaseId,
+        outcome: 'answered',
+        durationSec: 1,
+      });
+      expect(res.ok).toBe(true);
+      done.push(offer.lead.id);
+    }
+    expect((await g.store.store.stats(ref, Date.now())).ready).toBe(480);
+
+    await deleteKeys(`${g.store.prefix}*`);
+    expect(await g.store.store.hasCampaign(ref)).toBe(false);
+
+    // The reaper's next pass finds the campaign gone and rebuilds it.
+    await until(
+      async () =>
+        (await g.store.store.hasCampaign(ref)) && (await g.store.store.stats(ref, Date.now())).ready === 480,
+      10_000,
+    );
+    const snap = await g.store.store.snapshot(ref);
+    const queued = Object.values(snap.ready)
+      .flat()
+      .map((m) => snap.records[m]!);
+    expect(queued.some((id) => done.includes(id))).toBe(false);
+    expect(queued).toEqual([...queued].sort((a, b) => Number(a) - Number(b))); // first in, first out still
+    expect((await g.db.leads.countByStatus(T, C)).queued).toBe(480);
+
+    // And calls flow again.
+    const offered = next(device, 'call:offer');
+    expect(await call(device, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+    const [offer] = await offered;
+    expect(offer.lead.id).toBe(queued[0]);
+  });
+});
