@@ -161,8 +161,9 @@ describe('races on one campaign', () => {
     for (const r of late.flat()) expect(r.ok || r.code === 'LEASE_STALE').toBe(true);
     expect([...completedLate].filter((id) => releasedOld.has(id))).toEqual([]);
     expect(completedLate.size + releasedOld.size).toBe(1_000);
-    console.log('RACE', completedLate.size, releasedOld.size);
-    console.log('RACE', completedLate.size, releasedOld.size);
+    // Both sides won some leads: the race was real.
+    expect(completedLate.size).toBeGreaterThan(0);
+    expect(releasedOld.size).toBeGreaterThan(0);
     const stats = await store.stats(ref, now);
     expect(stats.ready + stats.leased).toBe(2_000 - completedLate.size);
   });
