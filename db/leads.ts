@@ -69,6 +69,11 @@ export interface LeadRepository {
   streamQueued(tenantId: string, campaignId: string, chunkSize?: number): AsyncIterable<LeadInput[]>;
   get(tenantId: string, leadId: string): Promise<StoredLead | undefined>;
   /**
+   * The numbers of `phones` that already have a queued lead in this campaign, each once: an
+   * import skips them, since the engine queues a number at most once per campaign.
+   */
+  filterQueued(tenantId: string, campaignId: string, phones: readonly string[]): Promise<string[]>;
+  /**
    * DNC or erasure: every queued lead of the tenant with one of these numbers becomes 'removed'
    * and its pending callbacks are cancelled. Final leads keep their status (their history
    * stands). Returns the leads removed, so the caller can take them out of the engine's queues.
@@ -225,6 +230,20 @@ export function createLeadRepository(knex: Knex): LeadRepository {
       if (!dbLeadIdSchema.safeParse(leadId).success) return undefined;
       const row = await knex<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).first();
       return row ? toStoredLead(row) : undefined;
+    },
+
+    async filterQueued(tenantId, campaignId, phones) {
+      const tenant = tenantOf(tenantId);
+      const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
+      const numbers = parseInput(phonesSchema, phones, 'phones');
+      if (numbers.length === 0) return [];
+      const { rows } = await knex.raw<{ rows: { phone: string }[] }>(
+        `SELECT DISTINCT phone FROM leads
+         WHERE tenant_id = ? AND campaign_id = ? AND status = 'queued' AND phone = ANY(?::text[])`,
+        [tenant, campaign, [...new Set(numbers)]],
+      );
+      const queued = new Set(rows.map((r) => r.phone));
+      return [...new Set(numbers)].filter((p) => queued.has(p));
     },
 
     async markRemoved(tenantId, phones) {

@@ -31,6 +31,8 @@ export interface CampaignKeys {
   readonly agentDevices: string;
   /** hash: agent -> counter of its live lease */
   readonly agentLeases: string;
+  /** hash: lead member -> counter of its live or expired-and-requeued lease */
+  readonly leaseOf: string;
   /** zset: ready members of one zone, by order score */
   ready(zoneIndex: number): string;
   /** zset: an agent's pinned callbacks by due time */
@@ -57,6 +59,7 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
     agents: `${base}a`,
     agentDevices: `${base}ad`,
     agentLeases: `${base}al`,
+    leaseOf: `${base}lm`,
     ready: (zoneIndex) => `${base}r:${zoneIndex}`,
     pinned: (agentId) => `${base}p:${agentId}`,
     records: (bucket) => `${base}d:${bucket}`,
@@ -70,7 +73,7 @@ export function campaignKeyPattern(prefix: string, ref: CampaignRef): string {
   return `${escape(prefix)}\\{c:${ref.tenantId}:${ref.campaignId}\\}:*`;
 }
 
-/** The campaign key set scripts take as KEYS[1..12], in the order redis/lua/includes/campaign-keys.lua binds. */
+/** The campaign key set scripts take as KEYS[1..13], in the order redis/lua/includes/campaign-keys.lua binds. */
 export const CAMPAIGN_KEY_SET = [
   'cfg',
   'zones',
@@ -84,6 +87,7 @@ export const CAMPAIGN_KEY_SET = [
   'agents',
   'agentDevices',
   'agentLeases',
+  'leaseOf',
 ] as const satisfies readonly (keyof CampaignKeys)[];
 
 export function campaignKeySet(k: CampaignKeys): string[] {

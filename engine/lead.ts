@@ -61,14 +61,13 @@ export interface QueuedLead {
 
 /**
  * The packed record. Field order is shared with `redis/lua/includes/lead.lua`:
- * attempts, priority, zone index, last lease counter, pinned agent, lead id, phone digits
- * (E.164 without "+"), name, custom fields as JSON ('' when none).
+ * attempts, priority, zone index, pinned agent, lead id, phone digits (E.164 without "+"),
+ * name, custom fields as JSON ('' when none).
  */
 export interface LeadRecord {
   attempts: number;
   priority: number;
   zone: number;
-  lastLease: string;
   pinned: string;
   leadId: string;
   phoneDigits: string;
@@ -77,32 +76,21 @@ export interface LeadRecord {
 }
 
 export function encodeLeadRecord(r: LeadRecord): string {
-  return [
-    r.attempts,
-    r.priority,
-    r.zone,
-    r.lastLease,
-    r.pinned,
-    r.leadId,
-    r.phoneDigits,
-    r.name,
-    r.fieldsJson,
-  ].join(SEP);
+  return [r.attempts, r.priority, r.zone, r.pinned, r.leadId, r.phoneDigits, r.name, r.fieldsJson].join(SEP);
 }
 
 export function decodeLeadRecord(s: string): LeadRecord {
   const p = s.split(SEP);
-  if (p.length !== 9) throw new Error(`corrupt lead record (${p.length} fields)`);
+  if (p.length !== 8) throw new Error(`corrupt lead record (${p.length} fields)`);
   return {
     attempts: Number(p[0]),
     priority: Number(p[1]),
     zone: Number(p[2]),
-    lastLease: p[3]!,
-    pinned: p[4]!,
-    leadId: p[5]!,
-    phoneDigits: p[6]!,
-    name: p[7]!,
-    fieldsJson: p[8]!,
+    pinned: p[3]!,
+    leadId: p[4]!,
+    phoneDigits: p[5]!,
+    name: p[6]!,
+    fieldsJson: p[7]!,
   };
 }
 

@@ -15,6 +15,8 @@ export interface CampaignRegistry {
   /** The tenant's campaign if active (cached; a miss asks Postgres). */
   active(tenantId: TenantId, campaignId: string): Promise<CampaignRef | null>;
   list(): CampaignRef[];
+  /** Active and known to this gateway: dispatch only these. */
+  isLive(ref: CampaignRef): boolean;
   /** After an admin change: store config, define it in the engine (a new campaign starts empty). */
   define(ref: CampaignRef, config: CampaignConfig): Promise<void>;
   forget(ref: CampaignRef): void;
@@ -31,6 +33,8 @@ export function createCampaignRegistry(deps: {
   clock: Clock;
   logger: Logger;
   onRebuilt?: (ref: CampaignRef) => void;
+  /** A campaign stopped being active (paused or archived). */
+  onForgotten?: (ref: CampaignRef) => void;
 }): CampaignRegistry {
   const { db, store, clock, logger } = deps;
   const live = new Map<string, { ref: CampaignRef; config: CampaignConfig }>();
@@ -74,12 +78,15 @@ export function createCampaignRegistry(deps: {
     list() {
       return [...live.values()].map((v) => v.ref);
     },
+    isLive(ref) {
+      return live.has(key(ref));
+    },
     async define(ref, config) {
       live.set(key(ref), { ref, config });
       await ensure(ref, config);
     },
     forget(ref) {
-      live.delete(key(ref));
+      if (live.delete(key(ref))) deps.onForgotten?.(ref);
     },
     rebuild,
     recover(ref) {

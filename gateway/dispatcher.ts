@@ -19,6 +19,8 @@ export interface DispatcherOptions {
   readonly deliver: (lease: Lease, ref: CampaignRef) => void;
   /** The store does not know the campaign (Redis lost its data): rebuild it. */
   readonly onUnknownCampaign: (ref: CampaignRef) => void;
+  /** Whether the campaign may be dispatched now (active on this gateway). */
+  readonly isLive: (ref: CampaignRef) => boolean;
 }
 
 export interface Dispatcher {
@@ -76,6 +78,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     trigger(ref) {
+      if (!options.isLive(ref)) return;
       pending.set(key(ref), ref);
       schedule();
     },

@@ -3,6 +3,8 @@
 // (and logged, never shown).
 import { z } from 'zod';
 import { EngineError } from '../engine/errors.js';
+import { DbError } from '../db/index.js';
+import type { DbErrorCode } from '../db/index.js';
 import { WIRE_ERRORS } from './protocol/errors.js';
 import type { WireError, WireErrorCode } from './protocol/errors.js';
 
@@ -21,9 +23,26 @@ export class GatewayError extends Error {
   }
 }
 
+/** Database failures as the wire sees them (never with pg's detail, which can quote row values). */
+const DB_CODES: Record<DbErrorCode, WireErrorCode> = {
+  INPUT_INVALID: 'INPUT_INVALID',
+  CONFLICT: 'CONFLICT',
+  TENANT_UNKNOWN: 'NOT_FOUND',
+  USER_UNKNOWN: 'NOT_FOUND',
+  CAMPAIGN_UNKNOWN: 'CAMPAIGN_UNKNOWN',
+  LEAD_UNKNOWN: 'NOT_FOUND',
+  DEVICE_LIMIT: 'DEVICE_LIMIT',
+  WRITER_CLOSED: 'UNAVAILABLE',
+  WRITE_FAILED: 'INTERNAL',
+};
+
 export function toWireError(err: unknown): WireError {
   if (err instanceof GatewayError) return { code: err.code, message: err.message };
   if (err instanceof EngineError) return { code: err.code, message: err.message };
+  if (err instanceof DbError) {
+    const code = DB_CODES[err.code];
+    return { code, message: code === 'INTERNAL' ? WIRE_ERRORS.INTERNAL.message : err.message };
+  }
   if (err instanceof z.ZodError) {
     return {
       code: 'PAYLOAD_INVALID',

@@ -97,6 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clock,
     logger,
     onRebuilt: (ref) => dispatcher.trigger(ref),
+    onForgotten: (ref) => hub.campaignClosed(ref),
   });
 
   async function suppress(
@@ -163,6 +164,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     batch: config.DISPATCH_BATCH,
     offerTtlMs: config.OFFER_TTL_MS,
     deliver: (lease, ref) => hub.deliver(lease, ref),
+    isLive: (ref) => campaigns.isLive(ref),
     onUnknownCampaign: (ref) => {
       campaigns.recover(ref).then(
         () => dispatcher.trigger(ref),
@@ -172,7 +174,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   hub.dispatcher = dispatcher;
 
-  const httpServer = createServer(deps.http ? undefined : (_req, res) => res.writeHead(404).end());
+  // Socket.IO answers its own path first; everything else goes to the HTTP app once it exists.
+  let handler: RequestListener | undefined;
+  const httpServer = createServer((req, res) => {
+    if (handler) handler(req, res);
+    else res.writeHead(503).end();
+  });
   const io = new Server<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>(httpServer, {
     serveClient: false,
     transports: ['websocket', 'polling'],
@@ -245,7 +252,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         hub.extendHeld().catch((err: unknown) => logger.error({ err }, 'lease.heartbeat_failed'));
       }, config.LEASE_HEARTBEAT_MS);
       heartbeat.unref();
-      if (deps.http) httpServer.on('request', deps.http(gateway));
+      handler = deps.http ? deps.http(gateway) : (_req, res) => res.writeHead(404).end();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host ?? config.HOST, () => resolve());
@@ -276,24 +283,36 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async addLeads(tenantId, campaignId, leads) {
       const ref = await campaigns.active(tenantId, campaignId);
       if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
-      const listed = new Set(
-        await db.dnc.filterListed(
-          tenantId,
-          leads.map((l) => l.phone),
-        ),
-      );
-      const allowed = leads.filter((l) => !listed.has(l.phone));
+      // Scrub before anything is written: numbers on the do-not-call list, and numbers this
+      // campaign already has queued (or that appear twice in the batch: the first one counts).
+      const phones = leads.map((l) => l.phone);
+      const listed = new Set(await db.dnc.filterListed(tenantId, phones));
+      const queuedAlready = new Set(await db.leads.filterQueued(tenantId, campaignId, phones));
+      const seen = new Set<string>();
+      let suppressed = 0;
+      let duplicates = 0;
+      const allowed = leads.filter((l) => {
+        if (listed.has(l.phone)) {
+          suppressed++;
+          return false;
+        }
+        if (queuedAlready.has(l.phone) || seen.has(l.phone)) {
+          duplicates++;
+          return false;
+        }
+        seen.add(l.phone);
+        return true;
+      });
       const ids = allowed.length > 0 ? await db.leads.insertBatch(tenantId, campaignId, allowed) : [];
       const inputs: LeadInput[] = allowed.map((l, i) => ({ ...l, id: ids[i]! }));
       let queued = 0;
-      let duplicates = 0;
       for (let i = 0; i < inputs.length; i += 5_000) {
         const r = await store.enqueue(ref, inputs.slice(i, i + 5_000), clock.now());
         queued += r.enqueued;
         duplicates += r.duplicates.length;
       }
       dispatcher.trigger(ref);
-      return { inserted: ids.length, queued, suppressed: leads.length - allowed.length, duplicates };
+      return { inserted: ids.length, queued, suppressed, duplicates };
     },
     suppress,
     async stop() {

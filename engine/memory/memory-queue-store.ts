@@ -63,6 +63,8 @@ interface Campaign {
   readonly agents: SortedSet;
   readonly agentDevices: Map<string, string>;
   readonly agentLeases: Map<string, string>;
+  /** member -> counter of its live or expired-and-requeued lease */
+  readonly leaseOf: Map<string, string>;
 }
 
 class Fail {
@@ -129,6 +131,7 @@ export class MemoryQueueStore implements QueueStore {
         agents: new SortedSet(),
         agentDevices: new Map(),
         agentLeases: new Map(),
+        leaseOf: new Map(),
       };
       this.#campaigns.set(this.#key(ref), c);
     }
@@ -179,7 +182,6 @@ export class MemoryQueueStore implements QueueStore {
         attempts: l.attempts,
         priority: l.priority,
         zone: zoneIndex[p.zoneRef]!,
-        lastLease: '',
         pinned: l.pinnedAgentId ?? '',
         leadId: l.id,
         phoneDigits: p.phoneDigits,
@@ -327,6 +329,7 @@ export class MemoryQueueStore implements QueueStore {
     const counter = String(id.counter);
     this.#requeueHead(c, c.records.get(r.member)!, r.member);
     c.leases.delete(counter);
+    c.leaseOf.delete(r.member);
     this.#releaseLive(c, counter, r.agent);
   }
 
@@ -382,7 +385,7 @@ export class MemoryQueueStore implements QueueStore {
       const counter = String(checked.lease.counter);
       let late = false;
       if (r.state === 'x') {
-        if (rec.lastLease !== counter) return failure('LEASE_STALE');
+        if (c.leaseOf.get(member) !== counter) return failure('LEASE_STALE');
         late = true;
       } else if (r.at <= now) {
         late = true;
@@ -395,6 +398,7 @@ export class MemoryQueueStore implements QueueStore {
 
       if (r.state === 'x') this.#unqueue(c, rec, member);
       else this.#releaseLive(c, counter, r.agent);
+      c.leaseOf.delete(member);
       if (d.kind === 'retry' || d.kind === 'callback') {
         rec.attempts = attempts;
         rec.pinned = d.kind === 'callback' ? (d.pinnedAgentId ?? '') : '';
@@ -450,6 +454,8 @@ export class MemoryQueueStore implements QueueStore {
       });
     }
     for (const [, counter] of c.tombstones.upTo(now, limit)) {
+      const r = c.leases.get(counter);
+      if (r?.state === 'x' && c.leaseOf.get(r.member) === counter) c.leaseOf.delete(r.member);
       c.leases.delete(counter);
       c.tombstones.remove(counter);
     }
@@ -472,19 +478,21 @@ export class MemoryQueueStore implements QueueStore {
       const rec = c.records.get(member)!;
       this.#unqueue(c, rec, member);
       let revoked: RemovedLead['revoked'] = null;
-      const counter = rec.lastLease;
-      const r = counter === '' ? undefined : c.leases.get(counter);
-      if (r && (r.state === 'o' || r.state === 'a')) {
-        revoked = {
-          leaseId: formatLeaseId(ref.campaignId, c.epoch, counter),
-          agentId: r.agent as AgentId,
-          deviceId: r.device as DeviceId,
-        };
+      const counter = c.leaseOf.get(member);
+      const r = counter === undefined ? undefined : c.leases.get(counter);
+      if (counter !== undefined && r) {
+        if (r.state === 'o' || r.state === 'a') {
+          revoked = {
+            leaseId: formatLeaseId(ref.campaignId, c.epoch, counter),
+            agentId: r.agent as AgentId,
+            deviceId: r.device as DeviceId,
+          };
+          this.#releaseLive(c, counter, r.agent);
+        } else {
+          c.tombstones.remove(counter);
+        }
         c.leases.delete(counter);
-        this.#releaseLive(c, counter, r.agent);
-      } else if (r && r.state === 'x') {
-        c.leases.delete(counter);
-        c.tombstones.remove(counter);
+        c.leaseOf.delete(member);
       }
       this.#forget(c, rec, member);
       out.push({ phone: `+${digits}`, leadId: rec.leadId as LeadId, revoked });
@@ -523,16 +531,18 @@ export class MemoryQueueStore implements QueueStore {
     // rebuildReset: keep the leads under a live lease, drop everything else that is queued.
     const kept = c.leaseExpiry.entries().map(([, counter]) => {
       const member = c.leases.get(counter)!.member;
-      return [member, c.records.get(member)!] as const;
+      return [member, c.records.get(member)!, counter] as const;
     });
     c.ready.clear();
     c.scheduled.clear();
     c.pinned.clear();
     c.records.clear();
     c.phones.clear();
-    for (const [member, rec] of kept) {
+    c.leaseOf.clear();
+    for (const [member, rec, counter] of kept) {
       c.records.set(member, rec);
       c.phones.set(rec.phoneDigits, member);
+      c.leaseOf.set(member, counter);
     }
     let enqueued = 0;
     let duplicates = 0;
@@ -691,20 +701,18 @@ export class MemoryQueueStore implements QueueStore {
   ): Lease {
     const counter = String(++c.lseq);
     const rec = c.records.get(member)!;
-    if (rec.lastLease !== '') {
-      const old = c.leases.get(rec.lastLease);
-      if (old && old.state === 'x') {
-        c.leases.delete(rec.lastLease);
-        c.tombstones.remove(rec.lastLease);
-      }
+    // A lead in the queue has no live lease, so a lease still named here expired and was requeued.
+    const old = c.leaseOf.get(member);
+    if (old !== undefined) {
+      c.leases.delete(old);
+      c.tombstones.remove(old);
     }
-    rec.lastLease = counter;
+    c.leaseOf.set(member, counter);
     const expires = now + ttl;
     c.leases.set(counter, { state: 'o', member, agent, device, at: expires, result: '' });
     c.leaseExpiry.add(counter, expires);
     c.agentLeases.set(agent, counter);
     c.agents.remove(agent);
-    c.agentDevices.delete(agent);
     return {
       leaseId: formatLeaseId(ref.campaignId, c.epoch, counter),
       campaignId: ref.campaignId,

@@ -477,6 +477,20 @@ export class AgentHub {
     }
   }
 
+  /** A campaign was paused or archived: its ready agents on this process stop being routed. */
+  campaignClosed(ref: CampaignRef): void {
+    for (const s of this.sessions.all()) {
+      if (
+        s.stateName === 'ready' &&
+        s.campaign?.campaignId === ref.campaignId &&
+        s.tenantId === ref.tenantId
+      ) {
+        this.#notReady(ref, s.agentId);
+        s.setState('paused', this.#now, 'campaign_closed');
+      }
+    }
+  }
+
   /** Heartbeat: extend the accepted leases of connected devices. */
   async extendHeld(): Promise<void> {
     const byTenant = new Map<TenantId, AgentSession[]>();

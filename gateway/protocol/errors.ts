@@ -12,6 +12,8 @@ export const WIRE_ERRORS = {
   DEVICE_UNKNOWN: { status: 403, message: 'Device is not registered to this agent' },
   DEVICE_LIMIT: { status: 403, message: "The tenant's plan allows no more devices" },
   NOT_FOUND: { status: 404, message: 'No such resource' },
+  CONFLICT: { status: 409, message: 'A resource with this id already exists' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   // agent flow
   NOT_READY: { status: 409, message: 'Agent is not in a state that allows this' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },

@@ -1,5 +1,5 @@
 --[[
-  The campaign key set, passed as KEYS[1..12] by scripts that work on a whole campaign
+  The campaign key set, passed as KEYS[1..13] by scripts that work on a whole campaign
   (engine/redis/script-keys.ts builds it in this order):
     KEYS[1]  cfg            hash  config: policies o:<code>, window JSON, version v, epoch, counters seq/lseq/zseq
     KEYS[2]  zones          hash  zone key -> zone index
@@ -13,6 +13,7 @@
     KEYS[10] agents         zset  ready agent -> idle since (ms)
     KEYS[11] agentDevices   hash  ready agent -> device
     KEYS[12] agentLeases    hash  agent -> counter of its live lease
+    KEYS[13] leaseOf        hash  lead member -> counter of its live or expired-and-requeued lease
 ]]
 local K = {
   cfg = KEYS[1],
@@ -27,4 +28,5 @@ local K = {
   agents = KEYS[10],
   agentDevices = KEYS[11],
   agentLeases = KEYS[12],
+  leaseOf = KEYS[13],
 }

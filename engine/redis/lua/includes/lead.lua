@@ -1,25 +1,34 @@
 --[[
   Lead records and order keys, mirroring engine/lead.ts.
-  Record: attempts, priority, zone index, last lease counter, pinned agent, lead id,
-  phone digits, name, custom fields JSON; separated by ASCII 31.
+  Record: attempts, priority, zone index, pinned agent, lead id, phone digits, name, custom
+  fields JSON; separated by ASCII 31. Written at enqueue and rewritten only when a completion
+  changes attempts or the pin, never to note a lease (the leaseOf hash does that).
 ]]
 local SEP = '\31'
-local R_ATTEMPTS, R_PRIORITY, R_ZONE, R_LEASE, R_PINNED, R_ID, R_PHONE, R_NAME, R_FIELDS = 1, 2, 3, 4, 5, 6, 7, 8, 9
+local R_ATTEMPTS, R_PRIORITY, R_ZONE, R_PINNED, R_ID, R_PHONE, R_NAME, R_FIELDS = 1, 2, 3, 4, 5, 6, 7, 8
 
 local function splitRecord(s)
   local t = {}
   local i = 1
-  for n = 1, 8 do
+  for n = 1, 7 do
     local j = string.find(s, SEP, i, true)
     t[n] = string.sub(s, i, j - 1)
     i = j + 1
   end
-  t[9] = string.sub(s, i)
+  t[8] = string.sub(s, i)
   return t
 end
 
 local function joinRecord(t)
-  return table.concat(t, SEP, 1, 9)
+  return table.concat(t, SEP, 1, 8)
+end
+
+-- The zone index of a record, without splitting all of it.
+local function recordZone(s)
+  local a = string.find(s, SEP, 1, true)
+  local b = string.find(s, SEP, a + 1, true)
+  local c = string.find(s, SEP, b + 1, true)
+  return string.sub(s, b + 1, c - 1)
 end
 
 -- Integers are formatted explicitly: Lua would print large numbers in exponent form.

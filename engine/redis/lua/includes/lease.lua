@@ -1,5 +1,6 @@
 --- @include "lead"
 --- @include "status"
+--- @include "stage"
 --[[
   Lease records, mirroring LeaseRecord in engine/lease.ts:
   state (o offered, a accepted, x expired and requeued, d done), member, agent, device,
@@ -25,7 +26,7 @@ end
 
 -- Status of a lease counter that has no record: issued once (stale) or never issued (unknown).
 local function missingLease(cfgKey, counter)
-  local issued = tonumber(redis.call('HGET', cfgKey, 'lseq') or '0')
+  local issued = tonumber(hget(cfgKey, 'lseq') or '0')
   if tonumber(counter) <= issued then
     return ST_LEASE_STALE
   end
@@ -34,7 +35,7 @@ end
 
 -- Status of a lease id's epoch: ids from an earlier incarnation of the queue are unknown here.
 local function epochStatus(cfgKey, epoch)
-  local current = redis.call('HGET', cfgKey, 'epoch')
+  local current = hget(cfgKey, 'epoch')
   if not current then
     return ST_CAMPAIGN_UNKNOWN
   end

@@ -1,7 +1,7 @@
 --[[
   Queue a batch of validated leads.
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] config version the zone windows were computed from
@@ -90,7 +90,7 @@ for n = 0, count - 1 do
       due = tonumber(ARGV[a + 5])
     end
     add('HSET', recordKey(base, member), member,
-      joinRecord({ ARGV[a + 6], ARGV[a + 4], zone, '', pinned, ARGV[a], phone, ARGV[a + 2], ARGV[a + 8] }))
+      joinRecord({ ARGV[a + 6], ARGV[a + 4], zone, pinned, ARGV[a], phone, ARGV[a + 2], ARGV[a + 8] }))
     redis.call('HSET', phoneKey(base, phone), phone, member)
     if pinned ~= '' then
       add('ZADD', pinnedKey(base, pinned), int(due), member)

@@ -5,9 +5,10 @@
   A live lease completes normally; so does one that expired but whose lead has not been leased
   again (the call really happened: the lead leaves the ready queue again). A stale lease id
   (rejected, superseded, purged) never touches the newer lease. Completing a done lease again
-  returns its first result and changes nothing.
+  returns its first result and changes nothing. Items are applied in order, each seeing the
+  ones before it; all writes go out together at the end (stage.lua).
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] how long a done lease is remembered for duplicate detection (ms)
@@ -27,14 +28,43 @@
 --- @include "disposition"
 
 local base, now, retention, apply = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == 'apply'
-local reply = {}
+local count = tonumber(ARGV[5])
+
+-- Prefetch what the items will read: their leases, then those leases' leads and agents.
+local counters = {}
+for n = 0, count - 1 do
+  counters[#counters + 1] = ARGV[7 + n * 7]
+end
+hprefetch(K.leases, counters)
+local members, agents = {}, {}
+for _, c in ipairs(counters) do
+  local raw = hget(K.leases, c)
+  if raw then
+    local l = splitLease(raw)
+    members[#members + 1] = l[L_MEMBER]
+    agents[#agents + 1] = l[L_AGENT]
+  end
+end
+prefetchRecords(base, members)
+hprefetch(K.agentLeases, agents)
+
+local policies = {}
+local function policyOf(outcome)
+  local p = policies[outcome]
+  if p == nil then
+    local raw = hget(K.cfg, 'o:' .. outcome)
+    p = raw and splitPolicy(raw) or false
+    policies[outcome] = p
+  end
+  return p
+end
 
 local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   local status = epochStatus(K.cfg, epoch)
   if status ~= ST_OK then
     return status
   end
-  local raw = redis.call('HGET', K.leases, counter)
+  local raw = hget(K.leases, counter)
   if not raw then
     return missingLease(K.cfg, counter)
   end
@@ -45,11 +75,10 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   if lease[L_STATE] == 'd' then
     return ST_DUPLICATE, lease[L_RESULT]
   end
-  local policyRaw = redis.call('HGET', K.cfg, 'o:' .. outcome)
-  if not policyRaw then
+  local policy = policyOf(outcome)
+  if not policy then
     return ST_OUTCOME_UNKNOWN
   end
-  local policy = splitPolicy(policyRaw)
   if policy.callback and cbAt == '' then
     return ST_CALLBACK_REQUIRED
   end
@@ -57,15 +86,14 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
     return ST_CALLBACK_INVALID
   end
   local member = lease[L_MEMBER]
-  local rk = recordKey(base, member)
-  local recRaw = redis.call('HGET', rk, member)
+  local recRaw = record(base, member)
   if not recRaw then
     return ST_LEASE_STALE -- the lead left the queue (removed or rebuilt) since
   end
   local rec = splitRecord(recRaw)
   local late = 0
   if lease[L_STATE] == 'x' then
-    if rec[R_LEASE] ~= counter then
+    if hget(K.leaseOf, member) ~= counter then
       return ST_LEASE_STALE
     end
     late = 1
@@ -89,10 +117,11 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   else
     releaseLive(K, counter, lease[L_AGENT])
   end
+  hdel(K.leaseOf, member)
   if kind == 'retry' or kind == 'callback' then
     rec[R_ATTEMPTS] = int(attempts)
     rec[R_PINNED] = pinTo
-    redis.call('HSET', rk, member, joinRecord(rec))
+    hset(recordKey(base, member), member, joinRecord(rec))
     place(base, K, rec, member, due, now)
   else
     forget(base, rec, member)
@@ -100,12 +129,13 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   lease[L_STATE] = 'd'
   lease[L_AT] = int(now)
   lease[L_RESULT] = result
-  redis.call('HSET', K.leases, counter, joinLease(lease))
-  redis.call('ZADD', K.tombstones, int(now + retention), counter)
+  hset(K.leases, counter, joinLease(lease))
+  zadd(K.tombstones, int(now + retention), counter)
   return ST_OK, result, dncPhone
 end
 
-for n = 0, tonumber(ARGV[5]) - 1 do
+local reply = {}
+for n = 0, count - 1 do
   local a = 6 + n * 7
   local at = now
   if ARGV[a + 6] ~= '' then
@@ -116,5 +146,8 @@ for n = 0, tonumber(ARGV[5]) - 1 do
   reply[#reply + 1] = status
   reply[#reply + 1] = result or ''
   reply[#reply + 1] = dncPhone or ''
+end
+if apply then
+  flush()
 end
 return reply

@@ -2,7 +2,7 @@
   Lease the next lead for one agent: its due pinned callbacks first, then the best ready lead
   across the zones whose calling window is open now. Promotes due scheduled leads first.
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] offer TTL (ms)
@@ -20,25 +20,31 @@
 local base, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local agent, device, promoteLimit = ARGV[4], ARGV[5], tonumber(ARGV[6])
 
-local epoch = redis.call('HGET', K.cfg, 'epoch')
+local epoch = hget(K.cfg, 'epoch')
 if not epoch then
   return ST_CAMPAIGN_UNKNOWN
 end
-if redis.call('HEXISTS', K.agentLeases, agent) == 1 then
+if hget(K.agentLeases, agent) then
   return ST_AGENT_BUSY
 end
 
-promoteDue(base, K, now, promoteLimit)
+if promoteDue(base, K, now, promoteLimit) > 0 then
+  flush()
+end
 local open = openZoneSet(K.windows, now)
-local member = popPinned(base, K, open, agent, now)
+local member = nil
+if redis.call('SISMEMBER', K.pinnedAgents, agent) == 1 then
+  member = popPinned(base, K, open, agent, now)
+end
 local pinned = member ~= nil
 if not member then
-  member = popReady(base, open, {})
+  member = popReady(newPicker(base, open, 1))
 end
 local reply = { epoch }
 if member then
-  for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned)) do
+  for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned, zoneNameMap(K))) do
     reply[#reply + 1] = v
   end
 end
+flush()
 return reply

@@ -3,7 +3,7 @@
   head of its priority with no attempt counted, and the lease is gone (a later completion of it
   is stale).
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] lease epoch
   ARGV[3] lease counter
@@ -20,7 +20,7 @@ local epochOk = epochStatus(K.cfg, ARGV[2])
 if epochOk ~= ST_OK then
   return epochOk
 end
-local raw = redis.call('HGET', K.leases, counter)
+local raw = hget(K.leases, counter)
 if not raw then
   return missingLease(K.cfg, counter)
 end
@@ -35,8 +35,9 @@ if lease[L_STATE] == 'x' then
   return ST_LEASE_EXPIRED -- already back in the queue
 end
 local member = lease[L_MEMBER]
-local rec = splitRecord(redis.call('HGET', recordKey(base, member), member))
-requeueHead(base, K, rec, member)
-redis.call('HDEL', K.leases, counter)
+requeueHead(base, K, splitRecord(record(base, member)), member)
+hdel(K.leases, counter)
+hdel(K.leaseOf, member)
 releaseLive(K, counter, lease[L_AGENT])
+flush()
 return ST_OK

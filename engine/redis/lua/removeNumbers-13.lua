@@ -3,7 +3,7 @@
   ready, scheduled, pinned or under a live lease (the lease is revoked and reported so the
   device can be told). Once this returns, none of these numbers can be offered.
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2...] phone digits (E.164 without "+")
 
@@ -15,7 +15,7 @@
 --- @include "queue"
 
 local base = ARGV[1]
-local epoch = redis.call('HGET', K.cfg, 'epoch')
+local epoch = hget(K.cfg, 'epoch')
 if not epoch then
   return ST_CAMPAIGN_UNKNOWN
 end
@@ -23,26 +23,23 @@ local reply = { epoch }
 
 for n = 2, #ARGV do
   local phone = ARGV[n]
-  local member = redis.call('HGET', phoneKey(base, phone), phone)
+  local member = hget(phoneKey(base, phone), phone)
   if member then
-    local rec = splitRecord(redis.call('HGET', recordKey(base, member), member))
+    local rec = splitRecord(record(base, member))
     unqueue(base, K, rec, member)
     local revoked, agent, device = '', '', ''
-    local counter = rec[R_LEASE]
-    if counter ~= '' then
-      local raw = redis.call('HGET', K.leases, counter)
-      if raw then
-        local lease = splitLease(raw)
-        local state = lease[L_STATE]
-        if state == 'o' or state == 'a' then
-          revoked, agent, device = counter, lease[L_AGENT], lease[L_DEVICE]
-          redis.call('HDEL', K.leases, counter)
-          releaseLive(K, counter, agent)
-        elseif state == 'x' then
-          redis.call('HDEL', K.leases, counter)
-          redis.call('ZREM', K.tombstones, counter)
-        end
+    local counter = hget(K.leaseOf, member)
+    if counter then
+      local lease = splitLease(hget(K.leases, counter))
+      local state = lease[L_STATE]
+      if state == 'o' or state == 'a' then
+        revoked, agent, device = counter, lease[L_AGENT], lease[L_DEVICE]
+        releaseLive(K, counter, agent)
+      else
+        zrem(K.tombstones, counter)
       end
+      hdel(K.leases, counter)
+      hdel(K.leaseOf, member)
     end
     forget(base, rec, member)
     reply[#reply + 1] = phone
@@ -52,4 +49,5 @@ for n = 2, #ARGV do
     reply[#reply + 1] = device
   end
 end
+flush()
 return reply

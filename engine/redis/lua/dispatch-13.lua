@@ -5,7 +5,7 @@
   here, inside the lease, not after it. Scheduled leads that fell due are promoted first, so a
   lead is never offered late because the promoter had not run yet.
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] offer TTL (ms)
@@ -22,7 +22,7 @@
 local base, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local maxPairs, promoteLimit = tonumber(ARGV[4]), tonumber(ARGV[5])
 
-local epoch = redis.call('HGET', K.cfg, 'epoch')
+local epoch = hget(K.cfg, 'epoch')
 if not epoch then
   return ST_CAMPAIGN_UNKNOWN
 end
@@ -33,27 +33,55 @@ if #agents == 0 then
   return reply
 end
 
-promoteDue(base, K, now, promoteLimit)
+if promoteDue(base, K, now, promoteLimit) > 0 then
+  flush()
+end
 local open = openZoneSet(K.windows, now)
-local heads = {}
-local readyLeft = true
+local pinnedAgents = {}
+for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
+  pinnedAgents[agent] = true
+end
 
+-- Choose first (reads only), then write everything in one go.
+local picker = newPicker(base, open, #agents)
+local pairs_ = {}
+local readyLeft = true
 for _, agent in ipairs(agents) do
-  local member = popPinned(base, K, open, agent, now)
+  local member = nil
+  if pinnedAgents[agent] then
+    member = popPinned(base, K, open, agent, now)
+  end
   local pinned = member ~= nil
   if not member and readyLeft then
-    member = popReady(base, open, heads)
+    member = popReady(picker)
     readyLeft = member ~= nil
   end
   if member then
-    local device = redis.call('HGET', K.agentDevices, agent) or ''
-    local lease = grant(base, K, member, agent, device, now, ttl, pinned)
-    for _, v in ipairs(lease) do
-      reply[#reply + 1] = v
-    end
-  elseif redis.call('SCARD', K.pinnedAgents) == 0 then
+    pairs_[#pairs_ + 1] = { agent, member, pinned }
+  elseif not next(pinnedAgents) then
     break -- nothing ready and no pinned callbacks: no later agent can be served either
   end
 end
+if #pairs_ == 0 then
+  flush()
+  return reply
+end
 
+local members, chosen = {}, {}
+for i, p in ipairs(pairs_) do
+  members[i] = p[2]
+  chosen[i] = p[1]
+end
+prefetchRecords(base, members)
+hprefetch(K.leaseOf, members)
+hprefetch(K.agentDevices, chosen)
+local zoneNames = zoneNameMap(K)
+for _, p in ipairs(pairs_) do
+  local agent = p[1]
+  local lease = grant(base, K, p[2], agent, hget(K.agentDevices, agent) or '', now, ttl, p[3], zoneNames)
+  for _, v in ipairs(lease) do
+    reply[#reply + 1] = v
+  end
+end
+flush()
 return reply

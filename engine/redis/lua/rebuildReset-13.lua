@@ -4,7 +4,7 @@
   the system of record's leads again; a kept lead's number is already indexed, so it is
   skipped as a duplicate.
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
 
   Returns the number of leads kept, or CAMPAIGN_UNKNOWN.
@@ -20,11 +20,11 @@ if not seq then
   return ST_CAMPAIGN_UNKNOWN
 end
 
--- Leads under a live lease, with their records.
+-- Leads under a live lease, with their records and lease counters.
 local kept = {}
 for _, counter in ipairs(redis.call('ZRANGE', K.leaseExpiry, 0, -1)) do
   local member = splitLease(redis.call('HGET', K.leases, counter))[L_MEMBER]
-  kept[#kept + 1] = { member, redis.call('HGET', recordKey(base, member), member) }
+  kept[#kept + 1] = { member, redis.call('HGET', recordKey(base, member), member), counter }
 end
 
 local batch = {}
@@ -44,6 +44,7 @@ for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
   unlink(pinnedKey(base, agent))
 end
 unlink(K.pinnedAgents)
+unlink(K.leaseOf) -- expired-lease tombstones keep their lease records, but their leads are gone
 for b = 0, math.floor(tonumber(seq) / RECORD_BUCKET_SIZE) do
   unlink(recordBucketKey(base, b))
 end
@@ -59,5 +60,6 @@ for _, k in ipairs(kept) do
   redis.call('HSET', recordKey(base, member), member, raw)
   local phone = splitRecord(raw)[R_PHONE]
   redis.call('HSET', phoneKey(base, phone), phone, member)
+  redis.call('HSET', K.leaseOf, member, k[3])
 end
 return #kept

@@ -1,7 +1,7 @@
 --[[
   Read one lease as it stands (the gateway checks fencing before committing an outcome).
 
-  KEYS[1..12]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] lease epoch
   ARGV[3] lease counter
@@ -16,7 +16,7 @@ local status = epochStatus(K.cfg, ARGV[2])
 if status ~= ST_OK then
   return { status }
 end
-local raw = redis.call('HGET', K.leases, ARGV[3])
+local raw = hget(K.leases, ARGV[3])
 if not raw then
   return { missingLease(K.cfg, ARGV[3]) }
 end

@@ -1,0 +1,143 @@
+// The demo tenant of the zero-setup mode, so a newcomer can connect a phone and take a call a
+// minute after `npm start`: tenant `demo` (10 devices), agents agent1 and agent2 with devices
+// phone1 and phone2, campaign `demo` (every day 08:00-21:00 UK time, plus the outcomes `sale` and
+// `not_interested`) and 50 leads. The numbers are fictional: Ofcom keeps +44 7700 900000-900999
+// for drama and documentation, so no real person can be rung (ofcom.org.uk, "Telephone numbers
+// for use in TV and radio drama programmes").
+//
+// Written straight to Postgres before the gateway starts; the gateway's start then builds the
+// campaign's queue from Postgres, as it does after any restart. Each piece is created only when
+// missing, so a seed interrupted half way is completed on the next start; a `demo` tenant that
+// someone else created (another name) is left alone.
+import type { CampaignConfigInput } from '../engine/campaign.js';
+import { parseCampaignConfig } from '../engine/campaign.js';
+import type { AgentId, DeviceId, TenantId } from '../engine/ids.js';
+import type { Database, NewLead } from '../db/index.js';
+import type { DeviceTokens } from './auth/device-token.js';
+import type { Logger } from './logger.js';
+
+export const DEMO_TENANT_ID = 'demo' as TenantId;
+export const DEMO_CAMPAIGN_ID = 'demo';
+const DEMO_TENANT_NAME = 'Demo company';
+const DEMO_DEVICE_LIMIT = 10;
+const DEMO_LEADS = 50;
+
+const DEMO_AGENTS = [
+  {
+    agentId: 'agent1' as AgentId,
+    name: 'Demo Agent One',
+    deviceId: 'phone1' as DeviceId,
+    label: 'Demo phone 1',
+  },
+  {
+    agentId: 'agent2' as AgentId,
+    name: 'Demo Agent Two',
+    deviceId: 'phone2' as DeviceId,
+    label: 'Demo phone 2',
+  },
+] as const;
+
+const EVERY_DAY = [1, 2, 3, 4, 5, 6, 7];
+
+export const DEMO_CAMPAIGN_CONFIG: CampaignConfigInput = {
+  window: { rules: [{ days: EVERY_DAY, from: '08:00', to: '21:00' }] },
+  dispositions: {
+    sale: { final: true, contact: true },
+    not_interested: { final: true },
+  },
+};
+
+const FIRST = ['Alex', 'Sam', 'Jo', 'Chris', 'Robin', 'Charlie', 'Jamie', 'Morgan', 'Taylor', 'Casey'];
+const LAST = ['Example', 'Sample', 'Placeholder', 'Fictional', 'Testcase'];
+
+/** 50 leads on Ofcom's drama numbers +447700900100 to +447700900149, in London's time zone. */
+export function demoLeads(): NewLead[] {
+  return Array.from({ length: DEMO_LEADS }, (_, i) => ({
+    phone: `+447700900${String(100 + i).padStart(3, '0')}`,
+    name: `${FIRST[i % FIRST.length]!} ${LAST[Math.floor(i / FIRST.length) % LAST.length]!}`,
+    timeZone: 'Europe/London',
+    fields: { source: 'demo' },
+  }));
+}
+
+export interface DemoDevice {
+  readonly agentId: AgentId;
+  readonly deviceId: DeviceId;
+  /** A fresh device token (tokens are signed, not stored: any number may be valid at once). */
+  readonly token: string;
+}
+
+export interface DemoSeed {
+  /** True when this start created the demo data; false when it was already there. */
+  readonly created: boolean;
+  readonly tenantId: TenantId;
+  readonly campaignId: string;
+  readonly devices: readonly DemoDevice[];
+}
+
+export interface DemoSeedDeps {
+  readonly db: Database;
+  readonly tokens: DeviceTokens;
+  readonly logger: Logger;
+}
+
+/** Seed what is missing and return the demo devices' credentials, or null if `demo` is not ours. */
+export async function seedDemo({ db, tokens, logger }: DemoSeedDeps): Promise<DemoSeed | null> {
+  const tenantId = DEMO_TENANT_ID;
+  let created = false;
+  const tenant = await db.tenants.get(tenantId);
+  if (tenant && tenant.name !== DEMO_TENANT_NAME) {
+    logger.info({ tenantId }, 'demo.skipped_foreign_tenant');
+    return null;
+  }
+  if (!tenant) {
+    await db.tenants.create({
+      id: tenantId,
+      name: DEMO_TENANT_NAME,
+      plan: { deviceLimit: DEMO_DEVICE_LIMIT },
+    });
+    created = true;
+  }
+  for (const a of DEMO_AGENTS) {
+    if (!(await db.users.get(tenantId, a.agentId))) {
+      await db.users.create({ tenantId, id: a.agentId, name: a.name, role: 'agent' });
+    }
+    if (!(await db.devices.get(tenantId, a.deviceId))) {
+      await db.devices.register({
+        tenantId,
+        id: a.deviceId,
+        userId: a.agentId,
+        label: a.label,
+        platform: 'android',
+      });
+    }
+  }
+  if (!(await db.campaigns.get(tenantId, DEMO_CAMPAIGN_ID))) {
+    await db.campaigns.upsert({
+      tenantId,
+      id: DEMO_CAMPAIGN_ID,
+      name: 'Demo campaign',
+      status: 'active',
+      config: parseCampaignConfig(DEMO_CAMPAIGN_CONFIG),
+    });
+  }
+  const counts = await db.leads.countByStatus(tenantId, DEMO_CAMPAIGN_ID);
+  if (counts.queued + counts.final + counts.removed === 0) {
+    await db.leads.insertBatch(tenantId, DEMO_CAMPAIGN_ID, demoLeads());
+    created = true;
+  }
+  if (created) logger.info({ tenantId, campaignId: DEMO_CAMPAIGN_ID, leadCount: DEMO_LEADS }, 'demo.seeded');
+
+  // Credentials only for demo devices still registered to their demo agent.
+  const devices: DemoDevice[] = [];
+  for (const a of DEMO_AGENTS) {
+    const device = await db.devices.get(tenantId, a.deviceId);
+    if (!device || device.revokedAt !== null || device.userId !== a.agentId) continue;
+    devices.push({
+      agentId: a.agentId,
+      deviceId: a.deviceId,
+      token: await tokens.issue({ tenantId, agentId: a.agentId, deviceId: a.deviceId }),
+    });
+  }
+  return { created, tenantId, campaignId: DEMO_CAMPAIGN_ID, devices };
+}

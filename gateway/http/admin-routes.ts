@@ -1,0 +1,185 @@
+// The admin API (/api/v1): tenants, agents, devices, campaigns, lead import, queue rebuild and
+// stats, and the do-not-call list. Every body and path parameter is parsed with zod before
+// anything else runs (a failure is PAYLOAD_INVALID with its issues), and every route is scoped by
+// its :tenantId, which every repository and engine call receives: a route under one tenant can
+// never name another tenant's rows or keys.
+import { Router } from 'express';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { callingWindowSchema } from '../../engine/calling-window.js';
+import { dispositionsSchema } from '../../engine/disposition.js';
+import { isEngineError } from '../../engine/errors.js';
+import { agentIdSchema, campaignIdSchema, deviceIdSchema, tenantIdSchema } from '../../engine/ids.js';
+import type { CampaignRef } from '../../engine/ids.js';
+import { e164Schema, leadInputSchema } from '../../engine/lead.js';
+import type { QueueStats } from '../../engine/queue-store.js';
+import { CAMPAIGN_STATUSES } from '../../db/index.js';
+import type { DeviceTokens } from '../auth/device-token.js';
+import { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+
+/** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
+export const MAX_LEADS_PER_REQUEST = 10_000;
+/** Numbers per do-not-call request (the db accepts at most 100,000). */
+export const MAX_DNC_PER_REQUEST = 100_000;
+
+// ---- path parameters ----
+
+const tenantParams = z.object({ tenantId: tenantIdSchema });
+const agentParams = tenantParams.extend({ agentId: agentIdSchema });
+const deviceParams = tenantParams.extend({ deviceId: deviceIdSchema });
+const campaignParams = tenantParams.extend({ campaignId: campaignIdSchema });
+
+// ---- bodies (strict: a misspelt field is an error, not silently dropped) ----
+
+const displayName = z.string().trim().min(1).max(200);
+
+export const tenantBodySchema = z.strictObject({
+  name: displayName,
+  plan: z.strictObject({ deviceLimit: z.number().int().min(0).max(1_000_000) }),
+});
+
+export const agentBodySchema = z.strictObject({ name: displayName });
+
+export const deviceBodySchema = z.strictObject({
+  agentId: agentIdSchema,
+  label: z.string().trim().max(120).default(''),
+  /** 'android', 'ios', 'browser', 'softphone', ... */
+  platform: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a short lower-case platform name'),
+});
+
+/** The engine's own schemas: what is accepted here is exactly what the queue runs. */
+export const campaignBodySchema = z.strictObject({
+  name: displayName,
+  status: z.enum(CAMPAIGN_STATUSES),
+  window: callingWindowSchema,
+  dispositions: dispositionsSchema,
+});
+
+export const leadsBodySchema = z.strictObject({
+  leads: z
+    .array(leadInputSchema.omit({ id: true }))
+    .min(1)
+    .max(MAX_LEADS_PER_REQUEST),
+});
+
+export const dncBodySchema = z.strictObject({
+  phones: z.array(e164Schema).min(1).max(MAX_DNC_PER_REQUEST),
+});
+
+const params = <S extends z.ZodType>(schema: S, req: Request): z.output<S> => schema.parse(req.params);
+
+export interface AdminRoutesOptions {
+  readonly tokens: DeviceTokens;
+}
+
+export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Router {
+  const { db, store, clock } = gateway.deps;
+  const router = Router({ mergeParams: true });
+
+  router.put('/tenants/:tenantId', async (req, res) => {
+    const { tenantId } = params(tenantParams, req);
+    const body = tenantBodySchema.parse(req.body);
+    const tenant = await db.tenants.create({ id: tenantId, name: body.name, plan: body.plan });
+    res.status(201).json({ tenant });
+  });
+
+  router.put('/tenants/:tenantId/agents/:agentId', async (req, res) => {
+    const { tenantId, agentId } = params(agentParams, req);
+    const body = agentBodySchema.parse(req.body);
+    const user = await db.users.create({ tenantId, id: agentId, name: body.name, role: 'agent' });
+    res
+      .status(201)
+      .json({ agent: { id: user.id, name: user.name, role: user.role, createdAt: user.createdAt } });
+  });
+
+  // Registering (or re-registering) a device returns its token: the only time it is shown.
+  router.put('/tenants/:tenantId/devices/:deviceId', async (req, res) => {
+    const { tenantId, deviceId } = params(deviceParams, req);
+    const body = deviceBodySchema.parse(req.body);
+    const device = await db.devices.register({
+      tenantId,
+      id: deviceId,
+      userId: body.agentId,
+      label: body.label,
+      platform: body.platform,
+    });
+    const token = await options.tokens.issue({ tenantId, agentId: device.userId, deviceId: device.id });
+    res.json({
+      device: {
+        id: device.id,
+        agentId: device.userId,
+        label: device.label,
+        platform: device.platform,
+        registeredAt: device.registeredAt,
+      },
+      token,
+    });
+  });
+
+  router.put('/tenants/:tenantId/campaigns/:campaignId', async (req, res) => {
+    const { tenantId, campaignId } = params(campaignParams, req);
+    const body = campaignBodySchema.parse(req.body);
+    const config = { window: body.window, dispositions: body.dispositions };
+    const campaign = await db.campaigns.upsert({
+      tenantId,
+      id: campaignId,
+      name: body.name,
+      status: body.status,
+      config,
+    });
+    const ref: CampaignRef = { tenantId, campaignId };
+    // Postgres first (the system of record), then the live queue follows it.
+    if (campaign.status === 'active') await gateway.campaigns.define(ref, campaign.config);
+    else gateway.campaigns.forget(ref);
+    res.json({
+      campaign: {
+        id: campaign.id,
+        name: campaign.name,
+        status: campaign.status,
+        window: campaign.config.window,
+        dispositions: campaign.config.dispositions,
+        updatedAt: campaign.updatedAt,
+      },
+    });
+  });
+
+  router.post('/tenants/:tenantId/campaigns/:campaignId/leads', async (req, res) => {
+    const { tenantId, campaignId } = params(campaignParams, req);
+    const body = leadsBodySchema.parse(req.body);
+    const added = await gateway.addLeads(tenantId, campaignId, body.leads);
+    res.json(added);
+  });
+
+  router.post('/tenants/:tenantId/campaigns/:campaignId/rebuild', async (req, res) => {
+    const { tenantId, campaignId } = params(campaignParams, req);
+    const ref = await gateway.campaigns.active(tenantId, campaignId);
+    if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN', 'No such active campaign in this tenant');
+    res.json(await gateway.campaigns.rebuild(ref));
+  });
+
+  router.get('/tenants/:tenantId/campaigns/:campaignId/stats', async (req, res) => {
+    const { tenantId, campaignId } = params(campaignParams, req);
+    const campaign = await db.campaigns.get(tenantId, campaignId);
+    if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
+    const ref: CampaignRef = { tenantId, campaignId };
+    let queue: QueueStats | null = null;
+    try {
+      queue = await store.stats(ref, clock.now());
+    } catch (err) {
+      // A paused or archived campaign may have no live queue: report none rather than fail.
+      if (!isEngineError(err, 'CAMPAIGN_UNKNOWN')) throw err;
+    }
+    const leads = await db.leads.countByStatus(tenantId, campaignId);
+    res.json({ campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, queue, leads });
+  });
+
+  router.post('/tenants/:tenantId/dnc', async (req, res) => {
+    const { tenantId } = params(tenantParams, req);
+    const body = dncBodySchema.parse(req.body);
+    const removed = await gateway.suppress(tenantId, body.phones, 'api');
+    res.json({ removed });
+  });
+
+  return router;
+}

@@ -1,0 +1,103 @@
+// The gateway's HTTP app: liveness and readiness probes, Prometheus metrics and the admin API,
+// behind helmet and a request logger that never sees a body or a credential. Built once the
+// gateway exists and handed to it as `deps.http`; Socket.IO shares the same server.
+import cors from 'cors';
+import express from 'express';
+import type { Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { DeviceTokens } from '../auth/device-token.js';
+import type { Gateway } from '../gateway.js';
+import type { Logger } from '../logger.js';
+import { requireAdminToken } from './admin-auth.js';
+import { adminRoutes } from './admin-routes.js';
+import { errorHandler, notFound } from './http-errors.js';
+
+export interface HttpAppOptions {
+  /** Bearer token of the admin API (see admin-auth.ts: the seam for real users). */
+  readonly adminToken: string;
+  readonly logger: Logger;
+  /** Issues the token returned when a device is registered. */
+  readonly tokens: DeviceTokens;
+  /** Largest JSON body accepted; a 10,000-lead import is about 2 MB. Default '5mb'. */
+  readonly bodyLimit?: string;
+}
+
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('etag', false);
+
+  // engine.io answers Socket.IO's long-polling requests itself; a request listener added to the
+  // server after Socket.IO attached also receives them, so leave them alone here.
+  const socketPath = `${gateway.io.path()}/`;
+  app.use((req, _res, next) => {
+    if (!req.url.startsWith(socketPath)) next();
+  });
+
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      // Only the method, the path (no query string) and the status: no headers (credentials),
+      // no bodies (phone numbers, names).
+      serializers: {
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url?.split('?')[0],
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => PROBES.has(req.url?.split('?')[0] ?? '') },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customSuccessMessage: () => 'http.request',
+      customErrorMessage: () => 'http.request_failed',
+    }),
+  );
+  app.use(helmet());
+
+  // Process alive: no dependency is consulted, so a Postgres outage never restarts the process.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  // Ready for traffic: started, not draining, and every dependency answers.
+  app.get('/readyz', async (_req, res) => {
+    const health = await gateway.health();
+    const ok = gateway.ready && health.ok;
+    res
+      .status(ok ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({
+        status: ok ? 'ok' : 'unavailable',
+        checks: { gateway: gateway.ready ? 'ok' : 'not ready', ...health.checks },
+      });
+  });
+
+  // Aggregates only (no tenant data); expose it to the scraper's network, not the internet.
+  app.get('/metrics', async (_req, res) => {
+    const { registry } = gateway.metrics;
+    res.set('Content-Type', registry.contentType).send(await registry.metrics());
+  });
+
+  const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;
+  app.use(
+    '/api/v1',
+    (_req, res, next) => {
+      res.set('Cache-Control', 'no-store');
+      next();
+    },
+    cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
+    requireAdminToken(options.adminToken),
+    express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
+    adminRoutes(gateway, { tokens: options.tokens }),
+  );
+
+  app.use(notFound);
+  app.use(errorHandler(options.logger));
+  return app;
+}
