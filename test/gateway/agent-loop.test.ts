@@ -195,7 +195,7 @@ describe('the agent call loop', () => {
     const back = await g.connect(T, 0, { leaseId: offer.leaseId });
     const [resumed] = await next(back, 'call:resumed');
     expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'accepted' });
-    await new Promise((r) => setTimeout(r, 1_000)); // past the grace period
+    await new Promise((r) => setTimeout(r, 1_800)); // past the grace period
     const done = await call(back, 'call:complete', {
       leaseId: offer.leaseId,
       outcome: 'answered',

@@ -30,11 +30,11 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret!';
 
 /** Short timings so expiry, grace and timeouts happen within a test. */
 export const FAST: ConfigInput = {
-  OFFER_TTL_MS: '1500',
-  OFFER_ACK_TIMEOUT_MS: '300',
+  OFFER_TTL_MS: '3000',
+  OFFER_ACK_TIMEOUT_MS: '1000',
   CALL_TTL_MS: '6000',
   LEASE_HEARTBEAT_MS: '1000',
-  RECONNECT_GRACE_MS: '800',
+  RECONNECT_GRACE_MS: '1500',
   RECLAIM_INTERVAL_MS: '100',
 };
 
