@@ -162,6 +162,13 @@ export interface QueueStore {
   dispatch(ref: CampaignRef, now: number, maxPairs: number, offerTtlMs: number): Promise<readonly Lease[]>;
 
   accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension>;
+  /** Accept many leases in one step (devices that took their offers in the same tick). */
+  acceptMany(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]>;
   /** Heartbeat: extend accepted leases. */
   extend(
     tenantId: TenantId,

@@ -269,20 +269,19 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   async accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension> {
+    const [res] = await this.acceptMany(tenantId, [lease], now, ttlMs);
+    if (!res!.ok) throw new EngineError(res!.code, undefined, { leaseId: lease.leaseId });
+    return { leaseId: res!.leaseId, expiresAt: res!.expiresAt };
+  }
+
+  async acceptMany(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
-    checkTtl(ttlMs, 'ttlMs');
-    const { ref, lease: id } = checkLeaseRef(tenantId, lease.leaseId);
-    const c = this.#get(ref);
-    const r = this.#leaseRecord(c, id);
-    if (r instanceof Fail) throw new EngineError(r.code, undefined, { leaseId: lease.leaseId });
-    const fail = (code: EngineErrorCode) => new EngineError(code, undefined, { leaseId: lease.leaseId });
-    if (r.state === 'd') throw fail('LEASE_STALE');
-    if (lease.agentId !== '' && r.agent !== lease.agentId) throw fail('LEASE_NOT_OWNED');
-    if (r.state === 'x' || r.at <= now) throw fail('LEASE_EXPIRED');
-    r.state = 'a';
-    r.at = now + ttlMs;
-    c.leaseExpiry.add(String(id.counter), r.at);
-    return { leaseId: lease.leaseId as LeaseId, expiresAt: r.at };
+    return this.#leaseBatch(tenantId, leases, now, ttlMs, true);
   }
 
   async extend(
@@ -292,6 +291,18 @@ export class MemoryQueueStore implements QueueStore {
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
+    return this.#leaseBatch(tenantId, leases, now, ttlMs, false);
+  }
+
+  // acceptLeases.lua and extendLeases.lua: the same checks; accept takes an offered lease,
+  // extend only an accepted one.
+  #leaseBatch(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+    ttlMs: number,
+    accept: boolean,
+  ): ItemResult<LeaseExtension>[] {
     checkTtl(ttlMs, 'ttlMs');
     const expires = now + ttlMs;
     return leases.map((l): ItemResult<LeaseExtension> => {
@@ -309,7 +320,8 @@ export class MemoryQueueStore implements QueueStore {
       if (r.state === 'd') return failure('LEASE_STALE');
       if (l.agentId !== '' && r.agent !== l.agentId) return failure('LEASE_NOT_OWNED');
       if (r.state === 'x' || r.at <= now) return failure('LEASE_EXPIRED');
-      if (r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
+      if (!accept && r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
+      r.state = 'a';
       r.at = expires;
       c.leaseExpiry.add(String(checked.lease.counter), expires);
       return { ok: true, leaseId: l.leaseId as LeaseId, expiresAt: expires };

@@ -265,21 +265,32 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension> {
-    checkTtl(ttlMs, 'ttlMs');
-    const { ref, lease: id } = checkLeaseRef(tenantId, lease.leaseId);
-    const k = this.#keys(ref);
-    const [status, expires] = asArray(
-      await this.#run(
-        'acceptLease',
-        [k.cfg, k.leases, k.leaseExpiry],
-        [id.epoch, id.counter, lease.agentId, now, ttlMs],
-      ),
-    ).map(Number);
-    if (status !== STATUS_OK) throw errorFromStatus(status!, { leaseId: lease.leaseId });
-    return { leaseId: lease.leaseId as LeaseId, expiresAt: expires! };
+    const [res] = await this.acceptMany(tenantId, [lease], now, ttlMs);
+    if (!res!.ok) throw new EngineError(res!.code, undefined, { leaseId: lease.leaseId });
+    return { leaseId: res!.leaseId, expiresAt: res!.expiresAt };
   }
 
-  async extend(
+  acceptMany(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
+    return this.#leaseBatch('acceptLeases', tenantId, leases, now, ttlMs);
+  }
+
+  extend(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
+    return this.#leaseBatch('extendLeases', tenantId, leases, now, ttlMs);
+  }
+
+  /** Accept or extend: one script call per campaign, one result per lease, in order. */
+  async #leaseBatch(
+    script: 'acceptLeases' | 'extendLeases',
     tenantId: TenantId,
     leases: readonly LeaseRef[],
     now: number,
@@ -302,9 +313,7 @@ export class RedisQueueStore implements QueueStore {
         const k = this.#keys(ref);
         const args: ScriptArg[] = [now, ttlMs, entries.length];
         for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId);
-        const f = asArray(await this.#run('extendLeases', [k.cfg, k.leases, k.leaseExpiry], args)).map(
-          Number,
-        );
+        const f = asArray(await this.#run(script, [k.cfg, k.leases, k.leaseExpiry], args)).map(Number);
         entries.forEach(({ index, item }, j) => {
           const status = f[j * 2]!;
           results[index] =

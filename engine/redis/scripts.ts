@@ -11,7 +11,7 @@ const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
 const INCLUDE = /^--- @include "([a-z-]+)"\s*$/gm;
 
 export const SCRIPT_NAMES = [
-  'acceptLease',
+  'acceptLeases',
   'completeLeases',
   'defineCampaign',
   'dispatch',

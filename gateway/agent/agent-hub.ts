@@ -5,11 +5,17 @@
 import type { Namespace } from 'socket.io';
 import type { z } from 'zod';
 import type { Clock } from '../../engine/clock.js';
-import { isEngineError } from '../../engine/errors.js';
+import { EngineError, isEngineError } from '../../engine/errors.js';
 import type { AgentId, CampaignRef, TenantId } from '../../engine/ids.js';
 import { parseLeaseId } from '../../engine/lease.js';
 import type { Lease } from '../../engine/lease.js';
-import type { QueueStore } from '../../engine/queue-store.js';
+import type {
+  ItemResult,
+  LeaseExtension,
+  LeaseRef,
+  QueueStore,
+  ReadyAgent,
+} from '../../engine/queue-store.js';
 import type { DeviceAuthenticator, DeviceIdentity } from '../auth/device-token.js';
 import type { CompletionPipeline } from '../completion-pipeline.js';
 import type { Config } from '../config.js';
@@ -17,6 +23,8 @@ import type { Dispatcher } from '../dispatcher.js';
 import { GatewayError, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { createTickBatcher } from '../tick-batcher.js';
+import type { TickBatcher } from '../tick-batcher.js';
 import type { Ack } from '../protocol/errors.js';
 import type { AgentClientEvents, AgentServerEvents } from '../protocol/events.js';
 import {
@@ -69,12 +77,40 @@ export class AgentHub {
   readonly sessions = new SessionRegistry();
   readonly #o: AgentHubOptions;
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+  readonly #readyBatch: TickBatcher<
+    { ref: CampaignRef; agent: ReadyAgent },
+    ItemResult<{ agentId: AgentId }>
+  >;
+  readonly #acceptBatch: TickBatcher<{ tenantId: TenantId; lease: LeaseRef }, ItemResult<LeaseExtension>>;
   #nsp: AgentNamespace | undefined;
   #dispatcher: Dispatcher | undefined;
   #closing = false;
 
   constructor(options: AgentHubOptions) {
     this.#o = options;
+    this.#readyBatch = createTickBatcher(
+      ({ ref }) => `${ref.tenantId}\x00${ref.campaignId}`,
+      async (items) => {
+        const ref = items[0]!.ref;
+        const results = await options.store.setAgentsReady(
+          ref,
+          items.map((i) => i.agent),
+          this.#now,
+        );
+        this.#trigger(ref);
+        return results;
+      },
+    );
+    this.#acceptBatch = createTickBatcher(
+      ({ tenantId }) => tenantId,
+      (items) =>
+        options.store.acceptMany(
+          items[0]!.tenantId,
+          items.map((i) => i.lease),
+          this.#now,
+          options.config.CALL_TTL_MS,
+        ),
+    );
   }
 
   set dispatcher(d: Dispatcher) {
@@ -259,16 +295,13 @@ export class AgentHub {
     if (session.stateName === 'ready' && previous && previous.campaignId !== ref.campaignId) {
       await this.#o.store.setAgentNotReady(previous, session.agentId);
     }
-    const [res] = await this.#o.store.setAgentsReady(
+    const res = await this.#readyBatch.submit({
       ref,
-      [{ agentId: session.agentId, deviceId: session.deviceId }],
-      this.#now,
-    );
-    if (!res?.ok) throw new GatewayError(res?.code ?? 'INTERNAL');
+      agent: { agentId: session.agentId, deviceId: session.deviceId },
+    });
+    if (!res.ok) throw new GatewayError(res.code);
     session.campaign = ref;
-    const state = session.setState('ready', this.#now);
-    this.#trigger(ref);
-    return { state };
+    return { state: session.setState('ready', this.#now) };
   }
 
   async #pause(session: AgentSession, reason: string) {
@@ -294,12 +327,11 @@ export class AgentHub {
 
   async #accept(session: AgentSession, leaseId: string) {
     const held = this.#held(session, leaseId);
-    const res = await this.#o.store.accept(
-      session.tenantId,
-      { leaseId, agentId: session.agentId },
-      this.#now,
-      this.#o.config.CALL_TTL_MS,
-    );
+    const res = await this.#acceptBatch.submit({
+      tenantId: session.tenantId,
+      lease: { leaseId, agentId: session.agentId },
+    });
+    if (!res.ok) throw new EngineError(res.code, undefined, { leaseId });
     held.state = 'accepted';
     held.expiresAt = res.expiresAt;
     session.lease = held;

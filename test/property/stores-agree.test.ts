@@ -76,7 +76,7 @@ const opArb = fc.oneof(
   },
   {
     arbitrary: fc.record({
-      op: fc.constant('extend' as const),
+      op: fc.constantFrom('extend' as const, 'acceptMany' as const),
       leases: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
     }),
     weight: 1,
@@ -223,6 +223,12 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
         op.leases.map(async (k) => ({ leaseId: leaseAt(k), agentId: await ownerOf(leaseAt(k)) })),
       );
       return outcome(() => store.extend(TENANT, refs, now, CALL_TTL));
+    }
+    case 'acceptMany': {
+      const refs = await Promise.all(
+        op.leases.map(async (k) => ({ leaseId: leaseAt(k), agentId: await ownerOf(leaseAt(k)) })),
+      );
+      return outcome(() => store.acceptMany(TENANT, refs, now, CALL_TTL));
     }
     case 'reject': {
       const leaseId = leaseAt(op.lease);

@@ -1,0 +1,54 @@
+--[[
+  Devices take their offers: each lease becomes accepted and lives for the call TTL. An offer
+  that already expired cannot be taken. Items apply in order; writes go out together.
+
+  KEYS[1] cfg          hash  campaign config (epoch, lseq)
+  KEYS[2] leases       hash  lease counter -> lease record
+  KEYS[3] leaseExpiry  zset  live lease counter -> expiry (ms)
+  ARGV[1] now (ms)
+  ARGV[2] call TTL (ms)
+  ARGV[3] number of leases N, then N triples: epoch, counter, agent id ('' = any)
+
+  Returns one status per lease followed by the new expiry (0 on failure), flattened.
+]]
+--- @include "lease"
+
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local expires = int(now + ttl)
+local count = tonumber(ARGV[3])
+local counters = {}
+for n = 0, count - 1 do
+  counters[#counters + 1] = ARGV[5 + n * 3]
+end
+hprefetch(KEYS[2], counters)
+
+local reply = {}
+for n = 0, count - 1 do
+  local epoch, counter, agent = ARGV[4 + n * 3], ARGV[5 + n * 3], ARGV[6 + n * 3]
+  local status = epochStatus(KEYS[1], epoch)
+  if status == ST_OK then
+    local raw = hget(KEYS[2], counter)
+    if not raw then
+      status = missingLease(KEYS[1], counter)
+    else
+      local lease = splitLease(raw)
+      local state = lease[L_STATE]
+      if state == 'd' then
+        status = ST_LEASE_STALE
+      elseif agent ~= '' and lease[L_AGENT] ~= agent then
+        status = ST_LEASE_NOT_OWNED
+      elseif state == 'x' or tonumber(lease[L_AT]) <= now then
+        status = ST_LEASE_EXPIRED
+      else
+        lease[L_STATE] = 'a'
+        lease[L_AT] = expires
+        hset(KEYS[2], counter, joinLease(lease))
+        zadd(KEYS[3], expires, counter)
+      end
+    end
+  end
+  reply[#reply + 1] = status
+  reply[#reply + 1] = status == ST_OK and expires or 0
+end
+flush()
+return reply
