@@ -368,8 +368,11 @@ export class AgentHub {
   async #complete(session: AgentSession, payload: z.output<typeof completeSchema>) {
     const result = await this.#o.completions.submit(session, payload);
     if (session.lease?.leaseId === payload.leaseId) session.lease = null;
-    session.setState('wrap_up', this.#now);
-    return result;
+    if (payload.ready && session.campaign && !session.lease) {
+      const { state } = await this.#ready(session, session.campaign.campaignId);
+      return { ...result, state };
+    }
+    return { ...result, state: session.setState('wrap_up', this.#now) };
   }
 
   async #disconnected(session: AgentSession, reason: string): Promise<void> {

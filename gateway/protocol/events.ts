@@ -21,6 +21,7 @@ export const AGENT_NAMESPACE = '/agent';
 export interface CompletionAck {
   readonly attemptId: string;
   readonly leadId: string;
+  /** Where the lead went: final, exhausted, dnc, retry:<due ms>, callback:<due ms>:<agent>. */
   readonly disposition: string;
   readonly duplicate: boolean;
 }
@@ -31,7 +32,10 @@ export interface AgentClientEvents {
   'call:accept': (payload: AcceptPayload, ack: (res: Ack<{ expiresAt: number }>) => void) => void;
   'call:reject': (payload: RejectPayload, ack: (res: Ack) => void) => void;
   'call:status': (payload: CallStatusPayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
-  'call:complete': (payload: CompletePayload, ack: (res: Ack<CompletionAck>) => void) => void;
+  'call:complete': (
+    payload: CompletePayload,
+    ack: (res: Ack<CompletionAck & { state: AgentState }>) => void,
+  ) => void;
 }
 
 export interface AgentServerEvents {

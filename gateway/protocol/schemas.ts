@@ -46,6 +46,11 @@ export const completeSchema = z.object({
       body: text(1000).optional(),
     })
     .optional(),
+  /**
+   * Go straight back to ready on the same campaign once the outcome is saved (no wrap-up): a
+   * power-dialing device saves the separate `agent:ready` round trip.
+   */
+  ready: z.boolean().default(false),
 });
 
 export type ReadyPayload = z.input<typeof readySchema>;

@@ -66,6 +66,23 @@ describe('the agent call loop', () => {
     expect(stats).toMatchObject({ ready: 2, leased: 0 });
   });
 
+  it('goes straight back to ready after saving, when the device asks, and gets the next call', async () => {
+    await g.leads(T, C, 2);
+    const device = await g.connect(T, 0);
+    const first = await readyAndOffer(device, true);
+    const offered = next(device, 'call:offer');
+    const done = await call(device, 'call:complete', {
+      leaseId: first.leaseId,
+      outcome: 'answered',
+      durationSec: 9,
+      ready: true,
+    });
+    expect(done).toMatchObject({ ok: true, state: { state: 'ready', campaignId: C } });
+    const [second, ack] = await offered;
+    ack({ accept: true });
+    expect(second.lead.id).not.toBe(first.lead.id);
+  });
+
   it('accepts the offer in its acknowledgement, saving a round trip', async () => {
     await g.leads(T, C, 1);
     const device = await g.connect(T, 0);
