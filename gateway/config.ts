@@ -53,6 +53,8 @@ export const configSchema = z
     RECONNECT_GRACE_MS: ms(30_000, 0),
     RECLAIM_INTERVAL_MS: ms(1_000, 50, 60_000),
     DISPATCH_BATCH: z.coerce.number().int().min(1).max(2_000).default(256),
+    /** Events a device may send per second before it is answered RATE_LIMITED. */
+    AGENT_EVENT_RATE: z.coerce.number().int().min(1).max(100_000).default(50),
     SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
   })
   .superRefine((c, ctx) => {

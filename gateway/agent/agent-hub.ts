@@ -2,6 +2,7 @@
 // offers pushed with an acknowledgement and a timeout, resumption after a dropped connection,
 // and revocations. Work that must reach an agent connected to another gateway process travels
 // over the Socket.IO adapter (server-side events), so any process may dispatch for any agent.
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Namespace } from 'socket.io';
 import type { z } from 'zod';
 import type { Clock } from '../../engine/clock.js';
@@ -77,6 +78,8 @@ export class AgentHub {
   readonly sessions = new SessionRegistry();
   readonly #o: AgentHubOptions;
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Per device: a device stuck in a loop cannot starve the others (sockets live on one process). */
+  readonly #limiter: RateLimiterMemory;
   readonly #readyBatch: TickBatcher<
     { ref: CampaignRef; agent: ReadyAgent },
     ItemResult<{ agentId: AgentId }>
@@ -88,6 +91,7 @@ export class AgentHub {
 
   constructor(options: AgentHubOptions) {
     this.#o = options;
+    this.#limiter = new RateLimiterMemory({ points: options.config.AGENT_EVENT_RATE, duration: 1 });
     this.#readyBatch = createTickBatcher(
       ({ ref }) => `${ref.tenantId}\x00${ref.campaignId}`,
       async (items) => {
@@ -275,14 +279,22 @@ export class AgentHub {
         reply({ ok: false, error: toWireError(parsed.error) });
         return;
       }
-      handler(session, parsed.data).then(
-        (result) => reply({ ok: true, ...result }),
-        (err: unknown) => {
-          const error = toWireError(err);
-          if (error.code === 'INTERNAL') this.#o.logger.error({ err, event }, 'agent.event_failed');
-          reply({ ok: false, error });
-        },
-      );
+      this.#limiter
+        .consume(session.socket.id)
+        .then(
+          () => handler(session, parsed.data),
+          () => {
+            throw new GatewayError('RATE_LIMITED');
+          },
+        )
+        .then(
+          (result) => reply({ ok: true, ...result }),
+          (err: unknown) => {
+            const error = toWireError(err);
+            if (error.code === 'INTERNAL') this.#o.logger.error({ err, event }, 'agent.event_failed');
+            reply({ ok: false, error });
+          },
+        );
     };
     session.socket.on(event, listener as never);
   }

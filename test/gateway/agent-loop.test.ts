@@ -174,6 +174,17 @@ describe('the agent call loop', () => {
     expect(view.state).toBe('accepted');
   });
 
+  it('answers a device that floods the gateway with RATE_LIMITED, and serves it again later', async () => {
+    const device = await g.connect(T, 0);
+    const burst = await Promise.all(
+      Array.from({ length: 80 }, () => call(device, 'agent:pause', { reason: 'coffee' })),
+    );
+    const limited = burst.filter((r) => !r.ok && r.error.code === 'RATE_LIMITED').length;
+    expect(limited).toBeGreaterThanOrEqual(80 - 50);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await call(device, 'agent:pause', { reason: 'coffee' })).toMatchObject({ ok: true });
+  });
+
   it('puts a rejected call back for the next agent, with no attempt counted', async () => {
     await g.leads(T, C, 1);
     const first = await g.connect(T, 0);

@@ -46,7 +46,9 @@ for _, c in ipairs(counters) do
   end
 end
 prefetchRecords(base, members)
-hprefetch(K.agentLeases, agents)
+if apply then
+  hprefetch(K.agentLeases, agents)
+end
 
 local policies = {}
 local function policyOf(outcome)
