@@ -2,7 +2,7 @@
 // against a real Redis, prints its table to stdout (progress goes to stderr) and, with --json,
 // merges its result into a JSON file keyed by scenario name.
 //
-// Scenarios live in a registry; adding one (e.g. `loop`) is one entry in SCENARIOS. This file
+// Scenarios live in a registry; adding one is one entry in SCENARIOS. This file
 // owns what every scenario shares: the options, a unique key prefix per invocation, deleting
 // every key under it at the end (also on failure or Ctrl-C), the machine block and the report.
 import { randomBytes } from 'node:crypto';
@@ -12,13 +12,16 @@ import { connectAdmin, deleteKeysWithPrefix } from './lib/redis-admin.js';
 import { mergeJson, renderTable } from './lib/report.js';
 import type { Scenario, ScenarioContext } from './lib/scenario.js';
 import { engineScenario } from './scenarios/engine.js';
+import { loopScenario } from './scenarios/loop.js';
 
-const SCENARIOS: readonly Scenario[] = [engineScenario];
+const SCENARIOS: readonly Scenario[] = [engineScenario, loopScenario];
 
 interface CommonOptions {
   readonly json?: string;
   readonly quick: boolean;
   readonly redisUrl: string;
+  /** The scenario's own options (Scenario.options) arrive in the same object. */
+  readonly [own: string]: unknown;
 }
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -43,6 +46,7 @@ async function runScenario(scenario: Scenario, options: CommonOptions): Promise<
     keyPrefix: `bench:${runId}:`,
     signal: abort.signal,
     log: (message) => process.stderr.write(`[${scenario.name}] ${message}\n`),
+    options,
   };
 
   const admin = await connectAdmin(ctx.redisUrl);
@@ -86,13 +90,17 @@ const program = new Command()
   .showHelpAfterError();
 
 for (const scenario of SCENARIOS) {
-  program
+  const command = program
     .command(scenario.name)
     .description(scenario.summary)
     .option('--json <path>', 'merge the result into this JSON file, keyed by scenario name')
     .option('--quick', 'smaller sizes, for a smoke run', false)
-    .option('--redis-url <url>', 'Redis to run against (keys go under a unique prefix)', DEFAULT_REDIS_URL)
-    .action(async (options: CommonOptions) => runScenario(scenario, options));
+    .option('--redis-url <url>', 'Redis to run against (keys go under a unique prefix)', DEFAULT_REDIS_URL);
+  for (const own of scenario.options ?? []) {
+    if (own.parse) command.option(own.flags, own.description, own.parse);
+    else command.option(own.flags, own.description);
+  }
+  command.action(async (options: CommonOptions) => runScenario(scenario, options));
 }
 
 try {

@@ -10,7 +10,7 @@ import { infoField } from './redis-admin.js';
 import type { AdminClient } from './redis-admin.js';
 
 /** Kernel clock ticks per second for /proc/stat (USER_HZ, 100 on every mainstream Linux). */
-const USER_HZ = 100;
+export const USER_HZ = 100;
 
 interface Sample {
   readonly at: bigint;
@@ -28,7 +28,8 @@ export interface CpuShare {
   readonly steal: number;
 }
 
-async function machineTicks(): Promise<{ busyS: number; stealS: number }> {
+/** Seconds the whole machine has spent busy (all cores) and stolen by the hypervisor, since boot. */
+export async function machineTicks(): Promise<{ busyS: number; stealS: number }> {
   try {
     const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '';
     // cpu user nice system idle iowait irq softirq steal ...
@@ -40,7 +41,8 @@ async function machineTicks(): Promise<{ busyS: number; stealS: number }> {
   }
 }
 
-async function redisCpuS(admin: AdminClient): Promise<number> {
+/** CPU seconds the Redis server has used since it started (INFO cpu, user + sys). */
+export async function redisCpuS(admin: AdminClient): Promise<number> {
   const info = await Promise.all([
     infoField(admin, 'cpu', 'used_cpu_user'),
     infoField(admin, 'cpu', 'used_cpu_sys'),

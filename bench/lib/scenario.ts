@@ -18,6 +18,17 @@ export interface ScenarioContext {
   readonly signal: AbortSignal;
   /** Progress for people watching; goes to stderr so stdout stays the table. */
   log(message: string): void;
+  /** Values of the scenario's own options (`Scenario.options`), keyed by commander's camelCase name. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** A command-line option only one scenario understands (e.g. `--agents <n>` for `loop`). */
+export interface ScenarioOption {
+  /** commander flags, e.g. '--agents <n>'. */
+  readonly flags: string;
+  readonly description: string;
+  /** Parses and checks the raw value; throws commander's InvalidArgumentError when it is bad. */
+  readonly parse?: (value: string) => unknown;
 }
 
 export interface ScenarioOutcome {
@@ -28,5 +39,6 @@ export interface ScenarioOutcome {
 export interface Scenario {
   readonly name: string;
   readonly summary: string;
+  readonly options?: readonly ScenarioOption[];
   run(ctx: ScenarioContext): Promise<ScenarioOutcome>;
 }
