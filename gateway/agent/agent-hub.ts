@@ -348,17 +348,16 @@ export class AgentHub {
     held.expiresAt = res.expiresAt;
     session.lease = held;
     session.campaign = held.ref;
-    session.setState('dialing', this.#now);
-    return { expiresAt: res.expiresAt };
+    return { expiresAt: res.expiresAt, state: session.setState('dialing', this.#now) };
   }
 
   async #reject(session: AgentSession, leaseId: string, reason: string) {
     const held = this.#held(session, leaseId);
     await this.#o.store.reject(session.tenantId, { leaseId, agentId: session.agentId }, this.#now);
     if (session.lease?.leaseId === leaseId) session.lease = null;
-    session.setState('paused', this.#now, reason);
+    const state = session.setState('paused', this.#now, reason);
     this.#trigger(held.ref);
-    return {};
+    return { state };
   }
 
   async #status(
@@ -499,6 +498,7 @@ export class AgentHub {
     session.lease = null;
     session.socket.emit('call:revoked', { leaseId: lease.leaseId, reason });
     session.setState('paused', this.#now, reason);
+    session.announce();
   }
 
   #release(tenantId: string, leaseId: string, agentId: string, ref: CampaignRef): void {
@@ -534,6 +534,7 @@ export class AgentHub {
       ) {
         this.#notReady(ref, s.agentId);
         s.setState('paused', this.#now, 'campaign_closed');
+        s.announce();
       }
     }
   }

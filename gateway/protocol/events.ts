@@ -29,8 +29,11 @@ export interface CompletionAck {
 export interface AgentClientEvents {
   'agent:ready': (payload: ReadyPayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
   'agent:pause': (payload: PausePayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
-  'call:accept': (payload: AcceptPayload, ack: (res: Ack<{ expiresAt: number }>) => void) => void;
-  'call:reject': (payload: RejectPayload, ack: (res: Ack) => void) => void;
+  'call:accept': (
+    payload: AcceptPayload,
+    ack: (res: Ack<{ expiresAt: number; state: AgentState }>) => void,
+  ) => void;
+  'call:reject': (payload: RejectPayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
   'call:status': (payload: CallStatusPayload, ack: (res: Ack<{ state: AgentState }>) => void) => void;
   'call:complete': (
     payload: CompletePayload,
