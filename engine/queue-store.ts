@@ -160,6 +160,20 @@ export interface QueueStore {
   lease(ref: CampaignRef, agent: ReadyAgent, now: number, offerTtlMs: number): Promise<Lease | null>;
   /** Pair the longest-idle ready agents with the next leads, up to `maxPairs` pairs. */
   dispatch(ref: CampaignRef, now: number, maxPairs: number, offerTtlMs: number): Promise<readonly Lease[]>;
+  /**
+   * Mark agents ready (as setAgentsReady) and dispatch, in one atomic step: an agent that says
+   * "ready" can be offered its call in the same round trip.
+   */
+  readyAndDispatch(
+    ref: CampaignRef,
+    agents: readonly ReadyAgent[],
+    now: number,
+    maxPairs: number,
+    offerTtlMs: number,
+  ): Promise<{
+    readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
+    readonly leases: readonly Lease[];
+  }>;
 
   accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension>;
   /** Accept many leases in one step (devices that took their offers in the same tick). */

@@ -202,7 +202,11 @@ export class MemoryQueueStore implements QueueStore {
   ): Promise<readonly ItemResult<{ agentId: AgentId }>[]> {
     await Promise.resolve();
     checkAgents(agents);
-    const c = this.#get(ref);
+    return this.#markReady(this.#get(ref), agents, now);
+  }
+
+  // setAgentsReady.lua (and the first step of dispatch.lua)
+  #markReady(c: Campaign, agents: readonly ReadyAgent[], now: number): ItemResult<{ agentId: AgentId }>[] {
     return agents.map(({ agentId, deviceId }) => {
       if (c.agentLeases.has(agentId)) return failure('AGENT_BUSY');
       c.agents.add(agentId, now, true);
@@ -240,11 +244,31 @@ export class MemoryQueueStore implements QueueStore {
     maxPairs: number,
     offerTtlMs: number,
   ): Promise<readonly Lease[]> {
+    return (await this.readyAndDispatch(ref, [], now, maxPairs, offerTtlMs)).leases;
+  }
+
+  async readyAndDispatch(
+    ref: CampaignRef,
+    agents: readonly ReadyAgent[],
+    now: number,
+    maxPairs: number,
+    offerTtlMs: number,
+  ): Promise<{
+    readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
+    readonly leases: readonly Lease[];
+  }> {
     await Promise.resolve();
     checkTtl(offerTtlMs, 'offerTtlMs');
+    checkAgents(agents);
     if (!Number.isInteger(maxPairs) || maxPairs < 1)
       throw new RangeError('maxPairs must be a positive integer');
     const c = this.#get(ref);
+    const ready = this.#markReady(c, agents, now);
+    return { ready, leases: this.#dispatch(ref, c, now, maxPairs, offerTtlMs) };
+  }
+
+  // dispatch.lua
+  #dispatch(ref: CampaignRef, c: Campaign, now: number, maxPairs: number, offerTtlMs: number): Lease[] {
     const agents = c.agents.head(maxPairs).map(([, agent]) => agent);
     if (agents.length === 0) return [];
     this.#promoteDue(c, now, this.#promoteInline);

@@ -245,23 +245,44 @@ export class RedisQueueStore implements QueueStore {
     maxPairs: number,
     offerTtlMs: number,
   ): Promise<readonly Lease[]> {
+    return (await this.readyAndDispatch(ref, [], now, maxPairs, offerTtlMs)).leases;
+  }
+
+  async readyAndDispatch(
+    ref: CampaignRef,
+    agents: readonly ReadyAgent[],
+    now: number,
+    maxPairs: number,
+    offerTtlMs: number,
+  ): Promise<{
+    readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
+    readonly leases: readonly Lease[];
+  }> {
     checkTtl(offerTtlMs, 'offerTtlMs');
+    checkAgents(agents);
     if (!Number.isInteger(maxPairs) || maxPairs < 1)
       throw new RangeError('maxPairs must be a positive integer');
-    const reply = await this.#campaign('dispatch', ref, [
+    const args: ScriptArg[] = [
       this.#keys(ref).base,
       now,
       offerTtlMs,
       maxPairs,
       this.#promoteInline,
-    ]);
+      agents.length,
+    ];
+    for (const a of agents) args.push(a.agentId, a.deviceId);
+    const reply = await this.#campaign('dispatch', ref, args);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
     const epoch = String(f[0]);
+    const ready = agents.map((a, i): ItemResult<{ agentId: AgentId }> =>
+      Number(f[1 + i]) === STATUS_OK ? { ok: true, agentId: a.agentId } : itemError(Number(f[1 + i])),
+    );
     const leases: Lease[] = [];
-    for (let o = 1; o < f.length; o += LEASE_REPLY_FIELDS)
+    for (let o = 1 + agents.length; o < f.length; o += LEASE_REPLY_FIELDS) {
       leases.push(leaseFromReply(ref.campaignId, epoch, f, o));
-    return leases;
+    }
+    return { ready, leases };
   }
 
   async accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension> {

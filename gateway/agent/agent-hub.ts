@@ -95,14 +95,21 @@ export class AgentHub {
     this.#readyBatch = createTickBatcher(
       ({ ref }) => `${ref.tenantId}\x00${ref.campaignId}`,
       async (items) => {
+        // Ready and dispatch in one step: an agent can be offered its call in the same round
+        // trip that made it ready. Offers go out before the ready acks resolve, so #ready keeps
+        // the "offered" state an offer may already have set.
         const ref = items[0]!.ref;
-        const results = await options.store.setAgentsReady(
+        const { config } = options;
+        const { ready, leases } = await options.store.readyAndDispatch(
           ref,
           items.map((i) => i.agent),
           this.#now,
+          config.DISPATCH_BATCH,
+          config.OFFER_TTL_MS,
         );
-        this.#trigger(ref);
-        return results;
+        for (const lease of leases) this.deliver(lease, ref);
+        if (leases.length >= config.DISPATCH_BATCH) this.#trigger(ref);
+        return ready;
       },
     );
     this.#acceptBatch = createTickBatcher(
@@ -313,7 +320,8 @@ export class AgentHub {
     });
     if (!res.ok) throw new GatewayError(res.code);
     session.campaign = ref;
-    return { state: session.setState('ready', this.#now) };
+    // An offer may have arrived in the same step: the session is then already "offered".
+    return { state: session.lease ? session.state : session.setState('ready', this.#now) };
   }
 
   async #pause(session: AgentSession, reason: string) {

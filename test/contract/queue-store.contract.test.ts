@@ -242,6 +242,21 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect((await store.stats(ref, T0)).readyAgents).toBe(1);
     });
 
+    it('marks agents ready and pairs them in the same step', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      await leaseOne(agent(9));
+      await store.setAgentsReady(ref, [agent(3)], T0 - 1000);
+      const r = await store.readyAndDispatch(ref, [agent(1), agent(9)], T0, 10, OFFER_TTL);
+      expect(r.ready).toEqual([
+        { ok: true, agentId: 'a1' },
+        expect.objectContaining({ ok: false, code: 'AGENT_BUSY' }),
+      ]);
+      // The longest idle goes first, whether it became ready now or earlier.
+      expect(r.leases.map((l) => [l.agentId, l.lead.id])).toEqual([['a3', 'L2']]);
+      expect((await store.stats(ref, T0)).readyAgents).toBe(1);
+    });
+
     it('keeps an agent its place when it says ready twice', async () => {
       await define();
       await store.setAgentsReady(ref, [agent(1)], T0 - 5000);

@@ -71,6 +71,14 @@ const opArb = fc.oneof(
     weight: 4,
   },
   {
+    arbitrary: fc.record({
+      op: fc.constant('readyDispatch' as const),
+      agents: fc.array(fc.nat(AGENTS - 1), { maxLength: AGENTS }),
+      max: fc.integer({ min: 1, max: 4 }),
+    }),
+    weight: 2,
+  },
+  {
     arbitrary: fc.record({ op: fc.constant('accept' as const), lease: fc.nat(), wrongAgent: fc.boolean() }),
     weight: 3,
   },
@@ -213,6 +221,16 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
       );
     case 'dispatch':
       return outcome(() => store.dispatch(ref, now, op.max, OFFER_TTL));
+    case 'readyDispatch':
+      return outcome(() =>
+        store.readyAndDispatch(
+          ref,
+          op.agents.map((a) => ({ agentId: agentId(a), deviceId: asDeviceId(`d${a}`) })),
+          now,
+          op.max,
+          OFFER_TTL,
+        ),
+      );
     case 'accept': {
       const leaseId = leaseAt(op.lease);
       const owner = op.wrongAgent ? agentId(9) : await ownerOf(leaseId);

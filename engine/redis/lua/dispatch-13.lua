@@ -11,9 +11,12 @@
   ARGV[3] offer TTL (ms)
   ARGV[4] maximum pairs
   ARGV[5] promote at most this many due scheduled leads first
+  ARGV[6] number of agents R to mark ready first (as setAgentsReady does), then R pairs:
+          agent id, device id. An agent that just became ready is matched in the same step,
+          one round trip from "ready" to "offered".
 
-  Returns { epoch, then 7 fields per lease: counter, agent, device, expiry, pinned (0/1),
-  zone key, lead record }, or CAMPAIGN_UNKNOWN.
+  Returns { epoch, R statuses (OK or AGENT_BUSY), then 7 fields per lease: counter, agent,
+  device, expiry, pinned (0/1), zone key, lead record }, or CAMPAIGN_UNKNOWN.
 ]]
 --- @include "status"
 --- @include "campaign-keys"
@@ -27,6 +30,32 @@ if not epoch then
   return ST_CAMPAIGN_UNKNOWN
 end
 local reply = { epoch }
+
+local readyCount = tonumber(ARGV[6] or '0')
+if readyCount > 0 then
+  local names = {}
+  for n = 0, readyCount - 1 do
+    names[#names + 1] = ARGV[7 + n * 2]
+  end
+  hprefetch(K.agentLeases, names)
+  local adds, devices = {}, {}
+  for n = 0, readyCount - 1 do
+    local agent, device = ARGV[7 + n * 2], ARGV[8 + n * 2]
+    if hget(K.agentLeases, agent) then
+      reply[#reply + 1] = ST_AGENT_BUSY
+    else
+      adds[#adds + 1] = int(now)
+      adds[#adds + 1] = agent
+      devices[#devices + 1] = agent
+      devices[#devices + 1] = device
+      reply[#reply + 1] = ST_OK
+    end
+  end
+  if #adds > 0 then
+    redis.call('ZADD', K.agents, 'NX', unpack(adds))
+    redis.call('HSET', K.agentDevices, unpack(devices))
+  end
+end
 
 local agents = redis.call('ZRANGE', K.agents, 0, maxPairs - 1)
 if #agents == 0 then
