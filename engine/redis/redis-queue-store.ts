@@ -297,7 +297,7 @@ export class RedisQueueStore implements QueueStore {
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
-    return this.#leaseBatch('acceptLeases', tenantId, leases, now, ttlMs);
+    return this.#leaseBatch('accept', tenantId, leases, now, ttlMs);
   }
 
   extend(
@@ -306,12 +306,12 @@ export class RedisQueueStore implements QueueStore {
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
-    return this.#leaseBatch('extendLeases', tenantId, leases, now, ttlMs);
+    return this.#leaseBatch('extend', tenantId, leases, now, ttlMs);
   }
 
   /** Accept or extend: one script call per campaign, one result per lease, in order. */
   async #leaseBatch(
-    script: 'acceptLeases' | 'extendLeases',
+    mode: 'accept' | 'extend',
     tenantId: TenantId,
     leases: readonly LeaseRef[],
     now: number,
@@ -332,9 +332,9 @@ export class RedisQueueStore implements QueueStore {
     await Promise.all(
       groupByCampaign(checked).map(async ({ ref, entries }) => {
         const k = this.#keys(ref);
-        const args: ScriptArg[] = [now, ttlMs, entries.length];
+        const args: ScriptArg[] = [mode, now, ttlMs, entries.length];
         for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId);
-        const f = asArray(await this.#run(script, [k.cfg, k.leases, k.leaseExpiry], args)).map(Number);
+        const f = asArray(await this.#run('renewLeases', [k.cfg, k.leases, k.leaseExpiry], args)).map(Number);
         entries.forEach(({ index, item }, j) => {
           const status = f[j * 2]!;
           results[index] =

@@ -11,12 +11,10 @@ const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
 const INCLUDE = /^--- @include "([a-z-]+)"\s*$/gm;
 
 export const SCRIPT_NAMES = [
-  'acceptLeases',
   'completeLeases',
   'defineCampaign',
   'dispatch',
   'enqueue',
-  'extendLeases',
   'leaseNext',
   'peekLease',
   'promoteDue',
@@ -25,6 +23,7 @@ export const SCRIPT_NAMES = [
   'reclaimLeases',
   'rejectLease',
   'removeNumbers',
+  'renewLeases',
   'setAgentNotReady',
   'setAgentsReady',
   'setWindows',

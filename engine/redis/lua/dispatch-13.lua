@@ -21,6 +21,7 @@
 --- @include "status"
 --- @include "campaign-keys"
 --- @include "queue"
+--- @include "ready"
 
 local base, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local maxPairs, promoteLimit = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -33,28 +34,12 @@ local reply = { epoch }
 
 local readyCount = tonumber(ARGV[6] or '0')
 if readyCount > 0 then
-  local names = {}
+  local names, devices = {}, {}
   for n = 0, readyCount - 1 do
     names[#names + 1] = ARGV[7 + n * 2]
+    devices[#devices + 1] = ARGV[8 + n * 2]
   end
-  hprefetch(K.agentLeases, names)
-  local adds, devices = {}, {}
-  for n = 0, readyCount - 1 do
-    local agent, device = ARGV[7 + n * 2], ARGV[8 + n * 2]
-    if hget(K.agentLeases, agent) then
-      reply[#reply + 1] = ST_AGENT_BUSY
-    else
-      adds[#adds + 1] = int(now)
-      adds[#adds + 1] = agent
-      devices[#devices + 1] = agent
-      devices[#devices + 1] = device
-      reply[#reply + 1] = ST_OK
-    end
-  end
-  if #adds > 0 then
-    redis.call('ZADD', K.agents, 'NX', unpack(adds))
-    redis.call('HSET', K.agentDevices, unpack(devices))
-  end
+  markReady(K, int(now), names, devices, reply)
 end
 
 local agents = redis.call('ZRANGE', K.agents, 0, maxPairs - 1)

@@ -10,33 +10,16 @@
 ]]
 --- @include "status"
 --- @include "campaign-keys"
---- @include "stage"
+--- @include "ready"
 
 if redis.call('EXISTS', K.cfg) == 0 then
   return ST_CAMPAIGN_UNKNOWN
 end
-local now = ARGV[1]
-local agents = {}
+local agents, devices = {}, {}
 for n = 2, #ARGV, 2 do
   agents[#agents + 1] = ARGV[n]
+  devices[#devices + 1] = ARGV[n + 1]
 end
-hprefetch(K.agentLeases, agents)
-local reply, ready, devices = {}, {}, {}
-for n = 2, #ARGV, 2 do
-  local agent, device = ARGV[n], ARGV[n + 1]
-  if hget(K.agentLeases, agent) then
-    reply[#reply + 1] = ST_AGENT_BUSY
-  else
-    -- NX per element, left to right: an agent already ready (or named twice) keeps its place.
-    ready[#ready + 1] = now
-    ready[#ready + 1] = agent
-    devices[#devices + 1] = agent
-    devices[#devices + 1] = device
-    reply[#reply + 1] = ST_OK
-  end
-end
-if #ready > 0 then
-  redis.call('ZADD', K.agents, 'NX', unpack(ready))
-  redis.call('HSET', K.agentDevices, unpack(devices))
-end
+local reply = {}
+markReady(K, ARGV[1], agents, devices, reply)
 return reply

@@ -1,30 +1,34 @@
 --[[
-  Devices take their offers: each lease becomes accepted and lives for the call TTL. An offer
-  that already expired cannot be taken. Items apply in order; writes go out together.
+  Accept offered leases (the device takes its call) or extend accepted ones (heartbeat while
+  the device is connected); each lives for `ttl` from now. An expired lease cannot be taken or
+  kept; a heartbeat does not accept an offer (the device must). Items apply in order; writes go
+  out together.
 
   KEYS[1] cfg          hash  campaign config (epoch, lseq)
   KEYS[2] leases       hash  lease counter -> lease record
   KEYS[3] leaseExpiry  zset  live lease counter -> expiry (ms)
-  ARGV[1] now (ms)
-  ARGV[2] call TTL (ms)
-  ARGV[3] number of leases N, then N triples: epoch, counter, agent id ('' = any)
+  ARGV[1] mode: 'accept' or 'extend'
+  ARGV[2] now (ms)
+  ARGV[3] TTL (ms)
+  ARGV[4] number of leases N, then N triples: epoch, counter, agent id ('' = any)
 
   Returns one status per lease followed by the new expiry (0 on failure), flattened.
 ]]
 --- @include "lease"
 
-local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local accept = ARGV[1] == 'accept'
+local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local expires = int(now + ttl)
-local count = tonumber(ARGV[3])
+local count = tonumber(ARGV[4])
 local counters = {}
 for n = 0, count - 1 do
-  counters[#counters + 1] = ARGV[5 + n * 3]
+  counters[#counters + 1] = ARGV[6 + n * 3]
 end
 hprefetch(KEYS[2], counters)
 
 local reply = {}
 for n = 0, count - 1 do
-  local epoch, counter, agent = ARGV[4 + n * 3], ARGV[5 + n * 3], ARGV[6 + n * 3]
+  local epoch, counter, agent = ARGV[5 + n * 3], ARGV[6 + n * 3], ARGV[7 + n * 3]
   local status = epochStatus(KEYS[1], epoch)
   if status == ST_OK then
     local raw = hget(KEYS[2], counter)
@@ -39,6 +43,8 @@ for n = 0, count - 1 do
         status = ST_LEASE_NOT_OWNED
       elseif state == 'x' or tonumber(lease[L_AT]) <= now then
         status = ST_LEASE_EXPIRED
+      elseif state == 'o' and not accept then
+        status = ST_LEASE_NOT_ACCEPTED
       else
         lease[L_STATE] = 'a'
         lease[L_AT] = expires
