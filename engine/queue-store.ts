@@ -136,6 +136,12 @@ export interface RebuildResult {
   readonly keptLeased: number;
 }
 
+export interface ReadyAndDispatched {
+  /** One result per agent marked ready, in order (AGENT_BUSY for one holding a live lease). */
+  readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
+  readonly leases: readonly Lease[];
+}
+
 export interface QueueStore {
   readonly kind: 'redis' | 'memory';
 
@@ -170,10 +176,7 @@ export interface QueueStore {
     now: number,
     maxPairs: number,
     offerTtlMs: number,
-  ): Promise<{
-    readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
-    readonly leases: readonly Lease[];
-  }>;
+  ): Promise<ReadyAndDispatched>;
 
   accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension>;
   /** Accept many leases in one step (devices that took their offers in the same tick). */

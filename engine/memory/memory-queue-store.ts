@@ -28,6 +28,7 @@ import type {
   QueueStats,
   QueueStore,
   ReadyAgent,
+  ReadyAndDispatched,
   RebuildResult,
   ReclaimedLease,
   RemovedLead,
@@ -253,10 +254,7 @@ export class MemoryQueueStore implements QueueStore {
     now: number,
     maxPairs: number,
     offerTtlMs: number,
-  ): Promise<{
-    readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
-    readonly leases: readonly Lease[];
-  }> {
+  ): Promise<ReadyAndDispatched> {
     await Promise.resolve();
     checkTtl(offerTtlMs, 'offerTtlMs');
     checkAgents(agents);

@@ -41,6 +41,7 @@ import type {
   QueueStats,
   QueueStore,
   ReadyAgent,
+  ReadyAndDispatched,
   RebuildResult,
   ReclaimedLease,
   RemovedLead,
@@ -254,10 +255,7 @@ export class RedisQueueStore implements QueueStore {
     now: number,
     maxPairs: number,
     offerTtlMs: number,
-  ): Promise<{
-    readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
-    readonly leases: readonly Lease[];
-  }> {
+  ): Promise<ReadyAndDispatched> {
     checkTtl(offerTtlMs, 'offerTtlMs');
     checkAgents(agents);
     if (!Number.isInteger(maxPairs) || maxPairs < 1)
