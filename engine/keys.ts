@@ -33,6 +33,8 @@ export interface CampaignKeys {
   readonly agentLeases: string;
   /** hash: lead member -> counter of its live or expired-and-requeued lease */
   readonly leaseOf: string;
+  /** set: phone digits this campaign must never queue again (do-not-call, erased) */
+  readonly suppressed: string;
   /** zset: ready members of one zone, by order score */
   ready(zoneIndex: number): string;
   /** zset: an agent's pinned callbacks by due time */
@@ -60,6 +62,7 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
     agentDevices: `${base}ad`,
     agentLeases: `${base}al`,
     leaseOf: `${base}lm`,
+    suppressed: `${base}x`,
     ready: (zoneIndex) => `${base}r:${zoneIndex}`,
     pinned: (agentId) => `${base}p:${agentId}`,
     records: (bucket) => `${base}d:${bucket}`,
@@ -73,7 +76,7 @@ export function campaignKeyPattern(prefix: string, ref: CampaignRef): string {
   return `${escape(prefix)}\\{c:${ref.tenantId}:${ref.campaignId}\\}:*`;
 }
 
-/** The campaign key set scripts take as KEYS[1..13], in the order redis/lua/includes/campaign-keys.lua binds. */
+/** The campaign key set scripts take as KEYS[1..14], in the order redis/lua/includes/campaign-keys.lua binds. */
 export const CAMPAIGN_KEY_SET = [
   'cfg',
   'zones',
@@ -88,6 +91,7 @@ export const CAMPAIGN_KEY_SET = [
   'agentDevices',
   'agentLeases',
   'leaseOf',
+  'suppressed',
 ] as const satisfies readonly (keyof CampaignKeys)[];
 
 export function campaignKeySet(k: CampaignKeys): string[] {

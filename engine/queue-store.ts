@@ -16,6 +16,8 @@ export interface EnqueueResult {
   readonly enqueued: number;
   /** Leads not queued because their number is already queued in this campaign. */
   readonly duplicates: readonly LeadId[];
+  /** Leads not queued because the campaign suppressed their number (do-not-call, erased). */
+  readonly suppressed: readonly LeadId[];
 }
 
 export interface ReadyAgent {
@@ -127,11 +129,15 @@ export interface QueueSnapshot {
   readonly agents: readonly (readonly [string, number])[];
   /** phone -> member. */
   readonly phones: Readonly<Record<string, string>>;
+  /** numbers the campaign must never queue again, sorted. */
+  readonly suppressed: readonly string[];
 }
 
 export interface RebuildResult {
   readonly enqueued: number;
   readonly duplicates: number;
+  /** Leads not queued because the campaign suppressed their number. */
+  readonly suppressed: number;
   /** Leads kept because they were under a live lease when the rebuild began (their numbers count as duplicates). */
   readonly keptLeased: number;
 }
@@ -193,6 +199,12 @@ export interface QueueStore {
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]>;
+  /**
+   * Expire live leases now (their device is gone): the next reclaim puts the leads back at the
+   * head of their priority and keeps the leases as expired tombstones, so a late completion of a
+   * call that really happened is still accepted. Unlike `reject`.
+   */
+  expire(tenantId: TenantId, leases: readonly LeaseRef[], now: number): Promise<readonly ItemResult<LeaseExtension>[]>;
   /** The device declines: the lead goes back to the head of its priority, no attempt counted. */
   reject(tenantId: TenantId, lease: LeaseRef, now: number): Promise<void>;
   complete(
@@ -217,7 +229,10 @@ export interface QueueStore {
   reclaim(ref: CampaignRef, now: number, limit: number): Promise<readonly ReclaimedLease[]>;
   /** Move scheduled leads that fell due into the ready queue. Returns how many moved. */
   promote(ref: CampaignRef, now: number, limit: number): Promise<number>;
-  /** Remove every queued lead with one of these numbers, including any under a live lease. */
+  /**
+   * Remove every queued lead with one of these numbers, including any under a live lease, and
+   * suppress the numbers in this campaign: no later enqueue (import, rebuild) queues them again.
+   */
   removeNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]>;
   /** Recompute the calling-window intervals of every zone the campaign holds (daily, and on demand). */
   refreshWindows(ref: CampaignRef, now: number): Promise<void>;

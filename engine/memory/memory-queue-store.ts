@@ -66,6 +66,8 @@ interface Campaign {
   readonly agentLeases: Map<string, string>;
   /** member -> counter of its live or expired-and-requeued lease */
   readonly leaseOf: Map<string, string>;
+  /** phone digits never to queue again */
+  readonly suppressed: Set<string>;
 }
 
 class Fail {
@@ -133,6 +135,7 @@ export class MemoryQueueStore implements QueueStore {
         agentDevices: new Map(),
         agentLeases: new Map(),
         leaseOf: new Map(),
+        suppressed: new Set(),
       };
       this.#campaigns.set(this.#key(ref), c);
     }
@@ -169,8 +172,13 @@ export class MemoryQueueStore implements QueueStore {
     });
     const seen = new Set<string>();
     const duplicates: LeadId[] = [];
+    const suppressed: LeadId[] = [];
     let enqueued = 0;
     for (const p of batch.leads) {
+      if (c.suppressed.has(p.phoneDigits)) {
+        suppressed.push(p.lead.id);
+        continue;
+      }
       if (seen.has(p.phoneDigits) || c.phones.has(p.phoneDigits)) {
         duplicates.push(p.lead.id);
         continue;
@@ -193,7 +201,7 @@ export class MemoryQueueStore implements QueueStore {
       c.phones.set(p.phoneDigits, member);
       this.#place(c, rec, member, l.dueAt ?? now, now);
     }
-    return { enqueued, duplicates };
+    return { enqueued, duplicates, suppressed };
   }
 
   async setAgentsReady(
@@ -303,7 +311,7 @@ export class MemoryQueueStore implements QueueStore {
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
-    return this.#leaseBatch(tenantId, leases, now, ttlMs, true);
+    return this.#leaseBatch(tenantId, leases, now, ttlMs, 'accept');
   }
 
   async extend(
@@ -313,20 +321,29 @@ export class MemoryQueueStore implements QueueStore {
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
-    return this.#leaseBatch(tenantId, leases, now, ttlMs, false);
+    return this.#leaseBatch(tenantId, leases, now, ttlMs, 'extend');
   }
 
-  // acceptLeases.lua and extendLeases.lua: the same checks; accept takes an offered lease,
-  // extend only an accepted one.
+  async expire(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
+    await Promise.resolve();
+    return this.#leaseBatch(tenantId, leases, now, 1, 'expire');
+  }
+
+  // renewLeases.lua: the same checks for all three; accept takes an offered lease, extend only an
+  // accepted one, expire either (due now, for the next reclaim).
   #leaseBatch(
     tenantId: TenantId,
     leases: readonly LeaseRef[],
     now: number,
     ttlMs: number,
-    accept: boolean,
+    mode: 'accept' | 'extend' | 'expire',
   ): ItemResult<LeaseExtension>[] {
     checkTtl(ttlMs, 'ttlMs');
-    const expires = now + ttlMs;
+    const expires = mode === 'expire' ? now : now + ttlMs;
     return leases.map((l): ItemResult<LeaseExtension> => {
       let checked;
       try {
@@ -342,8 +359,8 @@ export class MemoryQueueStore implements QueueStore {
       if (r.state === 'd') return failure('LEASE_STALE');
       if (l.agentId !== '' && r.agent !== l.agentId) return failure('LEASE_NOT_OWNED');
       if (r.state === 'x' || r.at <= now) return failure('LEASE_EXPIRED');
-      if (!accept && r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
-      r.state = 'a';
+      if (mode === 'extend' && r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
+      if (mode !== 'expire') r.state = 'a';
       r.at = expires;
       c.leaseExpiry.add(String(checked.lease.counter), expires);
       return { ok: true, leaseId: l.leaseId as LeaseId, expiresAt: expires };
@@ -439,6 +456,7 @@ export class MemoryQueueStore implements QueueStore {
         this.#place(c, rec, member, d.dueAt, now);
       } else {
         this.#forget(c, rec, member);
+        if (d.kind === 'dnc') c.suppressed.add(rec.phoneDigits);
       }
       r.state = 'd';
       r.at = now;
@@ -531,6 +549,7 @@ export class MemoryQueueStore implements QueueStore {
       this.#forget(c, rec, member);
       out.push({ phone: `+${digits}`, leadId: rec.leadId as LeadId, revoked });
     }
+    for (const digits of digitsList) c.suppressed.add(digits);
     return out;
   }
 
@@ -580,12 +599,14 @@ export class MemoryQueueStore implements QueueStore {
     }
     let enqueued = 0;
     let duplicates = 0;
+    let suppressed = 0;
     for await (const chunk of source) {
       const r = await this.enqueue(ref, chunk, now);
       enqueued += r.enqueued;
       duplicates += r.duplicates.length;
+      suppressed += r.suppressed.length;
     }
-    return { enqueued, duplicates, keptLeased: kept.length };
+    return { enqueued, duplicates, suppressed, keptLeased: kept.length };
   }
 
   async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {
@@ -624,6 +645,7 @@ export class MemoryQueueStore implements QueueStore {
       leases: byKey(leases),
       agents: c.agents.entries().map(([s, m]) => [m, s]),
       phones: byKey([...c.phones].map(([d, m]) => [`+${d}`, m])),
+      suppressed: [...c.suppressed].map((d) => `+${d}`).sort(),
     };
   }
 

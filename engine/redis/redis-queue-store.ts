@@ -196,10 +196,12 @@ export class RedisQueueStore implements QueueStore {
       const reply = await this.#campaign('enqueue', ref, args);
       if (reply === SCRIPT_STATUS.CONFIG_STALE && attempt < 3) continue;
       if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
-      const [queued, ...skipped] = asArray(reply).map(Number);
+      const [queued, dupCount, ...skipped] = asArray(reply).map(Number);
+      const idOf = (i: number) => batch.leads[i - 1]!.lead.id;
       return {
         enqueued: queued!,
-        duplicates: skipped.map((i) => batch.leads[i - 1]!.lead.id),
+        duplicates: skipped.slice(0, dupCount).map(idOf),
+        suppressed: skipped.slice(dupCount).map(idOf),
       };
     }
   }
@@ -307,9 +309,13 @@ export class RedisQueueStore implements QueueStore {
     return this.#leaseBatch('extend', tenantId, leases, now, ttlMs);
   }
 
-  /** Accept or extend: one script call per campaign, one result per lease, in order. */
+  expire(tenantId: TenantId, leases: readonly LeaseRef[], now: number): Promise<readonly ItemResult<LeaseExtension>[]> {
+    return this.#leaseBatch('expire', tenantId, leases, now, 1);
+  }
+
+  /** Accept, extend or expire: one script call per campaign, one result per lease, in order. */
   async #leaseBatch(
-    mode: 'accept' | 'extend',
+    mode: 'accept' | 'extend' | 'expire',
     tenantId: TenantId,
     leases: readonly LeaseRef[],
     now: number,
@@ -534,12 +540,14 @@ export class RedisQueueStore implements QueueStore {
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
     let enqueued = 0;
     let duplicates = 0;
+    let suppressed = 0;
     for await (const chunk of source) {
       const r = await this.enqueue(ref, chunk, now);
       enqueued += r.enqueued;
       duplicates += r.duplicates.length;
+      suppressed += r.suppressed.length;
     }
-    return { enqueued, duplicates, keptLeased: kept };
+    return { enqueued, duplicates, suppressed, keptLeased: kept };
   }
 
   async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {
@@ -607,6 +615,7 @@ export class RedisQueueStore implements QueueStore {
       leases: sortRecord(leases),
       agents: await withScores(k.agents),
       phones: sortRecord(phones),
+      suppressed: (await c.sMembers(k.suppressed)).map((d) => `+${d}`).sort(),
     };
   }
 

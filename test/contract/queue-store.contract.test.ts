@@ -128,13 +128,13 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
     it('skips a number already queued in the campaign and reports it', async () => {
       await define();
       const r1 = await store.enqueue(ref, [lead(1), lead(2)], T0);
-      expect(r1).toEqual({ enqueued: 2, duplicates: [] });
+      expect(r1).toEqual({ enqueued: 2, duplicates: [], suppressed: [] });
       const r2 = await store.enqueue(
         ref,
         [lead(3, { phone: lead(1).phone }), lead(4), lead(5, { phone: lead(4).phone })],
         T0,
       );
-      expect(r2).toEqual({ enqueued: 1, duplicates: ['L3', 'L5'] });
+      expect(r2).toEqual({ enqueued: 1, duplicates: ['L3', 'L5'], suppressed: [] });
       expect((await store.stats(ref, T0)).ready).toBe(3);
     });
 
@@ -644,6 +644,23 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect(done).toMatchObject({ ok: true, late: false });
     });
 
+    it('expires a lease on demand: the next reclaim puts the lead back, and its call can still complete late', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0, CALL_TTL);
+      const [expired] = await store.expire(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: asAgentId('a1') }],
+        T0 + 10,
+      );
+      expect(expired).toEqual({ ok: true, leaseId: l.leaseId, expiresAt: T0 + 10 });
+      expect(await store.reclaim(ref, T0 + 10, 10)).toHaveLength(1);
+      expect(await complete(l.leaseId, 'answered', T0 + 20)).toMatchObject({ ok: true, late: true });
+      const [again] = await store.expire(TENANT, [{ leaseId: l.leaseId, agentId: asAgentId('a1') }], T0 + 30);
+      expect(again).toMatchObject({ ok: false, code: 'LEASE_STALE' });
+    });
+
     it('accepts a late completion of an expired lease whose lead was not leased again', async () => {
       await define();
       await store.enqueue(ref, [lead(1)], T0);
@@ -699,9 +716,28 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect(await complete(l.leaseId, 'answered', T0)).toMatchObject({ ok: false, code: 'LEASE_STALE' });
       const stats = await store.stats(ref, T0 + MIN);
       expect(stats).toMatchObject({ ready: 2, scheduled: 0, leased: 0 });
-      // The agent is free again and the number can be queued anew later (e.g. after a DNC is lifted).
+      // The agent is free again; the numbers stay suppressed in this campaign, even one that was
+      // not queued when it was listed.
       await leaseOne(agent(1));
-      expect((await store.enqueue(ref, [lead(1)], T0)).enqueued).toBe(1);
+      expect(await store.enqueue(ref, [lead(1), lead(9, { phone: '+15550000000' }), lead(10)], T0)).toEqual({
+        enqueued: 1,
+        duplicates: [],
+        suppressed: ['L1', 'L9'],
+      });
+      expect((await store.snapshot(ref)).suppressed).toEqual(
+        [lead(3).phone, lead(1).phone, '+15550000000'].sort(),
+      );
+    });
+
+    it('never queues again a number a do-not-call outcome listed, even after a rebuild', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await complete(l.leaseId, 'dnc', T0);
+      expect((await store.enqueue(ref, [lead(2, { phone: lead(1).phone })], T0)).suppressed).toEqual(['L2']);
+      const r = await store.rebuild(ref, [[lead(3, { phone: lead(1).phone }), lead(4)]], T0);
+      expect(r.enqueued).toBe(1);
+      expect(Object.values((await store.snapshot(ref)).records)).toEqual(['L4']);
     });
 
     it('refuses malformed numbers', async () => {
@@ -746,7 +782,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       const l = await leaseOne();
       const source = [[lead(1), lead(3, { priority: 2 })], [lead(4)]];
       const r = await store.rebuild(ref, source, T0);
-      expect(r).toEqual({ enqueued: 2, duplicates: 1, keptLeased: 1 });
+      expect(r).toEqual({ enqueued: 2, duplicates: 1, suppressed: 0, keptLeased: 1 });
       const snap = await store.snapshot(ref);
       expect(Object.values(snap.records).sort()).toEqual(['L1', 'L3', 'L4']);
       expect(snap.leases[l.leaseId]).toBeDefined();

@@ -84,7 +84,7 @@ const opArb = fc.oneof(
   },
   {
     arbitrary: fc.record({
-      op: fc.constantFrom('extend' as const, 'acceptMany' as const),
+      op: fc.constantFrom('extend' as const, 'acceptMany' as const, 'expire' as const),
       leases: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
     }),
     weight: 1,
@@ -241,6 +241,12 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
         op.leases.map(async (k) => ({ leaseId: leaseAt(k), agentId: await ownerOf(leaseAt(k)) })),
       );
       return outcome(() => store.extend(TENANT, refs, now, CALL_TTL));
+    }
+    case 'expire': {
+      const refs = await Promise.all(
+        op.leases.map(async (k) => ({ leaseId: leaseAt(k), agentId: await ownerOf(leaseAt(k)) })),
+      );
+      return outcome(() => store.expire(TENANT, refs, now));
     }
     case 'acceptMany': {
       const refs = await Promise.all(

@@ -1,13 +1,15 @@
 --[[
-  Accept offered leases (the device takes its call) or extend accepted ones (heartbeat while
-  the device is connected); each lives for `ttl` from now. An expired lease cannot be taken or
-  kept; a heartbeat does not accept an offer (the device must). Items apply in order; writes go
-  out together.
+  Accept offered leases (the device takes its call), extend accepted ones (heartbeat while the
+  device is connected), or expire live ones now (a device gone past its grace period: the next
+  reclaim puts the lead back and keeps the lease as an expired tombstone, so the late completion
+  of a call that really happened is still accepted). Accepted and extended leases live for `ttl`
+  from now. An expired lease cannot be taken or kept; a heartbeat does not accept an offer (the
+  device must). Items apply in order; writes go out together.
 
   KEYS[1] cfg          hash  campaign config (epoch, lseq)
   KEYS[2] leases       hash  lease counter -> lease record
   KEYS[3] leaseExpiry  zset  live lease counter -> expiry (ms)
-  ARGV[1] mode: 'accept' or 'extend'
+  ARGV[1] mode: 'accept', 'extend' or 'expire'
   ARGV[2] now (ms)
   ARGV[3] TTL (ms)
   ARGV[4] number of leases N, then N triples: epoch, counter, agent id ('' = any)
@@ -16,9 +18,12 @@
 ]]
 --- @include "lease"
 
-local accept = ARGV[1] == 'accept'
+local mode = ARGV[1]
 local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local expires = int(now + ttl)
+if mode == 'expire' then
+  expires = int(now)
+end
 local count = tonumber(ARGV[4])
 local counters = {}
 for n = 0, count - 1 do
@@ -43,10 +48,12 @@ for n = 0, count - 1 do
         status = ST_LEASE_NOT_OWNED
       elseif state == 'x' or tonumber(lease[L_AT]) <= now then
         status = ST_LEASE_EXPIRED
-      elseif state == 'o' and not accept then
+      elseif state == 'o' and mode == 'extend' then
         status = ST_LEASE_NOT_ACCEPTED
       else
-        lease[L_STATE] = 'a'
+        if mode ~= 'expire' then
+          lease[L_STATE] = 'a'
+        end
         lease[L_AT] = expires
         hset(KEYS[2], counter, joinLease(lease))
         zadd(KEYS[3], expires, counter)

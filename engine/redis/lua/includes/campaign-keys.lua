@@ -1,5 +1,5 @@
 --[[
-  The campaign key set, passed as KEYS[1..13] by scripts that work on a whole campaign
+  The campaign key set, passed as KEYS[1..14] by scripts that work on a whole campaign
   (engine/redis/script-keys.ts builds it in this order):
     KEYS[1]  cfg            hash  config: policies o:<code>, window JSON, version v, epoch, counters seq/lseq/zseq
     KEYS[2]  zones          hash  zone key -> zone index
@@ -14,6 +14,7 @@
     KEYS[11] agentDevices   hash  ready agent -> device
     KEYS[12] agentLeases    hash  agent -> counter of its live lease
     KEYS[13] leaseOf        hash  lead member -> counter of its live or expired-and-requeued lease
+    KEYS[14] suppressed     set   phone digits this campaign must never queue again (do-not-call, erased)
 ]]
 local K = {
   cfg = KEYS[1],
@@ -29,4 +30,5 @@ local K = {
   agentDevices = KEYS[11],
   agentLeases = KEYS[12],
   leaseOf = KEYS[13],
+  suppressed = KEYS[14],
 }

@@ -2,7 +2,7 @@
   Move scheduled leads (retries, callbacks for anyone) that fell due into their zone's ready
   zset, in due order.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] at most this many leads

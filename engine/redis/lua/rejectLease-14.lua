@@ -3,7 +3,7 @@
   head of its priority with no attempt counted, and the lease is gone (a later completion of it
   is stale).
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] lease epoch
   ARGV[3] lease counter

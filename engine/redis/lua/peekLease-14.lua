@@ -1,7 +1,7 @@
 --[[
   Read one lease as it stands (the gateway checks fencing before committing an outcome).
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] lease epoch
   ARGV[3] lease counter

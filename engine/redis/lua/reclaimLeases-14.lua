@@ -6,7 +6,7 @@
   The lease record stays as an "expired" tombstone until the lead is leased again or the
   tombstone is purged, so that a late completion of the call can still be accepted.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] at most this many leases (and, separately, tombstones)

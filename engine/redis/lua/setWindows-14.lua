@@ -1,7 +1,7 @@
 --[[
   Replace the encoded calling windows of zones the campaign already holds (periodic refresh).
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] config version the windows were computed from
   ARGV[2] number of zones W, then W pairs: zone key, encoded window
 

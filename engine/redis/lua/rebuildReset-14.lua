@@ -4,7 +4,7 @@
   the system of record's leads again; a kept lead's number is already indexed, so it is
   skipped as a duplicate.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
 
   Returns the number of leads kept, or CAMPAIGN_UNKNOWN.

@@ -1,7 +1,7 @@
 --[[
   Queue a batch of validated leads.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] config version the zone windows were computed from
@@ -9,9 +9,12 @@
   ARGV[...] number of leads N, then N groups of 9: lead id, phone digits, name, zone (1..Z),
             priority, due (ms, '' = now), attempts, pinned agent ('' = none), fields JSON
 
-  A lead whose number is already queued in the campaign (or earlier in this batch) is skipped.
-  Returns { queued count, 1-based indexes of skipped leads... }, or CAMPAIGN_UNKNOWN /
-  CONFIG_STALE (windows computed from an older config: nothing written).
+  A lead whose number the campaign suppressed (do-not-call, erased) is skipped, and so is one
+  whose number is already queued in the campaign (or earlier in this batch): the suppression
+  check is here, atomic with the write, so a number listed while an import runs never slips in.
+  Returns { queued count, D, D 1-based indexes of duplicates, then 1-based indexes of
+  suppressed leads }, or CAMPAIGN_UNKNOWN / CONFIG_STALE (windows computed from an older
+  config: nothing written).
 ]]
 --- @include "status"
 --- @include "campaign-keys"
@@ -48,12 +51,17 @@ local first = i + 1
 
 -- Pass 1: find duplicates, so sequence numbers are allocated in one step for the rest.
 local skipped = {}
+local duplicates, suppressed = {}, {}
 local seen = {}
 local accepted = 0
 for n = 0, count - 1 do
   local phone = ARGV[first + n * 9 + 1]
-  if seen[phone] or redis.call('HEXISTS', phoneKey(base, phone), phone) == 1 then
+  if redis.call('SISMEMBER', K.suppressed, phone) == 1 then
     skipped[#skipped + 1] = n + 1
+    suppressed[#suppressed + 1] = n + 1
+  elseif seen[phone] or redis.call('HEXISTS', phoneKey(base, phone), phone) == 1 then
+    skipped[#skipped + 1] = n + 1
+    duplicates[#duplicates + 1] = n + 1
   else
     seen[phone] = true
     accepted = accepted + 1
@@ -111,8 +119,11 @@ for _, key in ipairs(order) do
   end
 end
 
-local reply = { accepted }
-for _, index in ipairs(skipped) do
+local reply = { accepted, #duplicates }
+for _, index in ipairs(duplicates) do
+  reply[#reply + 1] = index
+end
+for _, index in ipairs(suppressed) do
   reply[#reply + 1] = index
 end
 return reply

@@ -5,7 +5,7 @@
   here, inside the lease, not after it. Scheduled leads that fell due are promoted first, so a
   lead is never offered late because the promoter had not run yet.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] offer TTL (ms)

@@ -1,7 +1,7 @@
 --[[
   Take an agent out of the ready set (paused, logged out, disconnected).
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] agent id
 
   Returns 1 if the agent was ready, 0 if not.

@@ -2,7 +2,7 @@
   Lease the next lead for one agent: its due pinned callbacks first, then the best ready lead
   across the zones whose calling window is open now. Promotes due scheduled leads first.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] offer TTL (ms)

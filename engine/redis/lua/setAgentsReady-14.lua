@@ -2,7 +2,7 @@
   Mark agents ready for this campaign. An agent already ready keeps its idle-since time (so
   re-sending "ready" never costs it its place); an agent holding a live lease cannot be ready.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] now (ms)
   ARGV[2...] pairs: agent id, device id
 

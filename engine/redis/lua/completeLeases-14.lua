@@ -8,7 +8,7 @@
   returns its first result and changes nothing. Items are applied in order, each seeing the
   ones before it; all writes go out together at the end (stage.lua).
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] how long a done lease is remembered for duplicate detection (ms)
@@ -127,6 +127,9 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
     place(base, K, rec, member, due, now)
   else
     forget(base, rec, member)
+    if kind == 'dnc' then
+      redis.call('SADD', K.suppressed, rec[R_PHONE])
+    end
   end
   lease[L_STATE] = 'd'
   lease[L_AT] = int(now)

@@ -1,9 +1,10 @@
 --[[
   Remove every queued lead with one of the given numbers (do-not-call, erasure), wherever it is:
   ready, scheduled, pinned or under a live lease (the lease is revoked and reported so the
-  device can be told). Once this returns, none of these numbers can be offered.
+  device can be told), and suppress the numbers in this campaign: an enqueue never queues them
+  again. Once this returns, none of these numbers can be offered.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2...] phone digits (E.164 without "+")
 
@@ -48,6 +49,13 @@ for n = 2, #ARGV do
     reply[#reply + 1] = agent
     reply[#reply + 1] = device
   end
+end
+local phones = {}
+for n = 2, #ARGV do
+  phones[#phones + 1] = ARGV[n]
+end
+if #phones > 0 then
+  variadic('SADD', K.suppressed, phones)
 end
 flush()
 return reply

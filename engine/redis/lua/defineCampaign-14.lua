@@ -1,7 +1,7 @@
 --[[
   Create or update a campaign's configuration.
 
-  KEYS[1..13]: the campaign key set (includes/campaign-keys.lua)
+  KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] epoch for a new campaign (lease-id namespace; ignored if the campaign exists)
   ARGV[2] calling window as JSON (read back by the engine to compute zone windows)
   ARGV[3] number of outcome policies P, then P pairs: outcome code, encoded policy
