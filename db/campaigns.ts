@@ -56,6 +56,8 @@ export interface CampaignRepository {
    * returns ids and queue config only, no lead data. Nothing that acts for a tenant may call it.
    */
   listActive(): Promise<ActiveCampaign[]>;
+  /** Ids of every campaign of the tenant, whatever its status (do-not-call reaches them all). */
+  listIds(tenantId: string): Promise<CampaignId[]>;
 }
 
 interface CampaignRow {
@@ -120,6 +122,14 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
         .where({ tenant_id: tenantOf(tenantId), id: campaignId })
         .first();
       return row ? toCampaign(row) : undefined;
+    },
+
+    async listIds(tenantId) {
+      const rows = await knex<CampaignRow>('campaigns')
+        .select('id')
+        .where({ tenant_id: tenantOf(tenantId) })
+        .orderBy('id');
+      return rows.map((row) => row.id as CampaignId);
     },
 
     async listActive() {

@@ -72,15 +72,16 @@ const INSERT_ATTEMPTS = `
 
 // A lead only moves forward: attempts grow with every completion the engine accepts, so an
 // update carrying fewer attempts than the row already has is an older completion arriving
-// after a newer one (two gateways) and must not undo it. A removed lead stays removed: DNC and
-// erasure outrank any outcome.
+// after a newer one (two gateways) and must not undo it. A removed lead stays removed (DNC and
+// erasure outrank any outcome), and a final one stays final (a lead leased again in the
+// moment its final outcome was being applied must not be reopened by that second call).
 const UPDATE_LEADS = `
   WITH moved AS (
     UPDATE leads l SET
-      status = CASE WHEN l.status = 'removed' THEN l.status ELSE v.status END,
+      status = CASE WHEN l.status IN ('removed', 'final') THEN l.status ELSE v.status END,
       attempts = v.attempts,
-      next_due_at = CASE WHEN l.status = 'removed' THEN NULL ELSE v.next_due_at END,
-      pinned_agent_id = CASE WHEN l.status = 'removed' THEN NULL ELSE v.pinned_agent_id END,
+      next_due_at = CASE WHEN l.status IN ('removed', 'final') THEN NULL ELSE v.next_due_at END,
+      pinned_agent_id = CASE WHEN l.status IN ('removed', 'final') THEN NULL ELSE v.pinned_agent_id END,
       updated_at = now()
     FROM jsonb_to_recordset(?::jsonb) AS v(
       tenant_id text, lead_id bigint, status text, attempts integer, next_due_at timestamptz,

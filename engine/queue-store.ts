@@ -204,7 +204,11 @@ export interface QueueStore {
    * head of their priority and keeps the leases as expired tombstones, so a late completion of a
    * call that really happened is still accepted. Unlike `reject`.
    */
-  expire(tenantId: TenantId, leases: readonly LeaseRef[], now: number): Promise<readonly ItemResult<LeaseExtension>[]>;
+  expire(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]>;
   /** The device declines: the lead goes back to the head of its priority, no attempt counted. */
   reject(tenantId: TenantId, lease: LeaseRef, now: number): Promise<void>;
   complete(

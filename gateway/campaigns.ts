@@ -39,6 +39,7 @@ export function createCampaignRegistry(deps: {
   const { db, store, clock, logger } = deps;
   const live = new Map<string, { ref: CampaignRef; config: CampaignConfig }>();
   const recovering = new Map<string, Promise<void>>();
+  const pending = new Map<string, Promise<void>>();
 
   async function rebuild(ref: CampaignRef): Promise<RebuildResult> {
     const started = Date.now();
@@ -71,8 +72,19 @@ export function createCampaignRegistry(deps: {
       const c = await db.campaigns.get(tenantId, campaignId);
       if (!c || c.status !== 'active') return null;
       const ref = { tenantId: c.tenantId, campaignId: c.id };
-      live.set(key(ref), { ref, config: c.config });
-      await ensure(ref, c.config);
+      // Known to this gateway only once the engine has it: a concurrent caller waits for the same
+      // definition rather than using a campaign the engine has not got yet.
+      const k = key(ref);
+      let defining = pending.get(k);
+      if (!defining) {
+        defining = ensure(ref, c.config)
+          .then(() => {
+            live.set(k, { ref, config: c.config });
+          })
+          .finally(() => pending.delete(k));
+        pending.set(k, defining);
+      }
+      await defining;
       return ref;
     },
     list() {

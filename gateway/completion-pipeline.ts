@@ -11,6 +11,7 @@ import type { Completion, CompletionInput, QueueStore } from '../engine/queue-st
 import type { OutcomeRecord, StoredOutcome } from '../db/index.js';
 import type { OutcomeInput } from '../db/index.js';
 import { GatewayError } from './errors.js';
+import type { WireErrorCode } from './protocol/errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { CompletionAck } from './protocol/events.js';
@@ -28,6 +29,8 @@ export interface CompletionPipelineOptions {
   };
   /** A committed outcome put a number on the tenant's do-not-call list: take it out of every queue. */
   readonly onDnc: (tenantId: TenantId, phone: string) => Promise<void>;
+  /** The number of a lead (to suppress it again when a do-not-call completion is retried). */
+  readonly phoneOf: (tenantId: TenantId, leadId: string) => Promise<string | undefined>;
 }
 
 export interface Completer {
@@ -79,12 +82,23 @@ export function createCompletionPipeline(options: CompletionPipelineOptions): Co
     const checks = await store.checkCompletions(tenantId, items, now);
 
     const duplicates: { index: number; leaseId: string }[] = [];
+    // Refused by the queue, but possibly saved before (a retry after the queue lost or moved the
+    // lease): Postgres decides; answer from it when it holds this lease's outcome.
+    const refused: { index: number; leaseId: string; code: WireErrorCode }[] = [];
     const writes: Promise<void>[] = [];
     const committed: { index: number; check: Completion; record: OutcomeRecord }[] = [];
     checks.forEach((check, i) => {
       const job = jobs[i]!;
       if (!check.ok) {
-        settle(job, new GatewayError(check.code));
+        if (
+          check.code === 'LEASE_STALE' ||
+          check.code === 'LEASE_UNKNOWN' ||
+          check.code === 'CAMPAIGN_UNKNOWN'
+        ) {
+          refused.push({ index: i, leaseId: job.item.leaseId, code: check.code });
+        } else {
+          settle(job, new GatewayError(check.code));
+        }
         return;
       }
       if (check.duplicate) {
@@ -127,26 +141,54 @@ export function createCompletionPipeline(options: CompletionPipelineOptions): Co
     await Promise.all(writes);
     if (committed.length > 0) metrics.outcomeBatch.observe(committed.length);
 
-    // Committed: now the engine moves the leads. Same completion time, so the same disposition.
+    // Committed: now the engine moves the leads. Same completion time, so the same disposition;
+    // a completion Postgres already held (a retry after a failed apply) is applied as stored.
     if (committed.length > 0) {
-      const applied = await store.complete(
-        tenantId,
-        committed.map((c) => items[c.index]!),
-        now,
+      const applyItems = committed.map(({ index, record }): CompletionInput =>
+        record.duplicate
+          ? {
+              leaseId: record.leaseId,
+              agentId: jobs[index]!.by.agentId,
+              outcome: record.outcome,
+              completedAt: Math.min(record.completedAt, now),
+              ...(record.callback ? { callback: record.callback } : {}),
+            }
+          : items[index]!,
       );
-      const dnc: Promise<void>[] = [];
-      applied.forEach((res, j) => {
-        const c = committed[j]!;
-        if (!res.ok) {
+      try {
+        const applied = await store.complete(tenantId, applyItems, now);
+        applied.forEach((res, j) => {
           // Outcome saved, but the lease moved on meanwhile (expired and leased again): the call
           // is on record; the newer lease stands.
-          logger.warn({ leaseId: c.check.leaseId, code: res.code }, 'outcome.apply_skipped');
-        }
-        if (!c.record.duplicate && c.check.dncPhone) dnc.push(options.onDnc(tenantId, c.check.dncPhone));
-      });
-      // "Never offered once the addition is acknowledged": remove the number before answering.
-      await Promise.all(dnc);
+          if (!res.ok)
+            logger.warn({ leaseId: committed[j]!.check.leaseId, code: res.code }, 'outcome.apply_skipped');
+        });
+      } catch (err) {
+        // Saved in Postgres, so the device's answer is "saved"; the queue catches up when the
+        // lease expires and the reaper finds the outcome on record.
+        logger.error({ err, tenantId }, 'outcome.apply_failed');
+      }
+      // "Never offered once the addition is acknowledged": remove the number before answering,
+      // on a retry too (suppression is idempotent, and the first attempt may have failed here).
+      await Promise.all(
+        committed.filter((c) => c.check.dncPhone).map((c) => options.onDnc(tenantId, c.check.dncPhone!)),
+      );
       for (const c of committed) settle(jobs[c.index]!, ackOf(c.record, c.record.duplicate));
+    }
+
+    if (refused.length > 0) {
+      const stored = await outcomes.findByLeaseIds(
+        tenantId,
+        refused.map((r) => r.leaseId),
+      );
+      for (const { index, leaseId, code } of refused) {
+        const record = stored.get(leaseId);
+        const job = jobs[index]!;
+        settle(
+          job,
+          record && record.agentId === job.by.agentId ? ackOf(record, true) : new GatewayError(code),
+        );
+      }
     }
 
     // Completed before: answer from the stored outcome, the same answer as the first time.
@@ -157,6 +199,12 @@ export function createCompletionPipeline(options: CompletionPipelineOptions): Co
       );
       for (const { index, leaseId } of duplicates) {
         const record = stored.get(leaseId);
+        // The first attempt may have failed after the queue applied it but before the number was
+        // suppressed everywhere: suppress again (idempotent) before answering.
+        if (record?.disposition.kind === 'dnc') {
+          const phone = await options.phoneOf(tenantId, record.leadId);
+          if (phone) await options.onDnc(tenantId, phone);
+        }
         settle(
           jobs[index]!,
           record
@@ -172,7 +220,11 @@ export function createCompletionPipeline(options: CompletionPipelineOptions): Co
     const batch = queue;
     queue = [];
     const byTenant = new Map<TenantId, Job[]>();
-    for (const job of batch) byTenant.set(job.by.tenantId, [...(byTenant.get(job.by.tenantId) ?? []), job]);
+    for (const job of batch) {
+      const list = byTenant.get(job.by.tenantId);
+      if (list) list.push(job);
+      else byTenant.set(job.by.tenantId, [job]);
+    }
     await Promise.all(
       [...byTenant].map(([tenantId, jobs]) =>
         runTenant(tenantId, jobs).catch((err: unknown) => {

@@ -107,10 +107,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   ): Promise<number> {
     if (source !== 'outcome') await db.dnc.add(tenantId, phones, source);
     const removed = await db.leads.markRemoved(tenantId, phones);
-    const refs = new Map<string, CampaignRef>();
-    for (const ref of campaigns.list()) if (ref.tenantId === tenantId) refs.set(ref.campaignId, ref);
-    for (const r of removed) refs.set(r.campaignId, { tenantId, campaignId: r.campaignId });
-    for (const ref of refs.values()) {
+    // Every campaign of the tenant, paused ones too and ones this gateway never touched: each
+    // suppresses the numbers, so none can come back by a resume, an import or a rebuild.
+    const refs = (await db.campaigns.listIds(tenantId)).map((campaignId) => ({ tenantId, campaignId }));
+    for (const ref of refs) {
       try {
         const gone = await store.removeNumbers(ref, phones);
         const revoked = gone.flatMap((g) => (g.revoked ? [g.revoked] : []));
@@ -134,6 +134,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onDnc: async (tenantId, phone) => {
       await suppress(tenantId, [phone], 'outcome');
     },
+    phoneOf: async (tenantId, leadId) => (await db.leads.get(tenantId, leadId))?.phone,
   });
 
   const hub = new AgentHub({
@@ -211,6 +212,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       { campaignId: ref.campaignId, settled: results.filter((r) => r.ok).length },
       'lease.settled_from_db',
     );
+    for (const r of results) if (r.ok && r.dncPhone) await suppress(ref.tenantId, [r.dncPhone], 'outcome');
   }
 
   let maintenance: ReturnType<typeof startMaintenance> | undefined;
@@ -310,6 +312,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const r = await store.enqueue(ref, inputs.slice(i, i + 5_000), clock.now());
         queued += r.enqueued;
         duplicates += r.duplicates.length;
+        suppressed += r.suppressed.length; // listed while this import ran
       }
       dispatcher.trigger(ref);
       return { inserted: ids.length, queued, suppressed, duplicates };

@@ -86,6 +86,10 @@ export class MemoryQueueStore implements QueueStore {
 
   constructor(options: MemoryQueueStoreOptions = {}) {
     this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
+    // A tombstone must outlive the call that writes it (reclaim purges in the same step).
+    if (!Number.isInteger(this.#retention) || this.#retention < 1_000) {
+      throw new RangeError('tombstoneRetentionMs must be an integer of at least 1000');
+    }
     this.#promoteInline = options.promoteInline ?? 256;
     this.#newEpoch = options.newEpoch ?? randomEpoch;
   }

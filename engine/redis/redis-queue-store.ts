@@ -107,6 +107,10 @@ export class RedisQueueStore implements QueueStore {
     this.#client = client;
     this.#prefix = options.keyPrefix ?? 'dh:';
     this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
+    // A tombstone must outlive the call that writes it (reclaim purges in the same step).
+    if (!Number.isInteger(this.#retention) || this.#retention < 1_000) {
+      throw new RangeError('tombstoneRetentionMs must be an integer of at least 1000');
+    }
     this.#promoteInline = options.promoteInline ?? 256;
     this.#newEpoch = options.newEpoch ?? randomEpoch;
   }
@@ -309,7 +313,11 @@ export class RedisQueueStore implements QueueStore {
     return this.#leaseBatch('extend', tenantId, leases, now, ttlMs);
   }
 
-  expire(tenantId: TenantId, leases: readonly LeaseRef[], now: number): Promise<readonly ItemResult<LeaseExtension>[]> {
+  expire(
+    tenantId: TenantId,
+    leases: readonly LeaseRef[],
+    now: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
     return this.#leaseBatch('expire', tenantId, leases, now, 1);
   }
 

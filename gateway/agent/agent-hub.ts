@@ -155,8 +155,11 @@ export class AgentHub {
       });
     });
     nsp.on('lease:deliver', (lease, ref) => {
+      // Every other gateway hears this; only the one holding the agent's device acts.
       const session = this.sessions.get(ref.tenantId, lease.agentId);
-      if (session) this.#offer(session, lease, ref);
+      if (!session) return;
+      if (!session.lease && session.socket.connected) this.#offer(session, lease, ref);
+      else this.#release(ref.tenantId, lease.leaseId, lease.agentId, ref);
     });
     nsp.on('lease:revoke', (tenantId, agentId, leaseId, reason) => {
       const session = this.sessions.get(tenantId, agentId);
@@ -186,7 +189,7 @@ export class AgentHub {
     await socket.join(room);
 
     // One live session per agent: the newest wins, on any gateway.
-    const inherited = previous ? this.#replace(previous, session) : null;
+    const inherited = previous ? this.#replace(previous) : null;
     if (this.#o.clustered) {
       for (const other of await this.#nsp!.in(room).fetchSockets()) {
         if (other.id === socket.id || other.id === previous?.socket.id) continue;
@@ -208,7 +211,7 @@ export class AgentHub {
   }
 
   /** Take over from an older session of the same agent on this process. */
-  #replace(previous: AgentSession, session: AgentSession): HeldLease | null {
+  #replace(previous: AgentSession): HeldLease | null {
     previous.replaced = true;
     previous.socket.emit('session:replaced', { reason: 'newer_session' });
     previous.socket.disconnect(true);
@@ -217,9 +220,9 @@ export class AgentHub {
     if (previous.stateName === 'ready' && previous.campaign) {
       this.#notReady(previous.campaign, previous.agentId);
     }
-    if (lease && lease.leaseId === session.socket.data.resumeLeaseId) return lease;
-    if (lease && previous.deviceId === session.deviceId) return lease;
-    return null;
+    // The same agent, on this device or another: the newer session carries on with the call
+    // (it is told with call:resumed), rather than leaving it to time out unheld.
+    return lease;
   }
 
   /** A reconnecting device keeps its live lease: the same lease id, not a new call. */
@@ -264,9 +267,12 @@ export class AgentHub {
     this.#on(session, 'call:status', callStatusSchema, (s, p) => this.#status(s, p.leaseId, p.status));
     this.#on(session, 'call:complete', completeSchema, (s, p) => this.#complete(s, p));
     socket.on('disconnect', (reason) => {
-      this.#disconnected(session, reason).catch((err: unknown) =>
-        this.#o.logger.error({ err, agentId: session.agentId }, 'agent.disconnect_failed'),
-      );
+      // After the events already received: a ready in flight must not outlive the disconnect.
+      session
+        .run(() => this.#disconnected(session, reason))
+        .catch((err: unknown) =>
+          this.#o.logger.error({ err, agentId: session.agentId }, 'agent.disconnect_failed'),
+        );
     });
   }
 
@@ -289,7 +295,7 @@ export class AgentHub {
       this.#limiter
         .consume(session.socket.id)
         .then(
-          () => handler(session, parsed.data),
+          () => session.run(() => handler(session, parsed.data)),
           () => {
             throw new GatewayError('RATE_LIMITED');
           },
@@ -307,6 +313,7 @@ export class AgentHub {
   }
 
   async #ready(session: AgentSession, campaignId: string) {
+    if (this.#closing) throw new GatewayError('UNAVAILABLE', 'gateway is shutting down: reconnect');
     const ref = await this.#o.campaigns.active(session.tenantId, campaignId);
     if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
     if (session.lease) throw new GatewayError('NOT_READY', 'finish or release the current call first');
@@ -385,11 +392,23 @@ export class AgentHub {
   }
 
   async #complete(session: AgentSession, payload: z.output<typeof completeSchema>) {
-    const result = await this.#o.completions.submit(session, payload);
+    const held = session.lease?.leaseId === payload.leaseId ? session.lease : null;
+    if (held) held.completing = true;
+    let result;
+    try {
+      result = await this.#o.completions.submit(session, payload);
+    } finally {
+      if (held) held.completing = false;
+    }
     if (session.lease?.leaseId === payload.leaseId) session.lease = null;
     if (payload.ready && session.campaign && !session.lease) {
-      const { state } = await this.#ready(session, session.campaign.campaignId);
-      return { ...result, state };
+      try {
+        const { state } = await this.#ready(session, session.campaign.campaignId);
+        return { ...result, state };
+      } catch (err) {
+        // The outcome is saved whatever happens here: answer that, in wrap-up.
+        this.#o.logger.warn({ err, agentId: session.agentId }, 'agent.ready_after_complete_failed');
+      }
     }
     return { ...result, state: session.setState('wrap_up', this.#now) };
   }
@@ -424,17 +443,16 @@ export class AgentHub {
       const sockets = await this.#nsp.in(agentRoom(session.tenantId, session.agentId)).fetchSockets();
       if (sockets.length > 0) return; // back on another process
     }
-    try {
-      await this.#o.store.reject(
-        session.tenantId,
-        { leaseId: lease.leaseId, agentId: session.agentId },
-        this.#now,
-      );
+    // Expire rather than reject: the next reclaim puts the lead back, and the lease stays as an
+    // expired tombstone, so if the device does come back later with the call's outcome (a long
+    // tunnel), it is still accepted. Completed or reclaimed meanwhile: nothing to do.
+    const [res] = await this.#o.store.expire(
+      session.tenantId,
+      [{ leaseId: lease.leaseId, agentId: session.agentId }],
+      this.#now,
+    );
+    if (res?.ok)
       this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'lease.grace_expired');
-    } catch (err) {
-      if (!isEngineError(err)) throw err; // completed, expired or reclaimed meanwhile: nothing to release
-    }
-    this.#trigger(lease.ref);
   }
 
   #notReady(ref: CampaignRef, agentId: AgentId): void {
@@ -474,6 +492,9 @@ export class AgentHub {
       .timeout(config.OFFER_ACK_TIMEOUT_MS)
       .emit('call:offer', session.offerPayload(held), (err, res) => {
         if (session.lease?.leaseId !== lease.leaseId) return; // revoked or replaced meanwhile
+        // A device that dropped is the grace period's business: it may resume this very lease.
+        if (!session.socket.connected || this.sessions.get(session.tenantId, session.agentId) !== session)
+          return;
         if (err) {
           metrics.offers.inc({ result: 'timeout' });
           this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'offer.timeout');
@@ -526,8 +547,9 @@ export class AgentHub {
   ): void {
     for (const { leaseId, agentId } of leases) {
       const session = this.sessions.get(tenantId, agentId);
-      if (session?.lease?.leaseId === leaseId) this.#dropLease(session, reason);
-      else if (!session && this.#o.clustered)
+      if (session?.lease?.leaseId === leaseId) {
+        if (!session.lease.completing) this.#dropLease(session, reason); // its outcome is being saved
+      } else if (!session && this.#o.clustered)
         this.#nsp?.serverSideEmit('lease:revoke', tenantId, agentId, leaseId, reason);
     }
   }
@@ -551,8 +573,10 @@ export class AgentHub {
   async extendHeld(): Promise<void> {
     const byTenant = new Map<TenantId, AgentSession[]>();
     for (const s of this.sessions.all()) {
-      if (s.lease?.state === 'accepted' && s.socket.connected) {
-        byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s]);
+      if (s.lease?.state === 'accepted' && !s.lease.completing && s.socket.connected) {
+        const list = byTenant.get(s.tenantId);
+        if (list) list.push(s);
+        else byTenant.set(s.tenantId, [s]);
       }
     }
     for (const [tenantId, sessions] of byTenant) {
@@ -560,7 +584,7 @@ export class AgentHub {
       const results = await this.#o.store.extend(tenantId, refs, this.#now, this.#o.config.CALL_TTL_MS);
       results.forEach((r, i) => {
         const s = sessions[i]!;
-        if (s.lease?.leaseId !== refs[i]!.leaseId) return;
+        if (s.lease?.leaseId !== refs[i]!.leaseId || s.lease.completing) return;
         if (r.ok) s.lease.expiresAt = r.expiresAt;
         else this.#dropLease(s, 'expired');
       });
@@ -581,6 +605,9 @@ export class AgentHub {
     while (Date.now() < deadline && [...this.sessions.all()].some((s) => s.lease)) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Offers still unanswered go back to the queue; calls still in progress keep their lease
+    // for a resume on another gateway.
+    for (const s of this.sessions.all()) if (s.lease?.state === 'offered') this.#revoke(s, 'shutdown', true);
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
     for (const s of [...this.sessions.all()]) {

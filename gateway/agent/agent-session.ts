@@ -30,6 +30,8 @@ export interface HeldLease {
   readonly lead: QueuedLead | null;
   state: 'offered' | 'accepted';
   expiresAt: number;
+  /** Its completion is being saved: heartbeats leave it alone. */
+  completing?: boolean;
 }
 
 export const agentRoom = (tenantId: string, agentId: string) => `t:${tenantId}:a:${agentId}`;
@@ -46,6 +48,7 @@ export class AgentSession {
   lease: HeldLease | null = null;
   /** Set when a newer session took over: this one's disconnect must not release anything. */
   replaced = false;
+  #chain: Promise<unknown> = Promise.resolve();
 
   constructor(socket: AgentSocket, now: number) {
     this.socket = socket;
@@ -53,6 +56,16 @@ export class AgentSession {
     this.agentId = socket.data.agentId;
     this.deviceId = socket.data.deviceId;
     this.#state = { state: 'paused', reason: 'login', since: now };
+  }
+
+  /**
+   * Run the device's events one after another: a "pause" sent while a "ready" is still on its
+   * way must see the ready done, never interleave with it.
+   */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(work, work);
+    this.#chain = next.catch(() => undefined);
+    return next;
   }
 
   get key(): string {
