@@ -104,12 +104,13 @@ export class MemoryQueueStore implements QueueStore {
     return c;
   }
 
-  // Lease-id checks shared by every lease operation: epochStatus and missingLease in lease.lua.
-  #leaseRecord(c: Campaign, id: ParsedLeaseId): LeaseRecord | Fail {
+  // findLease in lease.lua: the checks every lease operation makes first, in this order.
+  #leaseRecord(c: Campaign, id: ParsedLeaseId, agent = ''): LeaseRecord | Fail {
     if (c.epoch !== id.epoch) return new Fail('LEASE_UNKNOWN');
     const r = c.leases.get(String(id.counter));
-    if (r) return r;
-    return new Fail(id.counter <= c.lseq ? 'LEASE_STALE' : 'LEASE_UNKNOWN');
+    if (!r) return new Fail(id.counter <= c.lseq ? 'LEASE_STALE' : 'LEASE_UNKNOWN');
+    if (agent !== '' && r.agent !== agent) return new Fail('LEASE_NOT_OWNED');
+    return r;
   }
 
   async defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<void> {
@@ -358,10 +359,9 @@ export class MemoryQueueStore implements QueueStore {
       }
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
-      const r = this.#leaseRecord(c, checked.lease);
+      const r = this.#leaseRecord(c, checked.lease, l.agentId);
       if (r instanceof Fail) return failure(r.code);
       if (r.state === 'd') return failure('LEASE_STALE');
-      if (l.agentId !== '' && r.agent !== l.agentId) return failure('LEASE_NOT_OWNED');
       if (r.state === 'x' || r.at <= now) return failure('LEASE_EXPIRED');
       if (mode === 'extend' && r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
       if (mode !== 'expire') r.state = 'a';
@@ -375,11 +375,10 @@ export class MemoryQueueStore implements QueueStore {
     await Promise.resolve();
     const { ref, lease: id } = checkLeaseRef(tenantId, lease.leaseId);
     const c = this.#get(ref);
-    const r = this.#leaseRecord(c, id);
+    const r = this.#leaseRecord(c, id, lease.agentId);
     const fail = (code: EngineErrorCode) => new EngineError(code, undefined, { leaseId: lease.leaseId });
     if (r instanceof Fail) throw fail(r.code);
     if (r.state === 'd') throw fail('LEASE_STALE');
-    if (lease.agentId !== '' && r.agent !== lease.agentId) throw fail('LEASE_NOT_OWNED');
     if (r.state === 'x') throw fail('LEASE_EXPIRED');
     const counter = String(id.counter);
     this.#requeueHead(c, c.records.get(r.member)!, r.member);
@@ -425,9 +424,8 @@ export class MemoryQueueStore implements QueueStore {
       if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
-      const r = this.#leaseRecord(c, checked.lease);
+      const r = this.#leaseRecord(c, checked.lease, checked.agentId);
       if (r instanceof Fail) return failure(r.code);
-      if (checked.agentId !== '' && r.agent !== checked.agentId) return failure('LEASE_NOT_OWNED');
       const leaseId = checked.leaseId as LeaseId;
       if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
       const policy = c.policies.get(checked.outcome);

@@ -62,17 +62,9 @@ local function policyOf(outcome)
 end
 
 local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
-  local status = epochStatus(K.cfg, epoch)
+  local status, lease = findLease(K.cfg, K.leases, epoch, counter, agent)
   if status ~= ST_OK then
     return status
-  end
-  local raw = hget(K.leases, counter)
-  if not raw then
-    return missingLease(K.cfg, counter)
-  end
-  local lease = splitLease(raw)
-  if agent ~= '' and lease[L_AGENT] ~= agent then
-    return ST_LEASE_NOT_OWNED
   end
   if lease[L_STATE] == 'd' then
     return ST_DUPLICATE, lease[L_RESULT]

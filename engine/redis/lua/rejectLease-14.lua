@@ -16,20 +16,12 @@
 --- @include "queue"
 
 local base, counter, agent = ARGV[1], ARGV[3], ARGV[4]
-local epochOk = epochStatus(K.cfg, ARGV[2])
-if epochOk ~= ST_OK then
-  return epochOk
+local status, lease = findLease(K.cfg, K.leases, ARGV[2], counter, agent)
+if status ~= ST_OK then
+  return status
 end
-local raw = hget(K.leases, counter)
-if not raw then
-  return missingLease(K.cfg, counter)
-end
-local lease = splitLease(raw)
 if lease[L_STATE] == 'd' then
   return ST_LEASE_STALE
-end
-if agent ~= '' and lease[L_AGENT] ~= agent then
-  return ST_LEASE_NOT_OWNED
 end
 if lease[L_STATE] == 'x' then
   return ST_LEASE_EXPIRED -- already back in the queue

@@ -34,30 +34,22 @@ hprefetch(KEYS[2], counters)
 local reply = {}
 for n = 0, count - 1 do
   local epoch, counter, agent = ARGV[5 + n * 3], ARGV[6 + n * 3], ARGV[7 + n * 3]
-  local status = epochStatus(KEYS[1], epoch)
+  local status, lease = findLease(KEYS[1], KEYS[2], epoch, counter, agent)
   if status == ST_OK then
-    local raw = hget(KEYS[2], counter)
-    if not raw then
-      status = missingLease(KEYS[1], counter)
+    local state = lease[L_STATE]
+    if state == 'd' then
+      status = ST_LEASE_STALE
+    elseif state == 'x' or tonumber(lease[L_AT]) <= now then
+      status = ST_LEASE_EXPIRED
+    elseif state == 'o' and mode == 'extend' then
+      status = ST_LEASE_NOT_ACCEPTED
     else
-      local lease = splitLease(raw)
-      local state = lease[L_STATE]
-      if state == 'd' then
-        status = ST_LEASE_STALE
-      elseif agent ~= '' and lease[L_AGENT] ~= agent then
-        status = ST_LEASE_NOT_OWNED
-      elseif state == 'x' or tonumber(lease[L_AT]) <= now then
-        status = ST_LEASE_EXPIRED
-      elseif state == 'o' and mode == 'extend' then
-        status = ST_LEASE_NOT_ACCEPTED
-      else
-        if mode ~= 'expire' then
-          lease[L_STATE] = 'a'
-        end
-        lease[L_AT] = expires
-        hset(KEYS[2], counter, joinLease(lease))
-        zadd(KEYS[3], expires, counter)
+      if mode ~= 'expire' then
+        lease[L_STATE] = 'a'
       end
+      lease[L_AT] = expires
+      hset(KEYS[2], counter, joinLease(lease))
+      zadd(KEYS[3], expires, counter)
     end
   end
   reply[#reply + 1] = status

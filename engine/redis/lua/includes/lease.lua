@@ -44,3 +44,25 @@ local function epochStatus(cfgKey, epoch)
   end
   return ST_OK
 end
+
+--[[
+  The lease a lease operation names, or why it cannot have it: the id's epoch is another
+  queue's (unknown), the counter was never issued (unknown) or no longer has a record (stale),
+  or the lease is someone else's (not owned). Every lease operation checks in this order, then
+  judges the lease's state itself. Returns status, lease (split) or nil.
+]]
+local function findLease(cfgKey, leasesKey, epoch, counter, agent)
+  local status = epochStatus(cfgKey, epoch)
+  if status ~= ST_OK then
+    return status, nil
+  end
+  local raw = hget(leasesKey, counter)
+  if not raw then
+    return missingLease(cfgKey, counter), nil
+  end
+  local lease = splitLease(raw)
+  if agent ~= '' and lease[L_AGENT] ~= agent then
+    return ST_LEASE_NOT_OWNED, nil
+  end
+  return ST_OK, lease
+end
