@@ -17,6 +17,8 @@ export const ENGINE_ERRORS = {
   CALLBACK_REQUIRED: 'This outcome needs a callback time and scope',
   CALLBACK_INVALID: 'Callback is malformed or out of range',
   AGENT_BUSY: 'Agent already holds a live lease',
+  CAMPAIGN_STALE: "The campaign's queue may have lost writes and is being rebuilt from the system of record",
+  OUTSIDE_CALLING_WINDOW: "The lead's calling window has closed",
 } as const;
 
 export type EngineErrorCode = keyof typeof ENGINE_ERRORS;
@@ -54,6 +56,8 @@ export const SCRIPT_STATUS = {
   AGENT_BUSY: -9,
   CONFIG_STALE: -10,
   CALLBACK_INVALID: -11,
+  CAMPAIGN_STALE: -12,
+  OUTSIDE_CALLING_WINDOW: -13,
 } as const satisfies Partial<Record<EngineErrorCode | 'CONFIG_STALE', number>>;
 
 export type ScriptStatusName = keyof typeof SCRIPT_STATUS;

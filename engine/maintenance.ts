@@ -1,11 +1,23 @@
 // The periodic work that keeps queues moving when no one is calling in: the lease reaper (puts
 // the leads of expired leases back), the scheduled-lead promoter (retries and callbacks that fell
 // due) and the calling-window refresh (zone intervals are computed days ahead). Any number of
-// gateways may run it at once: every step is an atomic store operation, safe under races.
+// gateways may run it at once: every step is an atomic store operation, safe under races, and
+// the reaper requeues only the leases its caller has settled against the system of record.
 import type { Clock } from './clock.js';
 import type { CampaignRef } from './ids.js';
 import type { LeaseId } from './lease.js';
-import type { QueueStore, ReclaimedLease } from './queue-store.js';
+import type { ExpiredLease, QueueStore, ReclaimedLease } from './queue-store.js';
+
+/** What the caller found for a round of expired leases in the system of record. */
+export interface Settled {
+  /** Unclaimed leases with no committed outcome: their leads go back to the queue. */
+  readonly reclaim: readonly LeaseId[];
+  /**
+   * Claimed leases whose commit the caller fenced out (recorded as void): their leads go back,
+   * the leases become void. Everything else was completed from the record, or left for later.
+   */
+  readonly voided: readonly LeaseId[];
+}
 
 export interface MaintenanceOptions {
   readonly store: QueueStore;
@@ -18,11 +30,13 @@ export interface MaintenanceOptions {
   /** How often each campaign's calling-window intervals are recomputed. */
   readonly windowRefreshMs?: number;
   /**
-   * Called with expired leases before they are reclaimed, so the caller can complete the ones
-   * whose outcome the system of record already holds (the call happened; the process that saved
-   * it died before the queue heard). Whatever it leaves live is reclaimed.
+   * Called with each round of expired leases before any is reclaimed: the caller applies the
+   * ones whose outcome the system of record holds (the call happened; the process that saved it
+   * died before the queue heard), fences out the commits of claims that never landed, and says
+   * which may be requeued. Without it every expired unclaimed lease is requeued, and claims are
+   * left alone (nothing can fence their commit out).
    */
-  readonly settleExpired?: (ref: CampaignRef, leaseIds: readonly LeaseId[]) => Promise<void>;
+  readonly settleExpired?: (ref: CampaignRef, leases: readonly ExpiredLease[]) => Promise<Settled>;
   /** Leases whose leads went back: their devices must be told the call is revoked. */
   readonly onReclaimed?: (ref: CampaignRef, leases: readonly ReclaimedLease[]) => void;
   /** Leads became dialable: a dispatch may now find matches. */
@@ -48,16 +62,27 @@ export function startMaintenance(options: MaintenanceOptions, autoStart = true):
   let running: Promise<void> | null = null;
   let stopped = false;
 
-  async function look(ref: CampaignRef): Promise<void> {
-    if (options.settleExpired) {
-      const expired = await store.expiredLeases(ref, clock.now(), batch);
-      if (expired.length > 0) await options.settleExpired(ref, expired);
-    }
+  async function reap(ref: CampaignRef): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const reclaimed = await store.reclaim(ref, clock.now(), batch);
+      const expired = await store.expiredLeases(ref, clock.now(), batch);
+      let settled: Settled;
+      if (options.settleExpired && expired.length > 0) {
+        settled = await options.settleExpired(ref, expired);
+      } else {
+        settled = { reclaim: expired.filter((l) => l.state !== 'c').map((l) => l.leaseId), voided: [] };
+      }
+      // Listed, so a lease that expires between the two calls waits for the next round's check.
+      const reclaimed = [
+        ...(await store.reclaim(ref, clock.now(), batch, settled.reclaim)),
+        ...(await store.voidClaims(ref, clock.now(), settled.voided)),
+      ];
       if (reclaimed.length > 0) options.onReclaimed?.(ref, reclaimed);
-      if (reclaimed.length < batch) break;
+      if (expired.length < batch) break;
     }
+  }
+
+  async function look(ref: CampaignRef): Promise<void> {
+    await reap(ref);
     let promoted = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const n = await store.promote(ref, clock.now(), batch);

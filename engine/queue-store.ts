@@ -6,7 +6,7 @@
 // gateway agrees on when a lease expires or a lead falls due.
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from './ids.js';
 import type { LeadInput } from './lead.js';
-import type { Lease, LeaseId } from './lease.js';
+import type { CallPhase, Lease, LeaseId, LeaseRecordState } from './lease.js';
 import type { CampaignConfig } from './campaign.js';
 import type { CallbackRequest, Disposition } from './disposition.js';
 import type { EngineErrorCode } from './errors.js';
@@ -14,8 +14,10 @@ import type { ZoneKey } from './calling-window.js';
 
 export interface EnqueueResult {
   readonly enqueued: number;
-  /** Leads not queued because their number is already queued in this campaign. */
+  /** Leads not queued because their number is already queued in this campaign under another lead. */
   readonly duplicates: readonly LeadId[];
+  /** Leads queued before, under the same id and number (a retried import): nothing to do. */
+  readonly alreadyQueued: readonly LeadId[];
   /** Leads not queued because the campaign suppressed their number (do-not-call, erased). */
   readonly suppressed: readonly LeadId[];
 }
@@ -23,6 +25,11 @@ export interface EnqueueResult {
 export interface ReadyAgent {
   readonly agentId: AgentId;
   readonly deviceId: DeviceId;
+  /**
+   * The session that makes the agent ready (opaque, short). Only this session can take the agent
+   * out of routing again: an older, replaced session never removes a newer one's ready flag.
+   */
+  readonly session?: string;
 }
 
 export interface CompletionInput {
@@ -39,6 +46,7 @@ export interface CompletionInput {
   readonly completedAt?: number;
 }
 
+/** A decided completion: what the system of record commits, then the queue applies. */
 export interface Completion {
   readonly leaseId: LeaseId;
   readonly leadId: LeadId;
@@ -52,6 +60,31 @@ export interface Completion {
   readonly late: boolean;
   /** The dialled number, present only when the outcome adds it to the do-not-call list. */
   readonly dncPhone: string | null;
+}
+
+/** A completion the system of record has committed, to be applied to the queue as it was decided. */
+export interface CommittedCompletion {
+  readonly leaseId: string;
+  /** When given, the lease must belong to this agent. */
+  readonly agentId?: AgentId;
+  readonly outcome: string;
+  readonly attempts: number;
+  readonly disposition: Disposition;
+  readonly leadId: string;
+  readonly late: boolean;
+}
+
+/**
+ * The completion of a lease the queue does not know (issued in an earlier epoch; Redis lost it),
+ * whose id the caller has verified (`LeaseIds.verify`) and whose lead the system of record still
+ * holds as queued under this number.
+ */
+export interface OrphanCompletion extends CompletionInput {
+  readonly agentId: AgentId;
+  readonly deviceId: DeviceId;
+  readonly leadId: string;
+  /** The lead's number (E.164). */
+  readonly phone: string;
 }
 
 export type ItemResult<T> =
@@ -70,12 +103,25 @@ export interface LeaseRef {
 
 export interface LeaseView {
   readonly leaseId: LeaseId;
-  readonly state: 'offered' | 'accepted' | 'expired' | 'done';
+  readonly state: LeaseRecordState;
+  /** Live and not yet past its expiry. */
+  readonly live: boolean;
+  /** How far the call had got, for a live lease (a resumed device is told). */
+  readonly phase: CallPhase | null;
   readonly leadId: LeadId | null;
   readonly agentId: AgentId;
   readonly deviceId: DeviceId;
-  /** Expiry for a live lease, completion time for a done one. */
+  /** Expiry for a live lease, requeue/revoke/completion time for a tombstone. */
   readonly at: number;
+}
+
+export interface ExpiredLease {
+  readonly leaseId: LeaseId;
+  /** o, a, n, w (requeued by `reclaim`) or c (claimed: requeued only by `voidClaims`). */
+  readonly state: LeaseRecordState;
+  readonly leadId: LeadId;
+  readonly agentId: AgentId;
+  readonly deviceId: DeviceId;
 }
 
 export interface ReclaimedLease {
@@ -83,7 +129,12 @@ export interface ReclaimedLease {
   readonly leadId: LeadId;
   readonly agentId: AgentId;
   readonly deviceId: DeviceId;
+  /** The state the lease was in: offered, or taken by the device (dialling, on the call, ended, completing). */
   readonly state: 'offered' | 'accepted';
+}
+
+export interface PhaseChange extends LeaseRef {
+  readonly phase: 'on_call' | 'wrap_up';
 }
 
 export interface RemovedLead {
@@ -121,10 +172,12 @@ export interface QueueSnapshot {
   readonly scheduled: readonly (readonly [string, number])[];
   /** agent -> members with due time, in due order. */
   readonly pinned: Readonly<Record<string, readonly (readonly [string, number])[]>>;
-  /** live leases: lease id -> record. */
+  /** live leases (offered, taken, being completed): lease id -> record. */
   readonly leases: Readonly<
-    Record<string, { state: 'offered' | 'accepted'; member: string; agentId: string; expiresAt: number }>
+    Record<string, { state: LeaseRecordState; member: string; agentId: string; expiresAt: number }>
   >;
+  /** leads whose number was removed mid-call, their outcome still to come: lease id -> member. */
+  readonly revoked: Readonly<Record<string, string>>;
   /** ready agents in idle order (longest idle first). */
   readonly agents: readonly (readonly [string, number])[];
   /** phone -> member. */
@@ -142,17 +195,33 @@ export interface RebuildResult {
   readonly keptLeased: number;
 }
 
-export interface ReadyAndDispatched {
+export interface Dispatched {
+  readonly leases: readonly Lease[];
+  /**
+   * When ready agents were left unmatched: the earliest moment a zone whose calling window is
+   * closed now opens (a dispatch trigger), or null.
+   */
+  readonly nextOpenAt: number | null;
+}
+
+export interface ReadyAndDispatched extends Dispatched {
   /** One result per agent marked ready, in order (AGENT_BUSY for one holding a live lease). */
   readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
-  readonly leases: readonly Lease[];
+}
+
+export interface DefineResult {
+  /**
+   * The queue may have lost writes (Redis restarted or failed over since its epoch began):
+   * nothing is leased from it until it is rebuilt from the system of record.
+   */
+  readonly stale: boolean;
 }
 
 export interface QueueStore {
   readonly kind: 'redis' | 'memory';
 
   /** Create or update a campaign. Re-defining keeps its queue; window changes apply at once. */
-  defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<void>;
+  defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<DefineResult>;
   /** Remove a campaign and everything queued in it. */
   dropCampaign(ref: CampaignRef): Promise<void>;
   hasCampaign(ref: CampaignRef): Promise<boolean>;
@@ -166,12 +235,17 @@ export interface QueueStore {
     agents: readonly ReadyAgent[],
     now: number,
   ): Promise<readonly ItemResult<{ agentId: AgentId }>[]>;
-  setAgentNotReady(ref: CampaignRef, agentId: AgentId): Promise<boolean>;
+  /** Take an agent out of routing; with `session`, only if that session made it ready. */
+  setAgentNotReady(ref: CampaignRef, agentId: AgentId, session?: string): Promise<boolean>;
 
-  /** Lease the next lead for one agent (its due pinned callbacks first). */
+  /**
+   * Lease the next lead for one agent (its due pinned callbacks first). Like every operation that
+   * grants leases, never from a queue that may have lost writes (CAMPAIGN_STALE: rebuild it), and
+   * never a lead outside its calling window or whose number is suppressed.
+   */
   lease(ref: CampaignRef, agent: ReadyAgent, now: number, offerTtlMs: number): Promise<Lease | null>;
   /** Pair the longest-idle ready agents with the next leads, up to `maxPairs` pairs. */
-  dispatch(ref: CampaignRef, now: number, maxPairs: number, offerTtlMs: number): Promise<readonly Lease[]>;
+  dispatch(ref: CampaignRef, now: number, maxPairs: number, offerTtlMs: number): Promise<Dispatched>;
   /**
    * Mark agents ready (as setAgentsReady) and dispatch, in one atomic step: an agent that says
    * "ready" can be offered its call in the same round trip.
@@ -184,6 +258,10 @@ export interface QueueStore {
     offerTtlMs: number,
   ): Promise<ReadyAndDispatched>;
 
+  /**
+   * The device takes its offered call. The lead's calling window is checked again: an offer
+   * accepted after its window closed is withdrawn (OUTSIDE_CALLING_WINDOW; the lead goes back).
+   */
   accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension>;
   /** Accept many leases in one step (devices that took their offers in the same tick). */
   acceptMany(
@@ -192,7 +270,14 @@ export interface QueueStore {
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]>;
-  /** Heartbeat: extend accepted leases. */
+  /** How far accepted calls got (connected, ended), so a resumed device is put back where it was; extends them. */
+  setPhase(
+    tenantId: TenantId,
+    changes: readonly PhaseChange[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]>;
+  /** Heartbeat: extend accepted leases (a lease being completed is left as it is). */
   extend(
     tenantId: TenantId,
     leases: readonly LeaseRef[],
@@ -211,40 +296,88 @@ export interface QueueStore {
   ): Promise<readonly ItemResult<LeaseExtension>[]>;
   /** The device declines: the lead goes back to the head of its priority, no attempt counted. */
   reject(tenantId: TenantId, lease: LeaseRef, now: number): Promise<void>;
+
+  /**
+   * Decide and apply completions in one step (no system of record to commit to in between: the
+   * engine's own tests and benchmarks). The gateway uses claim, commit, apply instead.
+   */
   complete(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
   ): Promise<readonly ItemResult<Completion>[]>;
   /**
-   * Run every check and decision of `complete` and change nothing: the caller learns the result
-   * (lead, attempts, disposition) it must commit to the system of record before applying it.
+   * Step 1 of a completion: decide it (fencing by lease id, outcome code, disposition) and claim
+   * the lease: its lead is out of routing (an expired-and-requeued lead leaves the queue again)
+   * and the reaper leaves it alone until `now + holdMs`, after which it may only requeue it by
+   * `voidClaims`, once the commit has been fenced out in the system of record. Claiming again
+   * (a retry) decides again. A done lease answers its stored result with `duplicate: true`.
    */
-  checkCompletions(
+  claimCompletions(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
+    holdMs: number,
   ): Promise<readonly ItemResult<Completion>[]>;
-  /** Live leases that have expired and not been reclaimed yet (read-only). */
-  expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]>;
+  /**
+   * Step 1 for a lease the queue does not know (LEASE_UNKNOWN from `claimCompletions`: issued in
+   * an earlier epoch, lost by Redis): find the lead by number, refuse if it is under a newer
+   * live lease (LEASE_STALE) or not queued here (LEASE_UNKNOWN), else claim it as above.
+   */
+  adoptCompletions(
+    tenantId: TenantId,
+    items: readonly OrphanCompletion[],
+    now: number,
+    holdMs: number,
+  ): Promise<readonly ItemResult<Completion>[]>;
+  /**
+   * Step 3 (after the commit): apply what the system of record holds. Re-checks the fence only
+   * (the lease must still be its lead's: claimed, or live / expired-and-requeued when the reaper
+   * found the outcome committed by a process whose claim Redis lost) and writes the committed
+   * disposition; never decides again.
+   */
+  applyCompletions(
+    tenantId: TenantId,
+    items: readonly CommittedCompletion[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]>;
+
+  /** Live and claimed leases past their expiry, not reclaimed yet (read-only). */
+  expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly ExpiredLease[]>;
   peekLease(tenantId: TenantId, leaseId: string, now: number): Promise<LeaseView>;
 
-  /** Put the leads of expired leases back (head of their priority, no attempt counted). */
-  reclaim(ref: CampaignRef, now: number, limit: number): Promise<readonly ReclaimedLease[]>;
+  /**
+   * Put the leads of expired, unclaimed leases back (head of their priority, no attempt
+   * counted); with `only`, just those leases (the ones the caller settled first).
+   */
+  reclaim(
+    ref: CampaignRef,
+    now: number,
+    limit: number,
+    only?: readonly string[],
+  ): Promise<readonly ReclaimedLease[]>;
+  /**
+   * Requeue the leads of expired claims whose commit the caller has fenced out (recorded the
+   * lease as void in the system of record): the leases become void, later completions stale.
+   */
+  voidClaims(ref: CampaignRef, now: number, leaseIds: readonly string[]): Promise<readonly ReclaimedLease[]>;
   /** Move scheduled leads that fell due into the ready queue. Returns how many moved. */
   promote(ref: CampaignRef, now: number, limit: number): Promise<number>;
   /**
-   * Remove every queued lead with one of these numbers, including any under a live lease, and
-   * suppress the numbers in this campaign: no later enqueue (import, rebuild) queues them again.
+   * Remove every queued lead with one of these numbers, and suppress the numbers in this
+   * campaign: no later enqueue (import, rebuild) queues them again and no lease offers them. A
+   * live lease on such a lead is revoked for routing (reported, so its device is told) but the
+   * outcome of its call is still accepted.
    */
-  removeNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]>;
+  removeNumbers(ref: CampaignRef, phones: readonly string[], now: number): Promise<readonly RemovedLead[]>;
   /** Recompute the calling-window intervals of every zone the campaign holds (daily, and on demand). */
   refreshWindows(ref: CampaignRef, now: number): Promise<void>;
 
   stats(ref: CampaignRef, now: number): Promise<QueueStats>;
   /**
    * Replace the campaign's queue with the given leads (the system of record's queued leads, in
-   * enqueue order). Leads under a live lease keep it and are not queued twice.
+   * enqueue order). Leads under a live lease keep it and are not queued twice. A stale queue
+   * starts a new lease epoch and may be leased from again.
    */
   rebuild(
     ref: CampaignRef,

@@ -8,7 +8,8 @@ import type { CampaignRef, TenantId } from './ids.js';
 import { agentIdSchema, deviceIdSchema } from './ids.js';
 import { parseLeaseId } from './lease.js';
 import type { ParsedLeaseId } from './lease.js';
-import type { CompletionInput, ReadyAgent } from './queue-store.js';
+import type { CommittedCompletion, CompletionInput, ReadyAgent } from './queue-store.js';
+import { encodeCompletionResult } from './completion.js';
 
 const CALLBACK_HORIZON_MS = 366 * 86_400_000;
 
@@ -76,6 +77,8 @@ export function checkLeaseRef(
   return { ref: { tenantId, campaignId: lease.campaignId }, lease };
 }
 
+const SESSION = /^[A-Za-z0-9_.:-]{0,64}$/;
+
 export function checkAgents(agents: readonly ReadyAgent[]): void {
   for (const a of agents) {
     if (!agentIdSchema.safeParse(a.agentId).success || !deviceIdSchema.safeParse(a.deviceId).success) {
@@ -84,7 +87,49 @@ export function checkAgents(agents: readonly ReadyAgent[]): void {
         'agent and device ids must be 1-64 characters of A-Z a-z 0-9 _ -',
       );
     }
+    checkSession(a.session);
   }
+}
+
+export function checkSession(session: string | undefined): void {
+  if (session !== undefined && !SESSION.test(session)) {
+    throw new EngineError('INPUT_INVALID', 'a session must be at most 64 characters of A-Z a-z 0-9 _ . : -');
+  }
+}
+
+export interface CheckedCommit {
+  readonly ref: CampaignRef;
+  readonly lease: ParsedLeaseId;
+  readonly leaseId: string;
+  readonly agentId: string;
+  /** The committed result, as the stores record it on a done lease. */
+  readonly result: string;
+}
+
+/** Check one committed completion; returns the error to report for it instead of throwing. */
+export function checkCommit(tenantId: TenantId, item: CommittedCompletion): CheckedCommit | EngineError {
+  let lease: ParsedLeaseId;
+  try {
+    lease = parseLeaseId(item.leaseId);
+  } catch (err) {
+    return err as EngineError;
+  }
+  if (item.agentId !== undefined && !agentIdSchema.safeParse(item.agentId).success) {
+    return new EngineError('LEASE_NOT_OWNED');
+  }
+  if (!outcomeCodeSchema.safeParse(item.outcome).success) {
+    return new EngineError('OUTCOME_UNKNOWN', undefined, { outcome: String(item.outcome).slice(0, 40) });
+  }
+  if (!Number.isInteger(item.attempts) || item.attempts < 1) {
+    return new EngineError('INPUT_INVALID', 'attempts must be a positive integer');
+  }
+  return {
+    ref: { tenantId, campaignId: lease.campaignId },
+    lease,
+    leaseId: item.leaseId,
+    agentId: item.agentId ?? '',
+    result: encodeCompletionResult(item.outcome, item.attempts, item.disposition, item.leadId, item.late),
+  };
 }
 
 export function checkTtl(ms: number, name: string): void {

@@ -3,10 +3,10 @@
 // function names below match the script and include names) and holds the same structures.
 // Every method runs synchronously between awaits, which makes each operation atomic.
 import type { CampaignConfig } from '../campaign.js';
-import { computeWindow, isOpenAt } from '../calling-window.js';
+import { computeWindow, isOpenAt, nextOpening } from '../calling-window.js';
 import type { CallingWindow, ZoneKey } from '../calling-window.js';
 import { decodeCompletionResult, encodeCompletionResult } from '../completion.js';
-import { decideDisposition } from '../disposition.js';
+import { decideDisposition, decodeDisposition } from '../disposition.js';
 import type { DispositionPolicy } from '../disposition.js';
 import { prepareBatch } from '../enqueue-batch.js';
 import { EngineError } from '../errors.js';
@@ -14,12 +14,24 @@ import type { EngineErrorCode } from '../errors.js';
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
 import { memberOf, readyScore, seqOf, toQueuedLead } from '../lead.js';
 import type { LeadInput, LeadRecord } from '../lead.js';
-import { formatLeaseId, randomEpoch } from '../lease.js';
-import type { Lease, LeaseId, LeaseRecord, ParsedLeaseId } from '../lease.js';
+import {
+  counterOfField,
+  LIVE_STATES,
+  PHASE_OF_STATE,
+  processLeaseIds,
+  randomEpoch,
+} from '../lease.js';
+import type { Lease, LeaseId, LeaseIds, LeaseRecord, LeaseRecordState, ParsedLeaseId } from '../lease.js';
 import type {
+  CommittedCompletion,
   Completion,
   CompletionInput,
+  DefineResult,
+  Dispatched,
   EnqueueResult,
+  ExpiredLease,
+  OrphanCompletion,
+  PhaseChange,
   ItemResult,
   LeaseExtension,
   LeaseRef,
@@ -33,17 +45,28 @@ import type {
   ReclaimedLease,
   RemovedLead,
 } from '../queue-store.js';
-import { checkAgents, checkCompletion, checkLeaseRef, checkPhones, checkTtl } from '../store-input.js';
+import {
+  checkAgents,
+  checkCommit,
+  checkCompletion,
+  checkLeaseRef,
+  checkPhones,
+  checkSession,
+  checkTtl,
+} from '../store-input.js';
+import type { CheckedCompletion } from '../store-input.js';
 import { SortedSet } from './sorted-set.js';
 
 export interface MemoryQueueStoreOptions {
   readonly tombstoneRetentionMs?: number;
   readonly promoteInline?: number;
   readonly newEpoch?: () => string;
+  /** Lease id signing; default a key of this process (the memory store is one process anyway). */
+  readonly leaseIds?: LeaseIds;
 }
 
 interface Campaign {
-  readonly epoch: string;
+  epoch: string;
   seq: number;
   lseq: number;
   zseq: number;
@@ -62,9 +85,10 @@ interface Campaign {
   readonly leaseExpiry: SortedSet;
   readonly tombstones: SortedSet;
   readonly agents: SortedSet;
-  readonly agentDevices: Map<string, string>;
+  /** ready agent -> { device, session } */
+  readonly agentDevices: Map<string, { device: string; session: string }>;
   readonly agentLeases: Map<string, string>;
-  /** member -> counter of its live or expired-and-requeued lease */
+  /** member -> field of its live, claimed, expired-and-requeued or revoked lease */
   readonly leaseOf: Map<string, string>;
   /** phone digits never to queue again */
   readonly suppressed: Set<string>;
@@ -83,6 +107,7 @@ export class MemoryQueueStore implements QueueStore {
   readonly #retention: number;
   readonly #promoteInline: number;
   readonly #newEpoch: () => string;
+  readonly #ids: LeaseIds;
 
   constructor(options: MemoryQueueStoreOptions = {}) {
     this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
@@ -92,6 +117,11 @@ export class MemoryQueueStore implements QueueStore {
     }
     this.#promoteInline = options.promoteInline ?? 256;
     this.#newEpoch = options.newEpoch ?? randomEpoch;
+    this.#ids = options.leaseIds ?? processLeaseIds();
+  }
+
+  get leaseIds(): LeaseIds {
+    return this.#ids;
   }
 
   #key(ref: CampaignRef): string {
@@ -104,16 +134,43 @@ export class MemoryQueueStore implements QueueStore {
     return c;
   }
 
-  // findLease in lease.lua: the checks every lease operation makes first, in this order.
-  #leaseRecord(c: Campaign, id: ParsedLeaseId, agent = ''): LeaseRecord | Fail {
-    if (c.epoch !== id.epoch) return new Fail('LEASE_UNKNOWN');
-    const r = c.leases.get(String(id.counter));
-    if (!r) return new Fail(id.counter <= c.lseq ? 'LEASE_STALE' : 'LEASE_UNKNOWN');
-    if (agent !== '' && r.agent !== agent) return new Fail('LEASE_NOT_OWNED');
-    return r;
+  #leaseId(ref: CampaignRef, epoch: string, field: string, leadId: string, agentId: string): LeaseId {
+    return this.#ids.format({
+      tenantId: ref.tenantId,
+      campaignId: ref.campaignId,
+      epoch,
+      counter: counterOfField(field),
+      leadId,
+      agentId,
+    });
   }
 
-  async defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<void> {
+  /** The lead id of a lease: from its lead's record, or from the stored result of a done lease. */
+  #leadOf(c: Campaign, r: LeaseRecord): string {
+    return c.records.get(r.member)?.leadId ?? (r.state === 'd' ? (r.result.split('|')[3] ?? '') : '');
+  }
+
+  // findLease in lease.lua: the checks every lease operation makes first, in this order.
+  #find(c: Campaign, id: ParsedLeaseId, agent = ''): { r: LeaseRecord; field: string } | Fail {
+    let field = String(id.counter);
+    let r: LeaseRecord | undefined;
+    if (id.epoch !== c.epoch) {
+      field = `${id.epoch}:${id.counter}`;
+      r = c.leases.get(field);
+    }
+    if (!r) {
+      field = String(id.counter);
+      r = c.leases.get(field);
+      if (r && r.epoch !== id.epoch) r = undefined;
+    }
+    if (!r) {
+      return new Fail(id.epoch === c.epoch && id.counter <= c.lseq ? 'LEASE_STALE' : 'LEASE_UNKNOWN');
+    }
+    if (agent !== '' && r.agent !== agent) return new Fail('LEASE_NOT_OWNED');
+    return { r, field };
+  }
+
+  async defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<DefineResult> {
     await Promise.resolve();
     let c = this.#campaigns.get(this.#key(ref));
     if (!c) {
@@ -149,6 +206,8 @@ export class MemoryQueueStore implements QueueStore {
     c.version++;
     for (const [zone, index] of c.zones)
       c.windows.set(index, computeWindow(config.window, zone as ZoneKey, now));
+    // One process: its memory cannot go back in time without the process (and the queue) going too.
+    return { stale: false };
   }
 
   async dropCampaign(ref: CampaignRef): Promise<void> {
@@ -177,6 +236,7 @@ export class MemoryQueueStore implements QueueStore {
     });
     const seen = new Set<string>();
     const duplicates: LeadId[] = [];
+    const alreadyQueued: LeadId[] = [];
     const suppressed: LeadId[] = [];
     let enqueued = 0;
     for (const p of batch.leads) {
@@ -184,8 +244,14 @@ export class MemoryQueueStore implements QueueStore {
         suppressed.push(p.lead.id);
         continue;
       }
-      if (seen.has(p.phoneDigits) || c.phones.has(p.phoneDigits)) {
+      if (seen.has(p.phoneDigits)) {
         duplicates.push(p.lead.id);
+        continue;
+      }
+      const holder = c.phones.get(p.phoneDigits);
+      if (holder !== undefined) {
+        if (c.records.get(holder)?.leadId === p.lead.id) alreadyQueued.push(p.lead.id);
+        else duplicates.push(p.lead.id);
         continue;
       }
       seen.add(p.phoneDigits);
@@ -206,7 +272,7 @@ export class MemoryQueueStore implements QueueStore {
       c.phones.set(p.phoneDigits, member);
       this.#place(c, rec, member, l.dueAt ?? now, now);
     }
-    return { enqueued, duplicates, suppressed };
+    return { enqueued, duplicates, alreadyQueued, suppressed };
   }
 
   async setAgentsReady(
@@ -219,20 +285,23 @@ export class MemoryQueueStore implements QueueStore {
     return this.#markReady(this.#get(ref), agents, now);
   }
 
-  // setAgentsReady.lua (and the first step of dispatch.lua)
+  // ready.lua (setAgentsReady and the first step of dispatch)
   #markReady(c: Campaign, agents: readonly ReadyAgent[], now: number): ItemResult<{ agentId: AgentId }>[] {
-    return agents.map(({ agentId, deviceId }) => {
+    return agents.map(({ agentId, deviceId, session }) => {
       if (c.agentLeases.has(agentId)) return failure('AGENT_BUSY');
       c.agents.add(agentId, now, true);
-      c.agentDevices.set(agentId, deviceId);
+      c.agentDevices.set(agentId, { device: deviceId, session: session ?? '' });
       return { ok: true, agentId };
     });
   }
 
-  async setAgentNotReady(ref: CampaignRef, agentId: AgentId): Promise<boolean> {
+  async setAgentNotReady(ref: CampaignRef, agentId: AgentId, session?: string): Promise<boolean> {
     await Promise.resolve();
+    checkSession(session);
     const c = this.#campaigns.get(this.#key(ref));
     if (!c) return false;
+    const entry = c.agentDevices.get(agentId);
+    if (session !== undefined && session !== '' && entry && entry.session !== session) return false;
     c.agentDevices.delete(agentId);
     return c.agents.remove(agentId);
   }
@@ -246,19 +315,20 @@ export class MemoryQueueStore implements QueueStore {
     this.#promoteDue(c, now, this.#promoteInline);
     const open = this.#openZones(c, now);
     let member = this.#popPinned(c, open, agent.agentId, now);
+    if (member !== undefined && !this.#dialable(c, member)) member = undefined;
     const pinned = member !== undefined;
-    member ??= this.#popReady(c, open);
+    while (member === undefined) {
+      member = this.#popReady(c, open);
+      if (member === undefined) break;
+      if (!this.#dialable(c, member)) member = undefined;
+    }
     if (member === undefined) return null;
     return this.#grant(ref, c, member, agent.agentId, agent.deviceId, now, offerTtlMs, pinned);
   }
 
-  async dispatch(
-    ref: CampaignRef,
-    now: number,
-    maxPairs: number,
-    offerTtlMs: number,
-  ): Promise<readonly Lease[]> {
-    return (await this.readyAndDispatch(ref, [], now, maxPairs, offerTtlMs)).leases;
+  async dispatch(ref: CampaignRef, now: number, maxPairs: number, offerTtlMs: number): Promise<Dispatched> {
+    const { leases, nextOpenAt } = await this.readyAndDispatch(ref, [], now, maxPairs, offerTtlMs);
+    return { leases, nextOpenAt };
   }
 
   async readyAndDispatch(
@@ -275,32 +345,35 @@ export class MemoryQueueStore implements QueueStore {
       throw new RangeError('maxPairs must be a positive integer');
     const c = this.#get(ref);
     const ready = this.#markReady(c, agents, now);
-    return { ready, leases: this.#dispatch(ref, c, now, maxPairs, offerTtlMs) };
+    return { ready, ...this.#dispatch(ref, c, now, maxPairs, offerTtlMs) };
   }
 
   // dispatch.lua
-  #dispatch(ref: CampaignRef, c: Campaign, now: number, maxPairs: number, offerTtlMs: number): Lease[] {
+  #dispatch(ref: CampaignRef, c: Campaign, now: number, maxPairs: number, offerTtlMs: number): Dispatched {
     const agents = c.agents.head(maxPairs).map(([, agent]) => agent);
-    if (agents.length === 0) return [];
+    if (agents.length === 0) return { leases: [], nextOpenAt: null };
     this.#promoteDue(c, now, this.#promoteInline);
     const open = this.#openZones(c, now);
+    const hadPinned = c.pinned.size > 0;
     const leases: Lease[] = [];
     let readyLeft = true;
     for (const agent of agents) {
       let member = this.#popPinned(c, open, agent, now);
+      if (member !== undefined && !this.#dialable(c, member)) member = undefined;
       const pinned = member !== undefined;
-      if (member === undefined && readyLeft) {
+      while (member === undefined && readyLeft) {
         member = this.#popReady(c, open);
         readyLeft = member !== undefined;
+        if (member !== undefined && !this.#dialable(c, member)) member = undefined;
       }
       if (member !== undefined) {
-        const device = c.agentDevices.get(agent) ?? '';
+        const device = c.agentDevices.get(agent)?.device ?? '';
         leases.push(this.#grant(ref, c, member, agent, device, now, offerTtlMs, pinned));
-      } else if (c.pinned.size === 0) {
+      } else if (!hadPinned) {
         break;
       }
     }
-    return leases;
+    return { leases, nextOpenAt: leases.length < agents.length ? this.#nextOpening(c, now) : null };
   }
 
   async accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension> {
@@ -316,7 +389,7 @@ export class MemoryQueueStore implements QueueStore {
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
-    return this.#leaseBatch(tenantId, leases, now, ttlMs, 'accept');
+    return this.#renew(tenantId, leases, now, ttlMs, 'accept');
   }
 
   async extend(
@@ -326,7 +399,17 @@ export class MemoryQueueStore implements QueueStore {
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
-    return this.#leaseBatch(tenantId, leases, now, ttlMs, 'extend');
+    return this.#renew(tenantId, leases, now, ttlMs, 'extend');
+  }
+
+  async setPhase(
+    tenantId: TenantId,
+    changes: readonly PhaseChange[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
+    await Promise.resolve();
+    return this.#renew(tenantId, changes, now, ttlMs, 'phase');
   }
 
   async expire(
@@ -335,20 +418,20 @@ export class MemoryQueueStore implements QueueStore {
     now: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
     await Promise.resolve();
-    return this.#leaseBatch(tenantId, leases, now, 1, 'expire');
+    return this.#renew(tenantId, leases, now, 1, 'expire');
   }
 
-  // renewLeases.lua: the same checks for all three; accept takes an offered lease, extend only an
-  // accepted one, expire either (due now, for the next reclaim).
-  #leaseBatch(
+  // renewLeases.lua
+  #renew(
     tenantId: TenantId,
-    leases: readonly LeaseRef[],
+    leases: readonly (LeaseRef & { phase?: PhaseChange['phase'] })[],
     now: number,
     ttlMs: number,
-    mode: 'accept' | 'extend' | 'expire',
+    mode: 'accept' | 'extend' | 'expire' | 'phase',
   ): ItemResult<LeaseExtension>[] {
     checkTtl(ttlMs, 'ttlMs');
     const expires = mode === 'expire' ? now : now + ttlMs;
+    let open: Set<number> | undefined;
     return leases.map((l): ItemResult<LeaseExtension> => {
       let checked;
       try {
@@ -359,15 +442,41 @@ export class MemoryQueueStore implements QueueStore {
       }
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
-      const r = this.#leaseRecord(c, checked.lease, l.agentId);
-      if (r instanceof Fail) return failure(r.code);
-      if (r.state === 'd') return failure('LEASE_STALE');
-      if (r.state === 'x' || r.at <= now) return failure('LEASE_EXPIRED');
-      if (mode === 'extend' && r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
-      if (mode !== 'expire') r.state = 'a';
+      const found = this.#find(c, checked.lease, l.agentId);
+      if (found instanceof Fail) return failure(found.code);
+      const { r, field } = found;
+      const ok = (at: number): ItemResult<LeaseExtension> => ({
+        ok: true,
+        leaseId: l.leaseId as LeaseId,
+        expiresAt: at,
+      });
+      if (r.state === 'c') return mode === 'accept' ? failure('LEASE_STALE') : ok(r.at);
+      if (r.state === 'x') return failure('LEASE_EXPIRED');
+      if (!LIVE_STATES.has(r.state)) return failure('LEASE_STALE');
+      if (r.at <= now) return failure('LEASE_EXPIRED');
+      if (mode === 'accept') {
+        if (r.state === 'o') {
+          const rec = c.records.get(r.member)!;
+          open ??= this.#openZones(c, now);
+          if (!open.has(rec.zone)) {
+            this.#requeueHead(c, rec, r.member);
+            c.leases.delete(field);
+            c.leaseOf.delete(r.member);
+            this.#releaseLive(c, field, r.agent);
+            return failure('OUTSIDE_CALLING_WINDOW');
+          }
+          r.state = 'a';
+        }
+      } else if (mode === 'extend') {
+        if (r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
+      } else if (mode === 'phase') {
+        if (r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
+        const next = l.phase === 'on_call' ? 'n' : l.phase === 'wrap_up' ? 'w' : undefined;
+        if (next && PHASE_RANK[next] > PHASE_RANK[r.state as 'a' | 'n' | 'w']) r.state = next;
+      }
       r.at = expires;
-      c.leaseExpiry.add(String(checked.lease.counter), expires);
-      return { ok: true, leaseId: l.leaseId as LeaseId, expiresAt: expires };
+      c.leaseExpiry.add(field, expires);
+      return ok(expires);
     });
   }
 
@@ -375,16 +484,18 @@ export class MemoryQueueStore implements QueueStore {
     await Promise.resolve();
     const { ref, lease: id } = checkLeaseRef(tenantId, lease.leaseId);
     const c = this.#get(ref);
-    const r = this.#leaseRecord(c, id, lease.agentId);
+    const found = this.#find(c, id, lease.agentId);
     const fail = (code: EngineErrorCode) => new EngineError(code, undefined, { leaseId: lease.leaseId });
-    if (r instanceof Fail) throw fail(r.code);
-    if (r.state === 'd') throw fail('LEASE_STALE');
+    if (found instanceof Fail) throw fail(found.code);
+    const { r, field } = found;
     if (r.state === 'x') throw fail('LEASE_EXPIRED');
-    const counter = String(id.counter);
-    this.#requeueHead(c, c.records.get(r.member)!, r.member);
-    c.leases.delete(counter);
+    if (r.state === 'c' || !LIVE_STATES.has(r.state)) throw fail('LEASE_STALE');
+    const rec = c.records.get(r.member)!;
+    if (c.suppressed.has(rec.phoneDigits)) this.#forget(c, rec, r.member);
+    else this.#requeueHead(c, rec, r.member);
+    c.leases.delete(field);
     c.leaseOf.delete(r.member);
-    this.#releaseLive(c, counter, r.agent);
+    this.#releaseLive(c, field, r.agent);
   }
 
   async complete(
@@ -393,92 +504,244 @@ export class MemoryQueueStore implements QueueStore {
     now: number,
   ): Promise<readonly ItemResult<Completion>[]> {
     await Promise.resolve();
-    return this.#complete(tenantId, items, now, true);
+    return this.#claim(tenantId, items, now, 'direct', this.#retention);
   }
 
-  async checkCompletions(
+  async claimCompletions(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
+    holdMs: number,
   ): Promise<readonly ItemResult<Completion>[]> {
     await Promise.resolve();
-    return this.#complete(tenantId, items, now, false);
+    checkTtl(holdMs, 'holdMs');
+    return this.#claim(tenantId, items, now, 'claim', holdMs);
   }
 
-  async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]> {
-    await Promise.resolve();
-    const c = this.#get(ref);
-    return c.leaseExpiry
-      .upTo(now, limit)
-      .map(([, counter]) => formatLeaseId(ref.campaignId, c.epoch, counter));
-  }
-
-  #complete(
+  // claimLeases.lua
+  #claim(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
-    apply: boolean,
+    mode: 'claim' | 'direct',
+    span: number,
   ): ItemResult<Completion>[] {
     return items.map((item): ItemResult<Completion> => {
       const checked = checkCompletion(tenantId, item, now);
       if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
-      const r = this.#leaseRecord(c, checked.lease, checked.agentId);
-      if (r instanceof Fail) return failure(r.code);
+      const found = this.#find(c, checked.lease, checked.agentId);
+      if (found instanceof Fail) return failure(found.code);
+      const { r, field } = found;
       const leaseId = checked.leaseId as LeaseId;
       if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
-      const policy = c.policies.get(checked.outcome);
-      if (!policy) return failure('OUTCOME_UNKNOWN');
-      if (policy.callback && !checked.callback) return failure('CALLBACK_REQUIRED');
-      if (!policy.callback && checked.callback) return failure('CALLBACK_INVALID');
-      const member = r.member;
-      const rec = c.records.get(member);
-      if (!rec) return failure('LEASE_STALE');
-      const counter = String(checked.lease.counter);
-      let late = false;
-      if (r.state === 'x') {
-        if (c.leaseOf.get(member) !== counter) return failure('LEASE_STALE');
-        late = true;
-      } else if (r.at <= now) {
-        late = true;
-      }
-      const attempts = rec.attempts + 1;
-      const d = decideDisposition(policy, attempts, checked.completedAt, r.agent, checked.callback);
-      const dncDigits = d.kind === 'dnc' ? rec.phoneDigits : '';
-      const result = encodeCompletionResult(checked.outcome, attempts, d, rec.leadId, late);
-      if (!apply) return { ok: true, ...decodeCompletionResult(leaseId, result, false, dncDigits) };
-
-      if (r.state === 'x') this.#unqueue(c, rec, member);
-      else this.#releaseLive(c, counter, r.agent);
-      c.leaseOf.delete(member);
-      if (d.kind === 'retry' || d.kind === 'callback') {
-        rec.attempts = attempts;
-        rec.pinned = d.kind === 'callback' ? (d.pinnedAgentId ?? '') : '';
-        this.#place(c, rec, member, d.dueAt, now);
-      } else {
-        this.#forget(c, rec, member);
-        if (d.kind === 'dnc') c.suppressed.add(rec.phoneDigits);
-      }
-      r.state = 'd';
-      r.at = now;
-      r.result = result;
-      c.tombstones.add(counter, now + this.#retention);
-      return { ok: true, ...decodeCompletionResult(leaseId, result, false, dncDigits) };
+      if (!completable(r.state)) return failure('LEASE_STALE');
+      const decided = this.#decide(c, r, field, checked, now);
+      if (decided instanceof Fail) return failure(decided.code);
+      if (mode === 'direct') this.#applyResult(c, r, field, decided.result, now, span);
+      else this.#claimLease(c, r, field, decided.result, now + span);
+      return { ok: true, ...decodeCompletionResult(leaseId, decided.result, false, decided.dnc) };
     });
   }
 
-  async peekLease(tenantId: TenantId, leaseId: string, _now: number): Promise<LeaseView> {
+  async adoptCompletions(
+    tenantId: TenantId,
+    items: readonly OrphanCompletion[],
+    now: number,
+    holdMs: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    await Promise.resolve();
+    checkTtl(holdMs, 'holdMs');
+    // adoptLeases.lua
+    return items.map((item): ItemResult<Completion> => {
+      const checked = checkCompletion(tenantId, item, now);
+      if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
+      // Only a lease this deployment granted to this agent for this lead is adopted.
+      if (!this.#ids.verify(item.leaseId, tenantId, item.agentId) || checked.lease.leadId !== item.leadId) {
+        return failure('LEASE_UNKNOWN');
+      }
+      let digits: string;
+      try {
+        checkAgents([{ agentId: item.agentId, deviceId: item.deviceId }]);
+        [digits] = checkPhones([item.phone]) as [string];
+      } catch (err) {
+        const e = err as EngineError;
+        return { ok: false, code: e.code, message: e.message };
+      }
+      const c = this.#campaigns.get(this.#key(checked.ref));
+      if (!c) return failure('CAMPAIGN_UNKNOWN');
+      const leaseId = checked.leaseId as LeaseId;
+      const found = this.#find(c, checked.lease, checked.agentId);
+      if (!(found instanceof Fail)) {
+        const { r, field } = found;
+        if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
+        if (!completable(r.state)) return failure('LEASE_STALE');
+        const decided = this.#decide(c, r, field, checked, now);
+        if (decided instanceof Fail) return failure(decided.code);
+        this.#claimLease(c, r, field, decided.result, now + holdMs);
+        return { ok: true, ...decodeCompletionResult(leaseId, decided.result, false, decided.dnc) };
+      }
+      if (found.code !== 'LEASE_UNKNOWN') return failure(found.code);
+      const member = c.phones.get(digits);
+      if (member === undefined) return failure('LEASE_UNKNOWN');
+      if (c.records.get(member)?.leadId !== item.leadId) return failure('LEASE_UNKNOWN');
+      const previous = c.leaseOf.get(member);
+      const prev = previous === undefined ? undefined : c.leases.get(previous);
+      if (prev && LIVE_STATES.has(prev.state)) return failure('LEASE_STALE');
+      const { epoch, counter } = checked.lease;
+      const field = epoch === c.epoch ? String(counter) : `${epoch}:${counter}`;
+      const r: LeaseRecord = {
+        state: 'x',
+        member,
+        agent: item.agentId,
+        device: item.deviceId,
+        at: now,
+        result: '',
+        epoch,
+        aux: '',
+      };
+      c.leaseOf.set(member, field);
+      const decided = this.#decide(c, r, field, checked, now);
+      if (decided instanceof Fail) {
+        if (previous === undefined) c.leaseOf.delete(member);
+        else c.leaseOf.set(member, previous);
+        return failure(decided.code);
+      }
+      if (previous !== undefined) {
+        c.leases.delete(previous);
+        c.tombstones.remove(previous);
+      }
+      c.leases.set(field, r);
+      this.#claimLease(c, r, field, decided.result, now + holdMs);
+      return { ok: true, ...decodeCompletionResult(leaseId, decided.result, false, decided.dnc) };
+    });
+  }
+
+  async applyCompletions(
+    tenantId: TenantId,
+    items: readonly CommittedCompletion[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    await Promise.resolve();
+    // applyLeases.lua
+    return items.map((item): ItemResult<Completion> => {
+      const checked = checkCommit(tenantId, item);
+      if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
+      const c = this.#campaigns.get(this.#key(checked.ref));
+      if (!c) return failure('CAMPAIGN_UNKNOWN');
+      const found = this.#find(c, checked.lease, checked.agentId);
+      if (found instanceof Fail) return failure(found.code);
+      const { r, field } = found;
+      const leaseId = checked.leaseId as LeaseId;
+      if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
+      if (!completable(r.state)) return failure('LEASE_STALE');
+      if (!c.records.has(r.member)) return failure('LEASE_STALE');
+      if (r.state === 'x' && c.leaseOf.get(r.member) !== field) return failure('LEASE_STALE');
+      this.#applyResult(c, r, field, checked.result, now, this.#retention);
+      return { ok: true, ...decodeCompletionResult(leaseId, checked.result, false, '') };
+    });
+  }
+
+  // decideCompletion in completion.lua
+  #decide(
+    c: Campaign,
+    r: LeaseRecord,
+    field: string,
+    checked: CheckedCompletion,
+    now: number,
+  ): { result: string; dnc: string } | Fail {
+    const policy = c.policies.get(checked.outcome);
+    if (!policy) return new Fail('OUTCOME_UNKNOWN');
+    if (policy.callback && !checked.callback) return new Fail('CALLBACK_REQUIRED');
+    if (!policy.callback && checked.callback) return new Fail('CALLBACK_INVALID');
+    const rec = c.records.get(r.member);
+    if (!rec) return new Fail('LEASE_STALE');
+    let late: boolean;
+    if (r.state === 'c') late = r.result.endsWith('|1');
+    else if (r.state === 'x') {
+      if (c.leaseOf.get(r.member) !== field) return new Fail('LEASE_STALE');
+      late = true;
+    } else late = r.state !== 'r' && r.at <= now;
+    const attempts = rec.attempts + 1;
+    const d = decideDisposition(policy, attempts, checked.completedAt, r.agent, checked.callback);
+    return {
+      result: encodeCompletionResult(checked.outcome, attempts, d, rec.leadId, late),
+      dnc: d.kind === 'dnc' ? rec.phoneDigits : '',
+    };
+  }
+
+  // claim in completion.lua
+  #claimLease(c: Campaign, r: LeaseRecord, field: string, result: string, holdUntil: number): void {
+    if (r.state !== 'c') {
+      if (r.state === 'x') {
+        this.#unqueue(c, c.records.get(r.member)!, r.member);
+        c.tombstones.remove(field);
+      } else if (r.state === 'r') {
+        c.tombstones.remove(field);
+      }
+      r.aux = r.state;
+      r.state = 'c';
+    }
+    r.result = result;
+    r.at = holdUntil;
+    c.leaseExpiry.add(field, holdUntil);
+  }
+
+  // applyResult in completion.lua
+  #applyResult(c: Campaign, r: LeaseRecord, field: string, result: string, now: number, retention: number): void {
+    const member = r.member;
+    const rec = c.records.get(member)!;
+    if (r.state === 'x') this.#unqueue(c, rec, member);
+    if (LIVE_STATES.has(r.state)) this.#releaseLive(c, field, r.agent);
+    if (c.leaseOf.get(member) === field) c.leaseOf.delete(member);
+    const parts = result.split('|');
+    const d = decodeDisposition(parts[2]!);
+    if ((d.kind === 'retry' || d.kind === 'callback') && !c.suppressed.has(rec.phoneDigits)) {
+      rec.attempts = Number(parts[1]);
+      rec.pinned = d.kind === 'callback' ? (d.pinnedAgentId ?? '') : '';
+      this.#place(c, rec, member, d.dueAt, now);
+    } else {
+      this.#forget(c, rec, member);
+      if (d.kind === 'dnc') c.suppressed.add(rec.phoneDigits);
+    }
+    r.state = 'd';
+    r.at = now;
+    r.result = result;
+    r.aux = '';
+    c.tombstones.add(field, now + retention);
+  }
+
+  async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly ExpiredLease[]> {
+    await Promise.resolve();
+    const c = this.#get(ref);
+    return c.leaseExpiry.upTo(now, limit).map(([, field]) => {
+      const r = c.leases.get(field)!;
+      const leadId = c.records.get(r.member)?.leadId ?? '';
+      return {
+        leaseId: this.#leaseId(ref, r.epoch, field, leadId, r.agent),
+        state: r.state,
+        leadId: leadId as LeadId,
+        agentId: r.agent as AgentId,
+        deviceId: r.device as DeviceId,
+      };
+    });
+  }
+
+  async peekLease(tenantId: TenantId, leaseId: string, now: number): Promise<LeaseView> {
     await Promise.resolve();
     const { ref, lease: id } = checkLeaseRef(tenantId, leaseId);
     const c = this.#get(ref);
-    const r = this.#leaseRecord(c, id);
-    if (r instanceof Fail) throw new EngineError(r.code, undefined, { leaseId });
-    const rec = c.records.get(r.member);
-    const leadId = rec ? rec.leadId : r.state === 'd' ? (r.result.split('|')[3] ?? '') : '';
+    const found = this.#find(c, id);
+    if (found instanceof Fail) throw new EngineError(found.code, undefined, { leaseId });
+    const { r } = found;
+    const leadId = this.#leadOf(c, r);
+    const live = LIVE_STATES.has(r.state) && r.at > now;
     return {
       leaseId: leaseId as LeaseId,
-      state: ({ o: 'offered', a: 'accepted', x: 'expired', d: 'done' } as const)[r.state],
+      state: r.state,
+      live,
+      phase: live ? (PHASE_OF_STATE[r.state] ?? null) : null,
       leadId: leadId === '' ? null : (leadId as LeadId),
       agentId: r.agent as AgentId,
       deviceId: r.device as DeviceId,
@@ -486,32 +749,91 @@ export class MemoryQueueStore implements QueueStore {
     };
   }
 
-  async reclaim(ref: CampaignRef, now: number, limit: number): Promise<readonly ReclaimedLease[]> {
+  async reclaim(
+    ref: CampaignRef,
+    now: number,
+    limit: number,
+    only?: readonly string[],
+  ): Promise<readonly ReclaimedLease[]> {
     await Promise.resolve();
+    return this.#reclaim(ref, now, limit, 'expired', only);
+  }
+
+  async voidClaims(ref: CampaignRef, now: number, leaseIds: readonly string[]): Promise<readonly ReclaimedLease[]> {
+    await Promise.resolve();
+    if (leaseIds.length === 0) return [];
+    return this.#reclaim(ref, now, leaseIds.length, 'void', leaseIds);
+  }
+
+  // reclaimLeases.lua
+  #reclaim(
+    ref: CampaignRef,
+    now: number,
+    limit: number,
+    mode: 'expired' | 'void',
+    only: readonly string[] | undefined,
+  ): ReclaimedLease[] {
     const c = this.#get(ref);
+    let expired: string[];
+    if (only) {
+      expired = [];
+      for (const leaseId of only.slice(0, limit)) {
+        let id: ParsedLeaseId;
+        try {
+          id = checkLeaseRef(ref.tenantId, leaseId).lease;
+        } catch {
+          continue;
+        }
+        if (id.campaignId !== ref.campaignId) continue;
+        const field = id.epoch === c.epoch ? String(id.counter) : `${id.epoch}:${id.counter}`;
+        const score = c.leaseExpiry.score(field);
+        if (score !== undefined && score <= now) expired.push(field);
+      }
+    } else {
+      expired = c.leaseExpiry.upTo(now, limit).map(([, field]) => field);
+    }
+    const voiding = mode === 'void';
     const out: ReclaimedLease[] = [];
-    for (const [, counter] of c.leaseExpiry.upTo(now, limit)) {
-      const r = c.leases.get(counter)!;
-      const rec = c.records.get(r.member)!;
-      this.#requeueHead(c, rec, r.member);
-      this.#releaseLive(c, counter, r.agent);
-      const state = r.state;
-      r.state = 'x';
+    for (const field of expired) {
+      const r = c.leases.get(field)!;
+      if ((r.state === 'c') !== voiding) continue;
+      let state: LeaseRecordState = r.state;
+      const rec = c.records.get(r.member);
+      if (rec) {
+        if ((voiding && r.aux === 'r') || c.suppressed.has(rec.phoneDigits)) this.#forget(c, rec, r.member);
+        else this.#requeueHead(c, rec, r.member);
+      }
+      this.#releaseLive(c, field, r.agent);
+      if (voiding) {
+        state = r.aux as LeaseRecordState;
+        r.state = 'v';
+        r.aux = '';
+        r.result = '';
+      } else {
+        r.state = 'x';
+      }
       r.at = now;
-      c.tombstones.add(counter, now + this.#retention);
+      c.tombstones.add(field, now + this.#retention);
+      const leadId = rec?.leadId ?? '';
       out.push({
-        leaseId: formatLeaseId(ref.campaignId, c.epoch, counter),
+        leaseId: this.#leaseId(ref, r.epoch, field, leadId, r.agent),
         agentId: r.agent as AgentId,
         deviceId: r.device as DeviceId,
-        leadId: rec.leadId as LeadId,
-        state: state === 'a' ? 'accepted' : 'offered',
+        leadId: leadId as LeadId,
+        state: state === 'o' ? 'offered' : 'accepted',
       });
     }
-    for (const [, counter] of c.tombstones.upTo(now, limit)) {
-      const r = c.leases.get(counter);
-      if (r?.state === 'x' && c.leaseOf.get(r.member) === counter) c.leaseOf.delete(r.member);
-      c.leases.delete(counter);
-      c.tombstones.remove(counter);
+    for (const [, field] of c.tombstones.upTo(now, limit)) {
+      const r = c.leases.get(field);
+      if (r && c.leaseOf.get(r.member) === field) {
+        c.leaseOf.delete(r.member);
+        if (r.state === 'r') {
+          const rec = c.records.get(r.member);
+          if (rec) this.#forget(c, rec, r.member);
+        }
+      }
+      c.leases.delete(field);
+      c.tombstones.remove(field);
     }
     return out;
   }
@@ -521,7 +843,7 @@ export class MemoryQueueStore implements QueueStore {
     return this.#promoteDue(this.#get(ref), now, limit);
   }
 
-  async removeNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]> {
+  async removeNumbers(ref: CampaignRef, phones: readonly string[], now: number): Promise<readonly RemovedLead[]> {
     await Promise.resolve();
     const digitsList = checkPhones(phones);
     const c = this.#get(ref);
@@ -530,25 +852,33 @@ export class MemoryQueueStore implements QueueStore {
       const member = c.phones.get(digits);
       if (member === undefined) continue;
       const rec = c.records.get(member)!;
-      this.#unqueue(c, rec, member);
       let revoked: RemovedLead['revoked'] = null;
-      const counter = c.leaseOf.get(member);
-      const r = counter === undefined ? undefined : c.leases.get(counter);
-      if (counter !== undefined && r) {
-        if (r.state === 'o' || r.state === 'a') {
+      let keepRecord = false;
+      const field = c.leaseOf.get(member);
+      const r = field === undefined ? undefined : c.leases.get(field);
+      if (field !== undefined && r) {
+        if (r.state === 'c') {
+          keepRecord = true;
+        } else if (LIVE_STATES.has(r.state)) {
+          keepRecord = true;
           revoked = {
-            leaseId: formatLeaseId(ref.campaignId, c.epoch, counter),
+            leaseId: this.#leaseId(ref, r.epoch, field, rec.leadId, r.agent),
             agentId: r.agent as AgentId,
             deviceId: r.device as DeviceId,
           };
-          this.#releaseLive(c, counter, r.agent);
+          this.#releaseLive(c, field, r.agent);
+          r.state = 'r';
+          r.at = now;
+          c.tombstones.add(field, now + this.#retention);
         } else {
-          c.tombstones.remove(counter);
+          c.leases.delete(field);
+          c.tombstones.remove(field);
+          c.leaseOf.delete(member);
         }
-        c.leases.delete(counter);
-        c.leaseOf.delete(member);
       }
-      this.#forget(c, rec, member);
+      this.#unqueue(c, rec, member);
+      if (keepRecord) c.phones.delete(digits);
+      else this.#forget(c, rec, member);
       out.push({ phone: `+${digits}`, leadId: rec.leadId as LeadId, revoked });
     }
     for (const digits of digitsList) c.suppressed.add(digits);
@@ -583,10 +913,15 @@ export class MemoryQueueStore implements QueueStore {
   ): Promise<RebuildResult> {
     await Promise.resolve();
     const c = this.#get(ref);
-    // rebuildReset: keep the leads under a live lease, drop everything else that is queued.
-    const kept = c.leaseExpiry.entries().map(([, counter]) => {
-      const member = c.leases.get(counter)!.member;
-      return [member, c.records.get(member)!, counter] as const;
+    // rebuildReset: keep the leads whose calls are in progress, drop everything else queued.
+    const fields = [
+      ...c.leaseExpiry.entries().map(([, field]) => field),
+      ...c.tombstones.entries().flatMap(([, field]) => (c.leases.get(field)?.state === 'r' ? [field] : [])),
+    ];
+    const kept = fields.flatMap((field) => {
+      const r = c.leases.get(field);
+      const rec = r && c.records.get(r.member);
+      return r && rec ? [[r.member, rec, field, r.state] as const] : [];
     });
     c.ready.clear();
     c.scheduled.clear();
@@ -594,10 +929,10 @@ export class MemoryQueueStore implements QueueStore {
     c.records.clear();
     c.phones.clear();
     c.leaseOf.clear();
-    for (const [member, rec, counter] of kept) {
+    for (const [member, rec, field, state] of kept) {
       c.records.set(member, rec);
-      c.phones.set(rec.phoneDigits, member);
-      c.leaseOf.set(member, counter);
+      if (state !== 'r') c.phones.set(rec.phoneDigits, member);
+      c.leaseOf.set(member, field);
     }
     let enqueued = 0;
     let duplicates = 0;
@@ -605,7 +940,7 @@ export class MemoryQueueStore implements QueueStore {
     for await (const chunk of source) {
       const r = await this.enqueue(ref, chunk, now);
       enqueued += r.enqueued;
-      duplicates += r.duplicates.length;
+      duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
     }
     return { enqueued, duplicates, suppressed, keptLeased: kept.length };
@@ -622,20 +957,16 @@ export class MemoryQueueStore implements QueueStore {
     }
     const pinned: [string, [string, number][]][] = [];
     for (const [agent, set] of c.pinned) pinned.push([agent, set.entries().map(([s, m]) => [m, s])]);
-    const leases: [
-      string,
-      { state: 'offered' | 'accepted'; member: string; agentId: string; expiresAt: number },
-    ][] = [];
-    for (const [counter, r] of c.leases) {
-      if (r.state === 'o' || r.state === 'a') {
+    const leases: [string, { state: LeaseRecordState; member: string; agentId: string; expiresAt: number }][] =
+      [];
+    const revoked: [string, string][] = [];
+    for (const [field, r] of c.leases) {
+      const rec = c.records.get(r.member);
+      if (r.state === 'r' && rec) revoked.push([this.#leaseId(ref, r.epoch, field, rec.leadId, r.agent), r.member]);
+      if (LIVE_STATES.has(r.state)) {
         leases.push([
-          formatLeaseId(ref.campaignId, c.epoch, counter),
-          {
-            state: r.state === 'o' ? 'offered' : 'accepted',
-            member: r.member,
-            agentId: r.agent,
-            expiresAt: r.at,
-          },
+          this.#leaseId(ref, r.epoch, field, this.#leadOf(c, r), r.agent),
+          { state: r.state, member: r.member, agentId: r.agent, expiresAt: r.at },
         ]);
       }
     }
@@ -645,6 +976,7 @@ export class MemoryQueueStore implements QueueStore {
       scheduled: c.scheduled.entries().map(([s, m]) => [m, s]),
       pinned: byKey(pinned),
       leases: byKey(leases),
+      revoked: byKey(revoked),
       agents: c.agents.entries().map(([s, m]) => [m, s]),
       phones: byKey([...c.phones].map(([d, m]) => [`+${d}`, m])),
       suppressed: [...c.suppressed].map((d) => `+${d}`).sort(),
@@ -704,6 +1036,15 @@ export class MemoryQueueStore implements QueueStore {
     if (c.phones.get(rec.phoneDigits) === member) c.phones.delete(rec.phoneDigits);
   }
 
+  // dialable in queue.lua: a picked lead whose number is suppressed is dropped, never offered.
+  #dialable(c: Campaign, member: string): boolean {
+    if (c.suppressed.size === 0) return true;
+    const rec = c.records.get(member)!;
+    if (!c.suppressed.has(rec.phoneDigits)) return true;
+    this.#forget(c, rec, member);
+    return false;
+  }
+
   #promoteDue(c: Campaign, now: number, limit: number): number {
     const due = c.scheduled.upTo(now, limit);
     for (const [score, member] of due) {
@@ -718,6 +1059,17 @@ export class MemoryQueueStore implements QueueStore {
     const open = new Set<number>();
     for (const [index, enc] of c.windows) if (isOpenAt(enc, now)) open.add(index);
     return open;
+  }
+
+  // nextOpeningOf in window.lua
+  #nextOpening(c: Campaign, now: number): number | null {
+    let best: number | null = null;
+    for (const enc of c.windows.values()) {
+      if (isOpenAt(enc, now)) continue;
+      const at = nextOpening(enc, now);
+      if (at !== null && at > now && (best === null || at < best)) best = at;
+    }
+    return best;
   }
 
   #popPinned(c: Campaign, open: Set<number>, agent: string, now: number): string | undefined {
@@ -767,12 +1119,21 @@ export class MemoryQueueStore implements QueueStore {
     }
     c.leaseOf.set(member, counter);
     const expires = now + ttl;
-    c.leases.set(counter, { state: 'o', member, agent, device, at: expires, result: '' });
+    c.leases.set(counter, {
+      state: 'o',
+      member,
+      agent,
+      device,
+      at: expires,
+      result: '',
+      epoch: c.epoch,
+      aux: '',
+    });
     c.leaseExpiry.add(counter, expires);
     c.agentLeases.set(agent, counter);
     c.agents.remove(agent);
     return {
-      leaseId: formatLeaseId(ref.campaignId, c.epoch, counter),
+      leaseId: this.#leaseId(ref, c.epoch, counter, rec.leadId, agent),
       campaignId: ref.campaignId,
       agentId: agent as AgentId,
       deviceId: device as DeviceId,
@@ -783,11 +1144,16 @@ export class MemoryQueueStore implements QueueStore {
     };
   }
 
-  #releaseLive(c: Campaign, counter: string, agent: string): void {
-    c.leaseExpiry.remove(counter);
-    if (c.agentLeases.get(agent) === counter) c.agentLeases.delete(agent);
+  #releaseLive(c: Campaign, field: string, agent: string): void {
+    c.leaseExpiry.remove(field);
+    if (c.agentLeases.get(agent) === field) c.agentLeases.delete(agent);
   }
 }
+
+const PHASE_RANK = { a: 1, n: 2, w: 3 } as const;
+
+// completable in completion.lua
+const completable = (state: LeaseRecordState): boolean => LIVE_STATES.has(state) || state === 'x' || state === 'r';
 
 function failure(code: EngineErrorCode): { ok: false; code: EngineErrorCode; message: string } {
   return { ok: false, code, message: new EngineError(code).message };

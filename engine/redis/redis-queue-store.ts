@@ -1,6 +1,7 @@
 // The Redis QueueStore: each operation is one Lua script call (see ./lua), so each is atomic on
 // the campaign's slot. Commands issued in the same tick are pipelined by node-redis; batch
-// operations (dispatch, complete, extend) carry many items per script call.
+// operations (dispatch, claim, apply, extend) carry many items per script call. Lease ids are
+// formatted and signed here (engine/lease.ts) from what the scripts return.
 import { createClient } from 'redis';
 import type { CampaignConfig } from '../campaign.js';
 import { callingWindowSchema, computeWindow } from '../calling-window.js';
@@ -22,21 +23,30 @@ import type { CampaignKeys } from '../keys.js';
 import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
 import type { LeadInput } from '../lead.js';
 import {
+  counterOfField,
   decodeLeaseRecord,
-  formatLeaseId,
   LEASE_REPLY_FIELDS,
   leaseFromReply,
+  LIVE_STATES,
+  PHASE_OF_STATE,
+  processLeaseIds,
   randomEpoch,
 } from '../lease.js';
-import type { Lease, LeaseId } from '../lease.js';
+import type { Lease, LeaseId, LeaseIds, LeaseRecordState } from '../lease.js';
 import type {
+  CommittedCompletion,
   Completion,
   CompletionInput,
+  DefineResult,
+  Dispatched,
   EnqueueResult,
+  ExpiredLease,
   ItemResult,
   LeaseExtension,
   LeaseRef,
   LeaseView,
+  OrphanCompletion,
+  PhaseChange,
   QueueSnapshot,
   QueueStats,
   QueueStore,
@@ -48,13 +58,15 @@ import type {
 } from '../queue-store.js';
 import {
   checkAgents,
+  checkCommit,
   checkCompletion,
   checkLeaseRef,
   checkPhones,
+  checkSession,
   checkTtl,
   groupByCampaign,
 } from '../store-input.js';
-import type { CheckedCompletion } from '../store-input.js';
+import type { CheckedCommit, CheckedCompletion } from '../store-input.js';
 import { buildScripts } from './scripts.js';
 import type { ScriptArg, ScriptName } from './scripts.js';
 
@@ -70,10 +82,24 @@ export interface RedisQueueStoreOptions {
   readonly promoteInline?: number;
   /** Epoch generator for new campaigns (tests pin it). */
   readonly newEpoch?: () => string;
+  /** Lease id signing, shared by every gateway of a deployment; default a key of this process. */
+  readonly leaseIds?: LeaseIds;
+  /**
+   * A command Redis has not answered after this long fails (ms), and commands fail at once while
+   * the connection is down rather than queueing without bound: callers answer with a retryable
+   * error. Default 5000; 0 waits for ever.
+   */
+  readonly commandTimeoutMs?: number;
 }
 
-function newClient(url: string, database: number | undefined) {
-  return createClient({ url, ...(database === undefined ? {} : { database }), scripts: buildScripts() });
+function newClient(url: string, database: number | undefined, commandTimeoutMs: number) {
+  return createClient({
+    url,
+    ...(database === undefined ? {} : { database }),
+    scripts: buildScripts(),
+    disableOfflineQueue: commandTimeoutMs > 0,
+    ...(commandTimeoutMs > 0 ? { commandOptions: { timeout: commandTimeoutMs } } : {}),
+  });
 }
 
 type Client = ReturnType<typeof newClient>;
@@ -86,13 +112,19 @@ interface CachedConfig {
 const DEFAULT_RETENTION_MS = 15 * 60_000;
 
 export async function createRedisQueueStore(options: RedisQueueStoreOptions = {}): Promise<RedisQueueStore> {
-  const client = newClient(options.url ?? 'redis://127.0.0.1:6379', options.database);
+  const client = newClient(
+    options.url ?? 'redis://127.0.0.1:6379',
+    options.database,
+    options.commandTimeoutMs ?? 5_000,
+  );
   client.on('error', () => undefined); // reconnects on its own; callers see failed commands
   await client.connect();
   return new RedisQueueStore(client, options);
 }
 
 const asArray = (reply: unknown): unknown[] => reply as unknown[];
+
+const STATE_OF_LETTER: Record<string, 'offered' | 'accepted'> = { o: 'offered' };
 
 export class RedisQueueStore implements QueueStore {
   readonly kind = 'redis' as const;
@@ -101,6 +133,7 @@ export class RedisQueueStore implements QueueStore {
   readonly #retention: number;
   readonly #promoteInline: number;
   readonly #newEpoch: () => string;
+  readonly #ids: LeaseIds;
   readonly #configs = new Map<string, CachedConfig>();
 
   constructor(client: Client, options: RedisQueueStoreOptions) {
@@ -113,11 +146,16 @@ export class RedisQueueStore implements QueueStore {
     }
     this.#promoteInline = options.promoteInline ?? 256;
     this.#newEpoch = options.newEpoch ?? randomEpoch;
+    this.#ids = options.leaseIds ?? processLeaseIds();
   }
 
   /** The underlying client, for the server clock (TIME) and health checks. */
   get client(): Client {
     return this.#client;
+  }
+
+  get leaseIds(): LeaseIds {
+    return this.#ids;
   }
 
   async serverTime(): Promise<readonly [number, number]> {
@@ -129,12 +167,19 @@ export class RedisQueueStore implements QueueStore {
     return campaignKeys(this.#prefix, ref);
   }
 
-  async #run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    return this.#client[name](keys, args);
+  async #campaign(name: ScriptName, ref: CampaignRef, args: readonly ScriptArg[]): Promise<unknown> {
+    return this.#client[name](campaignKeySet(this.#keys(ref)), args);
   }
 
-  async #campaign(name: ScriptName, ref: CampaignRef, args: readonly ScriptArg[]): Promise<unknown> {
-    return this.#run(name, campaignKeySet(this.#keys(ref)), args);
+  #leaseId(ref: CampaignRef, epoch: string, field: string, leadId: string, agentId: string): LeaseId {
+    return this.#ids.format({
+      tenantId: ref.tenantId,
+      campaignId: ref.campaignId,
+      epoch,
+      counter: counterOfField(field),
+      leadId,
+      agentId,
+    });
   }
 
   async #config(ref: CampaignRef, refresh = false): Promise<CachedConfig> {
@@ -149,7 +194,7 @@ export class RedisQueueStore implements QueueStore {
     return config;
   }
 
-  async defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<void> {
+  async defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<DefineResult> {
     const k = this.#keys(ref);
     const zones = Object.keys(await this.#client.hGetAll(k.zones)) as ZoneKey[];
     const policies = Object.entries(config.dispositions);
@@ -157,9 +202,10 @@ export class RedisQueueStore implements QueueStore {
     for (const [code, policy] of policies) args.push(code, encodePolicy(policy));
     args.push(zones.length);
     for (const zone of zones) args.push(zone, computeWindow(config.window, zone, now));
-    const [version, , closed] = asArray(await this.#campaign('defineCampaign', ref, args));
+    const [version, , closed, stale] = asArray(await this.#campaign('defineCampaign', ref, args));
     this.#configs.set(k.base, { version: String(version), window: config.window });
     if (Number(closed) > 0) await this.refreshWindows(ref, now);
+    return { stale: Number(stale) === 1 };
   }
 
   async dropCampaign(ref: CampaignRef): Promise<void> {
@@ -200,12 +246,13 @@ export class RedisQueueStore implements QueueStore {
       const reply = await this.#campaign('enqueue', ref, args);
       if (reply === SCRIPT_STATUS.CONFIG_STALE && attempt < 3) continue;
       if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
-      const [queued, dupCount, ...skipped] = asArray(reply).map(Number);
+      const [queued, dupCount, alreadyCount, ...skipped] = asArray(reply).map(Number);
       const idOf = (i: number) => batch.leads[i - 1]!.lead.id;
       return {
         enqueued: queued!,
         duplicates: skipped.slice(0, dupCount).map(idOf),
-        suppressed: skipped.slice(dupCount).map(idOf),
+        alreadyQueued: skipped.slice(dupCount, dupCount! + alreadyCount!).map(idOf),
+        suppressed: skipped.slice(dupCount! + alreadyCount!).map(idOf),
       };
     }
   }
@@ -217,7 +264,7 @@ export class RedisQueueStore implements QueueStore {
   ): Promise<readonly ItemResult<{ agentId: AgentId }>[]> {
     checkAgents(agents);
     const args: ScriptArg[] = [now];
-    for (const a of agents) args.push(a.agentId, a.deviceId);
+    for (const a of agents) args.push(a.agentId, a.deviceId, a.session ?? '');
     const reply = await this.#campaign('setAgentsReady', ref, args);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     return asArray(reply).map((s, i) => {
@@ -226,8 +273,9 @@ export class RedisQueueStore implements QueueStore {
     });
   }
 
-  async setAgentNotReady(ref: CampaignRef, agentId: AgentId): Promise<boolean> {
-    return (await this.#campaign('setAgentNotReady', ref, [agentId])) === 1;
+  async setAgentNotReady(ref: CampaignRef, agentId: AgentId, session?: string): Promise<boolean> {
+    checkSession(session);
+    return (await this.#campaign('setAgentNotReady', ref, [agentId, session ?? ''])) === 1;
   }
 
   async lease(ref: CampaignRef, agent: ReadyAgent, now: number, offerTtlMs: number): Promise<Lease | null> {
@@ -243,16 +291,12 @@ export class RedisQueueStore implements QueueStore {
     ]);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
-    return f.length > 1 ? leaseFromReply(ref.campaignId, String(f[0]), f, 1) : null;
+    return f.length > 1 ? leaseFromReply(this.#ids, ref.tenantId, ref.campaignId, String(f[0]), f, 1) : null;
   }
 
-  async dispatch(
-    ref: CampaignRef,
-    now: number,
-    maxPairs: number,
-    offerTtlMs: number,
-  ): Promise<readonly Lease[]> {
-    return (await this.readyAndDispatch(ref, [], now, maxPairs, offerTtlMs)).leases;
+  async dispatch(ref: CampaignRef, now: number, maxPairs: number, offerTtlMs: number): Promise<Dispatched> {
+    const { leases, nextOpenAt } = await this.readyAndDispatch(ref, [], now, maxPairs, offerTtlMs);
+    return { leases, nextOpenAt };
   }
 
   async readyAndDispatch(
@@ -274,19 +318,20 @@ export class RedisQueueStore implements QueueStore {
       this.#promoteInline,
       agents.length,
     ];
-    for (const a of agents) args.push(a.agentId, a.deviceId);
+    for (const a of agents) args.push(a.agentId, a.deviceId, a.session ?? '');
     const reply = await this.#campaign('dispatch', ref, args);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
     const epoch = String(f[0]);
+    const nextOpenAt = f[1] === '' ? null : Number(f[1]);
     const ready = agents.map((a, i): ItemResult<{ agentId: AgentId }> =>
-      Number(f[1 + i]) === STATUS_OK ? { ok: true, agentId: a.agentId } : itemError(Number(f[1 + i])),
+      Number(f[2 + i]) === STATUS_OK ? { ok: true, agentId: a.agentId } : itemError(Number(f[2 + i])),
     );
     const leases: Lease[] = [];
-    for (let o = 1 + agents.length; o < f.length; o += LEASE_REPLY_FIELDS) {
-      leases.push(leaseFromReply(ref.campaignId, epoch, f, o));
+    for (let o = 2 + agents.length; o < f.length; o += LEASE_REPLY_FIELDS) {
+      leases.push(leaseFromReply(this.#ids, ref.tenantId, ref.campaignId, epoch, f, o));
     }
-    return { ready, leases };
+    return { ready, leases, nextOpenAt };
   }
 
   async accept(tenantId: TenantId, lease: LeaseRef, now: number, ttlMs: number): Promise<LeaseExtension> {
@@ -301,7 +346,7 @@ export class RedisQueueStore implements QueueStore {
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
-    return this.#leaseBatch('accept', tenantId, leases, now, ttlMs);
+    return this.#renew('accept', tenantId, leases, now, ttlMs);
   }
 
   extend(
@@ -310,7 +355,16 @@ export class RedisQueueStore implements QueueStore {
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
-    return this.#leaseBatch('extend', tenantId, leases, now, ttlMs);
+    return this.#renew('extend', tenantId, leases, now, ttlMs);
+  }
+
+  setPhase(
+    tenantId: TenantId,
+    changes: readonly PhaseChange[],
+    now: number,
+    ttlMs: number,
+  ): Promise<readonly ItemResult<LeaseExtension>[]> {
+    return this.#renew('phase', tenantId, changes, now, ttlMs);
   }
 
   expire(
@@ -318,14 +372,14 @@ export class RedisQueueStore implements QueueStore {
     leases: readonly LeaseRef[],
     now: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
-    return this.#leaseBatch('expire', tenantId, leases, now, 1);
+    return this.#renew('expire', tenantId, leases, now, 1);
   }
 
-  /** Accept, extend or expire: one script call per campaign, one result per lease, in order. */
-  async #leaseBatch(
-    mode: 'accept' | 'extend' | 'expire',
+  /** Accept, extend, advance or expire: one script call per campaign, one result per lease, in order. */
+  async #renew(
+    mode: 'accept' | 'extend' | 'expire' | 'phase',
     tenantId: TenantId,
-    leases: readonly LeaseRef[],
+    leases: readonly (LeaseRef & { phase?: PhaseChange['phase'] })[],
     now: number,
     ttlMs: number,
   ): Promise<readonly ItemResult<LeaseExtension>[]> {
@@ -333,7 +387,8 @@ export class RedisQueueStore implements QueueStore {
     const results = new Array<ItemResult<LeaseExtension>>(leases.length);
     const checked = leases.map((l) => {
       try {
-        return { ...checkLeaseRef(tenantId, l.leaseId), agentId: l.agentId, leaseId: l.leaseId };
+        const phase = l.phase === 'on_call' ? 'n' : l.phase === 'wrap_up' ? 'w' : '';
+        return { ...checkLeaseRef(tenantId, l.leaseId), agentId: l.agentId, leaseId: l.leaseId, phase };
       } catch (err) {
         return err as EngineError;
       }
@@ -343,15 +398,18 @@ export class RedisQueueStore implements QueueStore {
     });
     await Promise.all(
       groupByCampaign(checked).map(async ({ ref, entries }) => {
-        const k = this.#keys(ref);
-        const args: ScriptArg[] = [mode, now, ttlMs, entries.length];
-        for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId);
-        const f = asArray(await this.#run('renewLeases', [k.cfg, k.leases, k.leaseExpiry], args)).map(Number);
+        const args: ScriptArg[] = [this.#keys(ref).base, mode, now, ttlMs, entries.length];
+        for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId, item.phase);
+        const f = asArray(await this.#campaign('renewLeases', ref, args));
+        if (typeof (f as unknown) === 'number') {
+          for (const { index } of entries) results[index] = itemError(f as unknown as number);
+          return;
+        }
         entries.forEach(({ index, item }, j) => {
-          const status = f[j * 2]!;
+          const status = Number(f[j * 2]);
           results[index] =
             status === STATUS_OK
-              ? { ok: true, leaseId: item.leaseId as LeaseId, expiresAt: f[j * 2 + 1]! }
+              ? { ok: true, leaseId: item.leaseId as LeaseId, expiresAt: Number(f[j * 2 + 1]) }
               : itemError(status);
         });
       }),
@@ -372,32 +430,25 @@ export class RedisQueueStore implements QueueStore {
     items: readonly CompletionInput[],
     now: number,
   ): Promise<readonly ItemResult<Completion>[]> {
-    return this.#complete(tenantId, items, now, 'apply');
+    return this.#claim(tenantId, items, now, 'direct', this.#retention);
   }
 
-  checkCompletions(
+  claimCompletions(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
+    holdMs: number,
   ): Promise<readonly ItemResult<Completion>[]> {
-    return this.#complete(tenantId, items, now, 'check');
+    checkTtl(holdMs, 'holdMs');
+    return this.#claim(tenantId, items, now, 'claim', holdMs);
   }
 
-  async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly LeaseId[]> {
-    const k = this.#keys(ref);
-    const [epoch, counters] = await Promise.all([
-      this.#client.hGet(k.cfg, 'epoch'),
-      this.#client.zRangeByScore(k.leaseExpiry, '-inf', now, { LIMIT: { offset: 0, count: limit } }),
-    ]);
-    if (!epoch) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
-    return counters.map((c) => formatLeaseId(ref.campaignId, epoch, c));
-  }
-
-  async #complete(
+  async #claim(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
-    mode: 'apply' | 'check',
+    mode: 'claim' | 'direct',
+    span: number,
   ): Promise<readonly ItemResult<Completion>[]> {
     const results = new Array<ItemResult<Completion>>(items.length);
     const checked = items.map((item) => checkCompletion(tenantId, item, now));
@@ -406,7 +457,7 @@ export class RedisQueueStore implements QueueStore {
     });
     await Promise.all(
       groupByCampaign<CheckedCompletion>(checked).map(async ({ ref, entries }) => {
-        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, mode, entries.length];
+        const args: ScriptArg[] = [this.#keys(ref).base, now, mode, span, entries.length];
         for (const { item } of entries) {
           args.push(
             item.lease.epoch,
@@ -418,18 +469,93 @@ export class RedisQueueStore implements QueueStore {
             item.completedAt,
           );
         }
-        const f = asArray(await this.#campaign('completeLeases', ref, args));
+        const f = asArray(await this.#campaign('claimLeases', ref, args));
         entries.forEach(({ index, item }, j) => {
-          const status = Number(f[j * 3]);
+          results[index] = completionResult(item.leaseId, f, j * 3);
+        });
+      }),
+    );
+    return results;
+  }
+
+  async adoptCompletions(
+    tenantId: TenantId,
+    items: readonly OrphanCompletion[],
+    now: number,
+    holdMs: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    checkTtl(holdMs, 'holdMs');
+    const results = new Array<ItemResult<Completion>>(items.length);
+    const checked = items.map((item) => {
+      const c = checkCompletion(tenantId, item, now);
+      if (c instanceof EngineError) return c;
+      // Only a lease this deployment granted to this agent for this lead is adopted.
+      if (!this.#ids.verify(item.leaseId, tenantId, item.agentId) || c.lease.leadId !== item.leadId) {
+        return new EngineError('LEASE_UNKNOWN', undefined, { leaseId: item.leaseId.slice(0, 100) });
+      }
+      try {
+        checkAgents([{ agentId: item.agentId, deviceId: item.deviceId }]);
+        const [digits] = checkPhones([item.phone]);
+        return { ...c, deviceId: item.deviceId, leadId: item.leadId, digits: digits! };
+      } catch (err) {
+        return err as EngineError;
+      }
+    });
+    checked.forEach((c, i) => {
+      if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
+    });
+    await Promise.all(
+      groupByCampaign(checked).map(async ({ ref, entries }) => {
+        const args: ScriptArg[] = [this.#keys(ref).base, now, holdMs, entries.length];
+        for (const { item } of entries) {
+          args.push(
+            item.lease.epoch,
+            item.lease.counter,
+            item.leadId,
+            item.digits,
+            item.agentId,
+            item.deviceId,
+            item.outcome,
+            item.callback ? item.callback.at : '',
+            item.callback ? item.callback.scope : '',
+          );
+        }
+        for (const { item } of entries) args.push(item.completedAt);
+        const f = asArray(await this.#campaign('adoptLeases', ref, args));
+        entries.forEach(({ index, item }, j) => {
+          results[index] = completionResult(item.leaseId, f, j * 3);
+        });
+      }),
+    );
+    return results;
+  }
+
+  async applyCompletions(
+    tenantId: TenantId,
+    items: readonly CommittedCompletion[],
+    now: number,
+  ): Promise<readonly ItemResult<Completion>[]> {
+    const results = new Array<ItemResult<Completion>>(items.length);
+    const checked = items.map((item) => checkCommit(tenantId, item));
+    checked.forEach((c, i) => {
+      if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
+    });
+    await Promise.all(
+      groupByCampaign<CheckedCommit>(checked).map(async ({ ref, entries }) => {
+        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, entries.length];
+        for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId, item.result);
+        const f = asArray(await this.#campaign('applyLeases', ref, args));
+        entries.forEach(({ index, item }, j) => {
+          const status = Number(f[j * 2]);
           results[index] =
             status === STATUS_OK || status === STATUS_DUPLICATE
               ? {
                   ok: true,
                   ...decodeCompletionResult(
                     item.leaseId as LeaseId,
-                    String(f[j * 3 + 1]),
+                    String(f[j * 2 + 1]),
                     status === STATUS_DUPLICATE,
-                    String(f[j * 3 + 2]),
+                    '',
                   ),
                 }
               : itemError(status);
@@ -439,16 +565,38 @@ export class RedisQueueStore implements QueueStore {
     return results;
   }
 
-  async peekLease(tenantId: TenantId, leaseId: string, _now: number): Promise<LeaseView> {
+  async expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly ExpiredLease[]> {
+    const reply = await this.#campaign('expiredLeases', ref, [this.#keys(ref).base, now, limit]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    const out: ExpiredLease[] = [];
+    for (let o = 1; o < f.length; o += 6) {
+      const leadId = String(f[o + 4]);
+      const agentId = String(f[o + 2]);
+      out.push({
+        leaseId: this.#leaseId(ref, String(f[o + 5]), String(f[o]), leadId, agentId),
+        state: String(f[o + 1]) as LeaseRecordState,
+        leadId: leadId as LeadId,
+        agentId: agentId as AgentId,
+        deviceId: String(f[o + 3]) as DeviceId,
+      });
+    }
+    return out;
+  }
+
+  async peekLease(tenantId: TenantId, leaseId: string, now: number): Promise<LeaseView> {
     const { ref, lease: id } = checkLeaseRef(tenantId, leaseId);
     const f = asArray(await this.#campaign('peekLease', ref, [this.#keys(ref).base, id.epoch, id.counter]));
     const status = Number(f[0]);
     if (status !== STATUS_OK) throw errorFromStatus(status, { leaseId });
     const r = decodeLeaseRecord(String(f[1]));
     const leadId = String(f[2]);
+    const live = LIVE_STATES.has(r.state) && r.at > now;
     return {
       leaseId: leaseId as LeaseId,
-      state: ({ o: 'offered', a: 'accepted', x: 'expired', d: 'done' } as const)[r.state],
+      state: r.state,
+      live,
+      phase: live ? (PHASE_OF_STATE[r.state] ?? null) : null,
       leadId: leadId === '' ? null : (leadId as LeadId),
       agentId: r.agent as AgentId,
       deviceId: r.device as DeviceId,
@@ -456,24 +604,62 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
-  async reclaim(ref: CampaignRef, now: number, limit: number): Promise<readonly ReclaimedLease[]> {
+  reclaim(
+    ref: CampaignRef,
+    now: number,
+    limit: number,
+    only?: readonly string[],
+  ): Promise<readonly ReclaimedLease[]> {
+    return this.#reclaim(ref, now, limit, 'expired', only);
+  }
+
+  voidClaims(ref: CampaignRef, now: number, leaseIds: readonly string[]): Promise<readonly ReclaimedLease[]> {
+    if (leaseIds.length === 0) return Promise.resolve([]);
+    return this.#reclaim(ref, now, leaseIds.length, 'void', leaseIds);
+  }
+
+  async #reclaim(
+    ref: CampaignRef,
+    now: number,
+    limit: number,
+    mode: 'expired' | 'void',
+    only: readonly string[] | undefined,
+  ): Promise<readonly ReclaimedLease[]> {
+    let fields: string[] = [];
+    if (only && only.length > 0) {
+      const epoch = await this.#client.hGet(this.#keys(ref).cfg, 'epoch');
+      if (!epoch) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
+      fields = only.flatMap((leaseId) => {
+        try {
+          const id = checkLeaseRef(ref.tenantId, leaseId).lease;
+          if (id.campaignId !== ref.campaignId) return [];
+          return [id.epoch === epoch ? String(id.counter) : `${id.epoch}:${id.counter}`];
+        } catch {
+          return [];
+        }
+      });
+    }
     const reply = await this.#campaign('reclaimLeases', ref, [
       this.#keys(ref).base,
       now,
       limit,
       this.#retention,
+      mode,
+      only ? 'listed' : 'all',
+      ...fields,
     ]);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
-    const epoch = String(f[0]);
     const out: ReclaimedLease[] = [];
-    for (let o = 1; o < f.length; o += 5) {
+    for (let o = 1; o < f.length; o += 6) {
+      const agentId = String(f[o + 1]);
+      const leadId = String(f[o + 3]);
       out.push({
-        leaseId: formatLeaseId(ref.campaignId, epoch, String(f[o])),
-        agentId: String(f[o + 1]) as AgentId,
+        leaseId: this.#leaseId(ref, String(f[o + 5]), String(f[o]), leadId, agentId),
+        agentId: agentId as AgentId,
         deviceId: String(f[o + 2]) as DeviceId,
-        leadId: String(f[o + 3]) as LeadId,
-        state: f[o + 4] === 'a' ? 'accepted' : 'offered',
+        leadId: leadId as LeadId,
+        state: STATE_OF_LETTER[String(f[o + 4])] ?? 'accepted',
       });
     }
     return out;
@@ -485,24 +671,30 @@ export class RedisQueueStore implements QueueStore {
     return reply;
   }
 
-  async removeNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]> {
+  async removeNumbers(ref: CampaignRef, phones: readonly string[], now: number): Promise<readonly RemovedLead[]> {
     const digits = checkPhones(phones);
-    const reply = await this.#campaign('removeNumbers', ref, [this.#keys(ref).base, ...digits]);
+    const reply = await this.#campaign('removeNumbers', ref, [
+      this.#keys(ref).base,
+      now,
+      this.#retention,
+      ...digits,
+    ]);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
-    const epoch = String(f[0]);
     const out: RemovedLead[] = [];
-    for (let o = 1; o < f.length; o += 5) {
-      const counter = String(f[o + 2]);
+    for (let o = 1; o < f.length; o += 6) {
+      const field = String(f[o + 2]);
+      const leadId = String(f[o + 1]);
+      const agentId = String(f[o + 3]);
       out.push({
         phone: `+${String(f[o])}`,
-        leadId: String(f[o + 1]) as LeadId,
+        leadId: leadId as LeadId,
         revoked:
-          counter === ''
+          field === ''
             ? null
             : {
-                leaseId: formatLeaseId(ref.campaignId, epoch, counter),
-                agentId: String(f[o + 3]) as AgentId,
+                leaseId: this.#leaseId(ref, String(f[o + 5]), field, leadId, agentId),
+                agentId: agentId as AgentId,
                 deviceId: String(f[o + 4]) as DeviceId,
               },
       });
@@ -544,7 +736,7 @@ export class RedisQueueStore implements QueueStore {
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
   ): Promise<RebuildResult> {
-    const kept = Number(await this.#campaign('rebuildReset', ref, [this.#keys(ref).base]));
+    const kept = Number(await this.#campaign('rebuildReset', ref, [this.#keys(ref).base, this.#newEpoch()]));
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
     let enqueued = 0;
     let duplicates = 0;
@@ -552,7 +744,7 @@ export class RedisQueueStore implements QueueStore {
     for await (const chunk of source) {
       const r = await this.enqueue(ref, chunk, now);
       enqueued += r.enqueued;
-      duplicates += r.duplicates.length;
+      duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
     }
     return { enqueued, duplicates, suppressed, keptLeased: kept };
@@ -581,23 +773,6 @@ export class RedisQueueStore implements QueueStore {
     for (const agent of (await c.sMembers(k.pinnedAgents)).sort())
       pinned[agent] = await withScores(k.pinned(agent));
 
-    const leases: Record<
-      string,
-      { state: 'offered' | 'accepted'; member: string; agentId: string; expiresAt: number }
-    > = {};
-    const leaseRecords = await c.hGetAll(k.leases);
-    for (const [counter, raw] of Object.entries(leaseRecords)) {
-      const r = decodeLeaseRecord(raw);
-      if (r.state === 'o' || r.state === 'a') {
-        leases[formatLeaseId(ref.campaignId, cfg.epoch!, counter)] = {
-          state: r.state === 'o' ? 'offered' : 'accepted',
-          member: r.member,
-          agentId: r.agent,
-          expiresAt: r.at,
-        };
-      }
-    }
-
     const records: Record<string, string> = {};
     const buckets = Math.floor(Number(cfg.seq) / RECORD_BUCKET_SIZE);
     const recordReplies = await Promise.all(
@@ -605,6 +780,25 @@ export class RedisQueueStore implements QueueStore {
     );
     for (const bucket of recordReplies) {
       for (const [member, raw] of Object.entries(bucket)) records[member] = decodeLeadRecord(raw).leadId;
+    }
+
+    const leases: Record<string, { state: LeaseRecordState; member: string; agentId: string; expiresAt: number }> =
+      {};
+    const revoked: Record<string, string> = {};
+    const leaseRecords = await c.hGetAll(k.leases);
+    for (const [field, raw] of Object.entries(leaseRecords)) {
+      const r = decodeLeaseRecord(raw);
+      if (r.state === 'r' && records[r.member] !== undefined) {
+        revoked[this.#leaseId(ref, r.epoch, field, records[r.member]!, r.agent)] = r.member;
+      }
+      if (LIVE_STATES.has(r.state)) {
+        leases[this.#leaseId(ref, r.epoch, field, records[r.member] ?? '', r.agent)] = {
+          state: r.state,
+          member: r.member,
+          agentId: r.agent,
+          expiresAt: r.at,
+        };
+      }
     }
     // The phone index buckets that exist, found by SCAN (O(keys in the database), like any snapshot).
     const phones: Record<string, string> = {};
@@ -621,6 +815,7 @@ export class RedisQueueStore implements QueueStore {
       scheduled: await withScores(k.scheduled),
       pinned,
       leases: sortRecord(leases),
+      revoked: sortRecord(revoked),
       agents: await withScores(k.agents),
       phones: sortRecord(phones),
       suppressed: (await c.sMembers(k.suppressed)).map((d) => `+${d}`).sort(),
@@ -630,6 +825,22 @@ export class RedisQueueStore implements QueueStore {
   async close(): Promise<void> {
     if (this.#client.isOpen) await this.#client.close();
   }
+}
+
+/** One claim or direct completion's reply (3 fields: status, result, dnc digits) as an item result. */
+function completionResult(leaseId: string, f: readonly unknown[], o: number): ItemResult<Completion> {
+  const status = Number(f[o]);
+  return status === STATUS_OK || status === STATUS_DUPLICATE
+    ? {
+        ok: true,
+        ...decodeCompletionResult(
+          leaseId as LeaseId,
+          String(f[o + 1]),
+          status === STATUS_DUPLICATE,
+          String(f[o + 2]),
+        ),
+      }
+    : itemError(status);
 }
 
 function itemError(status: number): { ok: false; code: EngineError['code']; message: string } {

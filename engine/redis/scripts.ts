@@ -1,20 +1,25 @@
-// Loads the Lua scripts under ./lua (one operation per file, named <operation>-<key count>.lua),
-// resolves their `--- @include "name"` lines from ./lua/includes (each include once, nested
-// includes first) and registers them with node-redis, which calls them by SHA and falls back to
-// EVAL when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+// Loads the Lua scripts under ./lua (one operation per file), resolves their
+// `--- @include "name"` lines from ./lua/includes (each include once, nested includes first) and
+// registers them with node-redis, which calls them by SHA and falls back to EVAL when the server
+// answers NOSCRIPT (after a restart or SCRIPT FLUSH). Every script takes the campaign key set
+// (includes/campaign-keys.lua) as its KEYS, so file names carry no key count.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineScript } from 'redis';
 import type { CommandParser } from 'redis';
+import { CAMPAIGN_KEY_SET } from '../keys.js';
 
 const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
 const INCLUDE = /^--- @include "([a-z-]+)"\s*$/gm;
 
 export const SCRIPT_NAMES = [
-  'completeLeases',
+  'adoptLeases',
+  'applyLeases',
+  'claimLeases',
   'defineCampaign',
   'dispatch',
   'enqueue',
+  'expiredLeases',
   'leaseNext',
   'peekLease',
   'promoteDue',
@@ -31,10 +36,12 @@ export const SCRIPT_NAMES = [
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
+/** Every script takes the campaign key set. */
+export const SCRIPT_KEY_COUNT = CAMPAIGN_KEY_SET.length;
+
 export interface ScriptSource {
   readonly name: ScriptName;
   readonly file: string;
-  readonly numberOfKeys: number;
   /** The script with its includes expanded. */
   readonly source: string;
 }
@@ -49,13 +56,12 @@ function expand(source: string, seen: Set<string>): string {
 }
 
 export function loadScriptSources(): ScriptSource[] {
-  const files = readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'));
+  const files = new Set(readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua')));
   return SCRIPT_NAMES.map((name) => {
-    const file = files.find((f) => f.startsWith(`${name}-`));
-    const match = file ? /^[A-Za-z]+-(\d+)\.lua$/.exec(file) : null;
-    if (!file || !match) throw new Error(`missing Lua script for ${name} in ${LUA_DIR}`);
+    const file = `${name}.lua`;
+    if (!files.has(file)) throw new Error(`missing Lua script ${file} in ${LUA_DIR}`);
     const raw = readFileSync(`${LUA_DIR}${file}`, 'utf8');
-    return { name, file, numberOfKeys: Number(match[1]), source: expand(raw, new Set()) };
+    return { name, file, source: expand(raw, new Set()) };
   });
 }
 
@@ -68,10 +74,10 @@ function argString(a: ScriptArg): string {
 function register(s: ScriptSource) {
   return defineScript({
     SCRIPT: s.source,
-    NUMBER_OF_KEYS: s.numberOfKeys,
+    NUMBER_OF_KEYS: SCRIPT_KEY_COUNT,
     parseCommand(parser: CommandParser, keys: readonly string[], args: readonly ScriptArg[]) {
-      if (keys.length !== s.numberOfKeys) {
-        throw new Error(`${s.name} takes ${s.numberOfKeys} keys, got ${keys.length}`);
+      if (keys.length !== SCRIPT_KEY_COUNT) {
+        throw new Error(`${s.name} takes the campaign key set (${SCRIPT_KEY_COUNT} keys), got ${keys.length}`);
       }
       for (const k of keys) parser.pushKey(k);
       for (const a of args) parser.push(argString(a));

@@ -12,7 +12,7 @@ import type { CampaignRef } from '../../engine/ids.js';
 import type { LeadInput } from '../../engine/lead.js';
 import type { Lease } from '../../engine/lease.js';
 import type { QueueStore, ReadyAgent } from '../../engine/queue-store.js';
-import { makeStore } from '../support/stores.js';
+import { countingEpoch, makeStore, TEST_LEASE_IDS } from '../support/stores.js';
 import type { StoreKind, TestStore } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0); // Monday 12:00 UTC: London 12:00, New York 07:00, Tokyo 21:00
@@ -31,6 +31,9 @@ const lead = (i: number, extra: Partial<LeadInput> = {}): LeadInput => ({
   ...extra,
 });
 const agent = (i: number): ReadyAgent => ({ agentId: asAgentId(`a${i}`), deviceId: asDeviceId(`d${i}`) });
+/** A well-formed, correctly signed lease id this test never leased. */
+const idOf = (campaignId: string, epoch: string, counter: number, leadId = 'L1', agentId = 'a1') =>
+  TEST_LEASE_IDS.format({ tenantId: 'acme', campaignId, epoch, counter, leadId, agentId });
 
 async function expectCode(promise: Promise<unknown>, code: EngineErrorCode): Promise<void> {
   const err = await promise.then(
@@ -52,7 +55,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
   /** Ready the agents and dispatch, returning the leases by agent. */
   async function offer(agents: readonly ReadyAgent[], now = T0, max = 100): Promise<Lease[]> {
     await store.setAgentsReady(ref, agents, now);
-    return [...(await store.dispatch(ref, now, max, OFFER_TTL))];
+    return [...(await store.dispatch(ref, now, max, OFFER_TTL)).leases];
   }
 
   async function leaseOne(a = agent(1), now = T0): Promise<Lease> {
@@ -107,7 +110,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.enqueue(ref, [lead(20_001), lead(20_002)], T0);
       // Sequence numbers 9,999 and 10,000 gain a digit: order must not follow string length alone.
       const middle = Array.from({ length: 9_997 }, (_, i) => lead(i + 2).phone);
-      expect(await store.removeNumbers(ref, middle)).toHaveLength(9_997);
+      expect(await store.removeNumbers(ref, middle, T0)).toHaveLength(9_997);
       await store.enqueue(ref, [lead(30_000, { priority: 1 })], T0 + 1);
       const agents = Array.from({ length: 6 }, (_, i) => agent(i));
       const ids = (await offer(agents)).map((l) => l.lead.id);
@@ -128,13 +131,21 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
     it('skips a number already queued in the campaign and reports it', async () => {
       await define();
       const r1 = await store.enqueue(ref, [lead(1), lead(2)], T0);
-      expect(r1).toEqual({ enqueued: 2, duplicates: [], suppressed: [] });
+      expect(r1).toEqual({ enqueued: 2, duplicates: [], alreadyQueued: [], suppressed: [] });
       const r2 = await store.enqueue(
         ref,
         [lead(3, { phone: lead(1).phone }), lead(4), lead(5, { phone: lead(4).phone })],
         T0,
       );
-      expect(r2).toEqual({ enqueued: 1, duplicates: ['L3', 'L5'], suppressed: [] });
+      expect(r2).toEqual({ enqueued: 1, duplicates: ['L3', 'L5'], alreadyQueued: [], suppressed: [] });
+      expect((await store.stats(ref, T0)).ready).toBe(3);
+    });
+
+    it('reports a lead queued before under the same id and number as already queued, so a retried import converges', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const again = await store.enqueue(ref, [lead(1), lead(2), lead(3)], T0 + 1);
+      expect(again).toEqual({ enqueued: 1, duplicates: [], alreadyQueued: ['L1', 'L2'], suppressed: [] });
       expect((await store.stats(ref, T0)).ready).toBe(3);
     });
 
@@ -165,12 +176,12 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await expectCode(store.reclaim(unknown, T0, 10), 'CAMPAIGN_UNKNOWN');
       await expectCode(store.promote(unknown, T0, 10), 'CAMPAIGN_UNKNOWN');
       await expectCode(store.stats(unknown, T0), 'CAMPAIGN_UNKNOWN');
-      await expectCode(store.removeNumbers(unknown, ['+447700900001']), 'CAMPAIGN_UNKNOWN');
+      await expectCode(store.removeNumbers(unknown, ['+447700900001'], T0), 'CAMPAIGN_UNKNOWN');
       await expectCode(
-        store.accept(TENANT, { leaseId: 'nope.e1.1', agentId: asAgentId('a1') }, T0, CALL_TTL),
+        store.accept(TENANT, { leaseId: idOf('nope', 'e1', 1), agentId: asAgentId('a1') }, T0, CALL_TTL),
         'CAMPAIGN_UNKNOWN',
       );
-      const [r] = await store.complete(TENANT, [{ leaseId: 'nope.e1.1', outcome: 'answered' }], T0);
+      const [r] = await store.complete(TENANT, [{ leaseId: idOf('nope', 'e1', 1), outcome: 'answered' }], T0);
       expect(r).toMatchObject({ ok: false, code: 'CAMPAIGN_UNKNOWN' });
       expect(await store.hasCampaign(unknown)).toBe(false);
     });
@@ -233,7 +244,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.setAgentsReady(ref, [agent(1)], T0 - 1000);
       await store.setAgentsReady(ref, [agent(2)], T0 - 2000);
       await store.setAgentsReady(ref, [agent(4)], T0);
-      const leases = await store.dispatch(ref, T0, 10, OFFER_TTL);
+      const { leases } = await store.dispatch(ref, T0, 10, OFFER_TTL);
       expect(leases.map((l) => [l.agentId, l.deviceId, l.lead.id])).toEqual([
         ['a3', 'd3', 'L1'],
         ['a2', 'd2', 'L2'],
@@ -263,7 +274,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.setAgentsReady(ref, [agent(2)], T0 - 1000);
       await store.setAgentsReady(ref, [agent(1)], T0);
       await store.enqueue(ref, [lead(1)], T0);
-      const [l] = await store.dispatch(ref, T0, 1, OFFER_TTL);
+      const [l] = (await store.dispatch(ref, T0, 1, OFFER_TTL)).leases;
       expect(l?.agentId).toBe('a1');
     });
 
@@ -274,7 +285,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await expectCode(store.lease(ref, agent(1), T0, OFFER_TTL), 'AGENT_BUSY');
       const [ready] = await store.setAgentsReady(ref, [agent(1)], T0);
       expect(ready).toMatchObject({ ok: false, code: 'AGENT_BUSY' });
-      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual([]);
+      expect((await store.dispatch(ref, T0, 10, OFFER_TTL)).leases).toEqual([]);
     });
 
     it('takes an agent out of routing when it is no longer ready', async () => {
@@ -283,7 +294,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.setAgentsReady(ref, [agent(1)], T0);
       expect(await store.setAgentNotReady(ref, asAgentId('a1'))).toBe(true);
       expect(await store.setAgentNotReady(ref, asAgentId('a1'))).toBe(false);
-      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual([]);
+      expect((await store.dispatch(ref, T0, 10, OFFER_TTL)).leases).toEqual([]);
     });
   });
 
@@ -321,7 +332,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
           fields: { plan: 'gold', note: 'pipe | and, comma' },
         },
       });
-      expect(l.leaseId).toMatch(/^spring\.e1\.\d+$/);
+      expect(l.leaseId).toMatch(/^spring\.e1\.\d+\.L1\.[A-Za-z0-9_-]{16}$/);
     });
 
     it('extends a lease on acceptance and on heartbeats, only while it is live', async () => {
@@ -369,18 +380,18 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
         'LEASE_STALE',
       );
       await expectCode(
-        store.accept(TENANT, { leaseId: 'spring.e1.999', agentId: a1 }, T0, CALL_TTL),
+        store.accept(TENANT, { leaseId: idOf('spring', 'e1', 999), agentId: a1 }, T0, CALL_TTL),
         'LEASE_UNKNOWN',
       );
       await expectCode(
-        store.accept(TENANT, { leaseId: 'spring.other.1', agentId: a1 }, T0, CALL_TTL),
+        store.accept(TENANT, { leaseId: idOf('spring', 'other', 1), agentId: a1 }, T0, CALL_TTL),
         'LEASE_UNKNOWN',
       );
       await expectCode(
         store.accept(TENANT, { leaseId: 'not a lease', agentId: a1 }, T0, CALL_TTL),
         'LEASE_UNKNOWN',
       );
-      await expectCode(store.peekLease(TENANT, 'spring.e1.999', T0), 'LEASE_UNKNOWN');
+      await expectCode(store.peekLease(TENANT, idOf('spring', 'e1', 999), T0), 'LEASE_UNKNOWN');
     });
 
     it('puts a rejected lead back at the head of its priority with no attempt counted', async () => {
@@ -425,7 +436,9 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect(stats).toMatchObject({ ready: 0, scheduled: 0, leased: 0 });
       expect((await store.snapshot(ref)).records).toEqual({});
       expect(await store.peekLease(TENANT, l.leaseId, T0 + 5000)).toMatchObject({
-        state: 'done',
+        state: 'd',
+        live: false,
+        phase: null,
         leadId: 'L1',
       });
     });
@@ -529,26 +542,85 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect((await store.snapshot(ref)).phones).toEqual({});
     });
 
-    it('checks a completion without changing anything, then applies it with the same answer', async () => {
-      await define();
-      await store.enqueue(ref, [lead(1)], T0);
+    it('claims a completion with its decision, then applies the committed decision without deciding again', async () => {
+      await define({ dispositions: { busy: { final: false, retryDelayMs: 10 * MIN, maxAttempts: 5 } } });
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
       const l = await leaseOne();
-      const before = await store.snapshot(ref);
-      const [checked] = await store.checkCompletions(
-        TENANT,
-        [{ leaseId: l.leaseId, outcome: 'busy' }],
-        T0 + 10,
-      );
-      expect(checked).toMatchObject({ ok: true, leadId: 'L1', attempts: 1, disposition: { kind: 'retry' } });
-      expect(await store.snapshot(ref)).toEqual(before);
-      const applied = await complete(l.leaseId, 'busy', T0 + 10);
-      expect(applied).toEqual(checked);
-      const [again] = await store.checkCompletions(
+      const [claimed] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'busy' }], T0 + 10, MIN);
+      expect(claimed).toMatchObject({
+        ok: true,
+        leadId: 'L1',
+        attempts: 1,
+        duplicate: false,
+        disposition: { kind: 'retry', dueAt: T0 + 10 + 10 * MIN },
+      });
+      // Claimed: held for the commit, its agent still busy, nothing of it offered or reclaimed.
+      expect((await store.snapshot(ref)).leases[l.leaseId]).toMatchObject({ state: 'c', expiresAt: T0 + 10 + MIN });
+      expect(await store.reclaim(ref, T0 + 2 * MIN, 100)).toEqual([]);
+      expect(await store.expiredLeases(ref, T0 + 2 * MIN, 10)).toEqual([
+        { leaseId: l.leaseId, state: 'c', leadId: 'L1', agentId: 'a1', deviceId: 'd1' },
+      ]);
+      // A retry claims again and decides again (the first attempt may never have committed).
+      const [reclaimed] = await store.claimCompletions(
         TENANT,
         [{ leaseId: l.leaseId, outcome: 'busy' }],
         T0 + 20,
+        MIN,
       );
-      expect(again).toEqual({ ...applied, duplicate: true });
+      expect(reclaimed).toMatchObject({ ok: true, disposition: { kind: 'retry', dueAt: T0 + 20 + 10 * MIN } });
+      // The system of record committed the first decision: that is what is applied.
+      const committed = claimed as Extract<typeof claimed, { ok: true }>;
+      const [applied] = await store.applyCompletions(
+        TENANT,
+        [
+          {
+            leaseId: l.leaseId,
+            agentId: asAgentId('a1'),
+            outcome: committed.outcome,
+            attempts: committed.attempts,
+            disposition: committed.disposition,
+            leadId: committed.leadId,
+            late: committed.late,
+          },
+        ],
+        T0 + 30,
+      );
+      expect(applied).toEqual({ ...committed, dncPhone: null });
+      const snap = await store.snapshot(ref);
+      expect(snap.scheduled).toEqual([[snap.phones['+447700900001']!, T0 + 10 + 10 * MIN]]);
+      expect(snap.leases).toEqual({});
+      const [again] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'busy' }], T0 + 40, MIN);
+      expect(again).toMatchObject({ ok: true, duplicate: true, disposition: { kind: 'retry', dueAt: T0 + 10 + 10 * MIN } });
+    });
+
+    it('requeues an expired claim only once its commit is fenced out, and refuses the claim from then on', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'answered' }], T0, MIN);
+      expect(await store.reclaim(ref, T0 + 2 * MIN, 100)).toEqual([]);
+      const voided = await store.voidClaims(ref, T0 + 2 * MIN, [l.leaseId]);
+      expect(voided).toEqual([{ leaseId: l.leaseId, leadId: 'L1', agentId: 'a1', deviceId: 'd1', state: 'offered' }]);
+      expect(await complete(l.leaseId, 'answered', T0 + 2 * MIN + 1)).toMatchObject({ ok: false, code: 'LEASE_STALE' });
+      const next = await leaseOne(agent(2), T0 + 2 * MIN + 2);
+      expect(next.lead).toMatchObject({ id: 'L1', attempts: 0 });
+    });
+
+    it('takes a late completion\'s lead out of the queue when it is claimed, so the reaper cannot lease it meanwhile', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await store.reclaim(ref, T0 + OFFER_TTL, 100);
+      expect((await store.stats(ref, T0 + OFFER_TTL)).ready).toBe(1);
+      const [claimed] = await store.claimCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: 'answered' }],
+        T0 + OFFER_TTL + 1,
+        MIN,
+      );
+      expect(claimed).toMatchObject({ ok: true, late: true });
+      expect((await store.stats(ref, T0 + OFFER_TTL + 1)).ready).toBe(0);
+      expect(await store.lease(ref, agent(2), T0 + OFFER_TTL + 2, OFFER_TTL)).toBeNull();
     });
 
     it('computes retry and callback times from the completion time when given', async () => {
@@ -613,8 +685,12 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       const [a, b] = await offer([agent(1), agent(2)]);
       await store.accept(TENANT, { leaseId: b!.leaseId, agentId: asAgentId('a2') }, T0, CALL_TTL);
       expect(await store.expiredLeases(ref, T0 + OFFER_TTL - 1, 10)).toEqual([]);
-      expect(await store.expiredLeases(ref, T0 + OFFER_TTL, 10)).toEqual([a!.leaseId]);
-      expect(await store.expiredLeases(ref, T0 + CALL_TTL, 10)).toEqual([a!.leaseId, b!.leaseId]);
+      const ids = async (now: number) => (await store.expiredLeases(ref, now, 10)).map((l) => [l.leaseId, l.state]);
+      expect(await ids(T0 + OFFER_TTL)).toEqual([[a!.leaseId, 'o']]);
+      expect(await ids(T0 + CALL_TTL)).toEqual([
+        [a!.leaseId, 'o'],
+        [b!.leaseId, 'a'],
+      ]);
       expect((await store.stats(ref, T0 + CALL_TTL)).leased).toBe(2);
     });
 
@@ -639,7 +715,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
         'LEASE_STALE',
       );
       const snap = await store.snapshot(ref);
-      expect(snap.leases[fresh.leaseId]).toMatchObject({ state: 'offered', agentId: 'a2' });
+      expect(snap.leases[fresh.leaseId]).toMatchObject({ state: 'o', agentId: 'a2' });
       const done = await complete(fresh.leaseId, 'answered', T0 + OFFER_TTL + 2);
       expect(done).toMatchObject({ ok: true, late: false });
     });
@@ -699,12 +775,12 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
   });
 
   describe('removal by number', () => {
-    it('removes a number wherever it is, revoking a live lease', async () => {
+    it('removes a number wherever it is, revoking a live lease for routing', async () => {
       await define();
       await store.enqueue(ref, [lead(1), lead(2), lead(3, { dueAt: T0 + MIN }), lead(4)], T0);
       const l = await leaseOne();
       expect(l.lead.id).toBe('L1');
-      const removed = await store.removeNumbers(ref, [lead(1).phone, lead(3).phone, '+15550000000']);
+      const removed = await store.removeNumbers(ref, [lead(1).phone, lead(3).phone, '+15550000000'], T0);
       expect(removed).toEqual([
         {
           phone: lead(1).phone,
@@ -713,7 +789,6 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
         },
         { phone: lead(3).phone, leadId: 'L3', revoked: null },
       ]);
-      expect(await complete(l.leaseId, 'answered', T0)).toMatchObject({ ok: false, code: 'LEASE_STALE' });
       const stats = await store.stats(ref, T0 + MIN);
       expect(stats).toMatchObject({ ready: 2, scheduled: 0, leased: 0 });
       // The agent is free again; the numbers stay suppressed in this campaign, even one that was
@@ -722,11 +797,49 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect(await store.enqueue(ref, [lead(1), lead(9, { phone: '+15550000000' }), lead(10)], T0)).toEqual({
         enqueued: 1,
         duplicates: [],
+        alreadyQueued: [],
         suppressed: ['L1', 'L9'],
       });
       expect((await store.snapshot(ref)).suppressed).toEqual(
         [lead(3).phone, lead(1).phone, '+15550000000'].sort(),
       );
+    });
+
+    it('still accepts the outcome of a call whose number was listed mid-call, and never requeues the lead', async () => {
+      await define({ dispositions: { no_answer: { final: false, retryDelayMs: MIN, maxAttempts: 5 } } });
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const l = await leaseOne();
+      await store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0, CALL_TTL);
+      await store.removeNumbers(ref, [lead(1).phone], T0 + 10);
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 20)).toMatchObject({ state: 'r', live: false });
+      // Not renewable (revoked for routing) ...
+      const [beat] = await store.extend(TENANT, [{ leaseId: l.leaseId, agentId: asAgentId('a1') }], T0 + 20, CALL_TTL);
+      expect(beat).toMatchObject({ ok: false, code: 'LEASE_STALE' });
+      // ... but the call happened: its outcome is decided and applied, and a retry outcome does not bring the lead back.
+      const r = await complete(l.leaseId, 'no_answer', T0 + 30);
+      expect(r).toMatchObject({ ok: true, leadId: 'L1', attempts: 1, disposition: { kind: 'retry' } });
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records)).toEqual(['L2']);
+      expect(await store.promote(ref, T0 + 10 * MIN, 100)).toBe(0);
+      expect((await store.lease(ref, agent(2), T0 + 10 * MIN, OFFER_TTL))?.lead.id).toBe('L2');
+      expect(await store.lease(ref, agent(3), T0 + 10 * MIN, OFFER_TTL)).toBeNull();
+    });
+
+    it('never offers a number listed while its lead was being completed', async () => {
+      await define({ dispositions: { no_answer: { final: false, retryDelayMs: MIN, maxAttempts: 5 } } });
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const [claimed] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'no_answer' }], T0, MIN);
+      expect(claimed).toMatchObject({ ok: true });
+      await store.removeNumbers(ref, [lead(1).phone], T0 + 1);
+      const c = claimed as Extract<typeof claimed, { ok: true }>;
+      await store.applyCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: c.outcome, attempts: c.attempts, disposition: c.disposition, leadId: c.leadId, late: c.late }],
+        T0 + 2,
+      );
+      expect((await store.snapshot(ref)).records).toEqual({});
+      expect(await store.lease(ref, agent(2), T0 + 10 * MIN, OFFER_TTL)).toBeNull();
     });
 
     it('never queues again a number a do-not-call outcome listed, even after a rebuild', async () => {
@@ -742,7 +855,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
 
     it('refuses malformed numbers', async () => {
       await define();
-      await expectCode(store.removeNumbers(ref, ['12345']), 'INPUT_INVALID');
+      await expectCode(store.removeNumbers(ref, ['12345'], T0), 'INPUT_INVALID');
     });
   });
 
@@ -789,6 +902,133 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       const next = await leaseOne(agent(2));
       expect(next.lead.id).toBe('L3');
       expect(await complete(l.leaseId, 'answered', T0)).toMatchObject({ ok: true, leadId: 'L1' });
+    });
+  });
+
+  describe('one call, one agent, one outcome', () => {
+    it('lets only the session that made an agent ready take it out of routing again', async () => {
+      await define();
+      await store.setAgentsReady(ref, [{ ...agent(1), session: 's2' }], T0);
+      expect(await store.setAgentNotReady(ref, asAgentId('a1'), 's1')).toBe(false);
+      expect((await store.stats(ref, T0)).readyAgents).toBe(1);
+      expect(await store.setAgentNotReady(ref, asAgentId('a1'), 's2')).toBe(true);
+      expect((await store.stats(ref, T0)).readyAgents).toBe(0);
+    });
+
+    it('says when a closed zone opens if ready agents are left waiting, so dispatch can be triggered then', async () => {
+      await define({ window: BUSINESS_HOURS });
+      await store.enqueue(ref, [lead(1, { timeZone: 'America/New_York' })], T0); // opens 09:00 local
+      await store.setAgentsReady(ref, [agent(1)], T0);
+      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual({ leases: [], nextOpenAt: T0 + 120 * MIN });
+      const opened = await store.dispatch(ref, T0 + 120 * MIN, 10, OFFER_TTL);
+      expect(opened.leases.map((l) => l.lead.id)).toEqual(['L1']);
+      expect(opened.nextOpenAt).toBeNull();
+    });
+
+    it('withdraws an offer accepted after its calling window closed', async () => {
+      await define({ window: BUSINESS_HOURS });
+      await store.enqueue(ref, [lead(1)], T0); // London closes at 21:00 local = T0 + 9 h
+      const l = await leaseOne(agent(1), T0 + 9 * 60 * MIN - 2_000);
+      await expectCode(
+        store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0 + 9 * 60 * MIN + 1_000, CALL_TTL),
+        'OUTSIDE_CALLING_WINDOW',
+      );
+      const stats = await store.stats(ref, T0 + 9 * 60 * MIN + 1_000);
+      expect(stats).toMatchObject({ ready: 1, leased: 0 });
+      expect(await complete(l.leaseId, 'answered', T0 + 9 * 60 * MIN + 2_000)).toMatchObject({
+        ok: false,
+        code: 'LEASE_STALE',
+      });
+      // Offered again when the window opens the next morning, attempts untouched.
+      const next = await leaseOne(agent(2), T0 + 21 * 60 * MIN);
+      expect(next.lead).toMatchObject({ id: 'L1', attempts: 0 });
+    });
+
+    it('remembers how far an accepted call got, only forward, for a resumed device', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      const a1 = asAgentId('a1');
+      const [early] = await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }], T0, CALL_TTL);
+      expect(early).toMatchObject({ ok: false, code: 'LEASE_NOT_ACCEPTED' });
+      expect(await store.peekLease(TENANT, l.leaseId, T0)).toMatchObject({ state: 'o', live: true, phase: 'offered' });
+      await store.accept(TENANT, { leaseId: l.leaseId, agentId: a1 }, T0, CALL_TTL);
+      expect(await store.peekLease(TENANT, l.leaseId, T0)).toMatchObject({ phase: 'dialing' });
+      const [connected] = await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }], T0 + 10, CALL_TTL);
+      expect(connected).toEqual({ ok: true, leaseId: l.leaseId, expiresAt: T0 + 10 + CALL_TTL });
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 10)).toMatchObject({ state: 'n', phase: 'on_call' });
+      await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'wrap_up' }], T0 + 20, CALL_TTL);
+      await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }], T0 + 30, CALL_TTL);
+      await store.extend(TENANT, [{ leaseId: l.leaseId, agentId: a1 }], T0 + 40, CALL_TTL);
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 40)).toMatchObject({ state: 'w', phase: 'wrap_up', live: true });
+      // Expired: not live any more, whatever phase it reached.
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 40 + CALL_TTL)).toMatchObject({ live: false, phase: null });
+    });
+
+    describe('a lease the queue lost', () => {
+      beforeEach(async () => {
+        await t.dispose();
+        t = await makeStore(kind, { newEpoch: countingEpoch });
+        store = t.store;
+      });
+
+      async function lostLease() {
+        await define();
+        await store.enqueue(ref, [lead(1), lead(2)], T0);
+        const l = await leaseOne();
+        // The queue's keys are lost; the campaign is defined again and rebuilt from the system of record.
+        await store.dropCampaign(ref);
+        await define();
+        await store.enqueue(ref, [lead(1), lead(2)], T0 + 1);
+        return l;
+      }
+
+      const orphan = (leaseId: string, extra: object = {}) => ({
+        leaseId,
+        agentId: asAgentId('a1'),
+        deviceId: asDeviceId('d1'),
+        leadId: 'L1',
+        phone: lead(1).phone,
+        outcome: 'answered',
+        ...extra,
+      });
+
+      it('adopts its completion for the lead it was granted for, then applies it', async () => {
+        const l = await lostLease();
+        const [unknown] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'answered', agentId: asAgentId('a1') }], T0 + 2, MIN);
+        expect(unknown).toMatchObject({ ok: false, code: 'LEASE_UNKNOWN' });
+        const [adopted] = await store.adoptCompletions(TENANT, [orphan(l.leaseId)], T0 + 3, MIN);
+        expect(adopted).toMatchObject({ ok: true, leadId: 'L1', late: true, attempts: 1, disposition: { kind: 'final' } });
+        // Out of routing while it commits: the next offer is the other lead.
+        expect((await leaseOne(agent(2), T0 + 4)).lead.id).toBe('L2');
+        const a = adopted as Extract<typeof adopted, { ok: true }>;
+        const [applied] = await store.applyCompletions(
+          TENANT,
+          [{ leaseId: l.leaseId, outcome: a.outcome, attempts: a.attempts, disposition: a.disposition, leadId: a.leadId, late: a.late }],
+          T0 + 5,
+        );
+        expect(applied).toMatchObject({ ok: true, duplicate: false });
+        expect(Object.values((await store.snapshot(ref)).records)).toEqual(['L2']);
+        const [repeat] = await store.adoptCompletions(TENANT, [orphan(l.leaseId)], T0 + 6, MIN);
+        expect(repeat).toMatchObject({ ok: true, duplicate: true });
+      });
+
+      it('refuses it when the lead has been leased again, or the id was not granted to this agent for this lead', async () => {
+        const l = await lostLease();
+        expect((await store.adoptCompletions(TENANT, [orphan(l.leaseId, { agentId: asAgentId('a2') })], T0 + 2, MIN))[0]).toMatchObject({
+          ok: false,
+          code: 'LEASE_UNKNOWN',
+        });
+        expect((await store.adoptCompletions(TENANT, [orphan(l.leaseId, { leadId: 'L2', phone: lead(2).phone })], T0 + 2, MIN))[0]).toMatchObject({
+          ok: false,
+          code: 'LEASE_UNKNOWN',
+        });
+        expect((await leaseOne(agent(2), T0 + 3)).lead.id).toBe('L1');
+        expect((await store.adoptCompletions(TENANT, [orphan(l.leaseId)], T0 + 4, MIN))[0]).toMatchObject({
+          ok: false,
+          code: 'LEASE_STALE',
+        });
+      });
     });
   });
 

@@ -90,7 +90,7 @@ describe('the agent call loop', () => {
     const offer = await readyAndOffer(device, true);
     await until(async () => {
       const view = await g.store.store.peekLease(T as never, offer.leaseId, Date.now());
-      return view.state === 'accepted';
+      return view.state === 'a';
     });
   });
 
@@ -217,7 +217,7 @@ describe('the agent call loop', () => {
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
     await until(
-      async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'accepted',
+      async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'a',
     );
     device.disconnect();
     await new Promise((r) => setTimeout(r, 200));
@@ -238,7 +238,7 @@ describe('the agent call loop', () => {
     const device = await g.connect(T, 0);
     const offer = await readyAndOffer(device, true);
     await until(
-      async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'accepted',
+      async () => (await g.store.store.peekLease(T as never, offer.leaseId, Date.now())).state === 'a',
     );
     device.disconnect();
     const other = await g.connect(T, 1);

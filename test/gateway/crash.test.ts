@@ -102,7 +102,7 @@ describe('a gateway killed while holding 1,000 leases', () => {
       await until(async () => (await home.store.store.stats(ref, Date.now())).leased === AGENTS, 20_000);
       await until(async () => {
         const snap = await home.store.store.snapshot(ref);
-        return Object.values(snap.leases).every((l) => l.state === 'accepted');
+        return Object.values(snap.leases).every((l) => l.state === 'a');
       }, 10_000);
       expect(offers).toHaveLength(AGENTS);
 

@@ -6,7 +6,7 @@ import { parseCampaignConfig } from '../../engine/campaign.js';
 import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
 import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
-import { makeStore, REDIS_URL } from '../support/stores.js';
+import { countingEpoch, makeStore, REDIS_URL } from '../support/stores.js';
 import type { TestStore } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
@@ -36,7 +36,7 @@ describe('Redis store', () => {
     );
     await store.setAgentsReady(ref, [{ agentId: asAgentId('a1'), deviceId: asDeviceId('d1') }], T0);
     await store.setAgentsReady(ref, [{ agentId: asAgentId('a2'), deviceId: asDeviceId('d2') }], T0);
-    const [lease] = await store.dispatch(ref, T0, 1, 5_000);
+    const [lease] = (await store.dispatch(ref, T0, 1, 5_000)).leases;
     await store.complete(asTenantId('acme'), [{ leaseId: lease!.leaseId, outcome: 'busy' }], T0);
 
     const k = campaignKeys(t.prefix, ref);
@@ -81,5 +81,81 @@ describe('Redis store', () => {
     await store.dropCampaign(other);
     expect(await store.hasCampaign(other)).toBe(false);
     expect(await store.hasCampaign(ref)).toBe(true);
+  });
+
+  describe('when Redis may have lost writes (restart, failover)', () => {
+    const lost = campaignRef('acme', 'lost-writes');
+    const a = (i: number) => ({ agentId: asAgentId(`a${i}`), deviceId: asDeviceId(`d${i}`) });
+    const T = asTenantId('acme');
+
+    it('stops leasing until the queue is rebuilt, then never issues a lease id again', async () => {
+      const own = await makeStore('redis', { newEpoch: countingEpoch });
+      const store = own.store as RedisQueueStore;
+      const client = createClient({ url: REDIS_URL });
+      await client.connect();
+      try {
+        const k = campaignKeys(own.prefix, lost);
+        await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
+        const leads = Array.from({ length: 6 }, (_, i) => ({
+          id: `R${i}`,
+          phone: `+44770090010${i}`,
+          timeZone: 'UTC',
+        }));
+        await store.enqueue(lost, leads, T0);
+        const before = await store.lease(lost, a(1), T0, 60_000);
+        const counterBefore = await client.hGet(k.cfg, 'lseq');
+        // Two more leases, then Redis "restarts" from data a moment old: the counter goes back
+        // and the server has a new run id.
+        const gone = [await store.lease(lost, a(2), T0, 60_000), await store.lease(lost, a(3), T0, 60_000)];
+        await client.hSet(k.cfg, { lseq: counterBefore!, rid: 'a-run-that-is-gone' });
+        await client.hDel(k.leases, ['2', '3']);
+
+        await expect(store.lease(lost, a(4), T0, 60_000)).rejects.toMatchObject({ code: 'CAMPAIGN_STALE' });
+        await expect(store.dispatch(lost, T0, 5, 60_000)).rejects.toMatchObject({ code: 'CAMPAIGN_STALE' });
+        expect(await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0)).toEqual({
+          stale: true,
+        });
+
+        // Rebuilt from the system of record: a new epoch, so the counter issued again names new ids.
+        await store.rebuild(lost, [leads.slice(3)], T0);
+        const after = [await store.lease(lost, a(5), T0, 60_000), await store.lease(lost, a(6), T0, 60_000)];
+        const ids = [before, ...gone, ...after].map((l) => l!.leaseId);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(after.map((l) => l!.leaseId.split('.')[2])).toEqual(['2', '3']);
+        // The lease that survived is still the same lease under its old epoch.
+        const [done] = await store.complete(T, [{ leaseId: before!.leaseId, outcome: 'answered' }], T0);
+        expect(done).toMatchObject({ ok: true, leadId: 'R0' });
+        // The lost ones are unknown here (their outcomes go through adoption).
+        const [lostOne] = await store.complete(T, [{ leaseId: gone[0]!.leaseId, outcome: 'answered' }], T0);
+        expect(lostOne).toMatchObject({ ok: false, code: 'LEASE_UNKNOWN' });
+      } finally {
+        await client.close();
+        await own.dispose();
+      }
+    });
+
+    it('never offers a lead whose number is in the suppression set, whatever the queue says', async () => {
+      const other = campaignRef('acme', 'suppressed-at-lease');
+      const client = createClient({ url: REDIS_URL });
+      await client.connect();
+      try {
+        await store.defineCampaign(other, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
+        await store.enqueue(
+          other,
+          [
+            { id: 'S1', phone: '+447700900201', timeZone: 'UTC', priority: 9 },
+            { id: 'S2', phone: '+447700900202', timeZone: 'UTC' },
+          ],
+          T0,
+        );
+        // As a queue restored from an older copy could: the number is listed, the lead still queued.
+        await client.sAdd(campaignKeys(t.prefix, other).suppressed, '447700900201');
+        const l = await store.lease(other, a(1), T0, 60_000);
+        expect(l?.lead.id).toBe('S2');
+        expect(Object.values((await store.snapshot(other)).records)).toEqual(['S2']);
+      } finally {
+        await client.close();
+      }
+    });
   });
 });

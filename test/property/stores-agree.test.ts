@@ -12,8 +12,8 @@ import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids
 import type { CampaignRef } from '../../engine/ids.js';
 import type { LeadInput } from '../../engine/lead.js';
 import { MemoryQueueStore } from '../../engine/memory/memory-queue-store.js';
-import type { QueueSnapshot, QueueStore } from '../../engine/queue-store.js';
-import { fixedEpoch, makeStore } from '../support/stores.js';
+import type { CommittedCompletion, QueueSnapshot, QueueStore } from '../../engine/queue-store.js';
+import { fixedEpoch, makeStore, TEST_LEASE_IDS } from '../support/stores.js';
 import type { TestStore } from '../support/stores.js';
 
 const RUNS = 2_000;
@@ -61,10 +61,18 @@ const opArb = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('ready' as const),
       agents: fc.uniqueArray(fc.nat(AGENTS - 1), { minLength: 1, maxLength: AGENTS }),
+      session: fc.constantFrom('', 's1', 's2'),
     }),
     weight: 4,
   },
-  { arbitrary: fc.record({ op: fc.constant('notReady' as const), agent: fc.nat(AGENTS - 1) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('notReady' as const),
+      agent: fc.nat(AGENTS - 1),
+      session: fc.constantFrom(undefined, 's1', 's2'),
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ op: fc.constant('lease' as const), agent: fc.nat(AGENTS - 1) }), weight: 2 },
   {
     arbitrary: fc.record({ op: fc.constant('dispatch' as const), max: fc.integer({ min: 1, max: 4 }) }),
@@ -115,10 +123,20 @@ const opArb = fc.oneof(
   },
   {
     arbitrary: fc.record({
-      op: fc.constant('check' as const),
+      op: fc.constant('claim' as const),
       lease: fc.nat(),
       outcome: fc.nat(OUTCOMES.length - 1),
       earlier: fc.constantFrom(0, 1_000, 60_000),
+    }),
+    weight: 3,
+  },
+  { arbitrary: fc.record({ op: fc.constant('applyClaim' as const), claim: fc.nat() }), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant('voidClaim' as const), lease: fc.nat() }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('phase' as const),
+      lease: fc.nat(),
+      phase: fc.constantFrom('on_call' as const, 'wrap_up' as const),
     }),
     weight: 1,
   },
@@ -127,7 +145,11 @@ const opArb = fc.oneof(
     weight: 1,
   },
   {
-    arbitrary: fc.record({ op: fc.constant('reclaim' as const), limit: fc.integer({ min: 1, max: 5 }) }),
+    arbitrary: fc.record({
+      op: fc.constant('reclaim' as const),
+      limit: fc.integer({ min: 1, max: 5 }),
+      only: fc.option(fc.array(fc.nat(), { maxLength: 3 })),
+    }),
     weight: 2,
   },
   {
@@ -173,6 +195,8 @@ interface World {
   now: number;
   leases: string[];
   leadSerial: number;
+  /** Decisions claimed so far, as the system of record would commit them. */
+  claims: CommittedCompletion[];
 }
 
 function makeLeads(world: World, specs: readonly LeadSpec[], now: number): LeadInput[] {
@@ -192,7 +216,8 @@ function makeLeads(world: World, specs: readonly LeadSpec[], now: number): LeadI
 async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World): Promise<unknown> {
   const now = world.now;
   const leaseAt = (k: number) =>
-    world.leases[k % Math.max(world.leases.length, 1)] ?? `${ref.campaignId}.e1.99`;
+    world.leases[k % Math.max(world.leases.length, 1)] ??
+    TEST_LEASE_IDS.format({ tenantId: TENANT, campaignId: ref.campaignId, epoch: 'e1', counter: 99, leadId: 'L0', agentId: 'a0' });
   const ownerOf = async (leaseId: string) => {
     const view = await store.peekLease(TENANT, leaseId, now).catch(() => null);
     return view?.agentId ?? agentId(0);
@@ -204,12 +229,12 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
       return outcome(() =>
         store.setAgentsReady(
           ref,
-          op.agents.map((a) => ({ agentId: agentId(a), deviceId: asDeviceId(`d${a}`) })),
+          op.agents.map((a) => ({ agentId: agentId(a), deviceId: asDeviceId(`d${a}`), session: op.session })),
           now,
         ),
       );
     case 'notReady':
-      return outcome(() => store.setAgentNotReady(ref, agentId(op.agent)));
+      return outcome(() => store.setAgentNotReady(ref, agentId(op.agent), op.session));
     case 'lease':
       return outcome(() =>
         store.lease(
@@ -273,22 +298,45 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
       );
       return outcome(() => store.complete(TENANT, items, now));
     }
-    case 'check': {
-      const item = {
-        leaseId: leaseAt(op.lease),
-        outcome: OUTCOMES[op.outcome]!,
-        completedAt: now - op.earlier,
-      };
-      return outcome(() => store.checkCompletions(TENANT, [item], now));
+    case 'claim': {
+      const leaseId = leaseAt(op.lease);
+      const item = { leaseId, outcome: OUTCOMES[op.outcome]!, completedAt: now - op.earlier };
+      const result = await outcome(() => store.claimCompletions(TENANT, [item], now, CALL_TTL));
+      const [r] = (result as { value?: Awaited<ReturnType<QueueStore['claimCompletions']>> }).value ?? [];
+      if (r?.ok && !r.duplicate) {
+        world.claims.push({
+          leaseId,
+          outcome: r.outcome,
+          attempts: r.attempts,
+          disposition: r.disposition,
+          leadId: r.leadId,
+          late: r.late,
+        });
+      }
+      return result;
+    }
+    case 'applyClaim': {
+      const committed = world.claims[op.claim % Math.max(world.claims.length, 1)];
+      if (!committed) return undefined;
+      return outcome(() => store.applyCompletions(TENANT, [committed], now));
+    }
+    case 'voidClaim':
+      return outcome(() => store.voidClaims(ref, now, [leaseAt(op.lease)]));
+    case 'phase': {
+      const leaseId = leaseAt(op.lease);
+      const owner = await ownerOf(leaseId);
+      return outcome(() => store.setPhase(TENANT, [{ leaseId, agentId: owner, phase: op.phase }], now, CALL_TTL));
     }
     case 'expired':
       return outcome(() => store.expiredLeases(ref, now, op.limit));
     case 'reclaim':
-      return outcome(() => store.reclaim(ref, now, op.limit));
+      return outcome(() =>
+        store.reclaim(ref, now, op.limit, op.only === null ? undefined : op.only.map((k) => leaseAt(k))),
+      );
     case 'promote':
       return outcome(() => store.promote(ref, now, op.limit));
     case 'remove':
-      return outcome(() => store.removeNumbers(ref, op.phones.map(phoneOf)));
+      return outcome(() => store.removeNumbers(ref, op.phones.map(phoneOf), now));
     case 'window':
       return outcome(() =>
         store.defineCampaign(
@@ -321,16 +369,31 @@ function checkInvariants(s: QueueSnapshot): void {
   const leasedAgents = new Set<string>();
   for (const [leaseId, l] of Object.entries(s.leases)) {
     at(l.member, `lease:${leaseId}`);
+    // A claimed lease holds its lead until its outcome is applied, not its agent: a late outcome
+    // (claimed from an expired or revoked lease) comes from an agent that may be on its next call.
+    if (l.state === 'c') continue;
     expect(leasedAgents.has(l.agentId), `agent ${l.agentId} holds two live leases`).toBe(false);
     leasedAgents.add(l.agentId);
   }
+  for (const [leaseId, member] of Object.entries(s.revoked)) at(member, `revoked:${leaseId}`);
   for (const member of Object.keys(s.records)) {
     expect(where.get(member), `lead ${member} must be in exactly one state`).toHaveLength(1);
   }
   for (const [member, places] of where) {
     expect(s.records[member], `${places.join(',')} holds ${member} without a record`).toBeDefined();
   }
-  expect(Object.keys(s.phones).length).toBe(Object.keys(s.records).length);
+  // A lead revoked mid-call keeps its record (its outcome is still to come, perhaps being
+  // completed right now) but not its number; every other lead is indexed by its number.
+  const indexed = new Set(Object.values(s.phones));
+  const outOfIndex = new Set([
+    ...Object.values(s.revoked),
+    ...Object.values(s.leases)
+      .filter((l) => l.state === 'c')
+      .map((l) => l.member),
+  ]);
+  for (const member of Object.keys(s.records)) {
+    expect(indexed.has(member) || outOfIndex.has(member), `lead ${member} without its number`).toBe(true);
+  }
   for (const member of Object.values(s.phones)) expect(s.records[member]).toBeDefined();
   for (const [agent] of s.agents)
     expect(leasedAgents.has(agent), `ready agent ${agent} holds a lease`).toBe(false);
@@ -367,16 +430,20 @@ describe('the memory and Redis stores agree', () => {
           // Every sequence starts with leads queued and agents ready, so most steps meet live leases.
           const ops: Op[] = [
             { op: 'enqueue', leads: initial },
-            { op: 'ready', agents: [0, 1, 2, 3] },
+            { op: 'ready', agents: [0, 1, 2, 3], session: '' },
             ...generated,
           ];
           const ref = campaignRef('prop', `c${++run}`);
-          const memory = new MemoryQueueStore({ newEpoch: fixedEpoch, tombstoneRetentionMs: 120_000 });
+          const memory = new MemoryQueueStore({
+            newEpoch: fixedEpoch,
+            tombstoneRetentionMs: 120_000,
+            leaseIds: TEST_LEASE_IDS,
+          });
           const config = parseCampaignConfig({ window: WINDOWS[w], dispositions: { sale: { final: true } } });
           await memory.defineCampaign(ref, config, T0);
           await redis.store.defineCampaign(ref, config, T0);
-          const worldA: World = { now: T0, leases: [], leadSerial: 0 };
-          const worldB: World = { now: T0, leases: [], leadSerial: 0 };
+          const worldA: World = { now: T0, leases: [], leadSerial: 0, claims: [] };
+          const worldB: World = { now: T0, leases: [], leadSerial: 0, claims: [] };
           try {
             for (const [step, op] of ops.entries()) {
               if (op.op === 'tick') {

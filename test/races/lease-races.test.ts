@@ -11,7 +11,7 @@ import type { Lease } from '../../engine/lease.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { ReadyAgent } from '../../engine/queue-store.js';
-import { deleteKeys, fixedEpoch, REDIS_URL } from '../support/stores.js';
+import { deleteKeys, fixedEpoch, REDIS_URL, TEST_LEASE_IDS } from '../support/stores.js';
 
 const DATABASE = 2;
 const PREFIX = `test:races:${process.pid}:`;
@@ -44,6 +44,7 @@ describe('races on one campaign', () => {
           database: DATABASE,
           keyPrefix: PREFIX,
           newEpoch: fixedEpoch,
+          leaseIds: TEST_LEASE_IDS, // every gateway of a deployment signs lease ids with one key
         }),
       );
     }
@@ -65,7 +66,7 @@ describe('races on one campaign', () => {
     for (let i = 0; i < group.length; i += 1_000) {
       const chunk = group.slice(i, i + 1_000);
       await store.setAgentsReady(ref, chunk, now);
-      out.push(...(await store.dispatch(ref, now, chunk.length, TTL)));
+      out.push(...(await store.dispatch(ref, now, chunk.length, TTL)).leases);
     }
     return out;
   }
@@ -120,7 +121,7 @@ describe('races on one campaign', () => {
     expect(acceptResults.every((r) => r.expiresAt === now + 60_000)).toBe(true);
     const snap = await store.snapshot(ref);
     expect(Object.keys(snap.leases)).toHaveLength(1_000);
-    expect(Object.values(snap.leases).every((l) => l.state === 'accepted' && l.agentId.startsWith('b'))).toBe(
+    expect(Object.values(snap.leases).every((l) => l.state === 'a' && l.agentId.startsWith('b'))).toBe(
       true,
     );
   });
@@ -144,7 +145,7 @@ describe('races on one campaign', () => {
       const [leased, done] = await Promise.all([
         chunk.length === 0
           ? Promise.resolve([])
-          : stores[3]!.setAgentsReady(ref, chunk, now).then(() => stores[3]!.dispatch(ref, now, 100, TTL)),
+          : stores[3]!.setAgentsReady(ref, chunk, now).then(async () => (await stores[3]!.dispatch(ref, now, 100, TTL)).leases),
         Promise.all(
           tail
             .slice(round * 50, round * 50 + 50)

@@ -5,6 +5,10 @@ import { createClient } from 'redis';
 import { MemoryQueueStore } from '../../engine/memory/memory-queue-store.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { QueueStore } from '../../engine/queue-store.js';
+import { createLeaseIds } from '../../engine/lease.js';
+
+/** One lease id key for every store in the tests, so both stores issue the very same ids. */
+export const TEST_LEASE_IDS = createLeaseIds('test-lease-id-secret-test-lease-id-secret');
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -33,12 +37,13 @@ export async function makeStore(
   } = {},
 ): Promise<TestStore> {
   const newEpoch = options.newEpoch ?? fixedEpoch;
+  const leaseIds = TEST_LEASE_IDS;
   if (kind === 'memory') {
-    const store = new MemoryQueueStore({ ...options, newEpoch });
+    const store = new MemoryQueueStore({ ...options, newEpoch, leaseIds });
     return { store, prefix: '', dispose: () => store.close() };
   }
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const store = await createRedisQueueStore({ url: REDIS_URL, keyPrefix: prefix, ...options, newEpoch });
+  const store = await createRedisQueueStore({ url: REDIS_URL, keyPrefix: prefix, ...options, newEpoch, leaseIds });
   return {
     store,
     prefix,

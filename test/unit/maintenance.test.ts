@@ -37,7 +37,7 @@ describe('maintenance', () => {
       deviceId: asDeviceId(`d${i}`),
     }));
     await store.setAgentsReady(ref, agents, T0);
-    expect(await store.dispatch(ref, T0, 25, 1_000)).toHaveLength(25);
+    expect((await store.dispatch(ref, T0, 25, 1_000)).leases).toHaveLength(25);
     const seen: ReclaimedLease[] = [];
     const m = startMaintenance(
       { store, clock, campaigns: () => [ref], batch: 10, onReclaimed: (_r, l) => seen.push(...l) },
@@ -64,7 +64,7 @@ describe('maintenance', () => {
     );
     const two = [agent, { agentId: asAgentId('a2'), deviceId: asDeviceId('d2') }];
     await store.setAgentsReady(ref, two, T0);
-    const [first, second] = await store.dispatch(ref, T0, 2, 1_000);
+    const [first, second] = (await store.dispatch(ref, T0, 2, 1_000)).leases;
     const reclaimed: string[] = [];
     const m = startMaintenance(
       {
@@ -72,9 +72,13 @@ describe('maintenance', () => {
         clock,
         campaigns: () => [ref],
         // As if Postgres already held the outcome of the first lease.
-        settleExpired: async (_ref, ids) => {
-          expect(ids).toEqual([first!.leaseId, second!.leaseId]);
+        settleExpired: async (_ref, expired) => {
+          expect(expired.map((l) => [l.leaseId, l.state])).toEqual([
+            [first!.leaseId, 'o'],
+            [second!.leaseId, 'o'],
+          ]);
           await store.complete(ref.tenantId, [{ leaseId: first!.leaseId, outcome: 'answered' }], clock.now());
+          return { reclaim: [second!.leaseId], voided: [] };
         },
         onReclaimed: (_r, leases) => reclaimed.push(...leases.map((l) => l.leaseId)),
       },

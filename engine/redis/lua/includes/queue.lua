@@ -51,11 +51,14 @@ local function unqueue(base, K, rec, member)
   end
 end
 
--- Forget a lead entirely: its record and its phone index entry (which, while the record exists,
--- always names this member: enqueue refuses a number already queued).
+-- Forget a lead entirely: its record and its phone index entry, if the index still names it
+-- (a number removed mid-call keeps its record until the call's outcome is in, but not its index).
 local function forget(base, rec, member)
   hdel(recordKey(base, member), member)
-  hdel(phoneKey(base, rec[R_PHONE]), rec[R_PHONE])
+  local phones = phoneKey(base, rec[R_PHONE])
+  if hget(phones, rec[R_PHONE]) == member then
+    hdel(phones, rec[R_PHONE])
+  end
 end
 
 -- Load the records of many members, one HMGET per record bucket.
@@ -110,8 +113,14 @@ end
 local function bufferOf(p, zone)
   local b = p.bufs[zone]
   if not b then
-    b = { items = redis.call('ZRANGE', readyKey(p.base, zone), 0, p.want - 1, 'WITHSCORES'), i = 1 }
+    b = { items = redis.call('ZRANGE', readyKey(p.base, zone), 0, p.want - 1, 'WITHSCORES'), i = 1, offset = 0 }
     p.bufs[zone] = b
+  elseif b.i > #b.items and #b.items == 2 * p.want then
+    -- Used up, and the zone may hold more (a dropped lead took a place): read on. What was popped
+    -- is still in the zset (removals are staged), so the next members start at the count popped.
+    b.offset = b.offset + p.want
+    b.items = redis.call('ZRANGE', readyKey(p.base, zone), b.offset, b.offset + p.want - 1, 'WITHSCORES')
+    b.i = 1
   end
   return b
 end
@@ -152,11 +161,12 @@ local function popPinned(base, K, open, agent, now)
 end
 
 --[[
-  Grant a lease on `member` to an agent's device (staged). The lead's previous lease, if it
-  expired and was requeued, loses its tombstone here: a late completion of it is stale from now
-  on. Returns the reply fields of one lease.
+  Grant a lease on `member` to an agent's device (staged). The lease lives under its counter in
+  the current epoch. The lead's previous lease, if it expired and was requeued, loses its
+  tombstone here: a late completion of it is stale from now on. Returns the reply fields of one
+  lease.
 ]]
-local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames)
+local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames, epoch)
   local counter = int(tonumber(hget(K.cfg, 'lseq')) + 1)
   hset(K.cfg, 'lseq', counter)
   local raw = record(base, member)
@@ -167,7 +177,7 @@ local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames
   end
   hset(K.leaseOf, member, counter)
   local expires = int(now + ttl)
-  hset(K.leases, counter, joinLease({ 'o', member, agent, device, expires, '' }))
+  hset(K.leases, counter, joinLease({ 'o', member, agent, device, expires, '', epoch, '' }))
   zadd(K.leaseExpiry, expires, counter)
   hset(K.agentLeases, agent, counter)
   zrem(K.agents, agent)
@@ -175,11 +185,35 @@ local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames
 end
 
 -- End a live lease's bookkeeping (expiry index, the agent's current lease).
-local function releaseLive(K, counter, agent)
-  zrem(K.leaseExpiry, counter)
-  if hget(K.agentLeases, agent) == counter then
+local function releaseLive(K, field, agent)
+  zrem(K.leaseExpiry, field)
+  if hget(K.agentLeases, agent) == field then
     hdel(K.agentLeases, agent)
   end
+end
+
+-- Is the lead's number suppressed in this campaign (do-not-call, erased)?
+local function isSuppressed(K, rec)
+  return redis.call('SISMEMBER', K.suppressed, rec[R_PHONE]) == 1
+end
+
+--[[
+  A picked lead whose number the campaign suppressed is never offered: it is dropped from the
+  queue instead (its number is on the list, so no enqueue can bring it back). Suppressed numbers
+  are removed from every queue when they are listed, so this only catches a lead a race or a
+  Redis that went back in time left behind; it costs one SCARD when nothing is suppressed.
+  Returns true when `member` may be offered.
+]]
+local function dialable(base, K, member, anySuppressed)
+  if not anySuppressed then
+    return true
+  end
+  local rec = splitRecord(record(base, member))
+  if not isSuppressed(K, rec) then
+    return true
+  end
+  forget(base, rec, member)
+  return false
 end
 
 -- Zone index -> zone key, for the replies of granted leases.

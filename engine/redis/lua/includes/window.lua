@@ -33,3 +33,43 @@ local function openZoneSet(windowsKey, now)
   end
   return open
 end
+
+-- When a closed window next opens: the start of its first interval after `now`, or nil (none
+-- before validUntil). Mirrors nextOpening in engine/calling-window.ts for a closed window.
+local function nextStart(enc, now)
+  local p = string.find(enc, '|', 1, true)
+  local validUntil = tonumber(p and string.sub(enc, 1, p - 1) or enc)
+  if now >= validUntil then
+    return nil
+  end
+  while p do
+    local c = string.find(enc, ',', p + 1, true)
+    local q = string.find(enc, '|', c + 1, true)
+    local s = tonumber(string.sub(enc, p + 1, c - 1))
+    if s > now then
+      if s < validUntil then
+        return s
+      end
+      return nil
+    end
+    p = q
+  end
+  return nil
+end
+
+-- The earliest moment a zone whose window is closed now opens (nil when none will before its
+-- window must be refreshed): a dispatch trigger for agents left waiting.
+local function nextOpeningOf(windowsKey, now)
+  local all = redis.call('HGETALL', windowsKey)
+  local best = nil
+  for i = 1, #all, 2 do
+    local enc = all[i + 1]
+    if not windowOpen(enc, now) then
+      local s = nextStart(enc, now)
+      if s and (best == nil or s < best) then
+        best = s
+      end
+    end
+  end
+  return best
+end

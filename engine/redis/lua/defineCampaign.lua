@@ -8,16 +8,32 @@
   ARGV[...] number of zone windows W, then W pairs: zone key, encoded window (computed by the
             engine for the zones it read before this call)
 
-  Returns { version, epoch, zones left closed }. A zone added by a concurrent enqueue after the
-  engine read the zone list gets a closed window here and is counted, so the caller refreshes it:
-  a lead is never offered on the hours of a replaced window.
+  Returns { version, epoch, zones left closed, stale (0/1) }. A zone added by a concurrent
+  enqueue after the engine read the zone list gets a closed window here and is counted, so the
+  caller refreshes it: a lead is never offered on the hours of a replaced window. Stale means
+  this Redis may have lost writes since the epoch began (includes/run.lua): the caller rebuilds
+  the queue from the system of record before anything is leased from it.
+
+  A new campaign's lease counter starts above any lease record left under its keys (a campaign
+  whose config alone was lost), so no counter of this epoch names an older record.
 ]]
 --- @include "campaign-keys"
+--- @include "run"
 
 local epoch, windowJson = ARGV[1], ARGV[2]
 
+local stale = 0
 if redis.call('EXISTS', K.cfg) == 0 then
-  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', 0, 'zseq', 0, 'v', 0)
+  local lseq = 0
+  for _, field in ipairs(redis.call('HKEYS', K.leases)) do
+    local n = tonumber(string.match(field, '(%d+)$'))
+    if n and n > lseq then
+      lseq = n
+    end
+  end
+  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId())
+elseif checkRun(K.cfg) ~= ST_OK then
+  stale = 1
 end
 
 local fields = redis.call('HKEYS', K.cfg)
@@ -52,4 +68,4 @@ for z = 1, #zones, 2 do
   redis.call('HSET', K.windows, zones[z + 1], enc)
 end
 
-return { version, redis.call('HGET', K.cfg, 'epoch'), closed }
+return { version, redis.call('HGET', K.cfg, 'epoch'), closed, stale }

@@ -2,8 +2,10 @@
   Pair the longest-idle ready agents with the next leads, many pairs in one atomic step.
   Each agent gets its own due pinned callback first, else the best ready lead across the zones
   whose calling window is open now (priority, then due, then first in). The window check is
-  here, inside the lease, not after it. Scheduled leads that fell due are promoted first, so a
-  lead is never offered late because the promoter had not run yet.
+  here, inside the lease, not after it, and so is the suppression check: a lead whose number is
+  on the campaign's do-not-call set is dropped, never offered. Scheduled leads that fell due are
+  promoted first, so a lead is never offered late because the promoter had not run yet. Nothing
+  is leased from a queue that may have gone back in time (includes/run.lua).
 
   KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
@@ -11,17 +13,20 @@
   ARGV[3] offer TTL (ms)
   ARGV[4] maximum pairs
   ARGV[5] promote at most this many due scheduled leads first
-  ARGV[6] number of agents R to mark ready first (as setAgentsReady does), then R pairs:
-          agent id, device id. An agent that just became ready is matched in the same step,
-          one round trip from "ready" to "offered".
+  ARGV[6] number of agents R to mark ready first (as setAgentsReady does), then R triples:
+          agent id, device id, session. An agent that just became ready is matched in the same
+          step, one round trip from "ready" to "offered".
 
-  Returns { epoch, R statuses (OK or AGENT_BUSY), then 7 fields per lease: counter, agent,
-  device, expiry, pinned (0/1), zone key, lead record }, or CAMPAIGN_UNKNOWN.
+  Returns { epoch, next opening (ms, or '' : when ready agents are left unmatched, the earliest
+  moment a closed zone's window opens), R statuses (OK or AGENT_BUSY), then 7 fields per lease:
+  counter, agent, device, expiry, pinned (0/1), zone key, lead record }, or CAMPAIGN_UNKNOWN /
+  CAMPAIGN_STALE.
 ]]
 --- @include "status"
 --- @include "campaign-keys"
 --- @include "queue"
 --- @include "ready"
+--- @include "run"
 
 local base, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local maxPairs, promoteLimit = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -30,16 +35,21 @@ local epoch = hget(K.cfg, 'epoch')
 if not epoch then
   return ST_CAMPAIGN_UNKNOWN
 end
-local reply = { epoch }
+local run = checkRun(K.cfg)
+if run ~= ST_OK then
+  return run
+end
+local reply = { epoch, '' }
 
 local readyCount = tonumber(ARGV[6] or '0')
 if readyCount > 0 then
-  local names, devices = {}, {}
+  local names, devices, sessions = {}, {}, {}
   for n = 0, readyCount - 1 do
-    names[#names + 1] = ARGV[7 + n * 2]
-    devices[#devices + 1] = ARGV[8 + n * 2]
+    names[#names + 1] = ARGV[7 + n * 3]
+    devices[#devices + 1] = ARGV[8 + n * 3]
+    sessions[#sessions + 1] = ARGV[9 + n * 3]
   end
-  markReady(K, int(now), names, devices, reply)
+  markReady(K, int(now), names, devices, sessions, reply)
 end
 
 local agents = redis.call('ZRANGE', K.agents, 0, maxPairs - 1)
@@ -55,8 +65,9 @@ local pinnedAgents = {}
 for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
   pinnedAgents[agent] = true
 end
+local anySuppressed = redis.call('SCARD', K.suppressed) > 0
 
--- Choose first (reads only), then write everything in one go.
+-- Choose first (reads only, but for dropping suppressed leads), then write in one go.
 local picker = newPicker(base, open, #agents)
 local pairs_ = {}
 local readyLeft = true
@@ -64,16 +75,29 @@ for _, agent in ipairs(agents) do
   local member = nil
   if pinnedAgents[agent] then
     member = popPinned(base, K, open, agent, now)
+    if member and not dialable(base, K, member, anySuppressed) then
+      member = nil
+    end
   end
   local pinned = member ~= nil
-  if not member and readyLeft then
+  while not member and readyLeft do
     member = popReady(picker)
     readyLeft = member ~= nil
+    if member and not dialable(base, K, member, anySuppressed) then
+      member = nil
+    end
   end
   if member then
     pairs_[#pairs_ + 1] = { agent, member, pinned }
   elseif not next(pinnedAgents) then
     break -- nothing ready and no pinned callbacks: no later agent can be served either
+  end
+end
+
+if #pairs_ < #agents then
+  local opening = nextOpeningOf(K.windows, now)
+  if opening then
+    reply[2] = int(opening)
   end
 end
 if #pairs_ == 0 then
@@ -92,7 +116,7 @@ hprefetch(K.agentDevices, chosen)
 local zoneNames = zoneNameMap(K)
 for _, p in ipairs(pairs_) do
   local agent = p[1]
-  local lease = grant(base, K, p[2], agent, hget(K.agentDevices, agent) or '', now, ttl, p[3], zoneNames)
+  local lease = grant(base, K, p[2], agent, deviceOf(hget(K.agentDevices, agent)), now, ttl, p[3], zoneNames, epoch)
   for _, v in ipairs(lease) do
     reply[#reply + 1] = v
   end

@@ -4,7 +4,7 @@
 
   KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] now (ms)
-  ARGV[2...] pairs: agent id, device id
+  ARGV[2...] triples: agent id, device id, session (includes/ready.lua)
 
   Returns one status per agent (OK or AGENT_BUSY), or CAMPAIGN_UNKNOWN.
 ]]
@@ -15,11 +15,12 @@
 if redis.call('EXISTS', K.cfg) == 0 then
   return ST_CAMPAIGN_UNKNOWN
 end
-local agents, devices = {}, {}
-for n = 2, #ARGV, 2 do
+local agents, devices, sessions = {}, {}, {}
+for n = 2, #ARGV, 3 do
   agents[#agents + 1] = ARGV[n]
   devices[#devices + 1] = ARGV[n + 1]
+  sessions[#sessions + 1] = ARGV[n + 2]
 end
 local reply = {}
-markReady(K, ARGV[1], agents, devices, reply)
+markReady(K, ARGV[1], agents, devices, sessions, reply)
 return reply

@@ -12,9 +12,11 @@
   A lead whose number the campaign suppressed (do-not-call, erased) is skipped, and so is one
   whose number is already queued in the campaign (or earlier in this batch): the suppression
   check is here, atomic with the write, so a number listed while an import runs never slips in.
-  Returns { queued count, D, D 1-based indexes of duplicates, then 1-based indexes of
-  suppressed leads }, or CAMPAIGN_UNKNOWN / CONFIG_STALE (windows computed from an older
-  config: nothing written).
+  A lead whose number is already queued under the same lead id is already queued: an import
+  retried after a failure converges instead of reporting its own leads as duplicates.
+  Returns { queued count, D, A, D 1-based indexes of duplicates, A of leads already queued,
+  then 1-based indexes of suppressed leads }, or CAMPAIGN_UNKNOWN / CONFIG_STALE (windows
+  computed from an older config: nothing written).
 ]]
 --- @include "status"
 --- @include "campaign-keys"
@@ -51,20 +53,32 @@ local first = i + 1
 
 -- Pass 1: find duplicates, so sequence numbers are allocated in one step for the rest.
 local skipped = {}
-local duplicates, suppressed = {}, {}
+local duplicates, already, suppressed = {}, {}, {}
 local seen = {}
 local accepted = 0
 for n = 0, count - 1 do
-  local phone = ARGV[first + n * 9 + 1]
+  local a = first + n * 9
+  local phone = ARGV[a + 1]
   if redis.call('SISMEMBER', K.suppressed, phone) == 1 then
     skipped[#skipped + 1] = n + 1
     suppressed[#suppressed + 1] = n + 1
-  elseif seen[phone] or redis.call('HEXISTS', phoneKey(base, phone), phone) == 1 then
+  elseif seen[phone] then
     skipped[#skipped + 1] = n + 1
     duplicates[#duplicates + 1] = n + 1
   else
-    seen[phone] = true
-    accepted = accepted + 1
+    local member = redis.call('HGET', phoneKey(base, phone), phone)
+    if member then
+      skipped[#skipped + 1] = n + 1
+      local rec = redis.call('HGET', recordKey(base, member), member)
+      if rec and splitRecord(rec)[R_ID] == ARGV[a] then
+        already[#already + 1] = n + 1
+      else
+        duplicates[#duplicates + 1] = n + 1
+      end
+    else
+      seen[phone] = true
+      accepted = accepted + 1
+    end
   end
 end
 
@@ -119,8 +133,11 @@ for _, key in ipairs(order) do
   end
 end
 
-local reply = { accepted, #duplicates }
+local reply = { accepted, #duplicates, #already }
 for _, index in ipairs(duplicates) do
+  reply[#reply + 1] = index
+end
+for _, index in ipairs(already) do
   reply[#reply + 1] = index
 end
 for _, index in ipairs(suppressed) do

@@ -1,6 +1,8 @@
 --[[
   Lease the next lead for one agent: its due pinned callbacks first, then the best ready lead
-  across the zones whose calling window is open now. Promotes due scheduled leads first.
+  across the zones whose calling window is open now; a lead whose number is suppressed is
+  dropped, never offered. Promotes due scheduled leads first. Nothing is leased from a queue
+  that may have gone back in time (includes/run.lua).
 
   KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
@@ -11,11 +13,13 @@
   ARGV[6] promote at most this many due scheduled leads first
 
   Returns { epoch } when nothing is dialable, { epoch, 7 lease fields (see dispatch) } when
-  leased, or CAMPAIGN_UNKNOWN / AGENT_BUSY (the agent already holds a live lease).
+  leased, or CAMPAIGN_UNKNOWN / CAMPAIGN_STALE / AGENT_BUSY (the agent already holds a live
+  lease).
 ]]
 --- @include "status"
 --- @include "campaign-keys"
 --- @include "queue"
+--- @include "run"
 
 local base, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local agent, device, promoteLimit = ARGV[4], ARGV[5], tonumber(ARGV[6])
@@ -23,6 +27,10 @@ local agent, device, promoteLimit = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local epoch = hget(K.cfg, 'epoch')
 if not epoch then
   return ST_CAMPAIGN_UNKNOWN
+end
+local run = checkRun(K.cfg)
+if run ~= ST_OK then
+  return run
 end
 if hget(K.agentLeases, agent) then
   return ST_AGENT_BUSY
@@ -32,17 +40,28 @@ if promoteDue(base, K, now, promoteLimit) > 0 then
   flush()
 end
 local open = openZoneSet(K.windows, now)
+local anySuppressed = redis.call('SCARD', K.suppressed) > 0
 local member = nil
 if redis.call('SISMEMBER', K.pinnedAgents, agent) == 1 then
   member = popPinned(base, K, open, agent, now)
+  if member and not dialable(base, K, member, anySuppressed) then
+    member = nil
+  end
 end
 local pinned = member ~= nil
-if not member then
-  member = popReady(newPicker(base, open, 1))
+local picker = newPicker(base, open, 1)
+while not member do
+  member = popReady(picker)
+  if not member then
+    break
+  end
+  if not dialable(base, K, member, anySuppressed) then
+    member = nil
+  end
 end
 local reply = { epoch }
 if member then
-  for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned, zoneNameMap(K))) do
+  for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned, zoneNameMap(K), epoch)) do
     reply[#reply + 1] = v
   end
 end
