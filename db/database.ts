@@ -62,7 +62,11 @@ export function createDatabase(options: DatabaseOptions): Database {
   }
   const knex = knexFactory({
     client: 'pg',
-    connection: options.url,
+    // Bounded waits: an unreachable or stalled Postgres fails a request (the device retries)
+    // instead of holding it — and a claimed lease — without end. Connect within 5 s, a query
+    // within 20 s, a pooled connection within 10 s.
+    connection: { connectionString: options.url, connectionTimeoutMillis: 5_000, query_timeout: 20_000 },
+    acquireConnectionTimeout: 10_000,
     pool: { min: options.pool?.min ?? 0, max: options.pool?.max ?? 10 },
     ...(options.searchPath === undefined ? {} : { searchPath: [options.searchPath] }),
   });
@@ -83,6 +87,8 @@ export function createDatabase(options: DatabaseOptions): Database {
     outcomes: {
       ...writer,
       findByLeaseIds: (tenantId, leaseIds) => attempts.findByLeaseIds(tenantId, leaseIds),
+      lookupLeases: (tenantId, leaseIds) => attempts.lookupLeases(tenantId, leaseIds),
+      voidLeases: (tenantId, items) => attempts.voidLeases(tenantId, items),
     },
     async close() {
       await writer.close();

@@ -12,6 +12,8 @@ export const DB_ERRORS = {
   DEVICE_LIMIT: "The tenant's plan allows no more devices",
   WRITER_CLOSED: 'The outcome writer is closed',
   WRITE_FAILED: 'The outcome batch could not be committed',
+  LEASE_VOID: "This lease's completion was fenced out: its lead went back to the queue",
+  LEASE_CONFLICT: 'This lease id is on record for another lead',
 } as const;
 
 export type DbErrorCode = keyof typeof DB_ERRORS;

@@ -25,7 +25,14 @@ export { MIGRATIONS, migrateDown, migrateLatest } from './migrations/index.js';
 export type { Migration } from './migrations/migration.js';
 export type { OutcomeInput } from './outcome-input.js';
 export { outcomeInputSchema } from './outcome-input.js';
-export type { OutcomeRecord, OutcomeRepository, StoredOutcome } from './outcomes.js';
+export type {
+  LeaseOnRecord,
+  OutcomeRecord,
+  OutcomeRepository,
+  StoredOutcome,
+  VoidInput,
+} from './outcomes.js';
+export { isVoided } from './outcomes.js';
 export type { OutcomeWriter, OutcomeWriterOptions, OutcomeWriterStats } from './outcome-writer.js';
 export { createOutcomeWriter } from './outcome-writer.js';
 export type { NewTenant, Plan, Tenant, TenantRepository } from './tenants.js';

@@ -74,6 +74,16 @@ export interface LeadRepository {
    */
   filterQueued(tenantId: string, campaignId: string, phones: readonly string[]): Promise<string[]>;
   /**
+   * The queued leads of this campaign with one of these numbers (the oldest per number): a
+   * retried import queues these again rather than inserting the number twice, so it converges.
+   */
+  findQueued(tenantId: string, campaignId: string, phones: readonly string[]): Promise<StoredLead[]>;
+  /**
+   * Delete leads an import inserted but could not queue (the queue refused them, or failed):
+   * only leads with no call attempt, in this tenant. Returns how many were deleted.
+   */
+  discard(tenantId: string, leadIds: readonly string[]): Promise<number>;
+  /**
    * DNC or erasure: every queued lead of the tenant with one of these numbers becomes 'removed'
    * and its pending callbacks are cancelled. Final leads keep their status (their history
    * stands). Returns the leads removed, so the caller can take them out of the engine's queues.
@@ -244,6 +254,32 @@ export function createLeadRepository(knex: Knex): LeadRepository {
       );
       const queued = new Set(rows.map((r) => r.phone));
       return [...new Set(numbers)].filter((p) => queued.has(p));
+    },
+
+    async findQueued(tenantId, campaignId, phones) {
+      const tenant = tenantOf(tenantId);
+      const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
+      const numbers = parseInput(phonesSchema, phones, 'phones');
+      if (numbers.length === 0) return [];
+      const { rows } = await knex.raw<{ rows: LeadRow[] }>(
+        `SELECT DISTINCT ON (phone) * FROM leads
+         WHERE tenant_id = ? AND campaign_id = ? AND status = 'queued' AND phone = ANY(?::text[])
+         ORDER BY phone, id`,
+        [tenant, campaign, [...new Set(numbers)]],
+      );
+      return rows.map(toStoredLead);
+    },
+
+    async discard(tenantId, leadIds) {
+      const tenant = tenantOf(tenantId);
+      const ids = parseInput(z.array(dbLeadIdSchema).max(100_000), leadIds, 'lead ids');
+      if (ids.length === 0) return 0;
+      const { rowCount } = await knex.raw<{ rowCount: number }>(
+        `DELETE FROM leads l WHERE l.tenant_id = ? AND l.id = ANY(?::bigint[])
+           AND NOT EXISTS (SELECT 1 FROM call_attempts a WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id)`,
+        [tenant, ids],
+      );
+      return rowCount;
     },
 
     async markRemoved(tenantId, phones) {

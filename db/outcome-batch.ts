@@ -174,7 +174,7 @@ export async function commitOutcomeBatch(
     return { inserted: insertedRows, stored: storedRows };
   });
 
-  const answers = new Map<string, OutcomeRecord>();
+  const answers = new Map<string, OutcomeRecord | DbError>();
   for (const row of inserted) {
     answers.set(keyOf({ tenantId: row.tenant_id, leaseId: row.lease_id }), {
       ...toStoredOutcome(row),
@@ -182,10 +182,16 @@ export async function commitOutcomeBatch(
     });
   }
   for (const row of stored) {
-    answers.set(keyOf({ tenantId: row.tenant_id, leaseId: row.lease_id }), {
-      ...toStoredOutcome(row),
-      duplicate: true,
-    });
+    const key = keyOf({ tenantId: row.tenant_id, leaseId: row.lease_id });
+    // A lease on record as void was fenced out by the reaper (its lead went back to the queue):
+    // this completion must not land. A lease id on record for another lead is refused outright,
+    // never answered from that row.
+    answers.set(
+      key,
+      row.voided
+        ? new DbError('LEASE_VOID', undefined, { leaseId: row.lease_id })
+        : { ...toStoredOutcome(row), duplicate: true },
+    );
   }
 
   return inputs.map((input, index): OutcomeResult => {
@@ -194,6 +200,13 @@ export async function commitOutcomeBatch(
       return {
         ok: false,
         error: new DbError('LEAD_UNKNOWN', undefined, { leaseId: input.leaseId, leadId: input.leadId }),
+      };
+    }
+    if (answer instanceof DbError) return { ok: false, error: answer };
+    if (answer.leadId !== input.leadId) {
+      return {
+        ok: false,
+        error: new DbError('LEASE_CONFLICT', undefined, { leaseId: input.leaseId }),
       };
     }
     const repeatInBatch = primaries.get(keyOf(input)) !== index;

@@ -26,8 +26,8 @@ export const outcomeInputSchema = z.object({
   campaignId: campaignIdSchema,
   /** The lead's Postgres id, as the engine carries it (a decimal string). */
   leadId: dbLeadIdSchema,
-  /** The engine's lease id: "<campaign>.<epoch>.<counter>", unique within a tenant. */
-  leaseId: z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be a lease id'),
+  /** The engine's lease id (engine/lease.ts), unique within a tenant for its whole life. */
+  leaseId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be a lease id'),
   agentId: agentIdSchema,
   deviceId: deviceIdSchema,
   outcome: outcomeCodeSchema,

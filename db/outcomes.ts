@@ -56,6 +56,8 @@ export interface CallAttemptRow {
   follow_up: Record<string, unknown> | null;
   completed_at: Date;
   created_at: Date;
+  /** A fenced-out completion (0002_lease_fence): not a call. */
+  voided: boolean;
 }
 
 export function toStoredOutcome(row: CallAttemptRow): StoredOutcome {
@@ -84,26 +86,107 @@ export function toStoredOutcome(row: CallAttemptRow): StoredOutcome {
   };
 }
 
-export interface OutcomeRepository {
-  /** The stored attempt of each lease id that has one, in this tenant only. */
-  findByLeaseIds(tenantId: string, leaseIds: readonly string[]): Promise<Map<string, StoredOutcome>>;
+/** What the call log holds for a lease: its stored outcome, or the mark that it was fenced out. */
+export interface VoidedLease {
+  readonly voided: true;
+  readonly leadId: string;
+}
+export type LeaseOnRecord = StoredOutcome | VoidedLease;
+
+export const isVoided = (r: LeaseOnRecord): r is VoidedLease => 'voided' in r;
+
+/** A claimed lease whose commit the reaper fences out. */
+export interface VoidInput {
+  readonly leaseId: string;
+  readonly campaignId: string;
+  readonly leadId: string;
+  readonly agentId: string;
+  readonly deviceId: string;
 }
 
-const leaseIdsSchema = z.array(z.string().min(1).max(160)).max(10_000);
+export interface OutcomeRepository {
+  /** The stored attempt of each lease id that has one, in this tenant only (void marks skipped). */
+  findByLeaseIds(tenantId: string, leaseIds: readonly string[]): Promise<Map<string, StoredOutcome>>;
+  /** Everything the call log holds for these lease ids: outcomes and void marks. */
+  lookupLeases(tenantId: string, leaseIds: readonly string[]): Promise<Map<string, LeaseOnRecord>>;
+  /**
+   * Fence out the commits of claimed leases: record each as void unless its outcome is already
+   * committed. Concurrent with a commit of the same lease, exactly one of the two wins (the unique
+   * key on the lease id). Returns, per lease, what is on record now: the void mark (this call or
+   * an earlier one wrote it), or the outcome that won; leases whose lead is gone are left out.
+   */
+  voidLeases(tenantId: string, items: readonly VoidInput[]): Promise<Map<string, LeaseOnRecord>>;
+}
+
+const leaseIdsSchema = z.array(z.string().min(1).max(200)).max(10_000);
+const voidInputsSchema = z
+  .array(
+    z.object({
+      leaseId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/),
+      campaignId: z.string().min(1).max(64),
+      leadId: z.string().regex(/^[1-9][0-9]{0,18}$/),
+      agentId: z.string().min(1).max(64),
+      deviceId: z.string().max(64),
+    }),
+  )
+  .max(10_000);
+
+const onRecord = (row: CallAttemptRow): LeaseOnRecord =>
+  row.voided ? { voided: true, leadId: String(row.lead_id) } : toStoredOutcome(row);
 
 export function createOutcomeRepository(knex: Knex): OutcomeRepository {
+  async function lookup(tenant: string, ids: string[]): Promise<Map<string, LeaseOnRecord>> {
+    const found = new Map<string, LeaseOnRecord>();
+    if (ids.length === 0) return found;
+    const { rows } = await knex.raw<{ rows: CallAttemptRow[] }>(
+      `SELECT * FROM call_attempts WHERE tenant_id = ? AND lease_id = ANY(?::text[])`,
+      [tenant, ids],
+    );
+    for (const row of rows) found.set(row.lease_id, onRecord(row));
+    return found;
+  }
+
   return {
     async findByLeaseIds(tenantId, leaseIds) {
-      const tenant = tenantOf(tenantId);
       const ids = parseInput(leaseIdsSchema, leaseIds, 'lease ids');
       const found = new Map<string, StoredOutcome>();
-      if (ids.length === 0) return found;
-      const { rows } = await knex.raw<{ rows: CallAttemptRow[] }>(
-        `SELECT * FROM call_attempts WHERE tenant_id = ? AND lease_id = ANY(?::text[])`,
-        [tenant, ids],
-      );
-      for (const row of rows) found.set(row.lease_id, toStoredOutcome(row));
+      for (const [leaseId, r] of await lookup(tenantOf(tenantId), ids))
+        if (!isVoided(r)) found.set(leaseId, r);
       return found;
+    },
+
+    lookupLeases(tenantId, leaseIds) {
+      return lookup(tenantOf(tenantId), parseInput(leaseIdsSchema, leaseIds, 'lease ids'));
+    },
+
+    async voidLeases(tenantId, items) {
+      const tenant = tenantOf(tenantId);
+      const valid = parseInput(voidInputsSchema, items, 'void inputs');
+      if (valid.length === 0) return new Map();
+      const rows = valid.map((v) => ({
+        tenant_id: tenant,
+        lease_id: v.leaseId,
+        campaign_id: v.campaignId,
+        lead_id: v.leadId,
+        agent_id: v.agentId,
+        device_id: v.deviceId,
+      }));
+      // The insert joins the lead so a void can only name a lead of its own tenant and campaign.
+      await knex.raw(
+        `INSERT INTO call_attempts (tenant_id, lease_id, campaign_id, lead_id, agent_id, device_id,
+           outcome, disposition, attempts, completed_at, voided)
+         SELECT v.tenant_id, v.lease_id, v.campaign_id, v.lead_id, v.agent_id, v.device_id,
+           '', 'void', 0, now(), true
+         FROM jsonb_to_recordset(?::jsonb) AS v(tenant_id text, lease_id text, campaign_id text,
+           lead_id bigint, agent_id text, device_id text)
+         JOIN leads l ON l.tenant_id = v.tenant_id AND l.id = v.lead_id AND l.campaign_id = v.campaign_id
+         ON CONFLICT (tenant_id, lease_id) DO NOTHING`,
+        [JSON.stringify(rows)],
+      );
+      return lookup(
+        tenant,
+        valid.map((v) => v.leaseId),
+      );
     },
   };
 }

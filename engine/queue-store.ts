@@ -6,7 +6,7 @@
 // gateway agrees on when a lease expires or a lead falls due.
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from './ids.js';
 import type { LeadInput } from './lead.js';
-import type { CallPhase, Lease, LeaseId, LeaseRecordState } from './lease.js';
+import type { CallPhase, Lease, LeaseId, LeaseIds, LeaseRecordState } from './lease.js';
 import type { CampaignConfig } from './campaign.js';
 import type { CallbackRequest, Disposition } from './disposition.js';
 import type { EngineErrorCode } from './errors.js';
@@ -219,6 +219,8 @@ export interface DefineResult {
 
 export interface QueueStore {
   readonly kind: 'redis' | 'memory';
+  /** How this store signs the lease ids it issues (shared by every gateway of a deployment). */
+  readonly leaseIds: LeaseIds;
 
   /** Create or update a campaign. Re-defining keeps its queue; window changes apply at once. */
   defineCampaign(ref: CampaignRef, config: CampaignConfig, now: number): Promise<DefineResult>;

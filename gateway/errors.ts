@@ -33,24 +33,64 @@ const DB_CODES: Record<DbErrorCode, WireErrorCode> = {
   LEAD_UNKNOWN: 'NOT_FOUND',
   DEVICE_LIMIT: 'DEVICE_LIMIT',
   WRITER_CLOSED: 'UNAVAILABLE',
-  WRITE_FAILED: 'INTERNAL',
+  // A batch that rolled back saved nothing: the same completion may be retried.
+  WRITE_FAILED: 'UNAVAILABLE',
+  LEASE_VOID: 'LEASE_STALE',
+  LEASE_CONFLICT: 'LEASE_CONFLICT',
 };
 
+// Failures of the connection to Redis or Postgres (refused, reset, timed out, client offline):
+// nothing was done, or nothing is known to be; the client may retry.
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+]);
+const TRANSIENT_NAMES = new Set([
+  'ClientOfflineError',
+  'ClientClosedError',
+  'ConnectionTimeoutError',
+  'SocketClosedUnexpectedlyError',
+  'TimeoutError',
+  'KnexTimeoutError',
+  'AbortError',
+]);
+
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  if (TRANSIENT_NAMES.has(err.name) || TRANSIENT_NAMES.has(err.constructor.name)) return true;
+  return /Connection terminated|connection timeout|timed out|The client is closed/i.test(err.message);
+}
+
+const wire = (code: WireErrorCode, message: string = WIRE_ERRORS[code].message): WireError => ({
+  code,
+  message,
+  retryable: WIRE_ERRORS[code].retryable,
+});
+
 export function toWireError(err: unknown): WireError {
-  if (err instanceof GatewayError) return { code: err.code, message: err.message };
-  if (err instanceof EngineError) return { code: err.code, message: err.message };
+  if (err instanceof GatewayError) return wire(err.code, err.message);
+  if (err instanceof EngineError) return wire(err.code, err.message);
   if (err instanceof DbError) {
     const code = DB_CODES[err.code];
-    return { code, message: code === 'INTERNAL' ? WIRE_ERRORS.INTERNAL.message : err.message };
+    return wire(
+      code,
+      code === 'INTERNAL' || code === 'UNAVAILABLE' ? WIRE_ERRORS[code].message : err.message,
+    );
   }
   if (err instanceof z.ZodError) {
     return {
-      code: 'PAYLOAD_INVALID',
-      message: WIRE_ERRORS.PAYLOAD_INVALID.message,
+      ...wire('PAYLOAD_INVALID'),
       issues: err.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
     };
   }
-  return { code: 'INTERNAL', message: WIRE_ERRORS.INTERNAL.message };
+  if (isTransient(err)) return wire('UNAVAILABLE');
+  return wire('INTERNAL');
 }
 
 export function statusOf(error: WireError): number {

@@ -9,27 +9,32 @@ import type { Adapter } from 'socket.io-adapter';
 import type { Clock } from '../engine/clock.js';
 import { isEngineError } from '../engine/errors.js';
 import type { CampaignRef, TenantId } from '../engine/ids.js';
-import type { LeadInput } from '../engine/lead.js';
 import type { LeaseId } from '../engine/lease.js';
 import { startMaintenance } from '../engine/maintenance.js';
-import type { QueueStore } from '../engine/queue-store.js';
+import type { Settled } from '../engine/maintenance.js';
+import type { CommittedCompletion, ExpiredLease, QueueStore } from '../engine/queue-store.js';
 import type { Database, NewLead } from '../db/index.js';
+import { isVoided } from '../db/index.js';
 import { AgentHub } from './agent/agent-hub.js';
 import type { DeviceIdentity, DeviceTokens } from './auth/device-token.js';
-import { createCampaignRegistry } from './campaigns.js';
-import type { CampaignRegistry } from './campaigns.js';
-import { createCompletionPipeline } from './completion-pipeline.js';
-import type { CompletionPipeline } from './completion-pipeline.js';
+import { createCampaignRegistry } from './calls/campaigns.js';
+import type { CampaignRegistry } from './calls/campaigns.js';
+import { createCompletions } from './calls/completions.js';
+import type { Completions } from './calls/completions.js';
 import type { Config } from './config.js';
-import { createDispatcher } from './dispatcher.js';
-import type { Dispatcher } from './dispatcher.js';
+import { createDispatcher } from './calls/dispatcher.js';
+import type { Dispatcher } from './calls/dispatcher.js';
 import { GatewayError } from './errors.js';
+import { addLeads } from './leads/intake.js';
+import type { AddedLeads } from './leads/intake.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Metrics } from './metrics.js';
-import { AGENT_NAMESPACE } from './protocol/events.js';
+import { AGENT_NAMESPACE, MAX_FRAME_BYTES } from './protocol/events.js';
 import type { AgentClientEvents, AgentServerEvents } from './protocol/events.js';
 import type { InterServerEvents, SessionData } from './agent/agent-session.js';
+
+export type { AddedLeads };
 
 export interface HealthCheck {
   readonly name: string;
@@ -51,15 +56,6 @@ export interface GatewayDeps {
   readonly http?: (gateway: Gateway) => RequestListener;
 }
 
-export interface AddedLeads {
-  readonly inserted: number;
-  readonly queued: number;
-  /** Numbers on the tenant's do-not-call list, not imported. */
-  readonly suppressed: number;
-  /** Numbers already queued in the campaign. */
-  readonly duplicates: number;
-}
-
 export interface Gateway {
   readonly deps: GatewayDeps;
   readonly io: Server<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
@@ -67,14 +63,18 @@ export interface Gateway {
   readonly metrics: Metrics;
   readonly campaigns: CampaignRegistry;
   readonly dispatcher: Dispatcher;
-  readonly completions: CompletionPipeline;
+  readonly completions: Completions;
   /** Load campaigns (rebuilding queues the engine lacks), start periodic work, listen. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Ready for traffic: started and not draining. */
   readonly ready: boolean;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Add leads to an active campaign: one outcome per row, the same in Postgres and the queue. */
   addLeads(tenantId: TenantId, campaignId: string, leads: readonly NewLead[]): Promise<AddedLeads>;
-  /** Put numbers on the tenant's do-not-call list and out of every queue, revoking live calls. */
+  /**
+   * Put numbers on the tenant's do-not-call list (committed to Postgres first) and out of every
+   * queue, revoking live calls for routing (their outcomes are still accepted).
+   */
   suppress(
     tenantId: TenantId,
     phones: readonly string[],
@@ -97,6 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clock,
     logger,
     onRebuilt: (ref) => dispatcher.trigger(ref),
+    onDefined: (ref) => dispatcher.trigger(ref),
     onForgotten: (ref) => hub.campaignClosed(ref),
   });
 
@@ -105,6 +106,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     phones: readonly string[],
     source: 'outcome' | 'api' | 'erasure',
   ): Promise<number> {
+    // Durable first: the list in Postgres is what a rebuild and every import scrub against.
+    // (A do-not-call outcome listed the number in its own commit.)
     if (source !== 'outcome') await db.dnc.add(tenantId, phones, source);
     const removed = await db.leads.markRemoved(tenantId, phones);
     // Every campaign of the tenant, paused ones too and ones this gateway never touched: each
@@ -112,7 +115,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const refs = (await db.campaigns.listIds(tenantId)).map((campaignId) => ({ tenantId, campaignId }));
     for (const ref of refs) {
       try {
-        const gone = await store.removeNumbers(ref, phones);
+        const gone = await store.removeNumbers(ref, phones, clock.now());
         const revoked = gone.flatMap((g) => (g.revoked ? [g.revoked] : []));
         if (revoked.length > 0) {
           hub.revoked(tenantId, revoked, 'removed');
@@ -125,16 +128,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return removed.length;
   }
 
-  const completions = createCompletionPipeline({
+  const completions = createCompletions({
     store,
+    leaseIds: store.leaseIds,
     clock,
     logger,
     metrics,
-    outcomes: db.outcomes,
+    db,
     onDnc: async (tenantId, phone) => {
       await suppress(tenantId, [phone], 'outcome');
     },
-    phoneOf: async (tenantId, leadId) => (await db.leads.get(tenantId, leadId))?.phone,
+    recover: (ref) => campaigns.recover(ref),
+    holdMs: config.CALL_TTL_MS,
   });
 
   const hub = new AgentHub({
@@ -186,6 +191,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     transports: ['websocket', 'polling'],
     pingInterval: 10_000,
     pingTimeout: 8_000,
+    // The largest legal frame (a completion with its notes, tags and follow-up) is a few KB;
+    // a bigger one closes the connection with WebSocket code 1009 "message too big".
+    maxHttpBufferSize: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
     ...(deps.adapter ? { adapter: deps.adapter as never } : {}),
     // CORS does not protect WebSockets: check the Origin of browser clients here.
     allowRequest: (req, done) => {
@@ -196,23 +205,65 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   hub.attach(io.of(AGENT_NAMESPACE));
 
-  // Expired leases whose outcome Postgres already holds were completed by a process that died
-  // before it told the queue: complete them (the call happened) instead of offering them again.
-  async function settleExpired(ref: CampaignRef, leaseIds: readonly LeaseId[]): Promise<void> {
-    const stored = await db.outcomes.findByLeaseIds(ref.tenantId, leaseIds);
-    if (stored.size === 0) return;
-    const items = [...stored.values()].map((o) => ({
-      leaseId: o.leaseId,
-      outcome: o.outcome,
-      completedAt: Math.min(o.completedAt, clock.now()),
-      ...(o.callback ? { callback: o.callback } : {}),
-    }));
-    const results = await store.complete(ref.tenantId, items, clock.now());
-    logger.info(
-      { campaignId: ref.campaignId, settled: results.filter((r) => r.ok).length },
-      'lease.settled_from_db',
+  /**
+   * Settle a round of expired leases against the system of record before any is requeued: an
+   * outcome already committed (by a process that died before it told the queue) is applied; a
+   * claim whose commit never landed is fenced out in Postgres first (recorded as void, so a
+   * stalled commit can never land afterwards), then requeued; the rest go back to the queue.
+   */
+  async function settleExpired(ref: CampaignRef, expired: readonly ExpiredLease[]): Promise<Settled> {
+    const { tenantId } = ref;
+    const onRecord = await db.outcomes.lookupLeases(
+      tenantId,
+      expired.map((l) => l.leaseId),
     );
-    for (const r of results) if (r.ok && r.dncPhone) await suppress(ref.tenantId, [r.dncPhone], 'outcome');
+    const apply: CommittedCompletion[] = [];
+    const reclaim: LeaseId[] = [];
+    const voided: LeaseId[] = [];
+    const toVoid: ExpiredLease[] = [];
+    for (const l of expired) {
+      const r = onRecord.get(l.leaseId);
+      if (r && !isVoided(r)) apply.push({ ...r, agentId: r.agentId });
+      else if (r) (l.state === 'c' ? voided : reclaim).push(l.leaseId);
+      else if (l.state === 'c') toVoid.push(l);
+      else reclaim.push(l.leaseId);
+    }
+    if (toVoid.length > 0) {
+      const fenced = await db.outcomes.voidLeases(
+        tenantId,
+        toVoid
+          .filter((l) => l.leadId !== '')
+          .map((l) => ({
+            leaseId: l.leaseId,
+            campaignId: ref.campaignId,
+            leadId: l.leadId,
+            agentId: l.agentId,
+            deviceId: l.deviceId,
+          })),
+      );
+      for (const l of toVoid) {
+        const r = fenced.get(l.leaseId);
+        if (!r) continue;
+        if (isVoided(r)) voided.push(l.leaseId);
+        else apply.push({ ...r, agentId: r.agentId });
+      }
+      if (voided.length > 0)
+        logger.warn({ campaignId: ref.campaignId, voided: voided.length }, 'lease.claims_voided');
+    }
+    if (apply.length > 0) {
+      const results = await store.applyCompletions(tenantId, apply, clock.now());
+      logger.info(
+        { campaignId: ref.campaignId, settled: results.filter((r) => r.ok).length },
+        'lease.settled_from_db',
+      );
+      for (const [i, r] of results.entries()) {
+        if (r.ok && apply[i]!.disposition.kind === 'dnc') {
+          const lead = await db.leads.get(tenantId, apply[i]!.leadId);
+          if (lead) await suppress(tenantId, [lead.phone], 'outcome');
+        }
+      }
+    }
+    return { reclaim, voided };
   }
 
   let maintenance: ReturnType<typeof startMaintenance> | undefined;
@@ -243,7 +294,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         },
         onPromoted: (ref) => dispatcher.trigger(ref),
         onError: (err, ref) => {
-          if (ref && isEngineError(err, 'CAMPAIGN_UNKNOWN')) {
+          if (ref && (isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE'))) {
             campaigns.recover(ref).catch((e: unknown) => logger.error({ err: e }, 'campaign.recover_failed'));
           } else {
             logger.error({ err, campaignId: ref?.campaignId }, 'maintenance.failed');
@@ -285,37 +336,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async addLeads(tenantId, campaignId, leads) {
       const ref = await campaigns.active(tenantId, campaignId);
       if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
-      // Scrub before anything is written: numbers on the do-not-call list, and numbers this
-      // campaign already has queued (or that appear twice in the batch: the first one counts).
-      const phones = leads.map((l) => l.phone);
-      const listed = new Set(await db.dnc.filterListed(tenantId, phones));
-      const queuedAlready = new Set(await db.leads.filterQueued(tenantId, campaignId, phones));
-      const seen = new Set<string>();
-      let suppressed = 0;
-      let duplicates = 0;
-      const allowed = leads.filter((l) => {
-        if (listed.has(l.phone)) {
-          suppressed++;
-          return false;
-        }
-        if (queuedAlready.has(l.phone) || seen.has(l.phone)) {
-          duplicates++;
-          return false;
-        }
-        seen.add(l.phone);
-        return true;
-      });
-      const ids = allowed.length > 0 ? await db.leads.insertBatch(tenantId, campaignId, allowed) : [];
-      const inputs: LeadInput[] = allowed.map((l, i) => ({ ...l, id: ids[i]! }));
-      let queued = 0;
-      for (let i = 0; i < inputs.length; i += 5_000) {
-        const r = await store.enqueue(ref, inputs.slice(i, i + 5_000), clock.now());
-        queued += r.enqueued;
-        duplicates += r.duplicates.length;
-        suppressed += r.suppressed.length; // listed while this import ran
-      }
-      dispatcher.trigger(ref);
-      return { inserted: ids.length, queued, suppressed, duplicates };
+      const added = await addLeads({ db, store, clock, logger }, ref, leads);
+      if (added.queued > 0) dispatcher.trigger(ref);
+      return added;
     },
     suppress,
     async stop() {

@@ -13,6 +13,8 @@ import { createRedisQueueStore } from '../engine/redis/redis-queue-store.js';
 import { createDatabase, startEmbeddedPostgres } from '../db/index.js';
 import type { Database } from '../db/index.js';
 import { createDeviceTokens } from './auth/device-token.js';
+import { leaseIdsFrom } from './auth/lease-ids.js';
+import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { seedDemo } from './demo-seed.js';
@@ -74,9 +76,14 @@ interface Queue {
   readonly label: string;
 }
 
-async function openQueue(config: Config, resources: Resource[], checks: HealthCheck[]): Promise<Queue> {
+async function openQueue(
+  config: Config,
+  leaseIds: LeaseIds,
+  resources: Resource[],
+  checks: HealthCheck[],
+): Promise<Queue> {
   if (config.REDIS_URL === undefined) {
-    const store = new MemoryQueueStore();
+    const store = new MemoryQueueStore({ leaseIds });
     resources.push({ name: 'queue store', close: () => store.close() });
     return { store, clock: systemClock, label: 'in memory (one process)' };
   }
@@ -84,7 +91,7 @@ async function openQueue(config: Config, resources: Resource[], checks: HealthCh
   const prefix = config.REDIS_KEY_PREFIX;
   const unreachable = `Redis at ${where(url)} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`;
   const store = await within(
-    createRedisQueueStore({ url, keyPrefix: prefix }),
+    createRedisQueueStore({ url, keyPrefix: prefix, leaseIds }),
     REDIS_CONNECT_TIMEOUT_MS,
     unreachable,
   );
@@ -202,7 +209,7 @@ async function main(): Promise<void> {
   const startup = (async () => {
     const secrets = await loadSecrets(config);
     const tokens = createDeviceTokens(secrets.deviceTokenSecret);
-    const queue = await openQueue(config, resources, checks);
+    const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks);
     const { db, label: database } = await openDatabase(config, resources, checks);
     const demo = config.SEED_DEMO ? await seedDemo({ db, tokens, logger }) : null;
     gateway = createGateway({

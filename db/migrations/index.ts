@@ -1,10 +1,11 @@
 // Every migration, oldest first. Append new ones; never reorder or edit one that has shipped.
 import type { Knex } from 'knex';
 import { core } from './0001_core.js';
+import { leaseFence } from './0002_lease_fence.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [core];
+export const MIGRATIONS: readonly Migration[] = [core, leaseFence];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });
 

@@ -14,13 +14,7 @@ import type { EngineErrorCode } from '../errors.js';
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
 import { memberOf, readyScore, seqOf, toQueuedLead } from '../lead.js';
 import type { LeadInput, LeadRecord } from '../lead.js';
-import {
-  counterOfField,
-  LIVE_STATES,
-  PHASE_OF_STATE,
-  processLeaseIds,
-  randomEpoch,
-} from '../lease.js';
+import { counterOfField, LIVE_STATES, PHASE_OF_STATE, processLeaseIds, randomEpoch } from '../lease.js';
 import type { Lease, LeaseId, LeaseIds, LeaseRecord, LeaseRecordState, ParsedLeaseId } from '../lease.js';
 import type {
   CommittedCompletion,
@@ -689,7 +683,14 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   // applyResult in completion.lua
-  #applyResult(c: Campaign, r: LeaseRecord, field: string, result: string, now: number, retention: number): void {
+  #applyResult(
+    c: Campaign,
+    r: LeaseRecord,
+    field: string,
+    result: string,
+    now: number,
+    retention: number,
+  ): void {
     const member = r.member;
     const rec = c.records.get(member)!;
     if (r.state === 'x') this.#unqueue(c, rec, member);
@@ -759,7 +760,11 @@ export class MemoryQueueStore implements QueueStore {
     return this.#reclaim(ref, now, limit, 'expired', only);
   }
 
-  async voidClaims(ref: CampaignRef, now: number, leaseIds: readonly string[]): Promise<readonly ReclaimedLease[]> {
+  async voidClaims(
+    ref: CampaignRef,
+    now: number,
+    leaseIds: readonly string[],
+  ): Promise<readonly ReclaimedLease[]> {
     await Promise.resolve();
     if (leaseIds.length === 0) return [];
     return this.#reclaim(ref, now, leaseIds.length, 'void', leaseIds);
@@ -843,7 +848,11 @@ export class MemoryQueueStore implements QueueStore {
     return this.#promoteDue(this.#get(ref), now, limit);
   }
 
-  async removeNumbers(ref: CampaignRef, phones: readonly string[], now: number): Promise<readonly RemovedLead[]> {
+  async removeNumbers(
+    ref: CampaignRef,
+    phones: readonly string[],
+    now: number,
+  ): Promise<readonly RemovedLead[]> {
     await Promise.resolve();
     const digitsList = checkPhones(phones);
     const c = this.#get(ref);
@@ -957,12 +966,15 @@ export class MemoryQueueStore implements QueueStore {
     }
     const pinned: [string, [string, number][]][] = [];
     for (const [agent, set] of c.pinned) pinned.push([agent, set.entries().map(([s, m]) => [m, s])]);
-    const leases: [string, { state: LeaseRecordState; member: string; agentId: string; expiresAt: number }][] =
-      [];
+    const leases: [
+      string,
+      { state: LeaseRecordState; member: string; agentId: string; expiresAt: number },
+    ][] = [];
     const revoked: [string, string][] = [];
     for (const [field, r] of c.leases) {
       const rec = c.records.get(r.member);
-      if (r.state === 'r' && rec) revoked.push([this.#leaseId(ref, r.epoch, field, rec.leadId, r.agent), r.member]);
+      if (r.state === 'r' && rec)
+        revoked.push([this.#leaseId(ref, r.epoch, field, rec.leadId, r.agent), r.member]);
       if (LIVE_STATES.has(r.state)) {
         leases.push([
           this.#leaseId(ref, r.epoch, field, this.#leadOf(c, r), r.agent),
@@ -1153,7 +1165,8 @@ export class MemoryQueueStore implements QueueStore {
 const PHASE_RANK = { a: 1, n: 2, w: 3 } as const;
 
 // completable in completion.lua
-const completable = (state: LeaseRecordState): boolean => LIVE_STATES.has(state) || state === 'x' || state === 'r';
+const completable = (state: LeaseRecordState): boolean =>
+  LIVE_STATES.has(state) || state === 'x' || state === 'r';
 
 function failure(code: EngineErrorCode): { ok: false; code: EngineErrorCode; message: string } {
   return { ok: false, code, message: new EngineError(code).message };

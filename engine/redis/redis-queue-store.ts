@@ -399,7 +399,8 @@ export class RedisQueueStore implements QueueStore {
     await Promise.all(
       groupByCampaign(checked).map(async ({ ref, entries }) => {
         const args: ScriptArg[] = [this.#keys(ref).base, mode, now, ttlMs, entries.length];
-        for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId, item.phase);
+        for (const { item } of entries)
+          args.push(item.lease.epoch, item.lease.counter, item.agentId, item.phase);
         const f = asArray(await this.#campaign('renewLeases', ref, args));
         if (typeof (f as unknown) === 'number') {
           for (const { index } of entries) results[index] = itemError(f as unknown as number);
@@ -543,7 +544,8 @@ export class RedisQueueStore implements QueueStore {
     await Promise.all(
       groupByCampaign<CheckedCommit>(checked).map(async ({ ref, entries }) => {
         const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, entries.length];
-        for (const { item } of entries) args.push(item.lease.epoch, item.lease.counter, item.agentId, item.result);
+        for (const { item } of entries)
+          args.push(item.lease.epoch, item.lease.counter, item.agentId, item.result);
         const f = asArray(await this.#campaign('applyLeases', ref, args));
         entries.forEach(({ index, item }, j) => {
           const status = Number(f[j * 2]);
@@ -671,7 +673,11 @@ export class RedisQueueStore implements QueueStore {
     return reply;
   }
 
-  async removeNumbers(ref: CampaignRef, phones: readonly string[], now: number): Promise<readonly RemovedLead[]> {
+  async removeNumbers(
+    ref: CampaignRef,
+    phones: readonly string[],
+    now: number,
+  ): Promise<readonly RemovedLead[]> {
     const digits = checkPhones(phones);
     const reply = await this.#campaign('removeNumbers', ref, [
       this.#keys(ref).base,
@@ -782,8 +788,10 @@ export class RedisQueueStore implements QueueStore {
       for (const [member, raw] of Object.entries(bucket)) records[member] = decodeLeadRecord(raw).leadId;
     }
 
-    const leases: Record<string, { state: LeaseRecordState; member: string; agentId: string; expiresAt: number }> =
-      {};
+    const leases: Record<
+      string,
+      { state: LeaseRecordState; member: string; agentId: string; expiresAt: number }
+    > = {};
     const revoked: Record<string, string> = {};
     const leaseRecords = await c.hGetAll(k.leases);
     for (const [field, raw] of Object.entries(leaseRecords)) {

@@ -77,7 +77,9 @@ function register(s: ScriptSource) {
     NUMBER_OF_KEYS: SCRIPT_KEY_COUNT,
     parseCommand(parser: CommandParser, keys: readonly string[], args: readonly ScriptArg[]) {
       if (keys.length !== SCRIPT_KEY_COUNT) {
-        throw new Error(`${s.name} takes the campaign key set (${SCRIPT_KEY_COUNT} keys), got ${keys.length}`);
+        throw new Error(
+          `${s.name} takes the campaign key set (${SCRIPT_KEY_COUNT} keys), got ${keys.length}`,
+        );
       }
       for (const k of keys) parser.pushKey(k);
       for (const a of args) parser.push(argString(a));

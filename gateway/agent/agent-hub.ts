@@ -1,15 +1,18 @@
-// The /agent namespace: device handshake, one live session per agent, the agent state machine,
-// offers pushed with an acknowledgement and a timeout, resumption after a dropped connection,
-// and revocations. Work that must reach an agent connected to another gateway process travels
-// over the Socket.IO adapter (server-side events), so any process may dispatch for any agent.
+// The /agent namespace: the device handshake, one live session per agent, and the translation
+// between the wire and the agent state machine (gateway/calls/agent-machine.ts). Frames become
+// machine events, the machine's effects become frames, timers and store calls, and the results
+// of store calls come back as events; each session's events run one at a time. Work that must
+// reach an agent connected to another gateway process travels over the Socket.IO adapter
+// (server-side events), so any process may dispatch for, revoke or pause any agent.
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Namespace } from 'socket.io';
 import type { z } from 'zod';
 import type { Clock } from '../../engine/clock.js';
-import { EngineError, isEngineError } from '../../engine/errors.js';
+import { isEngineError } from '../../engine/errors.js';
 import type { AgentId, CampaignRef, TenantId } from '../../engine/ids.js';
 import { parseLeaseId } from '../../engine/lease.js';
 import type { Lease } from '../../engine/lease.js';
+import type { QueuedLead } from '../../engine/lead.js';
 import type {
   ItemResult,
   LeaseExtension,
@@ -18,16 +21,17 @@ import type {
   ReadyAgent,
 } from '../../engine/queue-store.js';
 import type { DeviceAuthenticator, DeviceIdentity } from '../auth/device-token.js';
-import type { CompletionPipeline } from '../completion-pipeline.js';
+import { callOf, transition, wireState } from '../calls/agent-machine.js';
+import type { Effect, HeldCall, MachineEvent } from '../calls/agent-machine.js';
+import type { Completions } from '../calls/completions.js';
+import type { Dispatcher } from '../calls/dispatcher.js';
 import type { Config } from '../config.js';
-import type { Dispatcher } from '../dispatcher.js';
 import { GatewayError, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { createTickBatcher } from '../tick-batcher.js';
-import type { TickBatcher } from '../tick-batcher.js';
-import type { Ack } from '../protocol/errors.js';
-import type { AgentClientEvents, AgentServerEvents } from '../protocol/events.js';
+import { isRetryable, WIRE_ERRORS } from '../protocol/errors.js';
+import type { Ack, WireError } from '../protocol/errors.js';
+import type { AgentClientEvents, AgentServerEvents, CompletionAck } from '../protocol/events.js';
 import {
   acceptSchema,
   agentHandshakeSchema,
@@ -38,9 +42,11 @@ import {
   readySchema,
   rejectSchema,
 } from '../protocol/schemas.js';
-import type { RevokeReason } from '../protocol/schemas.js';
-import { AgentSession, agentRoom } from './agent-session.js';
-import type { AgentSocket, HeldLease, InterServerEvents, SessionData } from './agent-session.js';
+import type { AgentState, RevokeReason } from '../protocol/schemas.js';
+import { createTickBatcher } from '../tick-batcher.js';
+import type { TickBatcher } from '../tick-batcher.js';
+import { AgentSession, agentRoom, tenantRoom } from './agent-session.js';
+import type { AgentControl, AgentSocket, InterServerEvents, SessionData } from './agent-session.js';
 import { SessionRegistry } from './session-registry.js';
 
 export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
@@ -51,8 +57,19 @@ export interface DeviceDirectory {
 }
 
 export interface CampaignDirectory {
-  /** The tenant's campaign if it exists and is active. */
-  active(tenantId: TenantId, campaignId: string): Promise<CampaignRef | null>;
+  /** The tenant's campaign if it exists, is active, and this agent may work it. */
+  active(tenantId: TenantId, campaignId: string, agentId?: AgentId): Promise<CampaignRef | null>;
+}
+
+/** An agent's state as the wallboard sees it: the state routing uses, from the state machine. */
+export interface AgentStateChange {
+  readonly tenantId: TenantId;
+  readonly agentId: AgentId;
+  readonly deviceId: string;
+  readonly state: AgentState;
+  /** The lead of the call the agent holds, first name only. */
+  readonly lead: { readonly id: string; readonly firstName: string | null } | null;
+  readonly at: number;
 }
 
 export interface AgentHubOptions {
@@ -64,27 +81,81 @@ export interface AgentHubOptions {
   readonly auth: DeviceAuthenticator;
   readonly devices: DeviceDirectory;
   readonly campaigns: CampaignDirectory;
-  readonly completions: CompletionPipeline;
+  readonly completions: Completions;
   /** True when several gateway processes share the namespace through an adapter. */
   readonly clustered: boolean;
 }
 
-type Handler<S extends z.ZodType, R extends object> = (
-  session: AgentSession,
-  payload: z.output<S>,
-) => Promise<R>;
+/** The device commands: event name, payload schema, machine event. */
+const COMMANDS = {
+  'agent:ready': {
+    schema: readySchema,
+    event: (p: z.output<typeof readySchema>): MachineEvent => ({ type: 'ready', campaignId: p.campaignId }),
+  },
+  'agent:pause': {
+    schema: pauseSchema,
+    event: (p: z.output<typeof pauseSchema>): MachineEvent => ({ type: 'pause', reason: p.reason }),
+  },
+  'call:accept': {
+    schema: acceptSchema,
+    event: (p: z.output<typeof acceptSchema>): MachineEvent => ({ type: 'accept', leaseId: p.leaseId }),
+  },
+  'call:reject': {
+    schema: rejectSchema,
+    event: (p: z.output<typeof rejectSchema>): MachineEvent => ({
+      type: 'reject',
+      leaseId: p.leaseId,
+      reason: p.reason,
+    }),
+  },
+  'call:status': {
+    schema: callStatusSchema,
+    event: (p: z.output<typeof callStatusSchema>): MachineEvent => ({
+      type: 'status',
+      leaseId: p.leaseId,
+      status: p.status,
+    }),
+  },
+  'call:complete': {
+    schema: completeSchema,
+    event: (p: z.output<typeof completeSchema>): MachineEvent => ({
+      type: 'complete',
+      leaseId: p.leaseId,
+      ready: p.ready,
+    }),
+  },
+} as const;
+
+type CommandName = keyof typeof COMMANDS;
+export const CLIENT_EVENTS = Object.keys(COMMANDS) as CommandName[];
+
+/** The call an older session of the same agent on this process hands to a newer one. */
+interface Inherited {
+  readonly call: HeldCall;
+  readonly lead: QueuedLead | undefined;
+}
+
+/** What processing one command produced for its acknowledgement. */
+interface Outcome {
+  error: WireError | null;
+  fields: Record<string, unknown>;
+}
+
+const firstName = (name: string): string | null => name.trim().split(/\s+/)[0] || null;
 
 export class AgentHub {
   readonly sessions = new SessionRegistry();
   readonly #o: AgentHubOptions;
-  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   /** Per device: a device stuck in a loop cannot starve the others (sockets live on one process). */
   readonly #limiter: RateLimiterMemory;
   readonly #readyBatch: TickBatcher<
     { ref: CampaignRef; agent: ReadyAgent },
-    ItemResult<{ agentId: AgentId }>
+    { result: ItemResult<{ agentId: AgentId }>; offer: Lease | null }
   >;
   readonly #acceptBatch: TickBatcher<{ tenantId: TenantId; lease: LeaseRef }, ItemResult<LeaseExtension>>;
+  readonly #listeners = new Set<(change: AgentStateChange) => void>();
+  /** Dropped sessions holding a call for the grace period, by agent: a reconnect takes it over. */
+  readonly #offline = new Map<string, AgentSession>();
   #nsp: AgentNamespace | undefined;
   #dispatcher: Dispatcher | undefined;
   #closing = false;
@@ -95,21 +166,28 @@ export class AgentHub {
     this.#readyBatch = createTickBatcher(
       ({ ref }) => `${ref.tenantId}\x00${ref.campaignId}`,
       async (items) => {
-        // Ready and dispatch in one step: an agent can be offered its call in the same round
-        // trip that made it ready. Offers go out before the ready acks resolve, so #ready keeps
-        // the "offered" state an offer may already have set.
+        // Ready and dispatch in one step: an agent can be offered its call in the same round trip
+        // that made it ready. Its own offer comes back with its result (the session is mid-command);
+        // offers for other agents are delivered to their sessions.
         const ref = items[0]!.ref;
         const { config } = options;
-        const { ready, leases } = await options.store.readyAndDispatch(
+        const { ready, leases, nextOpenAt } = await options.store.readyAndDispatch(
           ref,
           items.map((i) => i.agent),
           this.#now,
           config.DISPATCH_BATCH,
           config.OFFER_TTL_MS,
         );
-        for (const lease of leases) this.deliver(lease, ref);
+        const asking = new Map(items.map((i, n) => [i.agent.agentId as string, n]));
+        const offers = new Array<Lease | null>(items.length).fill(null);
+        for (const lease of leases) {
+          const n = asking.get(lease.agentId);
+          if (n !== undefined && offers[n] === null) offers[n] = lease;
+          else this.deliver(lease, ref);
+        }
+        if (nextOpenAt !== null) this.#dispatcher?.triggerAt(ref, nextOpenAt);
         if (leases.length >= config.DISPATCH_BATCH) this.#trigger(ref);
-        return ready;
+        return ready.map((result, n) => ({ result, offer: offers[n]! }));
       },
     );
     this.#acceptBatch = createTickBatcher(
@@ -136,6 +214,37 @@ export class AgentHub {
     this.#dispatcher?.trigger(ref);
   }
 
+  // ---- the state feed (the wallboard) ----
+
+  /** Every state change of an agent connected to this process. Returns the unsubscribe. */
+  onStateChange(listener: (change: AgentStateChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The agents connected to this process now (of one tenant, when given). */
+  agentStates(tenantId?: string): AgentStateChange[] {
+    const out: AgentStateChange[] = [];
+    for (const s of this.sessions.all()) {
+      if (tenantId === undefined || s.tenantId === tenantId) out.push(this.#change(s));
+    }
+    return out;
+  }
+
+  #change(s: AgentSession): AgentStateChange {
+    const call = callOf(s.state);
+    return {
+      tenantId: s.tenantId,
+      agentId: s.agentId,
+      deviceId: s.deviceId,
+      state: wireState(s.state),
+      lead: call?.leadId ? { id: call.leadId, firstName: call.leadFirstName } : null,
+      at: this.#now,
+    };
+  }
+
+  // ---- handshake and connection ----
+
   attach(nsp: AgentNamespace): void {
     this.#nsp = nsp;
     nsp.use((socket, next) => {
@@ -157,20 +266,26 @@ export class AgentHub {
     nsp.on('lease:deliver', (lease, ref) => {
       // Every other gateway hears this; only the one holding the agent's device acts.
       const session = this.sessions.get(ref.tenantId, lease.agentId);
-      if (!session) return;
-      if (!session.lease && session.socket.connected) this.#offer(session, lease, ref);
-      else this.#release(ref.tenantId, lease.leaseId, lease.agentId, ref);
+      if (session) this.#offer(session, lease, ref);
     });
     nsp.on('lease:revoke', (tenantId, agentId, leaseId, reason) => {
       const session = this.sessions.get(tenantId, agentId);
-      if (session?.lease?.leaseId === leaseId) this.#dropLease(session, reason);
+      if (session) this.#event(session, { type: 'revoke', leaseId, reason });
     });
+    nsp.on('agent:control', (tenantId, agentId, control, ack) => {
+      const session = this.sessions.get(tenantId, agentId);
+      if (session) this.#control(session, control);
+      ack(session !== undefined);
+    });
+    nsp.on('campaign:closed', (ref) => this.#campaignClosedHere(ref));
   }
 
   async #authenticate(socket: AgentSocket): Promise<void> {
     if (this.#closing) throw new GatewayError('UNAVAILABLE', 'gateway is shutting down');
     const parsed = agentHandshakeSchema.safeParse(socket.handshake.auth);
-    if (!parsed.success) throw new GatewayError('UNAUTHENTICATED', 'handshake needs { token, deviceId }');
+    if (!parsed.success) {
+      throw new GatewayError('UNAUTHENTICATED', 'handshake auth needs { token, deviceId, leaseId? }');
+    }
     const identity = await this.#o.auth.verify(parsed.data.token);
     if (identity.deviceId !== parsed.data.deviceId) {
       throw new GatewayError('UNAUTHENTICATED', 'token was issued for another device');
@@ -182,359 +297,466 @@ export class AgentHub {
   async #connected(socket: AgentSocket): Promise<void> {
     const { logger, metrics } = this.#o;
     const session = new AgentSession(socket, this.#now);
-    const room = agentRoom(session.tenantId, session.agentId);
     const previous = this.sessions.add(session);
     metrics.sockets.inc();
     this.#bind(session);
-    await socket.join(room);
+    await socket.join([agentRoom(session.tenantId, session.agentId), tenantRoom(session.tenantId)]);
 
-    // One live session per agent: the newest wins, on any gateway.
-    const inherited = previous ? this.#replace(previous) : null;
+    // One live session per agent: the newest wins, on any gateway. On this process the older
+    // session (connected, or dropped and holding its call for the grace period) hands its call
+    // over: the same agent carries on with it. On another process it is disconnected, and its
+    // call waits there for a resume by lease id.
+    const older = previous ?? this.#offline.get(session.key);
+    this.#offline.delete(session.key);
+    let inherited: Inherited | null = null;
+    if (older) {
+      clearTimeout(older.graceTimer);
+      const call = callOf(older.state);
+      if (call) inherited = { call, lead: older.leads.get(call.leaseId) };
+      if (previous) await previous.run(() => this.#process(previous, { type: 'replaced' }));
+    }
     if (this.#o.clustered) {
-      for (const other of await this.#nsp!.in(room).fetchSockets()) {
+      for (const other of await this.#nsp!.in(agentRoom(session.tenantId, session.agentId)).fetchSockets()) {
         if (other.id === socket.id || other.id === previous?.socket.id) continue;
         other.emit('session:replaced', { reason: 'newer_session' });
         other.disconnect(true);
       }
     }
-    const grace = this.#graceTimers.get(session.key);
-    if (grace) {
-      clearTimeout(grace);
-      this.#graceTimers.delete(session.key);
-    }
     logger.info(
       { tenantId: session.tenantId, agentId: session.agentId, deviceId: session.deviceId },
       'agent.connected',
     );
-    await this.#resume(session, inherited);
-    session.announce();
-  }
-
-  /** Take over from an older session of the same agent on this process. */
-  #replace(previous: AgentSession): HeldLease | null {
-    previous.replaced = true;
-    previous.socket.emit('session:replaced', { reason: 'newer_session' });
-    previous.socket.disconnect(true);
-    const lease = previous.lease;
-    previous.lease = null;
-    if (previous.stateName === 'ready' && previous.campaign) {
-      this.#notReady(previous.campaign, previous.agentId);
-    }
-    // The same agent, on this device or another: the newer session carries on with the call
-    // (it is told with call:resumed), rather than leaving it to time out unheld.
-    return lease;
-  }
-
-  /** A reconnecting device keeps its live lease: the same lease id, not a new call. */
-  async #resume(session: AgentSession, inherited: HeldLease | null): Promise<void> {
-    let held = inherited;
-    const wanted = session.socket.data.resumeLeaseId;
-    if (!held && wanted) {
-      try {
-        const view = await this.#o.store.peekLease(session.tenantId, wanted, this.#now);
-        if (view.agentId === session.agentId && (view.state === 'offered' || view.state === 'accepted')) {
-          const { campaignId } = parseLeaseId(wanted);
-          held = {
-            leaseId: wanted,
-            ref: { tenantId: session.tenantId, campaignId },
-            lead: null,
-            state: view.state,
-            expiresAt: view.at,
-          };
-        }
-      } catch (err) {
-        if (!isEngineError(err)) throw err;
-      }
-    }
-    if (!held) return;
-    session.lease = held;
-    session.campaign = held.ref;
-    session.socket.emit('call:resumed', {
-      leaseId: held.leaseId,
-      campaign: { id: held.ref.campaignId },
-      state: held.state,
-      expiresAt: held.expiresAt,
+    await session.run(async () => {
+      await this.#resume(session, inherited);
+      if (session.state.name === 'paused') session.socket.emit('agent:state', wireState(session.state));
+      this.#publish(session);
     });
-    session.setState(held.state === 'offered' ? 'offered' : 'dialing', this.#now);
+  }
+
+  /** A reconnecting device keeps its live call: the same lease, in the state it was in. */
+  async #resume(session: AgentSession, inherited: Inherited | null): Promise<void> {
+    const wanted = session.socket.data.resumeLeaseId ?? inherited?.call.leaseId;
+    if (!wanted) return;
+    let view;
+    try {
+      view = await this.#o.store.peekLease(session.tenantId, wanted, this.#now);
+    } catch (err) {
+      if (isEngineError(err)) return; // unknown or malformed: nothing to resume
+      throw err;
+    }
+    // Only a live lease of this agent is resumed; an expired one is left to the reaper (its late
+    // completion is still accepted if its lead was not leased again).
+    if (!view.live || !view.phase || view.agentId !== session.agentId) return;
+    const known = inherited?.call.leaseId === wanted ? inherited : null;
+    if (known?.lead) session.leads.set(wanted, known.lead);
+    const call: HeldCall = {
+      leaseId: wanted,
+      campaignId: parseLeaseId(wanted).campaignId,
+      leadId: view.leadId,
+      leadFirstName: known?.call.leadFirstName ?? null,
+      expiresAt: view.at,
+    };
+    await this.#process(session, { type: 'resume', call, phase: view.phase });
   }
 
   #bind(session: AgentSession): void {
     const { socket } = session;
-    this.#on(session, 'agent:ready', readySchema, (s, p) => this.#ready(s, p.campaignId));
-    this.#on(session, 'agent:pause', pauseSchema, (s, p) => this.#pause(s, p.reason));
-    this.#on(session, 'call:accept', acceptSchema, (s, p) => this.#accept(s, p.leaseId));
-    this.#on(session, 'call:reject', rejectSchema, (s, p) => this.#reject(s, p.leaseId, p.reason));
-    this.#on(session, 'call:status', callStatusSchema, (s, p) => this.#status(s, p.leaseId, p.status));
-    this.#on(session, 'call:complete', completeSchema, (s, p) => this.#complete(s, p));
-    socket.on('disconnect', (reason) => {
-      // After the events already received: a ready in flight must not outlive the disconnect.
-      session
-        .run(() => this.#disconnected(session, reason))
-        .catch((err: unknown) =>
-          this.#o.logger.error({ err, agentId: session.agentId }, 'agent.disconnect_failed'),
-        );
-    });
-  }
-
-  /** Validate, run, and acknowledge `{ ok: true, ... }` or `{ ok: false, error }`. */
-  #on<E extends keyof AgentClientEvents, S extends z.ZodType, R extends object>(
-    session: AgentSession,
-    event: E,
-    schema: S,
-    handler: Handler<S, R>,
-  ): void {
-    const listener = (payload: unknown, ack: unknown) => {
-      const reply = (res: Ack<R>) => {
-        if (typeof ack === 'function') (ack as (r: Ack<R>) => void)(res);
-      };
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success) {
-        reply({ ok: false, error: toWireError(parsed.error) });
+    // Every client event is acknowledged: known ones by their handler, unknown ones here.
+    socket.use(([event, ...args], next) => {
+      if (event in COMMANDS) {
+        next();
         return;
       }
-      this.#limiter
-        .consume(session.socket.id)
-        .then(
-          () => session.run(() => handler(session, parsed.data)),
-          () => {
-            throw new GatewayError('RATE_LIMITED');
-          },
-        )
-        .then(
-          (result) => reply({ ok: true, ...result }),
-          (err: unknown) => {
-            const error = toWireError(err);
-            if (error.code === 'INTERNAL') this.#o.logger.error({ err, event }, 'agent.event_failed');
-            reply({ ok: false, error });
-          },
+      const ack = args.findLast((a: unknown) => typeof a === 'function') as ((r: Ack) => void) | undefined;
+      this.#limiter.consume(socket.id).catch(() => undefined);
+      ack?.({
+        ok: false,
+        error: {
+          ...toWireError(
+            new GatewayError('EVENT_UNKNOWN', `No such client event "${String(event).slice(0, 40)}"`),
+          ),
+        },
+      });
+    });
+    for (const name of CLIENT_EVENTS) this.#on(session, name);
+    socket.on('disconnect', (reason) => {
+      this.#o.metrics.sockets.dec();
+      const current = this.sessions.remove(session);
+      this.#o.logger.info(
+        { tenantId: session.tenantId, agentId: session.agentId, reason },
+        'agent.disconnected',
+      );
+      if (!current) return; // replaced: the newer session carries on
+      this.#event(session, { type: 'disconnect' });
+      if (callOf(session.state)) this.#offline.set(session.key, session);
+    });
+  }
+
+  /** Validate (counting against the rate limit), run through the machine, acknowledge. */
+  #on(session: AgentSession, name: CommandName): void {
+    const command = COMMANDS[name];
+    const listener = (payload: unknown, ack: unknown) => {
+      // An event sent with an acknowledgement and no payload: the callback comes first.
+      if (typeof payload === 'function' && ack === undefined) {
+        ack = payload;
+        payload = undefined;
+      }
+      const reply = (res: Ack<Record<string, unknown>>) => {
+        if (typeof ack === 'function') (ack as (r: typeof res) => void)(res);
+      };
+      this.#limiter.consume(session.socket.id).then(
+        () => {
+          const parsed = command.schema.safeParse(payload);
+          if (!parsed.success) {
+            reply({ ok: false, error: toWireError(parsed.error) });
+            return;
+          }
+          const event = (command.event as (p: unknown) => MachineEvent)(parsed.data);
+          session
+            .run(() => this.#process(session, event, name === 'call:complete' ? parsed.data : undefined))
+            .then(
+              (out) =>
+                reply(
+                  out.error
+                    ? { ok: false, error: out.error }
+                    : { ok: true, ...out.fields, state: wireState(session.state) },
+                ),
+              (err: unknown) => {
+                const error = toWireError(err);
+                if (error.code === 'INTERNAL')
+                  this.#o.logger.error({ err, event: name }, 'agent.event_failed');
+                reply({ ok: false, error });
+              },
+            );
+        },
+        () => reply({ ok: false, error: toWireError(new GatewayError('RATE_LIMITED')) }),
+      );
+    };
+    session.socket.on(name, listener);
+  }
+
+  /** Queue a server event for the session (timers, revocations, offers, control). */
+  #event(session: AgentSession, event: MachineEvent): void {
+    session
+      .run(() => this.#process(session, event))
+      .catch((err: unknown) =>
+        this.#o.logger.error({ err, agentId: session.agentId, event: event.type }, 'agent.event_failed'),
+      );
+  }
+
+  /**
+   * Run one event through the machine, then its effects; effects that call the store produce
+   * result events, which run through the machine in turn. Returns what the command's
+   * acknowledgement carries.
+   */
+  async #process(session: AgentSession, first: MachineEvent, payload?: unknown): Promise<Outcome> {
+    const out: Outcome = { error: null, fields: {} };
+    const queue: MachineEvent[] = [first];
+    while (queue.length > 0) {
+      const event = queue.shift()!;
+      const before = session.state;
+      const t = transition(before, event, this.#now);
+      session.state = t.state;
+      const leaseId = callOf(t.state)?.leaseId;
+      if (leaseId) session.socket.data.leaseId = leaseId;
+      else delete session.socket.data.leaseId;
+      if (t.ignored)
+        this.#o.logger.debug(
+          { agentId: session.agentId, event: event.type, why: t.ignored },
+          'agent.event_ignored',
         );
-    };
-    session.socket.on(event, listener as never);
-  }
-
-  async #ready(session: AgentSession, campaignId: string) {
-    if (this.#closing) throw new GatewayError('UNAVAILABLE', 'gateway is shutting down: reconnect');
-    const ref = await this.#o.campaigns.active(session.tenantId, campaignId);
-    if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
-    if (session.lease) throw new GatewayError('NOT_READY', 'finish or release the current call first');
-    const previous = session.campaign;
-    if (session.stateName === 'ready' && previous && previous.campaignId !== ref.campaignId) {
-      await this.#o.store.setAgentNotReady(previous, session.agentId);
-    }
-    const res = await this.#readyBatch.submit({
-      ref,
-      agent: { agentId: session.agentId, deviceId: session.deviceId },
-    });
-    if (!res.ok) throw new GatewayError(res.code);
-    session.campaign = ref;
-    // An offer may have arrived in the same step: the session is then already "offered".
-    return { state: session.lease ? session.state : session.setState('ready', this.#now) };
-  }
-
-  async #pause(session: AgentSession, reason: string) {
-    if (session.lease) throw new GatewayError('NOT_READY', 'finish or release the current call first');
-    if (session.stateName === 'ready' && session.campaign) {
-      await this.#o.store.setAgentNotReady(session.campaign, session.agentId);
-    }
-    return { state: session.setState('paused', this.#now, reason) };
-  }
-
-  /** The lease named by a device event, adopted if the session lost track of it. */
-  #held(session: AgentSession, leaseId: string): HeldLease {
-    if (session.lease?.leaseId === leaseId) return session.lease;
-    const { campaignId } = parseLeaseId(leaseId);
-    return {
-      leaseId,
-      ref: { tenantId: session.tenantId, campaignId },
-      lead: null,
-      state: 'offered',
-      expiresAt: 0,
-    };
-  }
-
-  async #accept(session: AgentSession, leaseId: string) {
-    const held = this.#held(session, leaseId);
-    const res = await this.#acceptBatch.submit({
-      tenantId: session.tenantId,
-      lease: { leaseId, agentId: session.agentId },
-    });
-    if (!res.ok) throw new EngineError(res.code, undefined, { leaseId });
-    held.state = 'accepted';
-    held.expiresAt = res.expiresAt;
-    session.lease = held;
-    session.campaign = held.ref;
-    return { expiresAt: res.expiresAt, state: session.setState('dialing', this.#now) };
-  }
-
-  async #reject(session: AgentSession, leaseId: string, reason: string) {
-    const held = this.#held(session, leaseId);
-    await this.#o.store.reject(session.tenantId, { leaseId, agentId: session.agentId }, this.#now);
-    if (session.lease?.leaseId === leaseId) session.lease = null;
-    const state = session.setState('paused', this.#now, reason);
-    this.#trigger(held.ref);
-    return { state };
-  }
-
-  async #status(
-    session: AgentSession,
-    leaseId: string,
-    status: 'dialing' | 'ringing' | 'connected' | 'ended',
-  ) {
-    if (session.lease?.leaseId !== leaseId) {
-      // A status for a lease the session does not hold: make sure it is the agent's live lease.
-      const view = await this.#o.store.peekLease(session.tenantId, leaseId, this.#now);
-      if (view.agentId !== session.agentId) throw new GatewayError('LEASE_NOT_OWNED');
-      if (view.state !== 'offered' && view.state !== 'accepted') throw new GatewayError('LEASE_STALE');
-    }
-    if (session.lease?.state !== 'accepted') await this.#accept(session, leaseId);
-    const next = status === 'connected' ? 'on_call' : status === 'ended' ? 'wrap_up' : 'dialing';
-    return { state: session.setState(next, this.#now) };
-  }
-
-  async #complete(session: AgentSession, payload: z.output<typeof completeSchema>) {
-    const held = session.lease?.leaseId === payload.leaseId ? session.lease : null;
-    if (held) held.completing = true;
-    let result;
-    try {
-      result = await this.#o.completions.submit(session, payload);
-    } finally {
-      if (held) held.completing = false;
-    }
-    if (session.lease?.leaseId === payload.leaseId) session.lease = null;
-    if (payload.ready && session.campaign && !session.lease) {
-      try {
-        const { state } = await this.#ready(session, session.campaign.campaignId);
-        return { ...result, state };
-      } catch (err) {
-        // The outcome is saved whatever happens here: answer that, in wrap-up.
-        this.#o.logger.warn({ err, agentId: session.agentId }, 'agent.ready_after_complete_failed');
+      for (const effect of t.effects) {
+        const next = await this.#effect(session, effect, out, payload);
+        if (next) queue.push(next);
+      }
+      if (
+        before !== t.state &&
+        (before.name !== t.state.name || callOf(before) !== callOf(t.state) || before.since !== t.state.since)
+      ) {
+        this.#publish(session);
       }
     }
-    return { ...result, state: session.setState('wrap_up', this.#now) };
+    return out;
   }
 
-  async #disconnected(session: AgentSession, reason: string): Promise<void> {
-    this.#o.metrics.sockets.dec();
-    const current = this.sessions.remove(session);
-    this.#o.logger.info(
-      { tenantId: session.tenantId, agentId: session.agentId, reason },
-      'agent.disconnected',
-    );
-    if (session.replaced || !current) return;
-    if (session.stateName === 'ready' && session.campaign) {
-      await this.#o.store.setAgentNotReady(session.campaign, session.agentId);
-    }
-    const lease = session.lease;
-    if (!lease) return;
-    // The device may come back (a tunnel, a lift): keep its lease for the grace period.
-    const timer = setTimeout(() => {
-      this.#graceTimers.delete(session.key);
-      this.#graceExpired(session, lease).catch((err: unknown) =>
-        this.#o.logger.error({ err, agentId: session.agentId }, 'agent.grace_release_failed'),
-      );
-    }, this.#o.config.RECONNECT_GRACE_MS);
-    timer.unref();
-    this.#graceTimers.set(session.key, timer);
-  }
-
-  async #graceExpired(session: AgentSession, lease: HeldLease): Promise<void> {
-    if (this.sessions.get(session.tenantId, session.agentId)) return; // back on this process
-    if (this.#o.clustered && this.#nsp) {
-      const sockets = await this.#nsp.in(agentRoom(session.tenantId, session.agentId)).fetchSockets();
-      if (sockets.length > 0) return; // back on another process
-    }
-    // Expire rather than reject: the next reclaim puts the lead back, and the lease stays as an
-    // expired tombstone, so if the device does come back later with the call's outcome (a long
-    // tunnel), it is still accepted. Completed or reclaimed meanwhile: nothing to do.
-    const [res] = await this.#o.store.expire(
-      session.tenantId,
-      [{ leaseId: lease.leaseId, agentId: session.agentId }],
-      this.#now,
-    );
-    if (res?.ok)
-      this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'lease.grace_expired');
-  }
-
-  #notReady(ref: CampaignRef, agentId: AgentId): void {
-    this.#o.store
-      .setAgentNotReady(ref, agentId)
-      .catch((err: unknown) => this.#o.logger.error({ err, agentId }, 'agent.not_ready_failed'));
-  }
-
-  // ---- offers ----
-
-  /** Hand a granted lease to its agent's device, wherever it is connected. */
-  deliver(lease: Lease, ref: CampaignRef): void {
-    const session = this.sessions.get(ref.tenantId, lease.agentId);
-    if (session && !session.lease && session.socket.connected) {
-      this.#offer(session, lease, ref);
-    } else if (!session && this.#o.clustered && this.#nsp) {
-      this.#nsp.serverSideEmit('lease:deliver', lease, ref);
-    } else {
-      this.#release(ref.tenantId, lease.leaseId, lease.agentId, ref);
+  #publish(session: AgentSession): void {
+    if (this.#listeners.size === 0) return;
+    const change = this.#change(session);
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.#o.logger.error({ err }, 'agent.state_listener_failed');
+      }
     }
   }
 
-  #offer(session: AgentSession, lease: Lease, ref: CampaignRef): void {
-    const { metrics, config } = this.#o;
-    const held = {
+  /** Carry out one effect; a store call's result comes back as the next event. */
+  async #effect(
+    session: AgentSession,
+    effect: Effect,
+    out: Outcome,
+    payload: unknown,
+  ): Promise<MachineEvent | null> {
+    const { store, logger, config } = this.#o;
+    const { tenantId, agentId } = session;
+    switch (effect.type) {
+      case 'refuse':
+        out.error = {
+          code: effect.code,
+          message: effect.message ?? WIRE_ERRORS[effect.code].message,
+          retryable: isRetryable(effect.code),
+        };
+        return null;
+      case 'reply':
+        Object.assign(out.fields, effect.fields);
+        return null;
+      case 'mark_ready': {
+        const afterCall = effect.afterCall === true;
+        if (this.#closing) return { type: 'ready_failed', code: 'UNAVAILABLE', left: false, afterCall };
+        const ref = await this.#o.campaigns.active(tenantId, effect.campaignId, agentId);
+        if (!ref) return { type: 'ready_failed', code: 'CAMPAIGN_UNKNOWN', left: false, afterCall };
+        if (effect.leaving) {
+          await store.setAgentNotReady(
+            { tenantId, campaignId: effect.leaving as CampaignRef['campaignId'] },
+            agentId,
+            session.id,
+          );
+        }
+        try {
+          const { result, offer } = await this.#readyBatch.submit({
+            ref,
+            agent: { agentId, deviceId: session.deviceId, session: session.id },
+          });
+          if (!result.ok)
+            return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
+          return {
+            type: 'ready_done',
+            campaignId: ref.campaignId,
+            offer: offer ? this.#held(session, offer) : null,
+          };
+        } catch (err) {
+          if (isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE'))
+            this.#dispatcher?.trigger(ref);
+          return {
+            type: 'ready_failed',
+            code: toWireError(err).code,
+            left: effect.leaving !== null,
+            afterCall,
+          };
+        }
+      }
+      case 'mark_not_ready':
+        await store
+          .setAgentNotReady(
+            { tenantId, campaignId: effect.campaignId as CampaignRef['campaignId'] },
+            agentId,
+            session.id,
+          )
+          .catch((err: unknown) => logger.error({ err, agentId }, 'agent.not_ready_failed'));
+        return null;
+      case 'accept_lease': {
+        try {
+          const res = await this.#acceptBatch.submit({
+            tenantId,
+            lease: { leaseId: effect.call.leaseId, agentId },
+          });
+          if (res.ok)
+            return {
+              type: 'accept_done',
+              leaseId: effect.call.leaseId,
+              expiresAt: res.expiresAt,
+              then: effect.then,
+            };
+          if (res.code === 'OUTSIDE_CALLING_WINDOW')
+            this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
+          return { type: 'accept_failed', leaseId: effect.call.leaseId, code: res.code, retryable: false };
+        } catch (err) {
+          const w = toWireError(err);
+          return {
+            type: 'accept_failed',
+            leaseId: effect.call.leaseId,
+            code: w.code,
+            retryable: w.retryable,
+          };
+        }
+      }
+      case 'release_lease': {
+        const ref = { tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] };
+        await store.reject(tenantId, { leaseId: effect.call.leaseId, agentId }, this.#now).then(
+          () => this.#trigger(ref),
+          (err: unknown) => {
+            if (!isEngineError(err))
+              logger.error({ err, leaseId: effect.call.leaseId }, 'lease.release_failed');
+          },
+        );
+        session.leads.delete(effect.call.leaseId);
+        return null;
+      }
+      case 'expire_lease':
+        await store.expire(tenantId, [{ leaseId: effect.call.leaseId, agentId }], this.#now).then(
+          ([r]) => {
+            if (r?.ok) logger.info({ agentId, leaseId: effect.call.leaseId }, 'lease.grace_expired');
+          },
+          (err: unknown) => logger.error({ err, agentId }, 'lease.expire_failed'),
+        );
+        return null;
+      case 'save_phase':
+        await store
+          .setPhase(
+            tenantId,
+            [{ leaseId: effect.call.leaseId, agentId, phase: effect.phase }],
+            this.#now,
+            config.CALL_TTL_MS,
+          )
+          .catch((err: unknown) => logger.warn({ err, agentId }, 'lease.phase_failed'));
+        return null;
+      case 'complete_call': {
+        try {
+          const ack: CompletionAck = await this.#o.completions.submit(
+            { tenantId, agentId, deviceId: session.deviceId },
+            payload as z.output<typeof completeSchema>,
+          );
+          Object.assign(out.fields, ack);
+          session.leads.delete(effect.leaseId);
+          const ready = (payload as { ready?: boolean } | undefined)?.ready === true;
+          return { type: 'complete_done', leaseId: effect.leaseId, ready };
+        } catch (err) {
+          const w = toWireError(err);
+          return { type: 'complete_failed', leaseId: effect.leaseId, code: w.code, retryable: w.retryable };
+        }
+      }
+      case 'send_offer':
+        this.#sendOffer(session, effect.call);
+        return null;
+      case 'cancel_offer_timer':
+        // The acknowledgement timer cannot be taken back; when it fires, the machine judges it
+        // against the state then (an accepted call ignores it).
+        return null;
+      case 'send_revoked':
+        session.leads.delete(effect.leaseId);
+        session.socket.emit('call:revoked', { leaseId: effect.leaseId, reason: effect.reason });
+        return null;
+      case 'send_resumed':
+        session.socket.emit('call:resumed', {
+          leaseId: effect.call.leaseId,
+          campaign: { id: effect.call.campaignId },
+          state: effect.phase,
+          expiresAt: effect.call.expiresAt,
+        });
+        return null;
+      case 'announce':
+        if (session.connected) session.socket.emit('agent:state', wireState(session.state));
+        return null;
+      case 'start_grace':
+        clearTimeout(session.graceTimer);
+        session.graceTimer = setTimeout(() => {
+          session.graceTimer = undefined;
+          this.#graceExpired(session, effect.call).catch((err: unknown) =>
+            logger.error({ err, agentId }, 'agent.grace_failed'),
+          );
+        }, config.RECONNECT_GRACE_MS);
+        session.graceTimer.unref();
+        return null;
+      case 'send_replaced':
+        session.socket.emit('session:replaced', { reason: 'newer_session' });
+        return null;
+      case 'disconnect':
+        session.socket.disconnect(true);
+        return null;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #held(session: AgentSession, lease: Lease): HeldCall {
+    session.leads.set(lease.leaseId, lease.lead);
+    return {
       leaseId: lease.leaseId,
-      ref,
-      lead: lease.lead,
-      state: 'offered' as const,
+      campaignId: lease.campaignId,
+      leadId: lease.lead.id,
+      leadFirstName: firstName(lease.lead.name),
       expiresAt: lease.expiresAt,
     };
-    session.lease = held;
-    session.campaign = ref;
-    session.setState('offered', this.#now);
+  }
+
+  #sendOffer(session: AgentSession, call: HeldCall): void {
+    const { metrics, config } = this.#o;
+    const lead = session.leadOf(call);
+    if (!lead) return; // a resumed offer: the device has it already
     const started = performance.now();
-    session.socket
-      .timeout(config.OFFER_ACK_TIMEOUT_MS)
-      .emit('call:offer', session.offerPayload(held), (err, res) => {
-        if (session.lease?.leaseId !== lease.leaseId) return; // revoked or replaced meanwhile
-        // A device that dropped is the grace period's business: it may resume this very lease.
-        if (!session.socket.connected || this.sessions.get(session.tenantId, session.agentId) !== session)
-          return;
+    session.socket.timeout(config.OFFER_ACK_TIMEOUT_MS).emit(
+      'call:offer',
+      {
+        leaseId: call.leaseId,
+        lead: {
+          id: lead.id,
+          phone: lead.phone,
+          name: lead.name,
+          timeZone: lead.timeZone,
+          attempts: lead.attempts,
+          fields: lead.fields,
+        },
+        campaign: { id: call.campaignId },
+        expiresAt: call.expiresAt,
+      },
+      (err, res) => {
         if (err) {
           metrics.offers.inc({ result: 'timeout' });
-          this.#o.logger.info({ agentId: session.agentId, leaseId: lease.leaseId }, 'offer.timeout');
-          this.#revoke(session, 'offer_timeout', true);
+          this.#event(session, { type: 'offer_timeout', leaseId: call.leaseId });
           return;
         }
         metrics.offers.inc({ result: 'acknowledged' });
         metrics.offerLatency.observe({ result: 'acknowledged' }, (performance.now() - started) / 1000);
         const ack = offerAckSchema.safeParse(res);
-        if (ack.success && ack.data.accept) {
-          this.#accept(session, lease.leaseId).catch((e: unknown) => {
-            if (!isEngineError(e)) this.#o.logger.error({ err: e }, 'offer.accept_failed');
-            if (session.lease?.leaseId === lease.leaseId) this.#dropLease(session, 'expired');
-          });
-        }
-      });
+        this.#event(session, {
+          type: 'offer_acked',
+          leaseId: call.leaseId,
+          accept: ack.success && ack.data.accept,
+        });
+      },
+    );
   }
 
-  /** Take a lease away from a session; with `release`, its lead goes back to the queue. */
-  #revoke(session: AgentSession, reason: RevokeReason, release: boolean): void {
-    const lease = session.lease;
-    if (!lease) return;
-    this.#dropLease(session, reason);
-    if (release) this.#release(session.tenantId, lease.leaseId, session.agentId, lease.ref);
+  async #graceExpired(session: AgentSession, call: HeldCall): Promise<void> {
+    if (this.#offline.get(session.key) === session) this.#offline.delete(session.key);
+    // Back on this process or another, holding this very call: it is not ours to expire.
+    if (this.sessions.get(session.tenantId, session.agentId)?.socket.data.leaseId === call.leaseId) {
+      this.#event(session, { type: 'revoke', leaseId: call.leaseId, reason: 'grace_expired' });
+      return;
+    }
+    if (this.#o.clustered && this.#nsp) {
+      const sockets = await this.#nsp.in(agentRoom(session.tenantId, session.agentId)).fetchSockets();
+      if (sockets.some((s) => s.data.leaseId === call.leaseId)) {
+        this.#event(session, { type: 'revoke', leaseId: call.leaseId, reason: 'grace_expired' });
+        return;
+      }
+    }
+    this.#event(session, { type: 'grace_expired' });
   }
 
-  #dropLease(session: AgentSession, reason: RevokeReason): void {
-    const lease = session.lease;
-    if (!lease) return;
-    session.lease = null;
-    session.socket.emit('call:revoked', { leaseId: lease.leaseId, reason });
-    session.setState('paused', this.#now, reason);
-    session.announce();
+  // ---- offers, revocations and control, from anywhere ----
+
+  /** Hand a granted lease to its agent's device, wherever it is connected. */
+  deliver(lease: Lease, ref: CampaignRef): void {
+    const session = this.sessions.get(ref.tenantId, lease.agentId);
+    if (session) this.#offer(session, lease, ref);
+    else if (this.#o.clustered && this.#nsp) this.#nsp.serverSideEmit('lease:deliver', lease, ref);
+    else this.#release(ref, lease);
   }
 
-  #release(tenantId: string, leaseId: string, agentId: string, ref: CampaignRef): void {
-    this.#o.store.reject(tenantId as TenantId, { leaseId, agentId: agentId as AgentId }, this.#now).then(
+  #offer(session: AgentSession, lease: Lease, _ref: CampaignRef): void {
+    this.#event(session, { type: 'offer', call: this.#held(session, lease) });
+  }
+
+  #release(ref: CampaignRef, lease: Lease): void {
+    this.#o.store.reject(ref.tenantId, { leaseId: lease.leaseId, agentId: lease.agentId }, this.#now).then(
       () => this.#trigger(ref),
       (err: unknown) => {
-        if (!isEngineError(err)) this.#o.logger.error({ err, leaseId }, 'lease.release_failed');
+        if (!isEngineError(err))
+          this.#o.logger.error({ err, leaseId: lease.leaseId }, 'lease.release_failed');
       },
     );
   }
@@ -547,46 +769,121 @@ export class AgentHub {
   ): void {
     for (const { leaseId, agentId } of leases) {
       const session = this.sessions.get(tenantId, agentId);
-      if (session?.lease?.leaseId === leaseId) {
-        if (!session.lease.completing) this.#dropLease(session, reason); // its outcome is being saved
-      } else if (!session && this.#o.clustered)
+      if (session) this.#event(session, { type: 'revoke', leaseId, reason });
+      else if (this.#o.clustered)
         this.#nsp?.serverSideEmit('lease:revoke', tenantId, agentId, leaseId, reason);
     }
   }
 
-  /** A campaign was paused or archived: its ready agents on this process stop being routed. */
+  /** A campaign was paused or archived: its ready agents stop being routed, on every gateway. */
   campaignClosed(ref: CampaignRef): void {
+    this.#campaignClosedHere(ref);
+    if (this.#o.clustered) this.#nsp?.serverSideEmit('campaign:closed', ref);
+  }
+
+  #campaignClosedHere(ref: CampaignRef): void {
     for (const s of this.sessions.all()) {
-      if (
-        s.stateName === 'ready' &&
-        s.campaign?.campaignId === ref.campaignId &&
-        s.tenantId === ref.tenantId
-      ) {
-        this.#notReady(ref, s.agentId);
-        s.setState('paused', this.#now, 'campaign_closed');
-        s.announce();
+      if (s.tenantId === ref.tenantId)
+        this.#event(s, { type: 'campaign_closed', campaignId: ref.campaignId });
+    }
+  }
+
+  /**
+   * A supervisor's force-pause: a ready agent leaves routing now, an offered call goes back, a call
+   * in progress is never cut (the agent is paused once its outcome is saved). Resolves with
+   * whether the agent's device was found (on any gateway).
+   */
+  forcePause(tenantId: string, agentId: string, reason: string): Promise<boolean> {
+    return this.#controlAnywhere(tenantId, agentId, { action: 'force_pause', reason });
+  }
+
+  /** Log an agent's device out (a supervisor, a revoked device or user). Resolves with whether one was found. */
+  disconnectAgent(tenantId: string, agentId: string, reason: string): Promise<boolean> {
+    return this.#controlAnywhere(tenantId, agentId, { action: 'disconnect', reason });
+  }
+
+  /** Disconnect every local session matching (a revoked device, a deleted agent, a whole tenant). */
+  disconnectWhere(match: { tenantId: string; agentId?: string; deviceId?: string }, reason: string): number {
+    let n = 0;
+    for (const s of [...this.sessions.all()]) {
+      if (s.tenantId !== match.tenantId) continue;
+      if (match.agentId !== undefined && s.agentId !== match.agentId) continue;
+      if (match.deviceId !== undefined && s.deviceId !== match.deviceId) continue;
+      this.#control(s, { action: 'disconnect', reason });
+      n++;
+    }
+    return n;
+  }
+
+  async #controlAnywhere(tenantId: string, agentId: string, control: AgentControl): Promise<boolean> {
+    const session = this.sessions.get(tenantId, agentId);
+    if (session) {
+      this.#control(session, control);
+      return true;
+    }
+    if (!this.#o.clustered || !this.#nsp) return false;
+    try {
+      const answers = await new Promise<boolean[]>((resolve) => {
+        this.#nsp!.serverSideEmit(
+          'agent:control',
+          tenantId,
+          agentId,
+          control,
+          (err: Error | null, found: boolean[]) => resolve(err ? [] : found),
+        );
+      });
+      return answers.some(Boolean);
+    } catch {
+      return false;
+    }
+  }
+
+  #control(session: AgentSession, control: AgentControl): void {
+    switch (control.action) {
+      case 'force_pause':
+        this.#event(session, { type: 'force_pause', reason: control.reason });
+        return;
+      case 'disconnect':
+        session.socket.emit('session:replaced', { reason: 'logged_out' });
+        session.socket.disconnect(true);
+        return;
+      default: {
+        const never: never = control;
+        throw new Error(`unknown control ${JSON.stringify(never)}`);
       }
     }
   }
 
-  /** Heartbeat: extend the accepted leases of connected devices. */
+  /** Heartbeat: extend the accepted calls of connected devices; a call the queue lost is revoked. */
   async extendHeld(): Promise<void> {
-    const byTenant = new Map<TenantId, AgentSession[]>();
+    const byTenant = new Map<TenantId, { session: AgentSession; leaseId: string }[]>();
     for (const s of this.sessions.all()) {
-      if (s.lease?.state === 'accepted' && !s.lease.completing && s.socket.connected) {
-        const list = byTenant.get(s.tenantId);
-        if (list) list.push(s);
-        else byTenant.set(s.tenantId, [s]);
+      const name = s.state.name;
+      const call = callOf(s.state);
+      if (call && s.connected && (name === 'dialing' || name === 'on_call' || name === 'wrap_up')) {
+        const list = byTenant.get(s.tenantId) ?? [];
+        list.push({ session: s, leaseId: call.leaseId });
+        byTenant.set(s.tenantId, list);
       }
     }
-    for (const [tenantId, sessions] of byTenant) {
-      const refs = sessions.map((s) => ({ leaseId: s.lease!.leaseId, agentId: s.agentId }));
-      const results = await this.#o.store.extend(tenantId, refs, this.#now, this.#o.config.CALL_TTL_MS);
+    for (const [tenantId, held] of byTenant) {
+      const results = await this.#o.store.extend(
+        tenantId,
+        held.map((h) => ({ leaseId: h.leaseId, agentId: h.session.agentId })),
+        this.#now,
+        this.#o.config.CALL_TTL_MS,
+      );
       results.forEach((r, i) => {
-        const s = sessions[i]!;
-        if (s.lease?.leaseId !== refs[i]!.leaseId || s.lease.completing) return;
-        if (r.ok) s.lease.expiresAt = r.expiresAt;
-        else this.#dropLease(s, 'expired');
+        const { session, leaseId } = held[i]!;
+        if (
+          !r.ok &&
+          (r.code === 'LEASE_EXPIRED' ||
+            r.code === 'LEASE_STALE' ||
+            r.code === 'LEASE_UNKNOWN' ||
+            r.code === 'CAMPAIGN_UNKNOWN')
+        ) {
+          this.#event(session, { type: 'revoke', leaseId, reason: 'expired' });
+        }
       });
     }
   }
@@ -594,25 +891,22 @@ export class AgentHub {
   /**
    * Graceful stop: refuse new devices, take ready agents out of routing, give offered leads back,
    * wait (up to the deadline) for calls in progress to complete, then disconnect everyone; a
-   * device that reconnects to another gateway resumes its lease there.
+   * device that reconnects to another gateway resumes its call there.
    */
   async drain(deadline: number): Promise<void> {
     this.#closing = true;
-    for (const s of this.sessions.all()) {
-      if (s.stateName === 'ready' && s.campaign) await this.#o.store.setAgentNotReady(s.campaign, s.agentId);
-      if (s.lease?.state === 'offered') this.#revoke(s, 'shutdown', true);
-    }
-    while (Date.now() < deadline && [...this.sessions.all()].some((s) => s.lease)) {
+    const all = () => [...this.sessions.all()];
+    await Promise.all(all().map((s) => s.run(() => this.#process(s, { type: 'drain' }))));
+    while (Date.now() < deadline && all().some((s) => callOf(s.state) && s.state.name !== 'offline')) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    // Offers still unanswered go back to the queue; calls still in progress keep their lease
-    // for a resume on another gateway.
-    for (const s of this.sessions.all()) if (s.lease?.state === 'offered') this.#revoke(s, 'shutdown', true);
-    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
-    this.#graceTimers.clear();
-    for (const s of [...this.sessions.all()]) {
-      s.replaced = true; // leave held leases to their TTL, for a resume elsewhere
+    await Promise.all(all().map((s) => s.run(() => this.#process(s, { type: 'drain' }))));
+    for (const s of [...all(), ...this.#offline.values()]) {
+      clearTimeout(s.graceTimer);
+      // Leave held calls to their leases' TTL, for a resume elsewhere.
+      this.sessions.remove(s);
       s.socket.disconnect(true);
     }
+    this.#offline.clear();
   }
 }

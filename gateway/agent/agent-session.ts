@@ -1,16 +1,32 @@
-// One connected agent device: who it is, the state routing and the wallboard see, the campaign it
-// works and the lease it holds. State changes are pushed to the device as they happen.
+// One connected agent device: who it is, its state machine's current state, and the queue its
+// events run through one at a time. The hub (agent-hub.ts) owns what happens; the session only
+// holds it.
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import type { AgentId, CampaignRef, DeviceId, TenantId } from '../../engine/ids.js';
-import type { QueuedLead } from '../../engine/lead.js';
-import type { AgentClientEvents, AgentServerEvents } from '../protocol/events.js';
 import type { Lease } from '../../engine/lease.js';
-import type { AgentState, AgentStateName, OfferPayload, RevokeReason } from '../protocol/schemas.js';
+import type { QueuedLead } from '../../engine/lead.js';
+import { LOGIN_STATE } from '../calls/agent-machine.js';
+import type { HeldCall, MachineState } from '../calls/agent-machine.js';
+import type { AgentClientEvents, AgentServerEvents } from '../protocol/events.js';
+import type { RevokeReason } from '../protocol/schemas.js';
+
+/** A supervisor action sent to the gateway that holds the agent's device. */
+export type AgentControl =
+  | { readonly action: 'force_pause'; readonly reason: string }
+  | { readonly action: 'disconnect'; readonly reason: string };
 
 /** Events between gateway processes (over the adapter). */
 export interface InterServerEvents {
   'lease:deliver': (lease: Lease, ref: CampaignRef) => void;
   'lease:revoke': (tenantId: string, agentId: string, leaseId: string, reason: RevokeReason) => void;
+  'agent:control': (
+    tenantId: string,
+    agentId: string,
+    control: AgentControl,
+    ack: (found: boolean) => void,
+  ) => void;
+  'campaign:closed': (ref: CampaignRef) => void;
 }
 
 export type AgentSocket = Socket<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
@@ -21,20 +37,12 @@ export interface SessionData {
   deviceId: DeviceId;
   /** Lease the device says it was working when it connected (resume after a drop). */
   resumeLeaseId?: string;
-}
-
-export interface HeldLease {
-  readonly leaseId: string;
-  readonly ref: CampaignRef;
-  /** Known when the lease was offered by this process; a resumed lease may not carry it. */
-  readonly lead: QueuedLead | null;
-  state: 'offered' | 'accepted';
-  expiresAt: number;
-  /** Its completion is being saved: heartbeats leave it alone. */
-  completing?: boolean;
+  /** The lease this session holds now: another gateway checks it before expiring a dropped call. */
+  leaseId?: string;
 }
 
 export const agentRoom = (tenantId: string, agentId: string) => `t:${tenantId}:a:${agentId}`;
+export const tenantRoom = (tenantId: string) => `t:${tenantId}`;
 export const sessionKey = (tenantId: string, agentId: string) => `${tenantId}\x00${agentId}`;
 
 export class AgentSession {
@@ -42,12 +50,12 @@ export class AgentSession {
   readonly agentId: AgentId;
   readonly deviceId: DeviceId;
   readonly socket: AgentSocket;
-  #state: AgentState;
-  /** The campaign the agent is ready on (or last worked). */
-  campaign: CampaignRef | null = null;
-  lease: HeldLease | null = null;
-  /** Set when a newer session took over: this one's disconnect must not release anything. */
-  replaced = false;
+  /** Short random id: only this session may take the agent out of routing it put it in. */
+  readonly id = randomBytes(6).toString('base64url');
+  state: MachineState;
+  /** The leads of offers this session was given, for the offer frame and the wallboard. */
+  readonly leads = new Map<string, QueuedLead>();
+  graceTimer: NodeJS.Timeout | undefined;
   #chain: Promise<unknown> = Promise.resolve();
 
   constructor(socket: AgentSocket, now: number) {
@@ -55,12 +63,13 @@ export class AgentSession {
     this.tenantId = socket.data.tenantId;
     this.agentId = socket.data.agentId;
     this.deviceId = socket.data.deviceId;
-    this.#state = { state: 'paused', reason: 'login', since: now };
+    this.state = LOGIN_STATE(now);
   }
 
   /**
-   * Run the device's events one after another: a "pause" sent while a "ready" is still on its
-   * way must see the ready done, never interleave with it.
+   * Run the session's events one after another: a "pause" sent while a "ready" is still on its
+   * way, an offer timeout firing during an accept, a revocation during a completion — each sees
+   * the state the one before it left, never interleaves with it.
    */
   run<T>(work: () => Promise<T>): Promise<T> {
     const next = this.#chain.then(work, work);
@@ -72,46 +81,12 @@ export class AgentSession {
     return sessionKey(this.tenantId, this.agentId);
   }
 
-  get state(): AgentState {
-    return this.#state;
+  get connected(): boolean {
+    return this.socket.connected;
   }
 
-  get stateName(): AgentStateName {
-    return this.#state.state;
-  }
-
-  setState(state: Exclude<AgentStateName, 'paused'>, now: number): AgentState;
-  setState(state: 'paused', now: number, reason: string): AgentState;
-  setState(state: AgentStateName, now: number, reason?: string): AgentState {
-    const campaignId = this.campaign?.campaignId;
-    const base = { since: now, ...(campaignId ? { campaignId } : {}) };
-    this.#state = state === 'paused' ? { state, reason: reason ?? 'paused', ...base } : { state, ...base };
-    return this.#state;
-  }
-
-  /**
-   * Tell the device its current state. Only for changes the device did not ask for (login,
-   * resume, revocation, a closed campaign): the acknowledgement of the device's own events
-   * already carries the new state, and one frame fewer per call is real CPU at load.
-   */
-  announce(): void {
-    this.socket.emit('agent:state', this.#state);
-  }
-
-  offerPayload(lease: HeldLease & { readonly lead: QueuedLead }): OfferPayload {
-    const l = lease.lead;
-    return {
-      leaseId: lease.leaseId,
-      lead: {
-        id: l.id,
-        phone: l.phone,
-        name: l.name,
-        timeZone: l.timeZone,
-        attempts: l.attempts,
-        fields: l.fields,
-      },
-      campaign: { id: lease.ref.campaignId },
-      expiresAt: lease.expiresAt,
-    };
+  /** The call this session holds as the queue offered it (lead included, when this process offered it). */
+  leadOf(call: HeldCall): QueuedLead | undefined {
+    return this.leads.get(call.leaseId);
   }
 }

@@ -34,7 +34,7 @@ export class SessionRegistry {
 
   countsByState(): Map<AgentStateName, number> {
     const counts = new Map<AgentStateName, number>();
-    for (const s of this.#sessions.values()) counts.set(s.stateName, (counts.get(s.stateName) ?? 0) + 1);
+    for (const s of this.#sessions.values()) counts.set(s.state.name, (counts.get(s.state.name) ?? 0) + 1);
     return counts;
   }
 }

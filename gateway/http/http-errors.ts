@@ -18,16 +18,16 @@ function bodyParserError(err: unknown): WireError | undefined {
   if (typeof type !== 'string') return undefined;
   switch (type) {
     case 'entity.too.large':
-      return { code: 'PAYLOAD_TOO_LARGE', message: messageOf('PAYLOAD_TOO_LARGE') };
+      return { code: 'PAYLOAD_TOO_LARGE', message: messageOf('PAYLOAD_TOO_LARGE'), retryable: false };
     case 'entity.parse.failed':
-      return { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' };
+      return { code: 'BAD_REQUEST', message: 'Request body is not valid JSON', retryable: false };
     case 'encoding.unsupported':
     case 'charset.unsupported':
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
     case 'parameters.too.many':
-      return { code: 'BAD_REQUEST', message: messageOf('BAD_REQUEST') };
+      return { code: 'BAD_REQUEST', message: messageOf('BAD_REQUEST'), retryable: false };
     default:
       return undefined;
   }

@@ -1,45 +1,236 @@
-// Wire error codes: every failure a client can see, over Socket.IO acknowledgements and HTTP,
-// with its HTTP status and default message. Engine error codes appear here unchanged.
+// Wire error codes: every failure a client can see, over Socket.IO acknowledgements and HTTP, with
+// its HTTP status, default message, what it means and whether to retry. Engine error codes
+// appear here unchanged. The README's catalogue and the AsyncAPI document are generated from this
+// table (gateway/protocol/docs.ts), so the documents cannot drift from the code.
 import type { EngineErrorCode } from '../../engine/errors.js';
+
+export interface WireErrorSpec {
+  readonly status: number;
+  /** Default message, sent with the code. */
+  readonly message: string;
+  /**
+   * `true`: the same request may succeed later unchanged (retry with backoff; a completion keeps
+   * its lease id, so a retry is saved once). `false`: it never will as it is.
+   */
+  readonly retryable: boolean;
+  /** When it happens and what a client should do: the catalogue's text. */
+  readonly meaning: string;
+}
 
 export const WIRE_ERRORS = {
   // request shape
-  BAD_REQUEST: { status: 400, message: 'Request is malformed' },
-  PAYLOAD_INVALID: { status: 400, message: 'Payload failed validation' },
+  BAD_REQUEST: {
+    status: 400,
+    message: 'Request is malformed',
+    retryable: false,
+    meaning: 'The HTTP request could not be read (bad JSON, wrong content type). Fix the request.',
+  },
+  PAYLOAD_INVALID: {
+    status: 400,
+    message: 'Payload failed validation',
+    retryable: false,
+    meaning:
+      'The event payload or request body does not match its schema; `issues` names each field at fault. Counts against the rate limit.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'Request body is too large',
+    retryable: false,
+    meaning: 'The body or frame is larger than the limit named in the message.',
+  },
+  EVENT_UNKNOWN: {
+    status: 400,
+    message: 'No such client event',
+    retryable: false,
+    meaning:
+      "The socket event name is not one of the protocol's client events. Counts against the rate limit.",
+  },
   // identity and tenancy
-  UNAUTHENTICATED: { status: 401, message: 'Missing or invalid credentials' },
-  FORBIDDEN: { status: 403, message: 'Not allowed' },
-  DEVICE_UNKNOWN: { status: 403, message: 'Device is not registered to this agent' },
-  DEVICE_LIMIT: { status: 403, message: "The tenant's plan allows no more devices" },
-  NOT_FOUND: { status: 404, message: 'No such resource' },
-  CONFLICT: { status: 409, message: 'A resource with this id already exists' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
+  UNAUTHENTICATED: {
+    status: 401,
+    message: 'Missing or invalid credentials',
+    retryable: false,
+    meaning: 'The token is missing, malformed, expired or revoked. Obtain a new one.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    message: 'Not allowed',
+    retryable: false,
+    meaning: 'The credential is valid but its role or tenant may not do this.',
+  },
+  DEVICE_UNKNOWN: {
+    status: 403,
+    message: 'Device is not registered to this agent',
+    retryable: false,
+    meaning: 'The device id is unknown, revoked, or registered to another agent.',
+  },
+  DEVICE_LIMIT: {
+    status: 403,
+    message: "The tenant's plan allows no more devices",
+    retryable: false,
+    meaning: 'Every device slot of the plan is taken; revoke a device first.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    message: 'No such resource',
+    retryable: false,
+    meaning: 'Nothing with that id exists in this tenant.',
+  },
+  CONFLICT: {
+    status: 409,
+    message: 'A resource with this id already exists',
+    retryable: false,
+    meaning: 'The id is taken in this tenant.',
+  },
   // agent flow
-  NOT_READY: { status: 409, message: 'Agent is not in a state that allows this' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests' },
-  UNAVAILABLE: { status: 503, message: 'Service is starting or shutting down' },
-  INTERNAL: { status: 500, message: 'Internal error' },
+  NOT_READY: {
+    status: 409,
+    message: 'Agent is not in a state that allows this',
+    retryable: false,
+    meaning:
+      'The command does not fit the agent\'s state (the message says why, e.g. "accept or reject the offered call first"). The agent state diagram shows what is allowed where.',
+  },
+  LEASE_NOT_HELD: {
+    status: 409,
+    message: 'This session does not hold that lease',
+    retryable: false,
+    meaning:
+      'accept, reject or status named a lease this session does not hold. A device that dropped resumes its call by reconnecting with `auth.leaseId`; a completion is accepted for any lease of the agent.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests',
+    retryable: true,
+    meaning: 'The device sent more events per second than AGENT_EVENT_RATE allows. Slow down, then retry.',
+  },
+  UNAVAILABLE: {
+    status: 503,
+    message: 'Service is starting, shutting down or cannot reach its stores',
+    retryable: true,
+    meaning:
+      'Redis or Postgres did not answer, or the gateway is draining. Nothing was saved; retry the same request (reconnect first when draining).',
+  },
+  INTERNAL: {
+    status: 500,
+    message: 'Internal error',
+    retryable: true,
+    meaning: 'An unexpected failure, logged on the server. Retrying the same request is safe.',
+  },
   // engine
-  CAMPAIGN_UNKNOWN: { status: 404, message: 'No such campaign in this tenant' },
-  CAMPAIGN_INVALID: { status: 400, message: 'Campaign configuration is invalid' },
-  LEAD_INVALID: { status: 400, message: 'Lead is malformed' },
-  INPUT_INVALID: { status: 400, message: 'Request is malformed' },
-  LEASE_UNKNOWN: { status: 404, message: 'No such lease' },
-  LEASE_STALE: { status: 409, message: 'Lease is no longer current' },
-  LEASE_EXPIRED: { status: 409, message: 'Lease has expired' },
-  LEASE_NOT_OWNED: { status: 403, message: 'Lease belongs to another agent' },
-  LEASE_NOT_ACCEPTED: { status: 409, message: 'Lease has not been accepted yet' },
-  OUTCOME_UNKNOWN: { status: 400, message: 'Outcome code is not defined for this campaign' },
-  CALLBACK_REQUIRED: { status: 400, message: 'This outcome needs a callback time and scope' },
-  CALLBACK_INVALID: { status: 400, message: 'Callback is malformed or out of range' },
-  AGENT_BUSY: { status: 409, message: 'Agent already holds a live lease' },
-} as const satisfies Record<string, { status: number; message: string }> & Record<EngineErrorCode, unknown>;
+  CAMPAIGN_UNKNOWN: {
+    status: 404,
+    message: 'No such campaign in this tenant',
+    retryable: false,
+    meaning: 'The campaign does not exist in this tenant, or is paused or archived.',
+  },
+  CAMPAIGN_STALE: {
+    status: 503,
+    message: "The campaign's queue may have lost writes and is being rebuilt from the system of record",
+    retryable: true,
+    meaning:
+      'Redis restarted or failed over; the queue is rebuilt from Postgres before anything more is offered. Retry in a moment.',
+  },
+  CAMPAIGN_INVALID: {
+    status: 400,
+    message: 'Campaign configuration is invalid',
+    retryable: false,
+    meaning: 'The calling window or disposition policy is malformed.',
+  },
+  LEAD_INVALID: {
+    status: 400,
+    message: 'Lead is malformed',
+    retryable: false,
+    meaning: 'A lead failed validation; the message names it.',
+  },
+  INPUT_INVALID: {
+    status: 400,
+    message: 'Request is malformed',
+    retryable: false,
+    meaning: 'A value is out of range or malformed; the message says which.',
+  },
+  LEASE_UNKNOWN: {
+    status: 404,
+    message: 'No such lease',
+    retryable: false,
+    meaning: 'The lease id is malformed, was never issued to this agent, or its lead is not queued any more.',
+  },
+  LEASE_STALE: {
+    status: 409,
+    message: 'Lease is no longer current',
+    retryable: false,
+    meaning:
+      'The lease was rejected, completed, fenced out, or expired and its lead was leased again: the newer lease stands. A completion refused with this code was not saved.',
+  },
+  LEASE_EXPIRED: {
+    status: 409,
+    message: 'Lease has expired',
+    retryable: false,
+    meaning:
+      'The offer or call lease ran out before it was accepted or renewed. The outcome of a call that happened may still be completed.',
+  },
+  LEASE_NOT_OWNED: {
+    status: 403,
+    message: 'Lease belongs to another agent',
+    retryable: false,
+    meaning: 'The lease was granted to another agent.',
+  },
+  LEASE_NOT_ACCEPTED: {
+    status: 409,
+    message: 'Lease has not been accepted yet',
+    retryable: false,
+    meaning: 'The call has to be accepted before this.',
+  },
+  LEASE_CONFLICT: {
+    status: 409,
+    message: 'This lease id is on record for another lead',
+    retryable: false,
+    meaning:
+      'An integrity check failed: the stored outcome under this lease id belongs to another lead. Nothing was saved or answered from it.',
+  },
+  OUTSIDE_CALLING_WINDOW: {
+    status: 409,
+    message: "The lead's calling window has closed",
+    retryable: false,
+    meaning:
+      "The offer was accepted after its lead's local calling hours ended; it is withdrawn and the lead waits for its window.",
+  },
+  OUTCOME_UNKNOWN: {
+    status: 400,
+    message: 'Outcome code is not defined for this campaign',
+    retryable: false,
+    meaning: "Use one of the campaign's outcome codes; nothing was saved.",
+  },
+  CALLBACK_REQUIRED: {
+    status: 400,
+    message: 'This outcome needs a callback time and scope',
+    retryable: false,
+    meaning: 'The outcome schedules a callback: send `callback: { at, scope }`.',
+  },
+  CALLBACK_INVALID: {
+    status: 400,
+    message: 'Callback is malformed or out of range',
+    retryable: false,
+    meaning: 'A callback was sent for an outcome without one, or its time is more than a year ahead.',
+  },
+  AGENT_BUSY: {
+    status: 409,
+    message: 'Agent already holds a live lease',
+    retryable: false,
+    meaning: 'An agent holding a live call cannot be made ready; complete or release it first.',
+  },
+} as const satisfies Record<string, WireErrorSpec> & Record<EngineErrorCode, unknown>;
 
 export type WireErrorCode = keyof typeof WIRE_ERRORS;
+
+export const WIRE_ERROR_CODES = Object.keys(WIRE_ERRORS) as WireErrorCode[];
+
+export const isRetryable = (code: WireErrorCode): boolean => WIRE_ERRORS[code].retryable;
 
 export interface WireError {
   readonly code: WireErrorCode;
   readonly message: string;
+  /** Whether the same request may succeed later unchanged (the catalogue's `retryable`). */
+  readonly retryable: boolean;
   /** Validation issues (paths and messages), when the payload failed its schema. */
   readonly issues?: readonly { path: string; message: string }[];
 }

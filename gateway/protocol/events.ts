@@ -18,6 +18,13 @@ import type {
 
 export const AGENT_NAMESPACE = '/agent';
 
+/**
+ * The largest frame a client may send, in bytes. The largest legal payload (a completion with 4,000
+ * characters of notes in multi-byte script, 20 tags and a follow-up) is under 20 KB; a bigger frame
+ * closes the connection with WebSocket close code 1009 (message too big).
+ */
+export const MAX_FRAME_BYTES = 32 * 1024;
+
 export interface CompletionAck {
   readonly attemptId: string;
   readonly leadId: string;

@@ -106,29 +106,44 @@ export interface OfferPayload {
 export const offerAckSchema = z.object({ accept: z.boolean().default(false) }).loose();
 export type OfferAck = z.input<typeof offerAckSchema>;
 
-export type RevokeReason =
-  'offer_timeout' | 'expired' | 'removed' | 'grace_expired' | 'shutdown' | 'replaced';
+export const REVOKE_REASONS = [
+  'offer_timeout',
+  'expired',
+  'removed',
+  'grace_expired',
+  'shutdown',
+  'paused',
+] as const;
+export type RevokeReason = (typeof REVOKE_REASONS)[number];
 
 export interface RevokedPayload {
   readonly leaseId: string;
   readonly reason: RevokeReason;
 }
 
+/** How far a resumed call had got: the agent's state is restored to it. */
+export const CALL_PHASES = ['offered', 'dialing', 'on_call', 'wrap_up'] as const;
+export type CallPhase = (typeof CALL_PHASES)[number];
+
 /** After a reconnect inside the grace period: the device still holds this lease. */
 export interface ResumedPayload {
   readonly leaseId: string;
   readonly campaign: { readonly id: string };
-  readonly state: 'offered' | 'accepted';
+  /** The call's phase; the agent is in the state of the same name. */
+  readonly state: CallPhase;
   readonly expiresAt: number;
 }
 
+export const SESSION_END_REASONS = ['newer_session', 'logged_out'] as const;
+
 export interface SessionReplacedPayload {
-  readonly reason: 'newer_session';
+  /** newer_session: another connection of the same agent took over; logged_out: an admin or supervisor ended it. */
+  readonly reason: (typeof SESSION_END_REASONS)[number];
 }
 
 /** Handshake `auth` of the /agent namespace. */
 export const agentHandshakeSchema = z.object({
-  token: z.string().min(10).max(4096),
+  token: z.string().min(1).max(4096),
   deviceId: id,
   /** The lease the device was working when its connection dropped: resumed if still live. */
   leaseId: leaseId.optional(),

@@ -546,7 +546,12 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await define({ dispositions: { busy: { final: false, retryDelayMs: 10 * MIN, maxAttempts: 5 } } });
       await store.enqueue(ref, [lead(1), lead(2)], T0);
       const l = await leaseOne();
-      const [claimed] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'busy' }], T0 + 10, MIN);
+      const [claimed] = await store.claimCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: 'busy' }],
+        T0 + 10,
+        MIN,
+      );
       expect(claimed).toMatchObject({
         ok: true,
         leadId: 'L1',
@@ -555,7 +560,10 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
         disposition: { kind: 'retry', dueAt: T0 + 10 + 10 * MIN },
       });
       // Claimed: held for the commit, its agent still busy, nothing of it offered or reclaimed.
-      expect((await store.snapshot(ref)).leases[l.leaseId]).toMatchObject({ state: 'c', expiresAt: T0 + 10 + MIN });
+      expect((await store.snapshot(ref)).leases[l.leaseId]).toMatchObject({
+        state: 'c',
+        expiresAt: T0 + 10 + MIN,
+      });
       expect(await store.reclaim(ref, T0 + 2 * MIN, 100)).toEqual([]);
       expect(await store.expiredLeases(ref, T0 + 2 * MIN, 10)).toEqual([
         { leaseId: l.leaseId, state: 'c', leadId: 'L1', agentId: 'a1', deviceId: 'd1' },
@@ -567,7 +575,10 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
         T0 + 20,
         MIN,
       );
-      expect(reclaimed).toMatchObject({ ok: true, disposition: { kind: 'retry', dueAt: T0 + 20 + 10 * MIN } });
+      expect(reclaimed).toMatchObject({
+        ok: true,
+        disposition: { kind: 'retry', dueAt: T0 + 20 + 10 * MIN },
+      });
       // The system of record committed the first decision: that is what is applied.
       const committed = claimed as Extract<typeof claimed, { ok: true }>;
       const [applied] = await store.applyCompletions(
@@ -589,8 +600,17 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       const snap = await store.snapshot(ref);
       expect(snap.scheduled).toEqual([[snap.phones['+447700900001']!, T0 + 10 + 10 * MIN]]);
       expect(snap.leases).toEqual({});
-      const [again] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'busy' }], T0 + 40, MIN);
-      expect(again).toMatchObject({ ok: true, duplicate: true, disposition: { kind: 'retry', dueAt: T0 + 10 + 10 * MIN } });
+      const [again] = await store.claimCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: 'busy' }],
+        T0 + 40,
+        MIN,
+      );
+      expect(again).toMatchObject({
+        ok: true,
+        duplicate: true,
+        disposition: { kind: 'retry', dueAt: T0 + 10 + 10 * MIN },
+      });
     });
 
     it('requeues an expired claim only once its commit is fenced out, and refuses the claim from then on', async () => {
@@ -600,13 +620,18 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'answered' }], T0, MIN);
       expect(await store.reclaim(ref, T0 + 2 * MIN, 100)).toEqual([]);
       const voided = await store.voidClaims(ref, T0 + 2 * MIN, [l.leaseId]);
-      expect(voided).toEqual([{ leaseId: l.leaseId, leadId: 'L1', agentId: 'a1', deviceId: 'd1', state: 'offered' }]);
-      expect(await complete(l.leaseId, 'answered', T0 + 2 * MIN + 1)).toMatchObject({ ok: false, code: 'LEASE_STALE' });
+      expect(voided).toEqual([
+        { leaseId: l.leaseId, leadId: 'L1', agentId: 'a1', deviceId: 'd1', state: 'offered' },
+      ]);
+      expect(await complete(l.leaseId, 'answered', T0 + 2 * MIN + 1)).toMatchObject({
+        ok: false,
+        code: 'LEASE_STALE',
+      });
       const next = await leaseOne(agent(2), T0 + 2 * MIN + 2);
       expect(next.lead).toMatchObject({ id: 'L1', attempts: 0 });
     });
 
-    it('takes a late completion\'s lead out of the queue when it is claimed, so the reaper cannot lease it meanwhile', async () => {
+    it("takes a late completion's lead out of the queue when it is claimed, so the reaper cannot lease it meanwhile", async () => {
       await define();
       await store.enqueue(ref, [lead(1)], T0);
       const l = await leaseOne();
@@ -685,7 +710,8 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       const [a, b] = await offer([agent(1), agent(2)]);
       await store.accept(TENANT, { leaseId: b!.leaseId, agentId: asAgentId('a2') }, T0, CALL_TTL);
       expect(await store.expiredLeases(ref, T0 + OFFER_TTL - 1, 10)).toEqual([]);
-      const ids = async (now: number) => (await store.expiredLeases(ref, now, 10)).map((l) => [l.leaseId, l.state]);
+      const ids = async (now: number) =>
+        (await store.expiredLeases(ref, now, 10)).map((l) => [l.leaseId, l.state]);
       expect(await ids(T0 + OFFER_TTL)).toEqual([[a!.leaseId, 'o']]);
       expect(await ids(T0 + CALL_TTL)).toEqual([
         [a!.leaseId, 'o'],
@@ -813,7 +839,12 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.removeNumbers(ref, [lead(1).phone], T0 + 10);
       expect(await store.peekLease(TENANT, l.leaseId, T0 + 20)).toMatchObject({ state: 'r', live: false });
       // Not renewable (revoked for routing) ...
-      const [beat] = await store.extend(TENANT, [{ leaseId: l.leaseId, agentId: asAgentId('a1') }], T0 + 20, CALL_TTL);
+      const [beat] = await store.extend(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: asAgentId('a1') }],
+        T0 + 20,
+        CALL_TTL,
+      );
       expect(beat).toMatchObject({ ok: false, code: 'LEASE_STALE' });
       // ... but the call happened: its outcome is decided and applied, and a retry outcome does not bring the lead back.
       const r = await complete(l.leaseId, 'no_answer', T0 + 30);
@@ -829,13 +860,27 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await define({ dispositions: { no_answer: { final: false, retryDelayMs: MIN, maxAttempts: 5 } } });
       await store.enqueue(ref, [lead(1)], T0);
       const l = await leaseOne();
-      const [claimed] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'no_answer' }], T0, MIN);
+      const [claimed] = await store.claimCompletions(
+        TENANT,
+        [{ leaseId: l.leaseId, outcome: 'no_answer' }],
+        T0,
+        MIN,
+      );
       expect(claimed).toMatchObject({ ok: true });
       await store.removeNumbers(ref, [lead(1).phone], T0 + 1);
       const c = claimed as Extract<typeof claimed, { ok: true }>;
       await store.applyCompletions(
         TENANT,
-        [{ leaseId: l.leaseId, outcome: c.outcome, attempts: c.attempts, disposition: c.disposition, leadId: c.leadId, late: c.late }],
+        [
+          {
+            leaseId: l.leaseId,
+            outcome: c.outcome,
+            attempts: c.attempts,
+            disposition: c.disposition,
+            leadId: c.leadId,
+            late: c.late,
+          },
+        ],
         T0 + 2,
       );
       expect((await store.snapshot(ref)).records).toEqual({});
@@ -919,7 +964,10 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await define({ window: BUSINESS_HOURS });
       await store.enqueue(ref, [lead(1, { timeZone: 'America/New_York' })], T0); // opens 09:00 local
       await store.setAgentsReady(ref, [agent(1)], T0);
-      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual({ leases: [], nextOpenAt: T0 + 120 * MIN });
+      expect(await store.dispatch(ref, T0, 10, OFFER_TTL)).toEqual({
+        leases: [],
+        nextOpenAt: T0 + 120 * MIN,
+      });
       const opened = await store.dispatch(ref, T0 + 120 * MIN, 10, OFFER_TTL);
       expect(opened.leases.map((l) => l.lead.id)).toEqual(['L1']);
       expect(opened.nextOpenAt).toBeNull();
@@ -930,7 +978,12 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.enqueue(ref, [lead(1)], T0); // London closes at 21:00 local = T0 + 9 h
       const l = await leaseOne(agent(1), T0 + 9 * 60 * MIN - 2_000);
       await expectCode(
-        store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0 + 9 * 60 * MIN + 1_000, CALL_TTL),
+        store.accept(
+          TENANT,
+          { leaseId: l.leaseId, agentId: asAgentId('a1') },
+          T0 + 9 * 60 * MIN + 1_000,
+          CALL_TTL,
+        ),
         'OUTSIDE_CALLING_WINDOW',
       );
       const stats = await store.stats(ref, T0 + 9 * 60 * MIN + 1_000);
@@ -949,20 +1002,54 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       await store.enqueue(ref, [lead(1)], T0);
       const l = await leaseOne();
       const a1 = asAgentId('a1');
-      const [early] = await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }], T0, CALL_TTL);
+      const [early] = await store.setPhase(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }],
+        T0,
+        CALL_TTL,
+      );
       expect(early).toMatchObject({ ok: false, code: 'LEASE_NOT_ACCEPTED' });
-      expect(await store.peekLease(TENANT, l.leaseId, T0)).toMatchObject({ state: 'o', live: true, phase: 'offered' });
+      expect(await store.peekLease(TENANT, l.leaseId, T0)).toMatchObject({
+        state: 'o',
+        live: true,
+        phase: 'offered',
+      });
       await store.accept(TENANT, { leaseId: l.leaseId, agentId: a1 }, T0, CALL_TTL);
       expect(await store.peekLease(TENANT, l.leaseId, T0)).toMatchObject({ phase: 'dialing' });
-      const [connected] = await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }], T0 + 10, CALL_TTL);
+      const [connected] = await store.setPhase(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }],
+        T0 + 10,
+        CALL_TTL,
+      );
       expect(connected).toEqual({ ok: true, leaseId: l.leaseId, expiresAt: T0 + 10 + CALL_TTL });
-      expect(await store.peekLease(TENANT, l.leaseId, T0 + 10)).toMatchObject({ state: 'n', phase: 'on_call' });
-      await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'wrap_up' }], T0 + 20, CALL_TTL);
-      await store.setPhase(TENANT, [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }], T0 + 30, CALL_TTL);
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 10)).toMatchObject({
+        state: 'n',
+        phase: 'on_call',
+      });
+      await store.setPhase(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: a1, phase: 'wrap_up' }],
+        T0 + 20,
+        CALL_TTL,
+      );
+      await store.setPhase(
+        TENANT,
+        [{ leaseId: l.leaseId, agentId: a1, phase: 'on_call' }],
+        T0 + 30,
+        CALL_TTL,
+      );
       await store.extend(TENANT, [{ leaseId: l.leaseId, agentId: a1 }], T0 + 40, CALL_TTL);
-      expect(await store.peekLease(TENANT, l.leaseId, T0 + 40)).toMatchObject({ state: 'w', phase: 'wrap_up', live: true });
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 40)).toMatchObject({
+        state: 'w',
+        phase: 'wrap_up',
+        live: true,
+      });
       // Expired: not live any more, whatever phase it reached.
-      expect(await store.peekLease(TENANT, l.leaseId, T0 + 40 + CALL_TTL)).toMatchObject({ live: false, phase: null });
+      expect(await store.peekLease(TENANT, l.leaseId, T0 + 40 + CALL_TTL)).toMatchObject({
+        live: false,
+        phase: null,
+      });
     });
 
     describe('a lease the queue lost', () => {
@@ -995,16 +1082,36 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
 
       it('adopts its completion for the lead it was granted for, then applies it', async () => {
         const l = await lostLease();
-        const [unknown] = await store.claimCompletions(TENANT, [{ leaseId: l.leaseId, outcome: 'answered', agentId: asAgentId('a1') }], T0 + 2, MIN);
+        const [unknown] = await store.claimCompletions(
+          TENANT,
+          [{ leaseId: l.leaseId, outcome: 'answered', agentId: asAgentId('a1') }],
+          T0 + 2,
+          MIN,
+        );
         expect(unknown).toMatchObject({ ok: false, code: 'LEASE_UNKNOWN' });
         const [adopted] = await store.adoptCompletions(TENANT, [orphan(l.leaseId)], T0 + 3, MIN);
-        expect(adopted).toMatchObject({ ok: true, leadId: 'L1', late: true, attempts: 1, disposition: { kind: 'final' } });
+        expect(adopted).toMatchObject({
+          ok: true,
+          leadId: 'L1',
+          late: true,
+          attempts: 1,
+          disposition: { kind: 'final' },
+        });
         // Out of routing while it commits: the next offer is the other lead.
         expect((await leaseOne(agent(2), T0 + 4)).lead.id).toBe('L2');
         const a = adopted as Extract<typeof adopted, { ok: true }>;
         const [applied] = await store.applyCompletions(
           TENANT,
-          [{ leaseId: l.leaseId, outcome: a.outcome, attempts: a.attempts, disposition: a.disposition, leadId: a.leadId, late: a.late }],
+          [
+            {
+              leaseId: l.leaseId,
+              outcome: a.outcome,
+              attempts: a.attempts,
+              disposition: a.disposition,
+              leadId: a.leadId,
+              late: a.late,
+            },
+          ],
           T0 + 5,
         );
         expect(applied).toMatchObject({ ok: true, duplicate: false });
@@ -1015,11 +1122,29 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
 
       it('refuses it when the lead has been leased again, or the id was not granted to this agent for this lead', async () => {
         const l = await lostLease();
-        expect((await store.adoptCompletions(TENANT, [orphan(l.leaseId, { agentId: asAgentId('a2') })], T0 + 2, MIN))[0]).toMatchObject({
+        expect(
+          (
+            await store.adoptCompletions(
+              TENANT,
+              [orphan(l.leaseId, { agentId: asAgentId('a2') })],
+              T0 + 2,
+              MIN,
+            )
+          )[0],
+        ).toMatchObject({
           ok: false,
           code: 'LEASE_UNKNOWN',
         });
-        expect((await store.adoptCompletions(TENANT, [orphan(l.leaseId, { leadId: 'L2', phone: lead(2).phone })], T0 + 2, MIN))[0]).toMatchObject({
+        expect(
+          (
+            await store.adoptCompletions(
+              TENANT,
+              [orphan(l.leaseId, { leadId: 'L2', phone: lead(2).phone })],
+              T0 + 2,
+              MIN,
+            )
+          )[0],
+        ).toMatchObject({
           ok: false,
           code: 'LEASE_UNKNOWN',
         });

@@ -162,7 +162,7 @@ describe('the agent call loop', () => {
       ['call:complete', { leaseId: offer.leaseId, outcome: 'callback', durationSec: 1 }, 'CALLBACK_REQUIRED'],
       ['call:complete', { leaseId: 'spring.zz.99', outcome: 'answered', durationSec: 1 }, 'LEASE_UNKNOWN'],
       ['call:complete', { leaseId: 'garbage', outcome: 'answered', durationSec: 1 }, 'LEASE_UNKNOWN'],
-      ['call:complete', { leaseId: 'nope.e1.1', outcome: 'answered', durationSec: 1 }, 'CAMPAIGN_UNKNOWN'],
+      ['call:complete', { leaseId: 'nope.e1.1', outcome: 'answered', durationSec: 1 }, 'LEASE_UNKNOWN'],
       ['call:status', { leaseId: offer.leaseId, status: 'exploded' }, 'PAYLOAD_INVALID'],
       ['agent:pause', { reason: 'Lunch Break' }, 'PAYLOAD_INVALID'],
     ];
@@ -172,7 +172,7 @@ describe('the agent call loop', () => {
     }
     expect((await g.db.outcomes.findByLeaseIds(T, [offer.leaseId])).size).toBe(0);
     const view = await g.store.store.peekLease(T as never, offer.leaseId, Date.now());
-    expect(view.state).toBe('accepted');
+    expect(view.state).toBe('a');
   });
 
   it('answers a device that floods the gateway with RATE_LIMITED, and serves it again later', async () => {
@@ -223,7 +223,7 @@ describe('the agent call loop', () => {
     await new Promise((r) => setTimeout(r, 200));
     const back = await g.connect(T, 0, { leaseId: offer.leaseId });
     const [resumed] = await next(back, 'call:resumed');
-    expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'accepted' });
+    expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'dialing' });
     await new Promise((r) => setTimeout(r, 1_800)); // past the grace period
     const done = await call(back, 'call:complete', {
       leaseId: offer.leaseId,

@@ -132,7 +132,16 @@ describe('a gateway killed while holding 1,000 leases', () => {
       );
       expect(Date.now()).toBeLessThanOrEqual(deadline);
 
-      const rows = await home.db.knex('call_attempts').where({ tenant_id: T }).select('lease_id', 'lead_id');
+      // Void rows are fenced-out claims (completions the killed process claimed but never
+      // committed): not calls; their leads are back in the queue.
+      const rows = await home.db
+        .knex('call_attempts')
+        .where({ tenant_id: T, voided: false })
+        .select('lease_id', 'lead_id');
+      const voids = await home.db
+        .knex('call_attempts')
+        .where({ tenant_id: T, voided: true })
+        .select('lead_id');
       const completedLeads = rows.map((r: { lead_id: string }) => String(r.lead_id));
       expect(new Set(completedLeads).size).toBe(rows.length); // no lead has two outcome rows
       for (const r of rows as { lease_id: string }[]) expect(byLease.has(r.lease_id)).toBe(true);
@@ -146,6 +155,7 @@ describe('a gateway killed while holding 1,000 leases', () => {
       const done = new Set(completedLeads);
       // Every lead exactly once: completed in Postgres, or back in the queue.
       expect([...done].filter((id) => ready.has(id))).toEqual([]);
+      for (const v of voids as { lead_id: string }[]) expect(ready.has(String(v.lead_id))).toBe(true);
       expect(done.size + ready.size).toBe(LEADS);
       const statuses = await home.db.leads.countByStatus(asTenantId(T), C);
       expect(statuses.final).toBe(done.size);

@@ -20,7 +20,7 @@ function instrument(real: QueueStore) {
   const hooks = { failNextComplete: false, afterComplete: undefined as (() => void) | undefined };
   const store = new Proxy(real, {
     get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
+      const value = Reflect.get(target, prop) as unknown;
       if (prop === 'complete') {
         return async (...args: Parameters<QueueStore['complete']>) => {
           if (hooks.failNextComplete) {

@@ -257,7 +257,18 @@ describe('the HTTP API', () => {
       .set('Authorization', AUTH)
       .send({ leads })
       .expect(200);
-    expect(added.body).toEqual({ inserted: 3, queued: 3, suppressed: 0, duplicates: 0 });
+    expect(added.body).toMatchObject({
+      inserted: 3,
+      queued: 3,
+      alreadyQueued: 0,
+      suppressed: 0,
+      duplicates: 0,
+    });
+    expect((added.body as { rows: { status: string }[] }).rows.map((r) => r.status)).toEqual([
+      'queued',
+      'queued',
+      'queued',
+    ]);
     expect(await stats(T)).toMatchObject({ queue: { ready: 3, leased: 0 }, leads: { queued: 3, final: 0 } });
 
     // The registered device takes a call pushed from the imported leads.

@@ -217,7 +217,14 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
   const now = world.now;
   const leaseAt = (k: number) =>
     world.leases[k % Math.max(world.leases.length, 1)] ??
-    TEST_LEASE_IDS.format({ tenantId: TENANT, campaignId: ref.campaignId, epoch: 'e1', counter: 99, leadId: 'L0', agentId: 'a0' });
+    TEST_LEASE_IDS.format({
+      tenantId: TENANT,
+      campaignId: ref.campaignId,
+      epoch: 'e1',
+      counter: 99,
+      leadId: 'L0',
+      agentId: 'a0',
+    });
   const ownerOf = async (leaseId: string) => {
     const view = await store.peekLease(TENANT, leaseId, now).catch(() => null);
     return view?.agentId ?? agentId(0);
@@ -325,7 +332,9 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
     case 'phase': {
       const leaseId = leaseAt(op.lease);
       const owner = await ownerOf(leaseId);
-      return outcome(() => store.setPhase(TENANT, [{ leaseId, agentId: owner, phase: op.phase }], now, CALL_TTL));
+      return outcome(() =>
+        store.setPhase(TENANT, [{ leaseId, agentId: owner, phase: op.phase }], now, CALL_TTL),
+      );
     }
     case 'expired':
       return outcome(() => store.expiredLeases(ref, now, op.limit));

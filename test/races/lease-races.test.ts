@@ -121,9 +121,7 @@ describe('races on one campaign', () => {
     expect(acceptResults.every((r) => r.expiresAt === now + 60_000)).toBe(true);
     const snap = await store.snapshot(ref);
     expect(Object.keys(snap.leases)).toHaveLength(1_000);
-    expect(Object.values(snap.leases).every((l) => l.state === 'a' && l.agentId.startsWith('b'))).toBe(
-      true,
-    );
+    expect(Object.values(snap.leases).every((l) => l.state === 'a' && l.agentId.startsWith('b'))).toBe(true);
   });
 
   it('a late completion and a new lease of the same lead never both win', async () => {
@@ -145,7 +143,9 @@ describe('races on one campaign', () => {
       const [leased, done] = await Promise.all([
         chunk.length === 0
           ? Promise.resolve([])
-          : stores[3]!.setAgentsReady(ref, chunk, now).then(async () => (await stores[3]!.dispatch(ref, now, 100, TTL)).leases),
+          : stores[3]!
+              .setAgentsReady(ref, chunk, now)
+              .then(async () => (await stores[3]!.dispatch(ref, now, 100, TTL)).leases),
         Promise.all(
           tail
             .slice(round * 50, round * 50 + 50)

@@ -9,6 +9,7 @@ import { loadConfig } from '../../gateway/config.js';
 import type { ConfigInput } from '../../gateway/config.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { silentLogger } from '../../gateway/logger.js';
+import { TEST_LEASE_IDS } from './stores.js';
 
 interface ChildOptions {
   readonly keyPrefix: string;
@@ -20,7 +21,12 @@ interface ChildOptions {
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
-const store = await createRedisQueueStore({ url: options.redisUrl, keyPrefix: options.keyPrefix });
+// Signs lease ids with the key the test's own gateway and stores use: one deployment.
+const store = await createRedisQueueStore({
+  url: options.redisUrl,
+  keyPrefix: options.keyPrefix,
+  leaseIds: TEST_LEASE_IDS,
+});
 const db = createDatabase({ url: options.postgresUrl, searchPath: options.schema });
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...options.config });
 const gateway = createGateway({

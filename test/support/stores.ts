@@ -43,7 +43,13 @@ export async function makeStore(
     return { store, prefix: '', dispose: () => store.close() };
   }
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const store = await createRedisQueueStore({ url: REDIS_URL, keyPrefix: prefix, ...options, newEpoch, leaseIds });
+  const store = await createRedisQueueStore({
+    url: REDIS_URL,
+    keyPrefix: prefix,
+    ...options,
+    newEpoch,
+    leaseIds,
+  });
   return {
     store,
     prefix,

@@ -8,7 +8,12 @@ import { createClient } from 'redis';
 import { SCRIPT_STATUS, STATUS_DUPLICATE, STATUS_OK } from '../../engine/errors.js';
 import { CAMPAIGN_KEY_SET, campaignKeys } from '../../engine/keys.js';
 import { asCampaignId, asTenantId } from '../../engine/ids.js';
-import { buildScripts, loadScriptSources, SCRIPT_KEY_COUNT, SCRIPT_NAMES } from '../../engine/redis/scripts.js';
+import {
+  buildScripts,
+  loadScriptSources,
+  SCRIPT_KEY_COUNT,
+  SCRIPT_NAMES,
+} from '../../engine/redis/scripts.js';
 import { REDIS_URL } from '../support/stores.js';
 
 const LUA_DIR = fileURLToPath(new URL('../../engine/redis/lua/', import.meta.url));

@@ -65,7 +65,7 @@ export async function runDialhubCycles(
   const loop = async (): Promise<void> => {
     while (done < s.leads) {
       s.signal.throwIfAborted();
-      const leases = await store.dispatch(ref, Date.now(), s.maxPairs, s.offerTtlMs);
+      const { leases } = await store.dispatch(ref, Date.now(), s.maxPairs, s.offerTtlMs);
       if (leases.length === 0) {
         // Other loops hold the remaining leads or the ready agents; let their replies land.
         emptyDispatches++;

@@ -6,6 +6,7 @@
 import { ServerClock } from '../../../engine/clock.js';
 import { asTenantId } from '../../../engine/ids.js';
 import type { CampaignRef } from '../../../engine/ids.js';
+import { leaseIdsFrom } from '../../../gateway/auth/lease-ids.js';
 import { createRedisQueueStore } from '../../../engine/redis/redis-queue-store.js';
 import { createDatabase } from '../../../db/index.js';
 import type { NewLead } from '../../../db/index.js';
@@ -34,7 +35,11 @@ export interface DialhubServerArgs {
 }
 
 const args = childArgs<DialhubServerArgs>();
-const store = await createRedisQueueStore({ url: args.redisUrl, keyPrefix: args.keyPrefix });
+const store = await createRedisQueueStore({
+  url: args.redisUrl,
+  keyPrefix: args.keyPrefix,
+  leaseIds: leaseIdsFrom(args.deviceTokenSecret),
+});
 const clock = new ServerClock(() => store.serverTime());
 await clock.start();
 const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema });

@@ -1,13 +1,14 @@
 // Which campaigns are live, and keeping the engine's queues in step with Postgres. Postgres is the
 // system of record; the engine's queues can be rebuilt from it at any time. A campaign is rebuilt
-// when this gateway starts and finds the engine without it, on demand, and whenever the engine
-// answers CAMPAIGN_UNKNOWN for a campaign Postgres says is active (Redis lost its data).
-import type { Clock } from '../engine/clock.js';
-import type { CampaignConfig } from '../engine/campaign.js';
-import type { CampaignRef, TenantId } from '../engine/ids.js';
-import type { QueueStore, RebuildResult } from '../engine/queue-store.js';
-import type { Database } from '../db/index.js';
-import type { Logger } from './logger.js';
+// when this gateway starts and finds the engine without it or stale (Redis restarted or failed
+// over since the queue's epoch began, so it may have gone back in time), on demand, and whenever
+// the engine answers CAMPAIGN_UNKNOWN or CAMPAIGN_STALE for a campaign Postgres says is active.
+import type { Clock } from '../../engine/clock.js';
+import type { CampaignConfig } from '../../engine/campaign.js';
+import type { CampaignRef, TenantId } from '../../engine/ids.js';
+import type { QueueStore, RebuildResult } from '../../engine/queue-store.js';
+import type { Database } from '../../db/index.js';
+import type { Logger } from '../logger.js';
 
 export interface CampaignRegistry {
   /** Load every active campaign; define it in the engine, rebuilding any the engine lacks. */
@@ -17,11 +18,14 @@ export interface CampaignRegistry {
   list(): CampaignRef[];
   /** Active and known to this gateway: dispatch only these. */
   isLive(ref: CampaignRef): boolean;
-  /** After an admin change: store config, define it in the engine (a new campaign starts empty). */
+  /**
+   * After an admin change: store config, define it in the engine (a new campaign starts empty) and
+   * trigger a dispatch (an edit can open a window; a resume brings ready agents back).
+   */
   define(ref: CampaignRef, config: CampaignConfig): Promise<void>;
   forget(ref: CampaignRef): void;
   rebuild(ref: CampaignRef): Promise<RebuildResult>;
-  /** The engine lost a campaign: define and rebuild it once, however many callers noticed. */
+  /** The engine lost a campaign, or it went stale: define and rebuild it once, however many callers noticed. */
   recover(ref: CampaignRef): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export function createCampaignRegistry(deps: {
   clock: Clock;
   logger: Logger;
   onRebuilt?: (ref: CampaignRef) => void;
+  /** A campaign was defined or edited: anything may match now. */
+  onDefined?: (ref: CampaignRef) => void;
   /** A campaign stopped being active (paused or archived). */
   onForgotten?: (ref: CampaignRef) => void;
 }): CampaignRegistry {
@@ -54,8 +60,9 @@ export function createCampaignRegistry(deps: {
 
   async function ensure(ref: CampaignRef, config: CampaignConfig): Promise<void> {
     const known = await store.hasCampaign(ref);
-    await store.defineCampaign(ref, config, clock.now());
-    if (!known) await rebuild(ref);
+    const { stale } = await store.defineCampaign(ref, config, clock.now());
+    if (stale) logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.queue_stale');
+    if (!known || stale) await rebuild(ref);
   }
 
   return {
@@ -96,6 +103,7 @@ export function createCampaignRegistry(deps: {
     async define(ref, config) {
       live.set(key(ref), { ref, config });
       await ensure(ref, config);
+      deps.onDefined?.(ref);
     },
     forget(ref) {
       if (live.delete(key(ref))) deps.onForgotten?.(ref);
@@ -115,6 +123,7 @@ export function createCampaignRegistry(deps: {
           logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.lost_by_engine');
           await store.defineCampaign(ref, entry.config, clock.now());
           await rebuild(ref);
+          live.set(k, entry);
         })().finally(() => recovering.delete(k));
         recovering.set(k, p);
       }
