@@ -193,6 +193,8 @@ export interface RebuildResult {
   readonly suppressed: number;
   /** Leads kept because they were under a live lease when the rebuild began (their numbers count as duplicates). */
   readonly keptLeased: number;
+  /** Held calls attached again (their leases were lost). */
+  readonly reattached: number;
 }
 
 export interface Dispatched {
@@ -207,6 +209,21 @@ export interface Dispatched {
 export interface ReadyAndDispatched extends Dispatched {
   /** One result per agent marked ready, in order (AGENT_BUSY for one holding a live lease). */
   readonly ready: readonly ItemResult<{ agentId: AgentId }>[];
+}
+
+/**
+ * A call in progress that the queue may have lost (its keys were deleted, or it went back in
+ * time): a rebuild attaches it again, so its lead is not offered to anyone else meanwhile.
+ */
+export interface HeldLease {
+  /** Issued by this deployment (the caller verified it). */
+  readonly leaseId: string;
+  readonly agentId: AgentId;
+  readonly deviceId: DeviceId;
+  readonly phase: CallPhase;
+  readonly expiresAt: number;
+  /** The lead as the system of record holds it (queued). */
+  readonly lead: LeadInput;
 }
 
 export interface DefineResult {
@@ -378,13 +395,16 @@ export interface QueueStore {
   stats(ref: CampaignRef, now: number): Promise<QueueStats>;
   /**
    * Replace the campaign's queue with the given leads (the system of record's queued leads, in
-   * enqueue order). Leads under a live lease keep it and are not queued twice. A stale queue
-   * starts a new lease epoch and may be leased from again.
+   * enqueue order). Leads under a live lease keep it and are not queued twice; so do the calls in
+   * `held` (calls in progress that live sessions hold, which the queue may have lost), attached
+   * again before anything is leased from the rebuilt queue. A stale queue starts a new lease
+   * epoch and may be leased from again once the rebuild has attached the held calls.
    */
   rebuild(
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
+    held?: readonly HeldLease[],
   ): Promise<RebuildResult>;
   snapshot(ref: CampaignRef): Promise<QueueSnapshot>;
 

@@ -8,7 +8,7 @@ import type { CampaignRef, TenantId } from './ids.js';
 import { agentIdSchema, deviceIdSchema } from './ids.js';
 import { parseLeaseId } from './lease.js';
 import type { ParsedLeaseId } from './lease.js';
-import type { CommittedCompletion, CompletionInput, ReadyAgent } from './queue-store.js';
+import type { CommittedCompletion, CompletionInput, HeldLease, ReadyAgent } from './queue-store.js';
 import { encodeCompletionResult } from './completion.js';
 
 const CALLBACK_HORIZON_MS = 366 * 86_400_000;
@@ -159,4 +159,30 @@ export function groupByCampaign<T extends { ref: CampaignRef }>(items: readonly 
     g.entries.push({ index, item });
   });
   return [...groups.values()];
+}
+
+const STATE_OF_PHASE = { offered: 'o', dialing: 'a', on_call: 'n', wrap_up: 'w' } as const;
+
+export interface CheckedHeld extends HeldLease {
+  readonly epoch: string;
+  readonly counter: number;
+  /** The lease record state letter of its phase. */
+  readonly state: 'o' | 'a' | 'n' | 'w';
+  readonly digits: string;
+}
+
+/** The held calls of this campaign that are well formed (the rest are left to their devices). */
+export function checkHeld(ref: CampaignRef, held: readonly HeldLease[]): CheckedHeld[] {
+  return held.flatMap((h) => {
+    try {
+      const id = parseLeaseId(h.leaseId);
+      if (id.campaignId !== ref.campaignId || id.leadId !== h.lead.id) return [];
+      checkAgents([{ agentId: h.agentId, deviceId: h.deviceId }]);
+      const [digits] = checkPhones([h.lead.phone]);
+      if (!Number.isInteger(h.expiresAt)) return [];
+      return [{ ...h, epoch: id.epoch, counter: id.counter, state: STATE_OF_PHASE[h.phase], digits: digits! }];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -46,7 +46,8 @@ export const configSchema = z
       .optional(),
     SEED_DEMO: bool(true),
 
-    OFFER_TTL_MS: ms(15_000, 1_000),
+    /** An offer lives minutes at most: it is accepted in its calling window (checked again at accept). */
+    OFFER_TTL_MS: ms(15_000, 1_000, 300_000),
     OFFER_ACK_TIMEOUT_MS: ms(3_000, 100),
     CALL_TTL_MS: ms(90_000, 5_000),
     LEASE_HEARTBEAT_MS: ms(20_000, 500),

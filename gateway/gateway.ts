@@ -99,6 +99,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onRebuilt: (ref) => dispatcher.trigger(ref),
     onDefined: (ref) => dispatcher.trigger(ref),
     onForgotten: (ref) => hub.campaignClosed(ref),
+    heldCalls: (ref) => hub.heldCalls(ref),
   });
 
   async function suppress(
@@ -159,7 +160,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
       },
     },
-    campaigns: { active: (tenantId, campaignId) => campaigns.active(tenantId, campaignId) },
+    campaigns: {
+      active: (tenantId, campaignId) => campaigns.active(tenantId, campaignId),
+      recover: (ref) => campaigns.recover(ref),
+    },
   });
   hubRef.hub = hub;
 

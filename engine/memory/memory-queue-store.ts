@@ -24,6 +24,7 @@ import type {
   Dispatched,
   EnqueueResult,
   ExpiredLease,
+  HeldLease,
   OrphanCompletion,
   PhaseChange,
   ItemResult,
@@ -42,6 +43,7 @@ import type {
 import {
   checkAgents,
   checkCommit,
+  checkHeld,
   checkCompletion,
   checkLeaseRef,
   checkPhones,
@@ -216,7 +218,11 @@ export class MemoryQueueStore implements QueueStore {
 
   async enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult> {
     await Promise.resolve();
-    const c = this.#get(ref);
+    return this.#enqueue(this.#get(ref), leads, now);
+  }
+
+  // enqueue.lua
+  #enqueue(c: Campaign, leads: readonly LeadInput[], now: number): EnqueueResult {
     const batch = prepareBatch(leads, c.window, now);
     const zoneIndex = batch.zones.map(([zone, enc]) => {
       let index = c.zones.get(zone);
@@ -919,6 +925,7 @@ export class MemoryQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
+    held: readonly HeldLease[] = [],
   ): Promise<RebuildResult> {
     await Promise.resolve();
     const c = this.#get(ref);
@@ -943,6 +950,38 @@ export class MemoryQueueStore implements QueueStore {
       if (state !== 'r') c.phones.set(rec.phoneDigits, member);
       c.leaseOf.set(member, field);
     }
+    // attachLeases: the calls in progress the queue lost get their leases back.
+    const calls = checkHeld(ref, held);
+    if (calls.length > 0) this.#enqueue(c, calls.map((h) => h.lead), now);
+    let reattached = 0;
+    for (const h of calls) {
+      const member = c.phones.get(h.digits);
+      const rec = member === undefined ? undefined : c.records.get(member);
+      if (member === undefined || !rec || rec.leadId !== h.lead.id) continue;
+      const previous = c.leaseOf.get(member);
+      const prev = previous === undefined ? undefined : c.leases.get(previous);
+      if (prev && LIVE_STATES.has(prev.state)) continue;
+      if (previous !== undefined) {
+        c.leases.delete(previous);
+        c.tombstones.remove(previous);
+      }
+      const field = h.epoch === c.epoch ? String(h.counter) : `${h.epoch}:${h.counter}`;
+      this.#unqueue(c, rec, member);
+      c.leases.set(field, {
+        state: h.state,
+        member,
+        agent: h.agentId,
+        device: h.deviceId,
+        at: h.expiresAt,
+        result: '',
+        epoch: h.epoch,
+        aux: '',
+      });
+      c.leaseOf.set(member, field);
+      c.leaseExpiry.add(field, h.expiresAt);
+      if (!c.agentLeases.has(h.agentId)) c.agentLeases.set(h.agentId, field);
+      reattached++;
+    }
     let enqueued = 0;
     let duplicates = 0;
     let suppressed = 0;
@@ -952,7 +991,7 @@ export class MemoryQueueStore implements QueueStore {
       duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
     }
-    return { enqueued, duplicates, suppressed, keptLeased: kept.length };
+    return { enqueued, duplicates, suppressed, keptLeased: kept.length, reattached };
   }
 
   async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {

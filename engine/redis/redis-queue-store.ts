@@ -41,6 +41,7 @@ import type {
   Dispatched,
   EnqueueResult,
   ExpiredLease,
+  HeldLease,
   ItemResult,
   LeaseExtension,
   LeaseRef,
@@ -59,6 +60,7 @@ import type {
 import {
   checkAgents,
   checkCommit,
+  checkHeld,
   checkCompletion,
   checkLeaseRef,
   checkPhones,
@@ -741,9 +743,20 @@ export class RedisQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
+    held: readonly HeldLease[] = [],
   ): Promise<RebuildResult> {
-    const kept = Number(await this.#campaign('rebuildReset', ref, [this.#keys(ref).base, this.#newEpoch()]));
+    const base = this.#keys(ref).base;
+    const kept = Number(await this.#campaign('rebuildReset', ref, [base, this.#newEpoch()]));
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
+    // Nothing is leased until the held calls are attached again (the reset marked the queue).
+    const calls = checkHeld(ref, held);
+    if (calls.length > 0) await this.enqueue(ref, calls.map((h) => h.lead), now);
+    const args: ScriptArg[] = [base, calls.length];
+    for (const h of calls) {
+      args.push(h.epoch, h.counter, h.agentId, h.deviceId, h.state, h.expiresAt, h.lead.id, h.digits);
+    }
+    const reattached = Number(await this.#campaign('attachLeases', ref, args));
+    if (reattached < 0) throw errorFromStatus(reattached, { campaignId: ref.campaignId });
     let enqueued = 0;
     let duplicates = 0;
     let suppressed = 0;
@@ -753,7 +766,7 @@ export class RedisQueueStore implements QueueStore {
       duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
     }
-    return { enqueued, duplicates, suppressed, keptLeased: kept };
+    return { enqueued, duplicates, suppressed, keptLeased: kept, reattached };
   }
 
   async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {

@@ -15,6 +15,7 @@ const INCLUDE = /^--- @include "([a-z-]+)"\s*$/gm;
 export const SCRIPT_NAMES = [
   'adoptLeases',
   'applyLeases',
+  'attachLeases',
   'claimLeases',
   'defineCampaign',
   'dispatch',

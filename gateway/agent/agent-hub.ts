@@ -21,7 +21,7 @@ import type {
   ReadyAgent,
 } from '../../engine/queue-store.js';
 import type { DeviceAuthenticator, DeviceIdentity } from '../auth/device-token.js';
-import { callOf, transition, wireState } from '../calls/agent-machine.js';
+import { callOf, phaseOf, transition, wireState } from '../calls/agent-machine.js';
 import type { Effect, HeldCall, MachineEvent } from '../calls/agent-machine.js';
 import type { Completions } from '../calls/completions.js';
 import type { Dispatcher } from '../calls/dispatcher.js';
@@ -46,7 +46,7 @@ import type { AgentState, RevokeReason } from '../protocol/schemas.js';
 import { createTickBatcher } from '../tick-batcher.js';
 import type { TickBatcher } from '../tick-batcher.js';
 import { AgentSession, agentRoom, tenantRoom } from './agent-session.js';
-import type { AgentControl, AgentSocket, InterServerEvents, SessionData } from './agent-session.js';
+import type { AgentControl, AgentSocket, HeldCallInfo, InterServerEvents, SessionData } from './agent-session.js';
 import { SessionRegistry } from './session-registry.js';
 
 export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
@@ -59,6 +59,8 @@ export interface DeviceDirectory {
 export interface CampaignDirectory {
   /** The tenant's campaign if it exists, is active, and this agent may work it. */
   active(tenantId: TenantId, campaignId: string, agentId?: AgentId): Promise<CampaignRef | null>;
+  /** The queue lost the campaign or went stale: rebuild it from the system of record. */
+  recover(ref: CampaignRef): Promise<void>;
 }
 
 /** An agent's state as the wallboard sees it: the state routing uses, from the state machine. */
@@ -278,6 +280,7 @@ export class AgentHub {
       ack(session !== undefined);
     });
     nsp.on('campaign:closed', (ref) => this.#campaignClosedHere(ref));
+    nsp.on('calls:held', (ref, ack) => ack(this.#heldHere(ref)));
   }
 
   async #authenticate(socket: AgentSocket): Promise<void> {
@@ -523,27 +526,22 @@ export class AgentHub {
             session.id,
           );
         }
-        try {
-          const { result, offer } = await this.#readyBatch.submit({
-            ref,
-            agent: { agentId, deviceId: session.deviceId, session: session.id },
-          });
-          if (!result.ok)
-            return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
-          return {
-            type: 'ready_done',
-            campaignId: ref.campaignId,
-            offer: offer ? this.#held(session, offer) : null,
-          };
-        } catch (err) {
-          if (isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE'))
-            this.#dispatcher?.trigger(ref);
-          return {
-            type: 'ready_failed',
-            code: toWireError(err).code,
-            left: effect.leaving !== null,
-            afterCall,
-          };
+        const agent = { agentId, deviceId: session.deviceId, session: session.id };
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const { result, offer } = await this.#readyBatch.submit({ ref, agent });
+            if (!result.ok) return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
+            return { type: 'ready_done', campaignId: ref.campaignId, offer: offer ? this.#held(session, offer) : null };
+          } catch (err) {
+            // The queue lost the campaign or may have gone back in time: rebuild it from
+            // Postgres, then try once more (the agent waits a rebuild, not a retry loop).
+            const lost = isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE');
+            if (lost && attempt === 0) {
+              await this.#o.campaigns.recover(ref);
+              continue;
+            }
+            return { type: 'ready_failed', code: toWireError(err).code, left: effect.leaving !== null, afterCall };
+          }
         }
       }
       case 'mark_not_ready':
@@ -735,6 +733,42 @@ export class AgentHub {
       }
     }
     this.#event(session, { type: 'grace_expired' });
+  }
+
+  // ---- calls in progress, for a rebuild ----
+
+  /**
+   * The calls in progress of a campaign, on every gateway: connected sessions holding one, and
+   * dropped ones keeping theirs for the grace period. A rebuild attaches them again, so a queue
+   * that lost their leases does not offer their leads to anyone else.
+   */
+  async heldCalls(ref: CampaignRef): Promise<HeldCallInfo[]> {
+    const here = this.#heldHere(ref);
+    if (!this.#o.clustered || !this.#nsp) return here;
+    const there = await new Promise<HeldCallInfo[][]>((resolve) => {
+      this.#nsp!.serverSideEmit('calls:held', ref, (err: Error | null, answers: HeldCallInfo[][]) =>
+        resolve(err ? [] : answers),
+      );
+    });
+    return [...here, ...there.flat()];
+  }
+
+  #heldHere(ref: CampaignRef): HeldCallInfo[] {
+    const now = this.#now;
+    const out: HeldCallInfo[] = [];
+    for (const s of [...this.sessions.all(), ...this.#offline.values()]) {
+      const call = callOf(s.state);
+      const phase = phaseOf(s.state);
+      if (!call || !phase || s.tenantId !== ref.tenantId || call.campaignId !== ref.campaignId) continue;
+      out.push({
+        leaseId: call.leaseId,
+        agentId: s.agentId,
+        deviceId: s.deviceId,
+        phase,
+        expiresAt: phase === 'offered' ? Math.max(call.expiresAt, now + 1_000) : now + this.#o.config.CALL_TTL_MS,
+      });
+    }
+    return out;
   }
 
   // ---- offers, revocations and control, from anywhere ----

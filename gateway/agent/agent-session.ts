@@ -16,6 +16,15 @@ export type AgentControl =
   | { readonly action: 'force_pause'; readonly reason: string }
   | { readonly action: 'disconnect'; readonly reason: string };
 
+/** A call in progress a session holds, for a rebuild to attach it again (agent-hub.ts heldCalls). */
+export interface HeldCallInfo {
+  readonly leaseId: string;
+  readonly agentId: string;
+  readonly deviceId: string;
+  readonly phase: 'offered' | 'dialing' | 'on_call' | 'wrap_up';
+  readonly expiresAt: number;
+}
+
 /** Events between gateway processes (over the adapter). */
 export interface InterServerEvents {
   'lease:deliver': (lease: Lease, ref: CampaignRef) => void;
@@ -27,6 +36,7 @@ export interface InterServerEvents {
     ack: (found: boolean) => void,
   ) => void;
   'campaign:closed': (ref: CampaignRef) => void;
+  'calls:held': (ref: CampaignRef, ack: (calls: HeldCallInfo[]) => void) => void;
 }
 
 export type AgentSocket = Socket<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;

@@ -39,7 +39,9 @@ export type MachineState =
       readonly name: 'offline';
       readonly since: number;
       readonly campaignId: string | null;
+      /** The call kept for the grace period, and how far it had got. */
       readonly call: HeldCall | null;
+      readonly phase?: CallPhase;
     }
   | {
       readonly name: 'paused';
@@ -188,6 +190,27 @@ export const LOGIN_STATE = (now: number): MachineState => ({
   reason: 'login',
   campaignId: null,
 });
+
+/** How far the call a state holds had got (null when it holds none). */
+export function phaseOf(s: MachineState): CallPhase | null {
+  switch (s.name) {
+    case 'offered':
+    case 'dialing':
+    case 'on_call':
+      return s.name;
+    case 'wrap_up':
+      return s.call ? 'wrap_up' : null;
+    case 'offline':
+      return s.call ? (s.phase ?? 'dialing') : null;
+    case 'paused':
+    case 'ready':
+      return null;
+    default: {
+      const never: never = s;
+      throw new Error(`unknown state ${JSON.stringify(never)}`);
+    }
+  }
+}
 
 /** The call a state holds, if any. */
 export function callOf(s: MachineState): HeldCall | null {
@@ -653,7 +676,7 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
         case 'on_call':
         case 'wrap_up': {
           const call = s.call;
-          const offline: MachineState = { name: 'offline', since: now, campaignId: s.campaignId, call };
+          const offline: MachineState = { name: 'offline', since: now, campaignId: s.campaignId, call, phase: s.name };
           // A tunnel, a lift: the call is kept for the grace period, for the device to resume it.
           return stay(offline, call ? [{ type: 'cancel_offer_timer' }, { type: 'start_grace', call }] : []);
         }

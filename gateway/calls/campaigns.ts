@@ -5,8 +5,9 @@
 // the engine answers CAMPAIGN_UNKNOWN or CAMPAIGN_STALE for a campaign Postgres says is active.
 import type { Clock } from '../../engine/clock.js';
 import type { CampaignConfig } from '../../engine/campaign.js';
-import type { CampaignRef, TenantId } from '../../engine/ids.js';
-import type { QueueStore, RebuildResult } from '../../engine/queue-store.js';
+import type { AgentId, CampaignRef, DeviceId, TenantId } from '../../engine/ids.js';
+import type { HeldLease, QueueStore, RebuildResult } from '../../engine/queue-store.js';
+import type { HeldCallInfo } from '../agent/agent-session.js';
 import type { Database } from '../../db/index.js';
 import type { Logger } from '../logger.js';
 
@@ -41,15 +42,52 @@ export function createCampaignRegistry(deps: {
   onDefined?: (ref: CampaignRef) => void;
   /** A campaign stopped being active (paused or archived). */
   onForgotten?: (ref: CampaignRef) => void;
+  /** The calls in progress of a campaign (every gateway): a rebuild attaches them again. */
+  heldCalls?: (ref: CampaignRef) => Promise<readonly HeldCallInfo[]>;
 }): CampaignRegistry {
   const { db, store, clock, logger } = deps;
   const live = new Map<string, { ref: CampaignRef; config: CampaignConfig }>();
   const recovering = new Map<string, Promise<void>>();
   const pending = new Map<string, Promise<void>>();
 
+  /** The held calls whose leads the system of record still holds as queued in this campaign. */
+  async function held(ref: CampaignRef): Promise<HeldLease[]> {
+    const calls = (await deps.heldCalls?.(ref)) ?? [];
+    const out: HeldLease[] = [];
+    for (const c of calls) {
+      const id = store.leaseIds.verify(c.leaseId, ref.tenantId, c.agentId);
+      if (!id) continue;
+      const lead = await db.leads.get(ref.tenantId, id.leadId);
+      if (!lead || lead.status !== 'queued' || lead.campaignId !== ref.campaignId) continue;
+      out.push({
+        leaseId: c.leaseId,
+        agentId: c.agentId as AgentId,
+        deviceId: c.deviceId as DeviceId,
+        phase: c.phase,
+        expiresAt: c.expiresAt,
+        lead: {
+          id: lead.id,
+          phone: lead.phone,
+          name: lead.name,
+          timeZone: lead.timeZone,
+          priority: lead.priority,
+          attempts: lead.attempts,
+          ...(lead.pinnedAgentId === null ? {} : { pinnedAgentId: lead.pinnedAgentId }),
+          fields: lead.fields,
+        },
+      });
+    }
+    return out;
+  }
+
   async function rebuild(ref: CampaignRef): Promise<RebuildResult> {
     const started = Date.now();
-    const result = await store.rebuild(ref, db.leads.streamQueued(ref.tenantId, ref.campaignId), clock.now());
+    const result = await store.rebuild(
+      ref,
+      db.leads.streamQueued(ref.tenantId, ref.campaignId),
+      clock.now(),
+      await held(ref),
+    );
     logger.info(
       { tenantId: ref.tenantId, campaignId: ref.campaignId, ...result, ms: Date.now() - started },
       'campaign.rebuilt',

@@ -940,7 +940,7 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       const l = await leaseOne();
       const source = [[lead(1), lead(3, { priority: 2 })], [lead(4)]];
       const r = await store.rebuild(ref, source, T0);
-      expect(r).toEqual({ enqueued: 2, duplicates: 1, suppressed: 0, keptLeased: 1 });
+      expect(r).toEqual({ enqueued: 2, duplicates: 1, suppressed: 0, keptLeased: 1, reattached: 0 });
       const snap = await store.snapshot(ref);
       expect(Object.values(snap.records).sort()).toEqual(['L1', 'L3', 'L4']);
       expect(snap.leases[l.leaseId]).toBeDefined();
@@ -1153,6 +1153,65 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
           ok: false,
           code: 'LEASE_STALE',
         });
+      });
+    });
+  });
+
+  describe('rebuild after the queue lost its keys', () => {
+    beforeEach(async () => {
+      await t.dispose();
+      t = await makeStore(kind, { newEpoch: countingEpoch });
+      store = t.store;
+    });
+
+    it('attaches the calls in progress again before anything is leased, in their phase', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2), lead(3)], T0);
+      const onCall = await leaseOne(agent(1));
+      const offered = await leaseOne(agent(2));
+      await store.dropCampaign(ref);
+      await define({}, ref, T0 + 1);
+      const held = [
+        {
+          leaseId: onCall.leaseId,
+          agentId: asAgentId('a1'),
+          deviceId: asDeviceId('d1'),
+          phase: 'on_call' as const,
+          expiresAt: T0 + CALL_TTL,
+          lead: lead(1),
+        },
+        {
+          leaseId: offered.leaseId,
+          agentId: asAgentId('a2'),
+          deviceId: asDeviceId('d2'),
+          phase: 'offered' as const,
+          expiresAt: T0 + OFFER_TTL,
+          lead: lead(2),
+        },
+        // Not granted for this campaign: ignored.
+        {
+          leaseId: idOf('other', 'e9', 1),
+          agentId: asAgentId('a3'),
+          deviceId: asDeviceId('d3'),
+          phase: 'dialing' as const,
+          expiresAt: T0 + CALL_TTL,
+          lead: lead(3),
+        },
+      ];
+      const r = await store.rebuild(ref, [[lead(1), lead(2), lead(3)]], T0 + 2, held);
+      expect(r).toMatchObject({ reattached: 2, enqueued: 1 });
+      // Only the lead no call holds is offered; the held ones resume and complete as usual.
+      expect((await leaseOne(agent(4), T0 + 3)).lead.id).toBe('L3');
+      expect(await store.lease(ref, agent(5), T0 + 3, OFFER_TTL)).toBeNull();
+      expect(await store.peekLease(TENANT, onCall.leaseId, T0 + 3)).toMatchObject({
+        live: true,
+        phase: 'on_call',
+        agentId: 'a1',
+      });
+      expect(await complete(onCall.leaseId, 'answered', T0 + 4)).toMatchObject({ ok: true, leadId: 'L1' });
+      expect(await store.peekLease(TENANT, offered.leaseId, T0 + 4)).toMatchObject({
+        live: true,
+        phase: 'offered',
       });
     });
   });

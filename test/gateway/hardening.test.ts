@@ -19,7 +19,7 @@ const refOf = (campaignId: string) => ({ tenantId: tenant, campaignId }) as Camp
 function instrument(real: QueueStore) {
   const hooks = { failNextComplete: false, afterComplete: undefined as (() => void) | undefined };
   const store = new Proxy(real, {
-    get(target, prop, receiver) {
+    get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
       if (prop === 'complete') {
         return async (...args: Parameters<QueueStore['complete']>) => {
@@ -204,6 +204,12 @@ describe('leases across drops and shutdown', () => {
     await new Promise((r) => setTimeout(r, 50));
     busy.on('call:offer', (o) => offers.push(o.leaseId));
     idle.on('call:offer', (o) => offers.push(o.leaseId));
+    // While the call in progress keeps the gateway draining: no one is made ready ...
+    expect(await call(idle, 'agent:ready', { campaignId: 'A' })).toMatchObject({
+      ok: false,
+      error: { code: 'UNAVAILABLE' },
+    });
+    // ... and the call's outcome is saved, without the ready it asked for.
     const done = await call(busy, 'call:complete', {
       leaseId: lease.leaseId,
       outcome: 'answered',
@@ -211,10 +217,6 @@ describe('leases across drops and shutdown', () => {
       ready: true,
     });
     expect(done).toMatchObject({ ok: true, state: { state: 'wrap_up' } });
-    expect(await call(idle, 'agent:ready', { campaignId: 'A' })).toMatchObject({
-      ok: false,
-      error: { code: 'UNAVAILABLE' },
-    });
     await stopping;
     expect(offers).toEqual([]);
     expect(await g.store.store.stats(refOf('A'), Date.now())).toMatchObject({ ready: 4, leased: 0 });

@@ -5,7 +5,7 @@ import { createClient } from 'redis';
 import { MemoryQueueStore } from '../../engine/memory/memory-queue-store.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { QueueStore } from '../../engine/queue-store.js';
-import { createLeaseIds } from '../../engine/lease.js';
+import { createLeaseIds, randomEpoch } from '../../engine/lease.js';
 
 /** One lease id key for every store in the tests, so both stores issue the very same ids. */
 export const TEST_LEASE_IDS = createLeaseIds('test-lease-id-secret-test-lease-id-secret');
@@ -36,7 +36,8 @@ export async function makeStore(
     database?: number;
   } = {},
 ): Promise<TestStore> {
-  const newEpoch = options.newEpoch ?? fixedEpoch;
+  // A test passes newEpoch: undefined to get random epochs, as in production.
+  const newEpoch = 'newEpoch' in options ? (options.newEpoch ?? randomEpoch) : fixedEpoch;
   const leaseIds = TEST_LEASE_IDS;
   if (kind === 'memory') {
     const store = new MemoryQueueStore({ ...options, newEpoch, leaseIds });

@@ -4,8 +4,10 @@
   they must not be queued twice. The engine then queues the system of record's leads again; a
   kept lead's number is already indexed, so it is skipped as a duplicate.
 
-  A queue marked stale (includes/run.lua: Redis may have lost writes) starts a new lease epoch
-  here, and leasing resumes: from now on the queue holds only what the system of record says.
+  Nothing is leased from the campaign until attachLeases ends the rebuild (it is marked stale
+  here), so the calls in progress that the queue lost can be attached again first. A queue that
+  was marked stale because Redis may have lost writes (includes/run.lua) starts a new lease epoch
+  here: lease counters issued again can never name an earlier lease.
 
   KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
@@ -86,6 +88,6 @@ end
 
 if redis.call('HGET', K.cfg, 'stale') == '1' then
   redis.call('HSET', K.cfg, 'epoch', ARGV[2])
-  redis.call('HDEL', K.cfg, 'stale')
 end
+redis.call('HSET', K.cfg, 'stale', '1')
 return #kept
