@@ -180,7 +180,9 @@ export function checkHeld(ref: CampaignRef, held: readonly HeldLease[]): Checked
       checkAgents([{ agentId: h.agentId, deviceId: h.deviceId }]);
       const [digits] = checkPhones([h.lead.phone]);
       if (!Number.isInteger(h.expiresAt)) return [];
-      return [{ ...h, epoch: id.epoch, counter: id.counter, state: STATE_OF_PHASE[h.phase], digits: digits! }];
+      return [
+        { ...h, epoch: id.epoch, counter: id.counter, state: STATE_OF_PHASE[h.phase], digits: digits! },
+      ];
     } catch {
       return [];
     }

@@ -952,7 +952,12 @@ export class MemoryQueueStore implements QueueStore {
     }
     // attachLeases: the calls in progress the queue lost get their leases back.
     const calls = checkHeld(ref, held);
-    if (calls.length > 0) this.#enqueue(c, calls.map((h) => h.lead), now);
+    if (calls.length > 0)
+      this.#enqueue(
+        c,
+        calls.map((h) => h.lead),
+        now,
+      );
     let reattached = 0;
     for (const h of calls) {
       const member = c.phones.get(h.digits);

@@ -750,7 +750,12 @@ export class RedisQueueStore implements QueueStore {
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
     // Nothing is leased until the held calls are attached again (the reset marked the queue).
     const calls = checkHeld(ref, held);
-    if (calls.length > 0) await this.enqueue(ref, calls.map((h) => h.lead), now);
+    if (calls.length > 0)
+      await this.enqueue(
+        ref,
+        calls.map((h) => h.lead),
+        now,
+      );
     const args: ScriptArg[] = [base, calls.length];
     for (const h of calls) {
       args.push(h.epoch, h.counter, h.agentId, h.deviceId, h.state, h.expiresAt, h.lead.id, h.digits);

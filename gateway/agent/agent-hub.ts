@@ -46,7 +46,13 @@ import type { AgentState, RevokeReason } from '../protocol/schemas.js';
 import { createTickBatcher } from '../tick-batcher.js';
 import type { TickBatcher } from '../tick-batcher.js';
 import { AgentSession, agentRoom, tenantRoom } from './agent-session.js';
-import type { AgentControl, AgentSocket, HeldCallInfo, InterServerEvents, SessionData } from './agent-session.js';
+import type {
+  AgentControl,
+  AgentSocket,
+  HeldCallInfo,
+  InterServerEvents,
+  SessionData,
+} from './agent-session.js';
 import { SessionRegistry } from './session-registry.js';
 
 export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
@@ -530,8 +536,13 @@ export class AgentHub {
         for (let attempt = 0; ; attempt++) {
           try {
             const { result, offer } = await this.#readyBatch.submit({ ref, agent });
-            if (!result.ok) return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
-            return { type: 'ready_done', campaignId: ref.campaignId, offer: offer ? this.#held(session, offer) : null };
+            if (!result.ok)
+              return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
+            return {
+              type: 'ready_done',
+              campaignId: ref.campaignId,
+              offer: offer ? this.#held(session, offer) : null,
+            };
           } catch (err) {
             // The queue lost the campaign or may have gone back in time: rebuild it from
             // Postgres, then try once more (the agent waits a rebuild, not a retry loop).
@@ -540,7 +551,12 @@ export class AgentHub {
               await this.#o.campaigns.recover(ref);
               continue;
             }
-            return { type: 'ready_failed', code: toWireError(err).code, left: effect.leaving !== null, afterCall };
+            return {
+              type: 'ready_failed',
+              code: toWireError(err).code,
+              left: effect.leaving !== null,
+              afterCall,
+            };
           }
         }
       }
@@ -765,7 +781,8 @@ export class AgentHub {
         agentId: s.agentId,
         deviceId: s.deviceId,
         phase,
-        expiresAt: phase === 'offered' ? Math.max(call.expiresAt, now + 1_000) : now + this.#o.config.CALL_TTL_MS,
+        expiresAt:
+          phase === 'offered' ? Math.max(call.expiresAt, now + 1_000) : now + this.#o.config.CALL_TTL_MS,
       });
     }
     return out;

@@ -676,7 +676,13 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
         case 'on_call':
         case 'wrap_up': {
           const call = s.call;
-          const offline: MachineState = { name: 'offline', since: now, campaignId: s.campaignId, call, phase: s.name };
+          const offline: MachineState = {
+            name: 'offline',
+            since: now,
+            campaignId: s.campaignId,
+            call,
+            phase: s.name,
+          };
           // A tunnel, a lift: the call is kept for the grace period, for the device to resume it.
           return stay(offline, call ? [{ type: 'cancel_offer_timer' }, { type: 'start_grace', call }] : []);
         }

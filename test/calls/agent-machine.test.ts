@@ -2,11 +2,24 @@
 // and the promises the call flow rests on hold for each of them.
 import { describe, expect, it } from 'vitest';
 import { callOf, LOGIN_STATE, transition } from '../../gateway/calls/agent-machine.js';
-import type { Effect, EventType, HeldCall, MachineEvent, MachineState, StateName } from '../../gateway/calls/agent-machine.js';
+import type {
+  Effect,
+  EventType,
+  HeldCall,
+  MachineEvent,
+  MachineState,
+  StateName,
+} from '../../gateway/calls/agent-machine.js';
 import { AGENT_STATES } from '../../gateway/protocol/schemas.js';
 
 const NOW = 1_000_000;
-const call: HeldCall = { leaseId: 'L1', campaignId: 'c1', leadId: '7', leadFirstName: 'Ada', expiresAt: NOW + 5_000 };
+const call: HeldCall = {
+  leaseId: 'L1',
+  campaignId: 'c1',
+  leadId: '7',
+  leadFirstName: 'Ada',
+  expiresAt: NOW + 5_000,
+};
 const other: HeldCall = { ...call, leaseId: 'L2' };
 
 /** Every state, in every variant that matters. */
@@ -129,8 +142,10 @@ describe('the agent state machine', () => {
         expect(t.ignored, label).toBeUndefined();
       }
       // A state always carries what it needs.
-      if (['offered', 'dialing', 'on_call'].includes(t.state.name)) expect(callOf(t.state), label).not.toBeNull();
-      if (t.state.name !== 'offline' && t.state.name !== 'paused') expect(t.state.campaignId, label).not.toBeNull();
+      if (['offered', 'dialing', 'on_call'].includes(t.state.name))
+        expect(callOf(t.state), label).not.toBeNull();
+      if (t.state.name !== 'offline' && t.state.name !== 'paused')
+        expect(t.state.campaignId, label).not.toBeNull();
     }
   });
 
@@ -173,7 +188,8 @@ describe('the agent state machine', () => {
         // From a state holding no call, or the call just saved (ready: true after a completion).
         const callFree = callOf(s) === null || e.type === 'complete_done';
         expect(callFree, label).toBe(true);
-        if (s.name === 'ready' && s.campaignId !== effect.campaignId) expect(effect.leaving, label).toBe(s.campaignId);
+        if (s.name === 'ready' && s.campaignId !== effect.campaignId)
+          expect(effect.leaving, label).toBe(s.campaignId);
       }
       // The ready state is reached only through the queue's answer.
       if (t.state.name === 'ready' && s.name !== 'ready') expect(e.type).toBe('ready_done');
@@ -238,9 +254,12 @@ describe('the agent state machine', () => {
     const t = transition(onCall, { type: 'revoke', leaseId: 'L1', reason: 'removed' }, NOW);
     expect(t.state).toMatchObject({ name: 'wrap_up', call });
     expect(t.effects).toContainEqual({ type: 'send_revoked', leaseId: 'L1', reason: 'removed' });
-    expect(has(transition(t.state, { type: 'complete', leaseId: 'L1', ready: false }, NOW).effects, 'complete_call')).toBe(
-      true,
-    );
+    expect(
+      has(
+        transition(t.state, { type: 'complete', leaseId: 'L1', ready: false }, NOW).effects,
+        'complete_call',
+      ),
+    ).toBe(true);
   });
 
   it('never cuts a call for a supervisor: the agent is paused once the outcome is saved', () => {

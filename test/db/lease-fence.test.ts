@@ -62,7 +62,10 @@ describe('the lease fence in Postgres', () => {
         const [commit, fence] = await Promise.all([
           writer.write(outcomeFor(s, leadId, { leaseId })).then(
             () => 'committed' as const,
-            (e: unknown) => (isDbError(e, 'LEASE_VOID') ? ('refused' as const) : Promise.reject(e)),
+            (e: unknown) => {
+              if (isDbError(e, 'LEASE_VOID')) return 'refused' as const;
+              throw e;
+            },
           ),
           db.outcomes.voidLeases(s.tenantId, [voidOf(s, leaseId, leadId)]).then((m) => m.get(leaseId)!),
         ]);
