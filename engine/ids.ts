@@ -37,3 +37,6 @@ export const asDeviceId = (s: string) => s as DeviceId;
 export function campaignRef(tenantId: string, campaignId: string): CampaignRef {
   return campaignRefSchema.parse({ tenantId, campaignId });
 }
+
+/** The most characters a lease id can have (engine/lease.ts: a 64-character campaign and lead id, every part at its longest). */
+export const MAX_LEASE_ID_LENGTH = 200;

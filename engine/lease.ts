@@ -41,8 +41,7 @@ export interface ParsedLeaseId {
   readonly mac: string;
 }
 
-/** The most characters a lease id can have (a 64-character campaign and lead id, every part at its longest). */
-export const MAX_LEASE_ID_LENGTH = 200;
+export { MAX_LEASE_ID_LENGTH } from './ids.js';
 
 const LEASE_ID =
   /^([A-Za-z0-9_-]{1,64})\.([a-z0-9]{1,16})\.([1-9][0-9]{0,15})\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{16})$/;

@@ -311,18 +311,21 @@ export class AgentHub {
     this.#bind(session);
     await socket.join([agentRoom(session.tenantId, session.agentId), tenantRoom(session.tenantId)]);
 
-    // One live session per agent: the newest wins, on any gateway. On this process the older
-    // session (connected, or dropped and holding its call for the grace period) hands its call
-    // over: the same agent carries on with it. On another process it is disconnected, and its
-    // call waits there for a resume by lease id.
+    // One live session per agent: the newest wins, on any gateway. The older one (connected, or
+    // dropped and keeping its call for the grace period) keeps its call for the grace period; the
+    // newer one resumes it by naming its lease id (auth.leaseId), here or on any other gateway.
     const older = previous ?? this.#offline.get(session.key);
-    this.#offline.delete(session.key);
     let inherited: Inherited | null = null;
+    if (previous) await previous.run(() => this.#process(previous, { type: 'replaced' }));
     if (older) {
-      clearTimeout(older.graceTimer);
       const call = callOf(older.state);
-      if (call) inherited = { call, lead: older.leads.get(call.leaseId) };
-      if (previous) await previous.run(() => this.#process(previous, { type: 'replaced' }));
+      if (call && call.leaseId === socket.data.resumeLeaseId) {
+        inherited = { call, lead: older.leads.get(call.leaseId) };
+        clearTimeout(older.graceTimer);
+        this.#offline.delete(session.key);
+      } else if (call && previous) {
+        this.#offline.set(session.key, previous);
+      }
     }
     if (this.#o.clustered) {
       for (const other of await this.#nsp!.in(agentRoom(session.tenantId, session.agentId)).fetchSockets()) {
@@ -344,7 +347,7 @@ export class AgentHub {
 
   /** A reconnecting device keeps its live call: the same lease, in the state it was in. */
   async #resume(session: AgentSession, inherited: Inherited | null): Promise<void> {
-    const wanted = session.socket.data.resumeLeaseId ?? inherited?.call.leaseId;
+    const wanted = session.socket.data.resumeLeaseId;
     if (!wanted) return;
     let view;
     try {

@@ -701,14 +701,21 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
       return ignore(s, 'no call held offline');
 
     case 'replaced': {
-      // A newer session of the same agent took over (and resumes the call, if it names it).
+      // A newer session of the same agent took over. A call this one held is kept for the grace
+      // period, as after a drop: the newer session resumes it by naming its lease id.
+      const call = callOf(s);
+      const phase = phaseOf(s);
       const effects: Effect[] = [
         { type: 'cancel_offer_timer' },
         { type: 'send_replaced' },
         { type: 'disconnect' },
       ];
       if (s.name === 'ready') effects.unshift({ type: 'mark_not_ready', campaignId: s.campaignId });
-      return stay({ name: 'offline', since: now, campaignId: s.campaignId, call: null }, effects);
+      if (call && s.name !== 'offline') effects.push({ type: 'start_grace', call });
+      return stay(
+        { name: 'offline', since: now, campaignId: s.campaignId, call, ...(phase ? { phase } : {}) },
+        effects,
+      );
     }
 
     case 'resume':

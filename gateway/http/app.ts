@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 import { requireAdminToken } from './admin-auth.js';
 import { adminRoutes } from './admin-routes.js';
 import { errorHandler, notFound } from './http-errors.js';
+import { agentAsyncApi } from '../protocol/asyncapi.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 export interface HttpAppOptions {
   /** Bearer token of the admin API (see admin-auth.ts: the seam for real users). */
@@ -82,6 +84,13 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
   app.get('/metrics', async (_req, res) => {
     const { registry } = gateway.metrics;
     res.set('Content-Type', registry.contentType).send(await registry.metrics());
+  });
+
+  // The /agent protocol reference (AsyncAPI 3.0), generated from the protocol's zod schemas: public,
+  // like the README it mirrors.
+  const asyncApi = JSON.stringify(agentAsyncApi(PACKAGE_VERSION));
+  app.get('/api/v1/asyncapi.json', (_req, res) => {
+    res.type('application/json').send(asyncApi);
   });
 
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;

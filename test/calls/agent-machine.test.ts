@@ -2,96 +2,15 @@
 // and the promises the call flow rests on hold for each of them.
 import { describe, expect, it } from 'vitest';
 import { callOf, LOGIN_STATE, transition } from '../../gateway/calls/agent-machine.js';
-import type {
-  Effect,
-  EventType,
-  HeldCall,
-  MachineEvent,
-  MachineState,
-  StateName,
-} from '../../gateway/calls/agent-machine.js';
+import type { Effect, EventType, MachineEvent, StateName } from '../../gateway/calls/agent-machine.js';
 import { AGENT_STATES } from '../../gateway/protocol/schemas.js';
+import { OTHER_CALL, SAMPLE_CALL, SAMPLE_EVENTS, SAMPLE_STATES } from '../../gateway/calls/state-diagram.js';
 
 const NOW = 1_000_000;
-const call: HeldCall = {
-  leaseId: 'L1',
-  campaignId: 'c1',
-  leadId: '7',
-  leadFirstName: 'Ada',
-  expiresAt: NOW + 5_000,
-};
-const other: HeldCall = { ...call, leaseId: 'L2' };
-
-/** Every state, in every variant that matters. */
-const STATES: readonly MachineState[] = [
-  LOGIN_STATE(0),
-  { name: 'paused', since: 0, reason: 'lunch', campaignId: 'c1' },
-  { name: 'ready', since: 0, campaignId: 'c1' },
-  { name: 'offered', since: 0, campaignId: 'c1', call, acked: false, pauseAfter: null },
-  { name: 'offered', since: 0, campaignId: 'c1', call, acked: true, pauseAfter: null },
-  { name: 'dialing', since: 0, campaignId: 'c1', call, pauseAfter: null },
-  { name: 'dialing', since: 0, campaignId: 'c1', call, pauseAfter: 'supervisor' },
-  { name: 'on_call', since: 0, campaignId: 'c1', call, pauseAfter: null },
-  { name: 'wrap_up', since: 0, campaignId: 'c1', call, pauseAfter: null },
-  { name: 'wrap_up', since: 0, campaignId: 'c1', call: null, pauseAfter: null },
-  { name: 'offline', since: 0, campaignId: 'c1', call },
-  { name: 'offline', since: 0, campaignId: null, call: null },
-];
-
-/** Every event, for the held lease and for another one where a lease is named. */
-const EVENTS: readonly MachineEvent[] = [
-  { type: 'ready', campaignId: 'c1' },
-  { type: 'ready', campaignId: 'c2' },
-  { type: 'pause', reason: 'coffee' },
-  { type: 'accept', leaseId: 'L1' },
-  { type: 'accept', leaseId: 'L2' },
-  { type: 'reject', leaseId: 'L1', reason: 'declined' },
-  { type: 'reject', leaseId: 'L2', reason: 'declined' },
-  { type: 'status', leaseId: 'L1', status: 'dialing' },
-  { type: 'status', leaseId: 'L1', status: 'ringing' },
-  { type: 'status', leaseId: 'L1', status: 'connected' },
-  { type: 'status', leaseId: 'L1', status: 'ended' },
-  { type: 'status', leaseId: 'L2', status: 'connected' },
-  { type: 'complete', leaseId: 'L1', ready: false },
-  { type: 'complete', leaseId: 'L1', ready: true },
-  { type: 'complete', leaseId: 'L2', ready: false },
-  { type: 'ready_done', campaignId: 'c1', offer: null },
-  { type: 'ready_done', campaignId: 'c1', offer: other },
-  { type: 'ready_failed', code: 'CAMPAIGN_UNKNOWN', left: false, afterCall: false },
-  { type: 'ready_failed', code: 'CAMPAIGN_UNKNOWN', left: true, afterCall: false },
-  { type: 'ready_failed', code: 'UNAVAILABLE', left: false, afterCall: true },
-  { type: 'accept_done', leaseId: 'L1', expiresAt: NOW + 90_000, then: null },
-  { type: 'accept_done', leaseId: 'L1', expiresAt: NOW + 90_000, then: 'connected' },
-  { type: 'accept_failed', leaseId: 'L1', code: 'LEASE_EXPIRED', retryable: false },
-  { type: 'accept_failed', leaseId: 'L1', code: 'OUTSIDE_CALLING_WINDOW', retryable: false },
-  { type: 'accept_failed', leaseId: 'L1', code: 'UNAVAILABLE', retryable: true },
-  { type: 'complete_done', leaseId: 'L1', ready: false },
-  { type: 'complete_done', leaseId: 'L1', ready: true },
-  { type: 'complete_done', leaseId: 'L2', ready: false },
-  { type: 'complete_failed', leaseId: 'L1', code: 'LEASE_STALE', retryable: false },
-  { type: 'complete_failed', leaseId: 'L1', code: 'UNAVAILABLE', retryable: true },
-  { type: 'complete_failed', leaseId: 'L1', code: 'OUTCOME_UNKNOWN', retryable: false },
-  { type: 'offer', call: other },
-  { type: 'offer', call: { ...other, campaignId: 'c2' } },
-  { type: 'offer_acked', leaseId: 'L1', accept: false },
-  { type: 'offer_acked', leaseId: 'L1', accept: true },
-  { type: 'offer_timeout', leaseId: 'L1' },
-  { type: 'revoke', leaseId: 'L1', reason: 'expired' },
-  { type: 'revoke', leaseId: 'L1', reason: 'removed' },
-  { type: 'revoke', leaseId: 'L1', reason: 'shutdown' },
-  { type: 'revoke', leaseId: 'L2', reason: 'expired' },
-  { type: 'disconnect' },
-  { type: 'resume', call, phase: 'offered' },
-  { type: 'resume', call, phase: 'dialing' },
-  { type: 'resume', call, phase: 'on_call' },
-  { type: 'resume', call, phase: 'wrap_up' },
-  { type: 'grace_expired' },
-  { type: 'replaced' },
-  { type: 'campaign_closed', campaignId: 'c1' },
-  { type: 'campaign_closed', campaignId: 'c2' },
-  { type: 'force_pause', reason: 'supervisor' },
-  { type: 'drain' },
-];
+const call = SAMPLE_CALL;
+const other = OTHER_CALL;
+const STATES = SAMPLE_STATES;
+const EVENTS = SAMPLE_EVENTS;
 
 const ALL_EVENT_TYPES: readonly EventType[] = [
   'ready',

@@ -364,9 +364,16 @@ describe('one call, one agent, one outcome', () => {
     );
     const offered = await readyAndOffer(d1, 'A'); // offered, not accepted
     await g.store.store.dropCampaign(ref); // every key of the campaign is gone
-    const refused = await call(d1, 'call:accept', { leaseId: offered.leaseId });
-    expect(refused).toMatchObject({ ok: false });
-    // The session is not stranded: agent:ready works (and the rebuilt queue offers a lead).
+    // Either the queue was rebuilt first, with the calls in progress attached again (the offer is
+    // still d1's), or not yet (the offer is gone): never a session stranded with a dead offer.
+    const accepted = await call(d1, 'call:accept', { leaseId: offered.leaseId });
+    if (accepted.ok) {
+      expect(
+        await call(d1, 'call:complete', { leaseId: offered.leaseId, outcome: 'busy', durationSec: 0 }),
+      ).toMatchObject({
+        ok: true,
+      });
+    }
     expect(await call(d1, 'agent:ready', { campaignId: 'A' })).toMatchObject({ ok: true });
     // The call in progress when Redis lost it: its outcome is checked, stored and applied.
     const done = await call(d0, 'call:complete', {
