@@ -24,6 +24,52 @@ export default tseslint.config(
       ],
     },
   },
+  // The folder is the architecture (DESIGN.md): engine ← db ← gateway ← dashboard/bench.
+  {
+    files: ['engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/db/**', '**/gateway/**', '**/bench/**', '**/dashboard/**', '**/test/**'],
+              message: 'engine/ imports nothing of ours: queue semantics only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/gateway/**', '**/bench/**', '**/dashboard/**', '**/test/**'],
+              message: 'db/ knows nothing of sockets or HTTP: it may import engine types only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/bench/**', '**/test/**'], message: 'gateway/ must not depend on the bench or the tests.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

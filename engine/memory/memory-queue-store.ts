@@ -533,16 +533,27 @@ export class MemoryQueueStore implements QueueStore {
       if (!c) return failure('CAMPAIGN_UNKNOWN');
       const found = this.#find(c, checked.lease, checked.agentId);
       if (found instanceof Fail) return failure(found.code);
-      const { r, field } = found;
-      const leaseId = checked.leaseId as LeaseId;
-      if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
-      if (!completable(r.state)) return failure('LEASE_STALE');
-      const decided = this.#decide(c, r, field, checked, now);
-      if (decided instanceof Fail) return failure(decided.code);
-      if (mode === 'direct') this.#applyResult(c, r, field, decided.result, now, span);
-      else this.#claimLease(c, r, field, decided.result, now + span);
-      return { ok: true, ...decodeCompletionResult(leaseId, decided.result, false, decided.dnc) };
+      return this.#completeFound(c, found, checked, now, mode, span);
     });
+  }
+
+  // completeOne in claimLeases.lua: a found lease, decided and then claimed or applied.
+  #completeFound(
+    c: Campaign,
+    { r, field }: { r: LeaseRecord; field: string },
+    checked: CheckedCompletion,
+    now: number,
+    mode: 'claim' | 'direct',
+    span: number,
+  ): ItemResult<Completion> {
+    const leaseId = checked.leaseId as LeaseId;
+    if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
+    if (!completable(r.state)) return failure('LEASE_STALE');
+    const decided = this.#decide(c, r, field, checked, now);
+    if (decided instanceof Fail) return failure(decided.code);
+    if (mode === 'direct') this.#applyResult(c, r, field, decided.result, now, span);
+    else this.#claimLease(c, r, field, decided.result, now + span);
+    return { ok: true, ...decodeCompletionResult(leaseId, decided.result, false, decided.dnc) };
   }
 
   async adoptCompletions(
@@ -573,15 +584,8 @@ export class MemoryQueueStore implements QueueStore {
       if (!c) return failure('CAMPAIGN_UNKNOWN');
       const leaseId = checked.leaseId as LeaseId;
       const found = this.#find(c, checked.lease, checked.agentId);
-      if (!(found instanceof Fail)) {
-        const { r, field } = found;
-        if (r.state === 'd') return { ok: true, ...decodeCompletionResult(leaseId, r.result, true, '') };
-        if (!completable(r.state)) return failure('LEASE_STALE');
-        const decided = this.#decide(c, r, field, checked, now);
-        if (decided instanceof Fail) return failure(decided.code);
-        this.#claimLease(c, r, field, decided.result, now + holdMs);
-        return { ok: true, ...decodeCompletionResult(leaseId, decided.result, false, decided.dnc) };
-      }
+      // Adopted already (a retry), or known after all: a normal claim.
+      if (!(found instanceof Fail)) return this.#completeFound(c, found, checked, now, 'claim', holdMs);
       if (found.code !== 'LEASE_UNKNOWN') return failure(found.code);
       const member = c.phones.get(digits);
       if (member === undefined) return failure('LEASE_UNKNOWN');

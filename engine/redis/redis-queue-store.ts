@@ -446,22 +446,19 @@ export class RedisQueueStore implements QueueStore {
     return this.#claim(tenantId, items, now, 'claim', holdMs);
   }
 
-  async #claim(
+  #claim(
     tenantId: TenantId,
     items: readonly CompletionInput[],
     now: number,
     mode: 'claim' | 'direct',
     span: number,
   ): Promise<readonly ItemResult<Completion>[]> {
-    const results = new Array<ItemResult<Completion>>(items.length);
-    const checked = items.map((item) => checkCompletion(tenantId, item, now));
-    checked.forEach((c, i) => {
-      if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
-    });
-    await Promise.all(
-      groupByCampaign<CheckedCompletion>(checked).map(async ({ ref, entries }) => {
-        const args: ScriptArg[] = [this.#keys(ref).base, now, mode, span, entries.length];
-        for (const { item } of entries) {
+    return this.#perCampaign<CheckedCompletion>(
+      items.map((item) => checkCompletion(tenantId, item, now)),
+      'claimLeases',
+      (ref, list) => {
+        const args: ScriptArg[] = [this.#keys(ref).base, now, mode, span, list.length];
+        for (const item of list) {
           args.push(
             item.lease.epoch,
             item.lease.counter,
@@ -472,23 +469,19 @@ export class RedisQueueStore implements QueueStore {
             item.completedAt,
           );
         }
-        const f = asArray(await this.#campaign('claimLeases', ref, args));
-        entries.forEach(({ index, item }, j) => {
-          results[index] = completionResult(item.leaseId, f, j * 3);
-        });
-      }),
+        return args;
+      },
+      (f, j, item) => completionResult(item.leaseId, f, j * 3),
     );
-    return results;
   }
 
-  async adoptCompletions(
+  adoptCompletions(
     tenantId: TenantId,
     items: readonly OrphanCompletion[],
     now: number,
     holdMs: number,
   ): Promise<readonly ItemResult<Completion>[]> {
     checkTtl(holdMs, 'holdMs');
-    const results = new Array<ItemResult<Completion>>(items.length);
     const checked = items.map((item) => {
       const c = checkCompletion(tenantId, item, now);
       if (c instanceof EngineError) return c;
@@ -504,13 +497,12 @@ export class RedisQueueStore implements QueueStore {
         return err as EngineError;
       }
     });
-    checked.forEach((c, i) => {
-      if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
-    });
-    await Promise.all(
-      groupByCampaign(checked).map(async ({ ref, entries }) => {
-        const args: ScriptArg[] = [this.#keys(ref).base, now, holdMs, entries.length];
-        for (const { item } of entries) {
+    return this.#perCampaign(
+      checked,
+      'adoptLeases',
+      (ref, list) => {
+        const args: ScriptArg[] = [this.#keys(ref).base, now, holdMs, list.length];
+        for (const item of list) {
           args.push(
             item.lease.epoch,
             item.lease.counter,
@@ -523,46 +515,64 @@ export class RedisQueueStore implements QueueStore {
             item.callback ? item.callback.scope : '',
           );
         }
-        for (const { item } of entries) args.push(item.completedAt);
-        const f = asArray(await this.#campaign('adoptLeases', ref, args));
-        entries.forEach(({ index, item }, j) => {
-          results[index] = completionResult(item.leaseId, f, j * 3);
-        });
-      }),
+        for (const item of list) args.push(item.completedAt);
+        return args;
+      },
+      (f, j, item) => completionResult(item.leaseId, f, j * 3),
     );
-    return results;
   }
 
-  async applyCompletions(
+  applyCompletions(
     tenantId: TenantId,
     items: readonly CommittedCompletion[],
     now: number,
   ): Promise<readonly ItemResult<Completion>[]> {
-    const results = new Array<ItemResult<Completion>>(items.length);
-    const checked = items.map((item) => checkCommit(tenantId, item));
+    return this.#perCampaign<CheckedCommit>(
+      items.map((item) => checkCommit(tenantId, item)),
+      'applyLeases',
+      (ref, list) => {
+        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, list.length];
+        for (const item of list) args.push(item.lease.epoch, item.lease.counter, item.agentId, item.result);
+        return args;
+      },
+      (f, j, item) => {
+        const status = Number(f[j * 2]);
+        return status === STATUS_OK || status === STATUS_DUPLICATE
+          ? {
+              ok: true,
+              ...decodeCompletionResult(
+                item.leaseId as LeaseId,
+                String(f[j * 2 + 1]),
+                status === STATUS_DUPLICATE,
+                '',
+              ),
+            }
+          : itemError(status);
+      },
+    );
+  }
+
+  /**
+   * Run a completion script once per campaign over the items that passed their checks: `args`
+   * builds the script's arguments for one campaign's items, `read` turns the flat reply into one
+   * result per item. Failed checks answer their own item; order is kept.
+   */
+  async #perCampaign<T extends { ref: CampaignRef; leaseId: string }>(
+    checked: readonly (T | EngineError)[],
+    script: ScriptName,
+    args: (ref: CampaignRef, items: readonly T[]) => ScriptArg[],
+    read: (f: readonly unknown[], j: number, item: T) => ItemResult<Completion>,
+  ): Promise<ItemResult<Completion>[]> {
+    const results = new Array<ItemResult<Completion>>(checked.length);
     checked.forEach((c, i) => {
       if (c instanceof EngineError) results[i] = { ok: false, code: c.code, message: c.message };
     });
     await Promise.all(
-      groupByCampaign<CheckedCommit>(checked).map(async ({ ref, entries }) => {
-        const args: ScriptArg[] = [this.#keys(ref).base, now, this.#retention, entries.length];
-        for (const { item } of entries)
-          args.push(item.lease.epoch, item.lease.counter, item.agentId, item.result);
-        const f = asArray(await this.#campaign('applyLeases', ref, args));
+      groupByCampaign(checked).map(async ({ ref, entries }) => {
+        const items = entries.map((e) => e.item);
+        const f = asArray(await this.#campaign(script, ref, args(ref, items)));
         entries.forEach(({ index, item }, j) => {
-          const status = Number(f[j * 2]);
-          results[index] =
-            status === STATUS_OK || status === STATUS_DUPLICATE
-              ? {
-                  ok: true,
-                  ...decodeCompletionResult(
-                    item.leaseId as LeaseId,
-                    String(f[j * 2 + 1]),
-                    status === STATUS_DUPLICATE,
-                    '',
-                  ),
-                }
-              : itemError(status);
+          results[index] = read(f, j, item);
         });
       }),
     );

@@ -298,6 +298,29 @@ const phaseState = (
   }
 };
 
+/**
+ * agent:ready and agent:pause need a connected session holding no call: the refusal, saying what
+ * to do first, for a state that holds one (or is offline).
+ */
+function callFirst(s: MachineState): Transition {
+  switch (s.name) {
+    case 'offered':
+      return refuse(s, 'NOT_READY', 'accept or reject the offered call first');
+    case 'dialing':
+    case 'on_call':
+      return refuse(s, 'NOT_READY', 'finish the current call first');
+    case 'wrap_up':
+      return refuse(s, 'NOT_READY', 'report the outcome of the current call first');
+    case 'offline':
+      return refuse(s, 'NOT_READY', 'the session is offline');
+    case 'paused':
+    case 'ready':
+      return stay(s);
+    default:
+      return unreachable(s);
+  }
+}
+
 /** Where a status report moves an accepted call: only forward (dialling → on the call → ended). */
 function statusState(
   s: Extract<MachineState, { name: 'dialing' | 'on_call' | 'wrap_up' }>,
@@ -334,15 +357,13 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
           ]);
         case 'wrap_up':
           return s.call
-            ? refuse(s, 'NOT_READY', 'report the outcome of the current call first')
+            ? callFirst(s)
             : stay(s, [{ type: 'mark_ready', campaignId: e.campaignId, leaving: null }]);
         case 'offered':
-          return refuse(s, 'NOT_READY', 'accept or reject the offered call first');
         case 'dialing':
         case 'on_call':
-          return refuse(s, 'NOT_READY', 'finish the current call first');
         case 'offline':
-          return refuse(s, 'NOT_READY', 'the session is offline');
+          return callFirst(s);
         default:
           return unreachable(s);
       }
@@ -356,16 +377,12 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
         case 'paused':
           return stay(paused(now, e.reason, s.campaignId));
         case 'wrap_up':
-          return s.call
-            ? refuse(s, 'NOT_READY', 'report the outcome of the current call first')
-            : stay(paused(now, e.reason, s.campaignId));
+          return s.call ? callFirst(s) : stay(paused(now, e.reason, s.campaignId));
         case 'offered':
-          return refuse(s, 'NOT_READY', 'accept or reject the offered call first');
         case 'dialing':
         case 'on_call':
-          return refuse(s, 'NOT_READY', 'finish the current call first');
         case 'offline':
-          return refuse(s, 'NOT_READY', 'the session is offline');
+          return callFirst(s);
         default:
           return unreachable(s);
       }
