@@ -136,10 +136,12 @@ export class RedisQueueStore implements QueueStore {
   readonly #promoteInline: number;
   readonly #newEpoch: () => string;
   readonly #ids: LeaseIds;
+  readonly #timeoutMs: number;
   readonly #configs = new Map<string, CachedConfig>();
 
   constructor(client: Client, options: RedisQueueStoreOptions) {
     this.#client = client;
+    this.#timeoutMs = options.commandTimeoutMs ?? 5_000;
     this.#prefix = options.keyPrefix ?? 'dh:';
     this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
     // A tombstone must outlive the call that writes it (reclaim purges in the same step).
@@ -170,7 +172,28 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async #campaign(name: ScriptName, ref: CampaignRef, args: readonly ScriptArg[]): Promise<unknown> {
-    return this.#client[name](campaignKeySet(this.#keys(ref)), args);
+    const call = this.#client[name](campaignKeySet(this.#keys(ref)), args);
+    if (this.#timeoutMs <= 0) return call;
+    // node-redis times a command out only while it waits to be written; a server that stops
+    // answering after it was sent would hold the caller for ever. The script may still run: every
+    // operation a caller retries after a timeout is idempotent (or fenced by its lease id).
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(new Error(`Redis did not answer ${name} within ${this.#timeoutMs} ms`), {
+              name: 'TimeoutError',
+            }),
+          ),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #leaseId(ref: CampaignRef, epoch: string, field: string, leadId: string, agentId: string): LeaseId {
