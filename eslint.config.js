@@ -64,7 +64,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/bench/**', '**/test/**'], message: 'gateway/ must not depend on the bench or the tests.' },
+            {
+              group: ['**/bench/**', '**/test/**'],
+              message: 'gateway/ must not depend on the bench or the tests.',
+            },
           ],
         },
       ],
