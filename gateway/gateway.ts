@@ -21,6 +21,7 @@ import { createCampaignRegistry } from './calls/campaigns.js';
 import type { CampaignRegistry } from './calls/campaigns.js';
 import { createCompletions } from './calls/completions.js';
 import type { Completions } from './calls/completions.js';
+import { heartbeat as socketHeartbeat } from './config.js';
 import type { Config } from './config.js';
 import { createDispatcher } from './calls/dispatcher.js';
 import type { Dispatcher } from './calls/dispatcher.js';
@@ -193,8 +194,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const io = new Server<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>(httpServer, {
     serveClient: false,
     transports: ['websocket', 'polling'],
-    pingInterval: 10_000,
-    pingTimeout: 8_000,
+    pingInterval: socketHeartbeat(config).pingIntervalMs,
+    pingTimeout: socketHeartbeat(config).pingTimeoutMs,
     // The largest legal frame (a completion with its notes, tags and follow-up) is a few KB;
     // a bigger one closes the connection with WebSocket code 1009 "message too big".
     maxHttpBufferSize: MAX_FRAME_BYTES,
