@@ -98,35 +98,26 @@ export class Observer {
     this.history.push(event);
     if (!('agentId' in event) || event.kind === 'freeze' || event.kind === 'thaw') return;
     const { agentId } = event;
-    switch (event.kind) {
-      case 'offer':
-        this.live.set(agentId, {
-          leaseId: event.leaseId,
-          leadId: event.leadId,
-          phone: event.phone,
-          accepted: false,
-        });
-        break;
-      case 'accepted': {
-        const l = this.live.get(agentId);
-        if (l?.leaseId === event.leaseId) l.accepted = true;
-        break;
-      }
-      case 'completed':
-      case 'complete-refused':
-      case 'accept-refused':
-        if (this.live.get(agentId)?.leaseId === event.leaseId) this.live.delete(agentId);
-        break;
-      case 'revoked':
-        if (event.reason !== 'removed' && this.live.get(agentId)?.leaseId === event.leaseId) {
-          this.live.delete(agentId);
-        }
-        break;
-      case 'resume-lost':
-        if (!event.accepted) this.live.delete(agentId);
-        break;
-      default:
-        break;
+    const held = this.live.get(agentId);
+    if (event.kind === 'offer') {
+      this.live.set(agentId, {
+        leaseId: event.leaseId,
+        leadId: event.leadId,
+        phone: event.phone,
+        accepted: false,
+      });
+    } else if (event.kind === 'accepted') {
+      if (held?.leaseId === event.leaseId) held.accepted = true;
+    } else if (
+      event.kind === 'completed' ||
+      event.kind === 'complete-refused' ||
+      event.kind === 'accept-refused'
+    ) {
+      if (held?.leaseId === event.leaseId) this.live.delete(agentId);
+    } else if (event.kind === 'revoked') {
+      if (event.reason !== 'removed' && held?.leaseId === event.leaseId) this.live.delete(agentId);
+    } else if (event.kind === 'resume-lost') {
+      if (!event.accepted) this.live.delete(agentId);
     }
   }
 
