@@ -50,6 +50,8 @@ export interface EndState {
   readonly liveLeases: number;
   /** Lead ids the queue still has a record of, wherever (to tell "lost" from "stuck"). */
   readonly recorded: ReadonlySet<string>;
+  /** For such leads, where the queue's bookkeeping has them (raw, for diagnosis). */
+  readonly stuck: Readonly<Record<string, string>>;
 }
 
 export interface Anomaly {
@@ -292,7 +294,9 @@ export class Observer {
     for (const lead of end.leads) {
       const inQueue = end.queued.has(lead.id);
       if (lead.status === 'queued' && !inQueue) {
-        const where = end.recorded.has(lead.id) ? 'recorded but in no queue' : 'unknown';
+        const where = end.recorded.has(lead.id)
+          ? `recorded but in no queue: ${end.stuck[lead.id] ?? '?'}`
+          : 'unknown to the queue';
         add('lost', `lead ${lead.id} queued in Postgres, not in the Redis queue (${where})`);
       }
       if (lead.status !== 'queued' && inQueue)

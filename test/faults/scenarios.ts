@@ -1,11 +1,11 @@
 // The scenarios: each dials a campaign with a floor of devices, injects its fault while calls are
 // live, drains, and returns the observer's verdict together with evidence that the fault really
 // happened (a suite that injects nothing must not pass).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Observer } from './observer.js';
 import type { Anomaly, ScenarioSummary } from './observer.js';
 import type { Floor, TenantSetup } from './suite.js';
-import { FaultSuite, TIMINGS } from './suite.js';
+import { FaultSuite, RETRY_DELAY_MAX_MS, TIMINGS } from './suite.js';
 import { sleep } from './services.js';
 
 export interface Profile {
@@ -222,6 +222,150 @@ export const SCENARIOS: readonly Scenario[] = [
       }
     },
   },
+  {
+    name: 'slow-acks',
+    fault:
+      'offers never or late acknowledged (after OFFER_ACK_TIMEOUT_MS), 10% of completion acks too late for the device',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(
+        suite.startFloor(setup, observer, setup.agents, {
+          ackModes: ['no-ack', 'slow-ack', 'accept-event', 'ack-accept'],
+          ackDelayMs: TIMINGS.OFFER_ACK_TIMEOUT_MS + 500,
+          impatientShare: 0.1,
+        }),
+      );
+      await sleep(3 * profile.phaseMs);
+      const modes = new Map(setup.agents.map((a, i) => [a.agentId, i % 4]));
+      const acked = observer.of('completed').filter((e) => !e.duplicate);
+      const slow = acked.filter((e) => (modes.get(e.agentId) ?? 9) <= 1).length;
+      run.evidence.slowOrUnackedOffersCompleted = must(slow, slow > 0);
+      const retried = observer.of('complete-retry').filter((e) => e.code === 'TIMEOUT').length;
+      run.evidence.completionsRetriedAfterTimeout = must(retried, retried > 0);
+    },
+  },
+  {
+    name: 'redis-keys-lost',
+    fault: "the campaign's Redis keys deleted mid-run (calls live): rebuilt from Postgres",
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents, { callMs: [500, 1_500] }));
+      await sleep(profile.phaseMs);
+      const held = await waitFor(
+        () => {
+          const l = [...observer.live.values()].filter((x) => x.accepted).map((x) => x.leaseId);
+          return l.length >= 2 ? l : undefined;
+        },
+        20_000,
+        'live calls',
+      );
+      const lostAt = Date.now();
+      const deleted = await suite.redis.unlinkMatching(`${'fx:'}*{c:${setup.tenantId}:${setup.campaignId}}*`);
+      observer.record({ kind: 'fault', t: lostAt, what: `deleted ${deleted} campaign keys` });
+      await sleep(2 * profile.phaseMs);
+      run.evidence.keysDeleted = must(deleted, deleted > 0);
+      run.evidence.callsLiveAtLoss = must(held.length, held.length >= 2);
+      // A call whose lease Redis lost still has its outcome kept (lease ids verify without Redis).
+      const heldSet = new Set(held);
+      const kept = observer.of('completed').filter((e) => heldSet.has(e.leaseId) && e.t > lostAt).length;
+      run.evidence.lostLeasesCompleted = must(kept, kept > 0);
+      const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
+      run.evidence.epochs = must(epochs.size, epochs.size >= 2);
+    },
+  },
+  {
+    name: 'redis-rollback',
+    fault: 'Redis crashes and restarts from a snapshot a second old (its last writes lost)',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      await sleep(profile.phaseMs);
+      const before = await suite.redis.runId();
+      await suite.redis.snapshot();
+      const snapAt = Date.now();
+      observer.record({ kind: 'fault', t: snapAt, what: 'snapshot' });
+      await sleep(1_000);
+      const lostWrites = observer.of('offer').filter((e) => e.t > snapAt).length;
+      observer.record({ kind: 'fault', t: Date.now(), what: 'redis crash' });
+      await suite.redis.restartFromSnapshot(300);
+      observer.record({ kind: 'fault', t: Date.now(), what: 'redis back from snapshot' });
+      await sleep(2 * profile.phaseMs);
+      const after = await suite.redis.runId();
+      run.evidence.redisRestarted = must(after === before ? 'no' : 'yes', after !== before);
+      run.evidence.offersLostWithWrites = must(lostWrites, lostWrites > 0);
+      const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
+      run.evidence.epochs = must(epochs.size, epochs.size >= 2);
+    },
+  },
+  {
+    name: 'dnc-mid-call',
+    fault: 'numbers put on the do-not-call list while being dialled (and queued ones), three times',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents, { callMs: [600, 1_500] }));
+      const listedLive: string[] = [];
+      let tail = setup.phones.length - 1;
+      for (let round = 0; round < 3; round++) {
+        await sleep(profile.phaseMs);
+        const live = await waitFor(
+          () => {
+            const l = [...observer.live.values()].filter((x) => x.accepted);
+            return l.length >= 2 ? l.slice(0, 2) : undefined;
+          },
+          20_000,
+          'calls being dialled',
+        );
+        const queued = [setup.phones[tail]!, setup.phones[tail - 1]!, setup.phones[tail - 2]!];
+        tail -= 3;
+        const phones = [...live.map((l) => l.phone), ...queued];
+        await suite.admin('POST', `/tenants/${setup.tenantId}/dnc`, { phones });
+        observer.record({ kind: 'dnc-acked', t: Date.now(), phones });
+        listedLive.push(...live.map((l) => l.leaseId));
+      }
+      await sleep(profile.phaseMs);
+      const revoked = new Set(
+        observer
+          .of('revoked')
+          .filter((e) => e.reason === 'removed')
+          .map((e) => e.leaseId),
+      );
+      const keptOutcomes = observer.of('completed').filter((e) => revoked.has(e.leaseId)).length;
+      run.evidence.numbersListedMidCall = must(listedLive.length, listedLive.length >= 6);
+      run.evidence.callsRevokedRemoved = must(revoked.size, revoked.size > 0);
+      run.evidence.theirOutcomesStored = must(keptOutcomes, keptOutcomes > 0);
+    },
+  },
+  {
+    name: 'postgres-outage',
+    fault: 'Postgres unreachable for the gateways (connections cut, new ones refused) while calls complete',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      await sleep(profile.phaseMs);
+      const cutAt = Date.now();
+      suite.proxy.cut(profile.postgresOutageMs);
+      observer.record({ kind: 'fault', t: cutAt, what: `postgres cut for ${profile.postgresOutageMs} ms` });
+      await sleep(profile.postgresOutageMs);
+      const during = observer
+        .of('complete-retry')
+        .filter((e) => e.t >= cutAt && e.t <= cutAt + profile.postgresOutageMs);
+      await sleep(2 * profile.phaseMs);
+      const codes = [...new Set(during.map((e) => e.code))].join('/');
+      run.evidence.completionsRefusedRetryable = must(`${during.length} (${codes})`, during.length > 0);
+      const after = observer.of('completed').filter((e) => e.t > cutAt + profile.postgresOutageMs).length;
+      run.evidence.completedAfterOutage = must(after, after > 0);
+    },
+  },
 ];
 
 /** One scenario, start to verdict: its own tenant, its floors ended whatever happens. */
@@ -231,6 +375,7 @@ export async function runScenario(
   profile: Profile,
 ): Promise<ScenarioResult> {
   const started = Date.now();
+  rmSync(`test/faults/results/failed-${scenario.name}.json`, { force: true });
   const observer = new Observer();
   const setup = await suite.setupTenant(
     `f-${scenario.name}`,
@@ -250,6 +395,8 @@ export async function runScenario(
   try {
     await scenario.play(run);
     await suite.drain(setup, observer, run.floors, TIMINGS.CALL_TTL_MS + 30_000);
+    // Let every retry fall due and be promoted: the queue is read key by key, so it must be still.
+    await sleep(RETRY_DELAY_MAX_MS + 1_000);
     const end = await suite.endState(setup);
     if (run.restartMs.length > 0) run.evidence.downMs = must(run.restartMs.join('/'), true);
     for (const leaseId of run.lateLeases) {

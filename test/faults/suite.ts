@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { CampaignRef } from '../../engine/ids.js';
+import { campaignKeys } from '../../engine/keys.js';
 import { leaseIdsFrom } from '../../gateway/auth/lease-ids.js';
 import type {
   AckMode,
@@ -37,6 +38,9 @@ export const TIMINGS = {
   RECLAIM_INTERVAL_MS: 200,
   SHUTDOWN_TIMEOUT_MS: 2_000,
 } as const;
+
+/** The longest retry delay of the scenarios' campaigns (below). */
+export const RETRY_DELAY_MAX_MS = 1_500;
 
 export const OUTCOMES: readonly OutcomeWeight[] = [
   { outcome: 'answered', weight: 45 },
@@ -131,7 +135,7 @@ export class FaultSuite {
         const env: Record<string, string> = {
           NODE_ENV: 'test',
           HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
+          LOG_LEVEL: 'info',
           REDIS_URL: redis.url,
           REDIS_KEY_PREFIX: KEY_PREFIX,
           DATABASE_URL: db.url(proxy.port),
@@ -208,7 +212,7 @@ export class FaultSuite {
       status: 'active',
       window: { rules: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }] },
       dispositions: {
-        no_answer: { final: false, retryDelayMs: 1_500, maxAttempts: 3 },
+        no_answer: { final: false, retryDelayMs: RETRY_DELAY_MAX_MS, maxAttempts: 3 },
         busy: { final: false, retryDelayMs: 1_000, maxAttempts: 3 },
         sale: { final: true, contact: true },
       },
@@ -327,7 +331,42 @@ export class FaultSuite {
       ];
       const queued = new Set(members.map((m) => snap.records[m] ?? `?${m}`));
       const recorded = new Set(Object.values(snap.records));
-      return { attempts, leads, queued, recorded, liveLeases: Object.keys(snap.leases).length };
+      // Where a recorded lead that is in no queue sits: its lease bookkeeping, raw (diagnosis).
+      const stuck: Record<string, string> = {};
+      const k = campaignKeys(KEY_PREFIX, ref);
+      for (const [member, leadId] of Object.entries(snap.records)) {
+        if (queued.has(leadId) || leads.find((l) => l.id === leadId)?.status !== 'queued') continue;
+        const field = await store.client.hGet(k.leaseOf, member);
+        const lease = field ? await store.client.hGet(k.leases, field) : null;
+        const expiry = field ? await store.client.zScore(k.leaseExpiry, field) : null;
+        const tomb = field ? await store.client.zScore(k.tombstones, field) : null;
+        const all = await store.client.hGetAll(k.leases);
+        const history = Object.entries(all)
+          .filter(([, raw]) => raw.split('\x1f')[1] === member)
+          .map(([f, raw]) => `${f}=${raw.replaceAll('\x1f', '|')}`);
+        const zsets: string[] = [];
+        for await (const batch of store.client.scanIterator({ MATCH: `${k.base}*`, COUNT: 1000 })) {
+          for (const key of batch) {
+            if ((await store.client.type(key)) !== 'zset') continue;
+            const score = await store.client.zScore(key, member);
+            if (score !== null) zsets.push(`${key.slice(k.base.length)}=${score}`);
+          }
+        }
+        const zoneNames = await store.client.hGetAll(k.zoneNames);
+        const rec = await store.client.hGet(k.records(Math.floor(Number(member) / 128)), member);
+        stuck[leadId] = JSON.stringify({
+          member,
+          field,
+          lease,
+          expiry,
+          tomb,
+          history,
+          zsets,
+          zoneNames,
+          rec,
+        });
+      }
+      return { attempts, leads, queued, recorded, stuck, liveLeases: Object.keys(snap.leases).length };
     } finally {
       await store.close();
     }
