@@ -48,7 +48,13 @@ interface StepResult {
   readonly idleCpuPer1k: number;
   readonly idleCpu: WindowCpu;
   readonly pingsPerDevice: number;
-  readonly offer?: { readonly p50_ms: number; readonly p99_ms: number; readonly count: number };
+  readonly offer?: {
+    readonly p50_ms: number;
+    readonly p99_ms: number;
+    readonly count: number;
+    /** Other processes took more than the allowed cores in the offer window. */
+    readonly disturbed: boolean;
+  };
   readonly disturbed: boolean;
   readonly connectPerS: number;
 }
@@ -92,7 +98,7 @@ interface Side {
   readonly url: string;
   readonly auths: readonly IdleAuth[];
   /** Measures offers over a window (dialhub only). */
-  readonly offers?: (ms: number) => Promise<StepResult['offer']>;
+  readonly offers?: (ms: number) => Promise<{ p50_ms: number; p99_ms: number; count: number }>;
 }
 
 interface Env {
@@ -170,7 +176,14 @@ async function ramp(env: Env, side: Side, target: number) {
           log: (m) => ctx.log(m),
         },
       );
-      const offer = side.offers ? await side.offers(plan.offerWindowMs) : undefined;
+      let offer: StepResult['offer'];
+      if (side.offers) {
+        const offers = side.offers;
+        await env.meter.start();
+        const measured = await offers(plan.offerWindowMs);
+        const cpu = await env.meter.stop();
+        offer = measured && { ...measured, disturbed: cpu.other + cpu.steal > plan.maxOtherCores };
+      }
       const after = await workerTotals(workers);
       const grown = memory.heapUsed + memory.external - (base.heapUsed + base.external);
       const step: StepResult = {
@@ -200,7 +213,8 @@ async function ramp(env: Env, side: Side, target: number) {
         stop = `${after.dropped} idle devices were dropped by the server at ${fmt(goal)}`;
         break;
       }
-      if (offer && offer.p99_ms > plan.maxOfferP99Ms) {
+      // Over the limit while other processes ate the cores says nothing about the gateway: go on.
+      if (offer && offer.p99_ms > plan.maxOfferP99Ms && !offer.disturbed) {
         stop = `offer p99 ${offer.p99_ms} ms over ${plan.maxOfferP99Ms} ms at ${fmt(goal)} devices`;
         break;
       }
@@ -392,6 +406,7 @@ function buildOutcome(o: OutcomeInput): ScenarioOutcome {
     idle_cpu_per_1k_devices: top.idleCpuPer1k,
     offer_p50_ms: top.offer?.p50_ms ?? Number.NaN,
     offer_p99_ms: top.offer?.p99_ms ?? Number.NaN,
+    offer_window_disturbed: top.offer?.disturbed === true ? 1 : 0,
     connects_per_s: round(o.dh.steps.reduce((a, s) => a + s.connectPerS, 0) / o.dh.steps.length, 0),
     pings_per_device_per_window: top.pingsPerDevice,
     socketio_bytes_per_client: sioTop.bytesPerDevice,
@@ -493,7 +508,7 @@ function buildOutcome(o: OutcomeInput): ScenarioOutcome {
       'Memory is read in the server process after two full GCs (--expose-gc), as heap used + external (external includes ArrayBuffers: socket buffers); per device = growth since before the first device connected, over the devices connected.',
       "Idle CPU is the server process's CPU over an idle window at least one heartbeat interval long, so every device pings once or more (pings_per_device).",
       'Offer latency: a few active agents (config.plan.activeAgents, in their own worker) take calls at a fixed rate while the idle devices idle; from the scheduled ready instant to the offer arriving.',
-      'The ramp stops at the first step whose offer p99 or server RSS is over its limit, or whose devices were dropped or refused; metrics.devices is the last step within every limit.',
+      'The ramp stops at the first step whose offer p99 (measured in an undisturbed window) or server RSS is over its limit, or whose devices were dropped or refused; metrics.devices is the last step within every limit. A step over the offer limit in a disturbed window does not stop the ramp (steps[].offer.disturbed), and metrics.offer_p99_ms says what was measured.',
     ],
   };
   const goal = (text: string, ok: boolean) => `${text} (${ok ? 'met' : 'missed'})`;

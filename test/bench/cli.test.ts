@@ -157,4 +157,54 @@ describe('a tiny run', () => {
       expect(r.stdout).toContain('What each row measures:');
     },
   );
+
+  it(
+    'floor: the realistic floor through the admin API, merged into the same JSON',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'floor.json');
+      await writeFile(json, JSON.stringify({ loop: { metrics: { calls_per_s: 1 }, ratios: {} } }));
+      const r = await bench(
+        'floor',
+        '--quick',
+        '--agents',
+        '6',
+        '--duration',
+        '3',
+        '--pace',
+        '20',
+        '--json',
+        json,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      // A result already in the file is kept next to the new one.
+      expect(Object.keys(doc).sort()).toEqual(['floor', 'loop', 'machine']);
+      expectShape(
+        doc['floor']!,
+        [
+          'calls',
+          'calls_per_hour',
+          'agent_utilisation',
+          'ideal_utilisation',
+          'offer_p99_ms',
+          'gateway_cpu_cores',
+          'redials',
+          'errors',
+          'outcome_answered',
+          'outcome_dnc',
+        ],
+        ['utilisation_vs_ideal', 'calls_per_hour_vs_ideal'],
+      );
+      const m = doc['floor']!['metrics'] as Record<string, number>;
+      expect(m['agents']).toBe(6);
+      expect(m['calls']).toBeGreaterThan(0);
+      expect(m['errors']).toBe(0);
+      const outcomeSum = ['answered', 'no_answer', 'busy', 'voicemail', 'callback', 'dnc', 'failed'].reduce(
+        (a, k) => a + m[`outcome_${k}`]!,
+        0,
+      );
+      expect(outcomeSum).toBe(m['calls']);
+    },
+  );
 });
