@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MachineInfo } from './machine.js';
+import { parseResultsText } from './output-paths.js';
 
 /** What one scenario writes under its name in the JSON file. */
 export interface ScenarioResult {
@@ -17,14 +18,54 @@ export interface ScenarioResult {
   readonly [extra: string]: unknown;
 }
 
+/** Which way a ratio (or a figure) is better: every ratio in a table says it. */
+export type Better = 'higher' | 'lower';
+
 export interface TableRow {
   readonly scenario: string;
   readonly metric: string;
   readonly value: string;
   readonly baseline: string;
   readonly ratio: string;
+  /** '' only on rows without a ratio. */
+  readonly better: Better | '';
   readonly goal: string;
+  /** One line saying what the row measures, for readers who did not write the bench. */
+  readonly explain: string;
 }
+
+export interface RowInput {
+  readonly metric: string;
+  readonly value: string;
+  readonly baseline?: string;
+  readonly ratio?: string;
+  readonly better?: Better;
+  readonly goal?: string;
+  readonly explain: string;
+}
+
+/** Build a row; a ratio without its direction, or a row without an explanation, is a bench bug. */
+export function tableRow(scenario: string, r: RowInput): TableRow {
+  const ratio = r.ratio ?? '';
+  if (ratio !== '' && r.better === undefined) {
+    throw new Error(`bench row "${r.metric}" has a ratio but does not say which direction is better`);
+  }
+  if (r.explain.trim() === '') throw new Error(`bench row "${r.metric}" is not explained`);
+  return {
+    scenario,
+    metric: r.metric,
+    value: r.value,
+    baseline: r.baseline ?? '',
+    ratio,
+    better: r.better ?? '',
+    goal: r.goal ?? '',
+    explain: r.explain,
+  };
+}
+
+/** The ratio column as people read it: the number and which way is better. */
+export const ratioText = (r: TableRow): string =>
+  r.ratio === '' ? '' : `${r.ratio} (${r.better === 'higher' ? 'higher' : 'lower'} is better)`;
 
 /** Number formatting for the table: thousands separators, a few significant decimals. */
 export function fmt(value: number, decimals = 0): string {
@@ -32,25 +73,20 @@ export function fmt(value: number, decimals = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
+/** The plain-text table for a terminal, then one line per row saying what it measures. */
 export function renderTable(rows: readonly TableRow[]): string {
-  const headers: TableRow = {
-    scenario: 'scenario',
-    metric: 'metric',
-    value: 'value',
-    baseline: 'baseline',
-    ratio: 'ratio',
-    goal: 'goal',
-  };
-  const columns = Object.keys(headers) as (keyof TableRow)[];
-  const numeric = new Set<keyof TableRow>(['value', 'ratio']);
-  const widths = columns.map((c) => Math.max(headers[c].length, ...rows.map((r) => r[c].length)));
-  const line = (r: TableRow) =>
-    columns
-      .map((c, i) => (numeric.has(c) ? r[c].padStart(widths[i]!) : r[c].padEnd(widths[i]!)))
+  const headers = ['scenario', 'metric', 'value', 'baseline', 'ratio', 'goal'] as const;
+  const cells = rows.map((r) => [r.scenario, r.metric, r.value, r.baseline, ratioText(r), r.goal]);
+  const numeric = new Set([2]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: readonly string[]) =>
+    c
+      .map((v, i) => (numeric.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
       .join(' | ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
-  return [line(headers), rule, ...rows.map(line)].join('\n');
+  const legend = rows.map((r) => `  ${r.metric.trim()}: ${r.explain}`);
+  return [line(headers), rule, ...cells.map(line), '', 'What each row measures:', ...legend].join('\n');
 }
 
 /**
@@ -64,15 +100,9 @@ export async function mergeJson(
   scenario: string,
   result: ScenarioResult,
 ): Promise<void> {
-  let existing: Record<string, unknown> = {};
-  if (existsSync(path)) {
-    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      existing = parsed as Record<string, unknown>;
-    } else {
-      throw new Error(`${path} does not hold a JSON object; refusing to overwrite it`);
-    }
-  }
+  // Checked before the run too (output-paths.ts); read again here, since an earlier scenario of
+  // the same invocation (or a parallel run) may have written to it since.
+  const existing = existsSync(path) ? parseResultsText(path, await readFile(path, 'utf8')) : {};
   const merged = { ...existing, machine, [scenario]: result };
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;

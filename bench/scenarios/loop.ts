@@ -218,18 +218,9 @@ export const loopScenario: Scenario = {
     'the call loop over WebSockets: dialhub gateway vs bare Socket.IO round trips vs a BullMQ dialer, calls/s and ready->offer latency',
   options: [
     {
-      flags: '--agents <n>',
-      description: 'simulated agents (default 1000; --quick 200)',
-      parse: positiveInt,
-    },
-    {
       flags: '--rate <n>',
       description: 'open-loop calls started per second (default 1000)',
       parse: positiveInt,
-    },
-    {
-      flags: '--postgres-url <url>',
-      description: `Postgres to run against (default ${DEFAULT_POSTGRES_URL})`,
     },
     {
       flags: '--ready-event',

@@ -88,10 +88,21 @@ export interface ServerMark {
 export type ProfileRequest =
   { readonly action: 'start' } | { readonly action: 'stop'; readonly path: string };
 
+/** The server process's memory (bytes), read after a full GC when the process allows it. */
+export interface MemoryReading {
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** Memory of C++ objects bound to JS ones, ArrayBuffers included (socket buffers live here). */
+  readonly external: number;
+  /** Whether a full GC ran first (the child was started with --expose-gc). */
+  readonly collected: boolean;
+}
+
 /** What every server under test serves. */
 export type ServerApi = {
   start(): Promise<{ readonly port: number }>;
   mark(): Promise<ServerMark>;
+  memory(): Promise<MemoryReading>;
   /** Sample its own CPU with the V8 profiler over a window (the phase being measured). */
   profile(req: ProfileRequest): Promise<void>;
   shutdown(): Promise<void>;

@@ -25,7 +25,7 @@ import type {
   DialerServerEvents,
 } from './baseline-events.js';
 import { childArgs, serve } from './ipc.js';
-import { createProfiler, serverMark } from './server-probe.js';
+import { createProfiler, memoryReading, serverMark } from './server-probe.js';
 
 export interface BullmqDialerArgs {
   readonly redisUrl: string;
@@ -151,6 +151,7 @@ serve<QueueServerApi>({
       }),
     ),
   profile: createProfiler(),
+  memory: memoryReading,
   async shutdown() {
     // Processors waiting for an agent would hold the worker's close forever: they give up (their
     // jobs fail and are removed; what is left in the queue goes with the run's key sweep).

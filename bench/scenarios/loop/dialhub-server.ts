@@ -19,7 +19,7 @@ import { elapsedMs } from '../../lib/stats.js';
 import { standardLead } from '../engine/leads.js';
 import type { QueueServerApi } from './api.js';
 import { childArgs, serve } from './ipc.js';
-import { createProfiler, serverMark } from './server-probe.js';
+import { createProfiler, memoryReading, serverMark } from './server-probe.js';
 
 export interface DialhubServerArgs {
   readonly redisUrl: string;
@@ -92,6 +92,7 @@ serve<QueueServerApi>({
     );
   },
   profile: createProfiler(),
+  memory: memoryReading,
   async shutdown() {
     await gateway.stop();
     await db.close();

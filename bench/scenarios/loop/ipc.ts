@@ -75,10 +75,15 @@ export class ChildHandle<A extends ChildApi<A>> {
    * Fork `entry` (a .ts module) under tsx with `args` as its JSON argument; resolves once it has
    * installed its API. A child that dies while loading rejects with its exit status.
    */
-  static async fork<A extends ChildApi<A>>(name: string, entry: URL, args: unknown): Promise<ChildHandle<A>> {
+  static async fork<A extends ChildApi<A>>(
+    name: string,
+    entry: URL,
+    args: unknown,
+    nodeFlags: readonly string[] = [],
+  ): Promise<ChildHandle<A>> {
     const child = fork(entry, [JSON.stringify(args)], {
       // Resolved here, so the child finds tsx whatever its working directory.
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: [...nodeFlags, '--import', import.meta.resolve('tsx')],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });

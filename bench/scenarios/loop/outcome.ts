@@ -4,7 +4,9 @@
 import type { ProfileSummary } from '../../lib/cpu-profile.js';
 import { mergeHistograms, summarizeHistogram } from '../../lib/hdr.js';
 import { fmt } from '../../lib/report.js';
-import type { ScenarioResult, TableRow } from '../../lib/report.js';
+import { tableRow } from '../../lib/report.js';
+import type { RowInput, ScenarioResult, TableRow } from '../../lib/report.js';
+import { latencyByPercentile, PERCENTILE_TICKS } from '../../lib/charts.js';
 import type { ScenarioOutcome } from '../../lib/scenario.js';
 import { median, round } from '../../lib/stats.js';
 import type { SystemName } from './api.js';
@@ -141,6 +143,8 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
     gateway_write_syscalls_per_call: dhCost.server_write_syscalls,
     bullmq_dialer_write_syscalls_per_call: bqCost.server_write_syscalls,
     socketio_write_syscalls_per_roundtrip: costs.socketio.closed.server_write_syscalls,
+    rounds_repeated: input.attempts.filter((a) => !a.counted).length,
+    rounds_counted_disturbed: input.attempts.filter((a) => a.counted && a.disturbed).length,
   };
   const ratios = {
     vs_socketio: round(calls / sio, 3),
@@ -167,6 +171,50 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
     warmups: input.warmups.map((r) => ({ system: r.system, calls_per_s: round(r.callsPerS, 0) })),
     per_call: costs,
     open_loop_all_rounds_ms: { dialhub: dhAll, bullmq_dialer: bqAll },
+    charts: [
+      {
+        kind: 'lines',
+        title: `ready->offer latency by percentile ${`@${fmt(input.ratePerS)}/s`}, all counted rounds`,
+        xLabel: 'percentile',
+        yLabel: 'ms',
+        xTicks: PERCENTILE_TICKS,
+        series: [
+          latencyByPercentile('dialhub', mergeHistograms(dhOpen.map((r) => r.histograms.offer))),
+          latencyByPercentile('BullMQ dialer', mergeHistograms(bqOpen.map((r) => r.histograms.offer))),
+        ],
+      },
+      {
+        kind: 'bars',
+        title: 'closed-loop throughput (calls or round trips per second)',
+        yLabel: 'per s',
+        groups: ['dialhub', 'bare Socket.IO', 'BullMQ dialer'],
+        series: [{ name: 'per s', values: [calls, sio, bq] }],
+      },
+      {
+        kind: 'bars',
+        title: 'CPU ms per 1,000 calls by process (closed loop)',
+        yLabel: 'ms',
+        groups: ['server', 'Redis', 'Postgres'],
+        series: [
+          {
+            name: 'dialhub',
+            values: [
+              metrics.cpu_ms_per_1k_calls_gateway,
+              metrics.cpu_ms_per_1k_calls_redis,
+              metrics.cpu_ms_per_1k_calls_postgres,
+            ],
+          },
+          {
+            name: 'BullMQ dialer',
+            values: [
+              metrics.bullmq_dialer_cpu_ms_per_1k_calls_server,
+              metrics.bullmq_dialer_cpu_ms_per_1k_calls_redis,
+              metrics.bullmq_dialer_cpu_ms_per_1k_calls_postgres,
+            ],
+          },
+        ],
+      },
+    ],
     ...(Object.keys(input.profiles).length > 0 ? { profiles: input.profiles } : {}),
     goals: {
       vs_bullmq_dialer: { goal: `>= ${GOALS.vs_bullmq_dialer}`, met: met.vs_bullmq_dialer },
@@ -190,95 +238,132 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
   const goal = (text: string, ok: boolean) => `${text} (${ok ? 'met' : 'missed'})`;
   const x = (r: number) => `${r.toFixed(2)}x`;
   const ms = (v: number) => v.toFixed(2);
-  const row = (metric: string, value: string, baseline = '', ratio = '', goalText = ''): TableRow => ({
-    scenario: 'loop',
-    metric,
-    value,
-    baseline,
-    ratio,
-    goal: goalText,
-  });
+  const row = (r: RowInput): TableRow => tableRow('loop', r);
   const rate = `@${fmt(input.ratePerS)}/s, ${fmt(input.agents)} agents`;
   const rows: TableRow[] = [
-    row(
-      'calls/s vs BullMQ dialer calls/s',
-      fmt(calls),
-      `${fmt(bq)} (BullMQ c=${input.agents})`,
-      x(ratios.vs_bullmq_dialer),
-      goal(`>= ${GOALS.vs_bullmq_dialer}x`, met.vs_bullmq_dialer),
-    ),
-    row(
-      'calls/s vs bare Socket.IO round trips/s',
-      fmt(calls),
-      fmt(sio),
-      x(ratios.vs_socketio),
-      goal(`>= ${GOALS.vs_socketio}x`, met.vs_socketio),
-    ),
-    row(
-      `ready->offer p99 ms ${rate}`,
-      ms(metrics.offer_p99_ms),
-      ms(metrics.bullmq_dialer_offer_p99_ms),
-      x(ratios.offer_p99_vs_bullmq_dialer),
-      `${goal(`<= ${GOALS.offer_p99_ms} ms`, met.offer_p99_ms)}, ${goal(`<= ${GOALS.offer_p99_vs_bullmq_dialer}x`, met.offer_p99_vs_bullmq_dialer)}`,
-    ),
-    row(
-      '  p50 ms',
-      ms(metrics.offer_p50_ms),
-      ms(metrics.bullmq_dialer_offer_p50_ms),
-      x(ratios.offer_p50_vs_bullmq_dialer),
-    ),
-    row('  p90 ms', ms(metrics.offer_p90_ms), ms(metrics.bullmq_dialer_offer_p90_ms)),
-    row('  max ms', ms(metrics.offer_max_ms), ms(metrics.bullmq_dialer_offer_max_ms)),
-    row(
-      '  p99 ms from actual send',
-      ms(metrics.offer_from_send_p99_ms),
-      ms(metrics.bullmq_dialer_offer_from_send_p99_ms),
-    ),
-    row(
-      'CPU ms per 1k calls (server+Redis+PG backends)',
-      fmt(metrics.cpu_ms_per_1k_calls, 1),
-      fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls, 1),
-      x(ratios.cpu_per_call_vs_bullmq_dialer),
-    ),
-    row(
-      '  server / Redis / PG',
-      `${fmt(metrics.cpu_ms_per_1k_calls_gateway, 0)}/${fmt(metrics.cpu_ms_per_1k_calls_redis, 0)}/${fmt(metrics.cpu_ms_per_1k_calls_postgres, 0)}`,
-      `${fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls_server, 0)}/${fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls_redis, 0)}/${fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls_postgres, 0)}`,
-    ),
-    row(
-      'CPU ms per 1k calls, open loop',
-      fmt(metrics.open_loop_cpu_ms_per_1k_calls, 1),
-      fmt(metrics.bullmq_dialer_open_loop_cpu_ms_per_1k_calls, 1),
-    ),
-    row(
-      'Redis script calls per call (closed / open)',
-      `${fmt(metrics.redis_scripts_per_call, 2)} / ${fmt(metrics.open_loop_redis_scripts_per_call, 2)}`,
-      fmt(metrics.bullmq_dialer_redis_scripts_per_call, 2),
-    ),
-    row(
-      'Socket.IO messages per call (device in+out)',
-      fmt(metrics.device_messages_per_call, 2),
-      fmt(metrics.bullmq_dialer_device_messages_per_call, 2),
-    ),
-    row(
-      'server write syscalls per call',
-      fmt(metrics.gateway_write_syscalls_per_call, 2),
-      fmt(metrics.bullmq_dialer_write_syscalls_per_call, 2),
-    ),
-    row(
-      'outcome rows per Postgres commit (closed / open)',
-      `${fmt(metrics.outcome_rows_per_commit, 1)} / ${fmt(metrics.open_loop_outcome_rows_per_commit, 1)}`,
-      '1',
-    ),
-    row(
-      'server event loop busy (closed loop)',
-      fmt(metrics.gateway_event_loop_utilization, 2),
-      fmt(metrics.bullmq_dialer_event_loop_utilization, 2),
-    ),
-    row(
-      'closed-loop call cycle p50 / p99 ms',
-      `${ms(metrics.closed_cycle_p50_ms)} / ${ms(metrics.closed_cycle_p99_ms)}`,
-    ),
+    row({
+      metric: 'calls/s vs BullMQ dialer calls/s',
+      value: fmt(calls),
+      baseline: `${fmt(bq)} (BullMQ c=${input.agents})`,
+      ratio: x(ratios.vs_bullmq_dialer),
+      better: 'higher',
+      goal: goal(`>= ${GOALS.vs_bullmq_dialer}x`, met.vs_bullmq_dialer),
+      explain:
+        'closed loop: calls completed per second end to end (offer, accept, outcome committed in Postgres, acknowledged) with every agent as fast as it can go',
+    }),
+    row({
+      metric: 'calls/s vs bare Socket.IO round trips/s',
+      value: fmt(calls),
+      baseline: fmt(sio),
+      ratio: x(ratios.vs_socketio),
+      better: 'higher',
+      goal: goal(`>= ${GOALS.vs_socketio}x`, met.vs_socketio),
+      explain:
+        "the same calls/s against a plain Socket.IO server answering pings with the same clients: the socket layer's ceiling (a call needs two round trips, so 0.5x is the best possible)",
+    }),
+    row({
+      metric: `ready->offer p99 ms ${rate}`,
+      value: ms(metrics.offer_p99_ms),
+      baseline: ms(metrics.bullmq_dialer_offer_p99_ms),
+      ratio: x(ratios.offer_p99_vs_bullmq_dialer),
+      better: 'lower',
+      goal: `${goal(`<= ${GOALS.offer_p99_ms} ms`, met.offer_p99_ms)}, ${goal(`<= ${GOALS.offer_p99_vs_bullmq_dialer}x`, met.offer_p99_vs_bullmq_dialer)}`,
+      explain:
+        'open loop at a fixed rate: time from the instant an agent was scheduled to become ready to the offer arriving on its device, slowest 1%',
+    }),
+    row({
+      metric: '  p50 ms',
+      value: ms(metrics.offer_p50_ms),
+      baseline: ms(metrics.bullmq_dialer_offer_p50_ms),
+      ratio: x(ratios.offer_p50_vs_bullmq_dialer),
+      better: 'lower',
+      explain: 'the same ready->offer latency, median',
+    }),
+    row({
+      metric: '  p90 ms',
+      value: ms(metrics.offer_p90_ms),
+      baseline: ms(metrics.bullmq_dialer_offer_p90_ms),
+      explain: 'the same, 90th percentile',
+    }),
+    row({
+      metric: '  max ms',
+      value: ms(metrics.offer_max_ms),
+      baseline: ms(metrics.bullmq_dialer_offer_max_ms),
+      explain: 'the same, the slowest offer of the window',
+    }),
+    row({
+      metric: '  p99 ms from actual send',
+      value: ms(metrics.offer_from_send_p99_ms),
+      baseline: ms(metrics.bullmq_dialer_offer_from_send_p99_ms),
+      explain:
+        "p99 counted from when the device really sent ready rather than its scheduled instant: the difference is the load generator's own lateness",
+    }),
+    row({
+      metric: 'CPU ms per 1k calls (server+Redis+PG backends)',
+      value: fmt(metrics.cpu_ms_per_1k_calls, 1),
+      baseline: fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls, 1),
+      ratio: x(ratios.cpu_per_call_vs_bullmq_dialer),
+      better: 'lower',
+      explain:
+        "CPU time the server process, Redis and the server's Postgres backends spent per 1,000 calls in the closed loop: what a call costs",
+    }),
+    row({
+      metric: '  server / Redis / PG',
+      value: `${fmt(metrics.cpu_ms_per_1k_calls_gateway, 0)}/${fmt(metrics.cpu_ms_per_1k_calls_redis, 0)}/${fmt(metrics.cpu_ms_per_1k_calls_postgres, 0)}`,
+      baseline: `${fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls_server, 0)}/${fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls_redis, 0)}/${fmt(metrics.bullmq_dialer_cpu_ms_per_1k_calls_postgres, 0)}`,
+      explain: 'the same CPU cost split by process',
+    }),
+    row({
+      metric: 'CPU ms per 1k calls, open loop',
+      value: fmt(metrics.open_loop_cpu_ms_per_1k_calls, 1),
+      baseline: fmt(metrics.bullmq_dialer_open_loop_cpu_ms_per_1k_calls, 1),
+      explain: 'CPU per 1,000 calls at the fixed open-loop rate, where there is little to batch',
+    }),
+    row({
+      metric: 'Redis script calls per call (closed / open)',
+      value: `${fmt(metrics.redis_scripts_per_call, 2)} / ${fmt(metrics.open_loop_redis_scripts_per_call, 2)}`,
+      baseline: fmt(metrics.bullmq_dialer_redis_scripts_per_call, 2),
+      explain: 'Lua script invocations sent to Redis per completed call (fewer means more batching)',
+    }),
+    row({
+      metric: 'Socket.IO messages per call (device in+out)',
+      value: fmt(metrics.device_messages_per_call, 2),
+      baseline: fmt(metrics.bullmq_dialer_device_messages_per_call, 2),
+      explain:
+        'events and acknowledgements a device sends and receives per call (WebSocket frames, pings excluded)',
+    }),
+    row({
+      metric: 'server write syscalls per call',
+      value: fmt(metrics.gateway_write_syscalls_per_call, 2),
+      baseline: fmt(metrics.bullmq_dialer_write_syscalls_per_call, 2),
+      explain:
+        'write system calls of the server process per call: frames to devices plus Redis and Postgres requests',
+    }),
+    row({
+      metric: 'outcome rows per Postgres commit (closed / open)',
+      value: `${fmt(metrics.outcome_rows_per_commit, 1)} / ${fmt(metrics.open_loop_outcome_rows_per_commit, 1)}`,
+      baseline: '1',
+      explain:
+        'how many call outcomes share one Postgres transaction (group commit); the baseline commits each alone',
+    }),
+    row({
+      metric: 'server event loop busy (closed loop)',
+      value: fmt(metrics.gateway_event_loop_utilization, 2),
+      baseline: fmt(metrics.bullmq_dialer_event_loop_utilization, 2),
+      explain:
+        "share of wall time the server's event loop was busy: near 1.0 means the server process is the bottleneck",
+    }),
+    row({
+      metric: 'closed-loop call cycle p50 / p99 ms',
+      value: `${ms(metrics.closed_cycle_p50_ms)} / ${ms(metrics.closed_cycle_p99_ms)}`,
+      explain: 'time one whole call takes a device in the closed loop (ready to completion acknowledged)',
+    }),
+    row({
+      metric: 'phases repeated (disturbed) / counted though disturbed',
+      value: `${metrics.rounds_repeated} / ${metrics.rounds_counted_disturbed}`,
+      explain:
+        'measurement windows run again because other processes took more than config.max_other_cores cores, and those that still counted after the retry budget ran out',
+    }),
   ];
   return { result, rows };
 }

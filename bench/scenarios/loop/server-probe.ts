@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
-import type { ProfileRequest, ServerMark } from './api.js';
+import type { MemoryReading, ProfileRequest, ServerMark } from './api.js';
 
 /**
  * Read and write system calls this process has made (Linux /proc/self/io; NaN elsewhere). Every
@@ -50,4 +50,23 @@ export function createProfiler(): (req: ProfileRequest) => Promise<void> {
     session = undefined;
     await writeFile(req.path, JSON.stringify(profile));
   };
+}
+
+/**
+ * Memory after a full collection (twice: the first pass frees what finalizers release for the
+ * second), so what remains is what the process holds, not garbage it has not collected yet.
+ */
+export function memoryReading(): Promise<MemoryReading> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const m = process.memoryUsage();
+  return Promise.resolve({
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    collected: gc !== undefined,
+  });
 }

@@ -7,7 +7,7 @@ import { Server } from 'socket.io';
 import type { ServerApi } from './api.js';
 import type { PingClientEvents } from './baseline-events.js';
 import { serve } from './ipc.js';
-import { createProfiler, serverMark } from './server-probe.js';
+import { createProfiler, memoryReading, serverMark } from './server-probe.js';
 
 const httpServer = createServer();
 const io = new Server<PingClientEvents>(httpServer, { serveClient: false, transports: ['websocket'] });
@@ -26,6 +26,7 @@ serve<ServerApi>({
   },
   mark: () => Promise.resolve(serverMark(acked)),
   profile: createProfiler(),
+  memory: memoryReading,
   async shutdown() {
     await io.close();
   },

@@ -1,0 +1,108 @@
+// The bench's only way into a dialhub's admin API (/api/v1), local or remote: creating the
+// tenant, agents, devices, campaign and leads a run needs, and retiring the campaign afterwards.
+// Today the API takes one bearer ADMIN_TOKEN (gateway/http/admin-routes.ts); when logins and API
+// keys replace it, only `authHeaders` (and the credential the CLI passes) change here.
+import { z } from 'zod';
+
+export interface AdminCredential {
+  /** Today: the ADMIN_TOKEN. */
+  readonly token: string;
+}
+
+export class AdminApiError extends Error {
+  override readonly name = 'AdminApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const deviceReply = z.object({ token: z.string() });
+const leadsReply = z.object({ queued: z.number() }).loose();
+const errorReply = z.object({ error: z.object({ code: z.string(), message: z.string() }).loose() }).loose();
+
+export interface FloorLead {
+  readonly phone: string;
+  readonly name: string;
+  readonly timeZone: string;
+}
+
+export interface CampaignSpec {
+  readonly name: string;
+  readonly status: 'active' | 'paused' | 'archived';
+  readonly window: unknown;
+  readonly dispositions: Readonly<Record<string, unknown>>;
+}
+
+export class AdminClient {
+  readonly #base: string;
+  readonly #credential: AdminCredential;
+
+  constructor(baseUrl: string, credential: AdminCredential) {
+    this.#base = `${baseUrl.replace(/\/$/, '')}/api/v1`;
+    this.#credential = credential;
+  }
+
+  #authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.#credential.token}` };
+  }
+
+  async #send(method: 'PUT' | 'POST' | 'GET', path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${this.#base}${path}`, {
+      method,
+      headers: {
+        ...this.#authHeaders(),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    const json: unknown = text === '' ? null : JSON.parse(text);
+    if (!res.ok) {
+      const e = errorReply.safeParse(json);
+      const code = e.success ? e.data.error.code : `HTTP_${res.status}`;
+      const message = e.success ? e.data.error.message : text.slice(0, 200);
+      throw new AdminApiError(res.status, code, `${method} ${path}: ${res.status} ${code} ${message}`);
+    }
+    return json;
+  }
+
+  async createTenant(tenantId: string, deviceLimit: number): Promise<void> {
+    try {
+      await this.#send('PUT', `/tenants/${tenantId}`, { name: `Bench ${tenantId}`, plan: { deviceLimit } });
+    } catch (err) {
+      // The tenant of an earlier run (given with --tenant) is fine to reuse.
+      if (!(err instanceof AdminApiError && err.status === 409)) throw err;
+    }
+  }
+
+  async createAgent(tenantId: string, agentId: string): Promise<void> {
+    try {
+      await this.#send('PUT', `/tenants/${tenantId}/agents/${agentId}`, { name: `Bench agent ${agentId}` });
+    } catch (err) {
+      if (!(err instanceof AdminApiError && err.status === 409)) throw err;
+    }
+  }
+
+  /** Register (or re-register) a device; returns its token. */
+  async registerDevice(tenantId: string, deviceId: string, agentId: string): Promise<string> {
+    const reply = await this.#send('PUT', `/tenants/${tenantId}/devices/${deviceId}`, {
+      agentId,
+      label: 'bench',
+      platform: 'bench',
+    });
+    return deviceReply.parse(reply).token;
+  }
+
+  async putCampaign(tenantId: string, campaignId: string, spec: CampaignSpec): Promise<void> {
+    await this.#send('PUT', `/tenants/${tenantId}/campaigns/${campaignId}`, spec);
+  }
+
+  async addLeads(tenantId: string, campaignId: string, leads: readonly FloorLead[]): Promise<number> {
+    const reply = await this.#send('POST', `/tenants/${tenantId}/campaigns/${campaignId}/leads`, { leads });
+    return leadsReply.parse(reply).queued;
+  }
+}

@@ -1,0 +1,210 @@
+// The bench command line as a load tester meets it: --help lists the scenarios, a bad --json
+// path is refused before anything runs, and a tiny run of a scenario leaves a JSON with the
+// machine and every metric, and a report that reads without running anything. Tiny numbers:
+// this proves the tool works, it does not benchmark.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TableRow } from '../../bench/lib/report.js';
+
+const running = new Set<ChildProcess>();
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bench-cli-'));
+});
+afterEach(() => {
+  // Every process the bench started is in its process group: end the group, also on failure.
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  running.clear();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function bench(...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('bench CLI', () => {
+  it('--help lists every scenario on one line each, and all', async () => {
+    const r = await bench('--help');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const name of ['engine', 'loop', 'connections', 'floor', 'all']) {
+      expect(lines.some((l) => new RegExp(`^  ${name}\\s{2,}\\S`).test(l))).toBe(true);
+    }
+  });
+
+  it('an invalid --json file is reported before any scenario starts', async () => {
+    const path = join(dir, 'broken.json');
+    await writeFile(path, '{"loop": ');
+    const r = await bench('connections', '--quick', '--json', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(path);
+    expect(r.stderr).toMatch(/not valid JSON/);
+    expect(r.stderr).not.toContain('[connections]');
+    expect(await readFile(path, 'utf8')).toBe('{"loop": ');
+  });
+
+  it('an unknown scenario is refused with the list of known ones', async () => {
+    const r = await bench('nonesuch');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown scenario "nonesuch".*connections/);
+  });
+
+  it('--url is refused for scenarios that only run against what the bench starts', async () => {
+    const r = await bench('engine', '--url', 'http://127.0.0.1:9', '--token', 'x'.repeat(24));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--url: engine/);
+  });
+});
+
+function expectShape(block: Record<string, unknown>, metrics: readonly string[], ratios: readonly string[]) {
+  const m = block['metrics'] as Record<string, number>;
+  const r = block['ratios'] as Record<string, number>;
+  for (const k of metrics) expect(typeof m[k], `metrics.${k}`).toBe('number');
+  for (const k of ratios) expect(Number.isFinite(r[k]), `ratios.${k}`).toBe(true);
+  const rows = block['rows'] as TableRow[];
+  expect(rows.length).toBeGreaterThan(3);
+  for (const row of rows) {
+    expect(row.explain.length, row.metric).toBeGreaterThan(10);
+    if (row.ratio !== '') expect(['higher', 'lower'], row.metric).toContain(row.better);
+  }
+}
+
+describe('a tiny run', () => {
+  it(
+    'connections: JSON with the machine and every metric, an empty --json file, the report',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'results.json');
+      await writeFile(json, ''); // an existing empty file: must not crash at the end
+      const report = join(dir, 'report');
+      const r = await bench(
+        'connections',
+        '--quick',
+        '--agents',
+        '30',
+        '--duration',
+        '0.5',
+        '--json',
+        json,
+        '--report',
+        report,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      const machine = doc['machine']!;
+      for (const k of [
+        'cpus',
+        'memGiB',
+        'node',
+        'redis',
+        'postgres',
+        'loadAvg',
+        'otherCoresBusy',
+        'commit',
+      ]) {
+        expect(machine, k).toHaveProperty(k);
+      }
+      expectShape(
+        doc['connections']!,
+        [
+          'devices',
+          'bytes_per_device',
+          'heap_bytes_per_device',
+          'external_bytes_per_device',
+          'idle_cpu_per_1k_devices',
+          'offer_p99_ms',
+          'socketio_bytes_per_client',
+          'rounds_repeated',
+        ],
+        ['bytes_vs_socketio', 'idle_cpu_vs_socketio'],
+      );
+      expect(doc['connections']!['metrics']).toMatchObject({ devices: 30 });
+      const html = await readFile(`${report}.html`, 'utf8');
+      expect(html).toContain('<h2 id="connections">connections</h2>');
+      expect(html).toContain('<svg');
+      const md = await readFile(`${report}.md`, 'utf8');
+      expect(md).toContain('bytes per idle device');
+      expect(r.stdout).toContain('What each row measures:');
+    },
+  );
+
+  it(
+    'floor: the realistic floor through the admin API, merged into the same JSON',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'floor.json');
+      await writeFile(json, JSON.stringify({ loop: { metrics: { calls_per_s: 1 }, ratios: {} } }));
+      const r = await bench(
+        'floor',
+        '--quick',
+        '--agents',
+        '6',
+        '--duration',
+        '3',
+        '--pace',
+        '20',
+        '--json',
+        json,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      // A result already in the file is kept next to the new one.
+      expect(Object.keys(doc).sort()).toEqual(['floor', 'loop', 'machine']);
+      expectShape(
+        doc['floor']!,
+        [
+          'calls',
+          'calls_per_hour',
+          'agent_utilisation',
+          'ideal_utilisation',
+          'offer_p99_ms',
+          'gateway_cpu_cores',
+          'redials',
+          'errors',
+          'outcome_answered',
+          'outcome_dnc',
+        ],
+        ['utilisation_vs_ideal', 'calls_per_hour_vs_ideal'],
+      );
+      const m = doc['floor']!['metrics'] as Record<string, number>;
+      expect(m['agents']).toBe(6);
+      expect(m['calls']).toBeGreaterThan(0);
+      expect(m['errors']).toBe(0);
+      const outcomeSum = ['answered', 'no_answer', 'busy', 'voicemail', 'callback', 'dnc', 'failed'].reduce(
+        (a, k) => a + m[`outcome_${k}`]!,
+        0,
+      );
+      expect(outcomeSum).toBe(m['calls']);
+    },
+  );
+});
