@@ -73,6 +73,8 @@ interface Queue {
   readonly store: QueueStore;
   readonly clock: Clock;
   readonly adapter?: GatewayDeps['adapter'];
+  /** The Redis client shared state (login rate limits) can use; absent in memory mode. */
+  readonly redis?: { readonly client: unknown; readonly keyPrefix: string };
   readonly label: string;
 }
 
@@ -119,7 +121,13 @@ async function openQueue(
     channelPrefix: `${prefix}socket.io`,
     sessionKeyPrefix: `${prefix}sio:session:`,
   });
-  return { store, clock, adapter, label: `Redis (key prefix ${prefix})` };
+  return {
+    store,
+    clock,
+    adapter,
+    redis: { client: store.client, keyPrefix: prefix },
+    label: `Redis (key prefix ${prefix})`,
+  };
 }
 
 interface Db {
@@ -169,7 +177,7 @@ function banner(
     '',
     `  dialhub is running at ${url}`,
     '',
-    `  Admin API (${url}/api/v1): ${admin}`,
+    `  Operator token (creates tenants and their first owner at ${url}/api/v1): ${admin}`,
     `  Queue:    ${queue}`,
     `  Database: ${database}`,
   ];
@@ -236,6 +244,7 @@ async function main(): Promise<void> {
           logger,
           tokens,
           serverSecret: secrets.deviceTokenSecret,
+          ...(queue.redis ? { redis: queue.redis } : {}),
         }),
     });
     const address = await gateway.start(config.PORT, config.HOST);

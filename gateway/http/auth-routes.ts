@@ -3,6 +3,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { tenantIdSchema } from '../../engine/ids.js';
+import type { LoginLimits } from '../auth/login-limits.js';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords.js';
 import type { LoggedIn, UserSessions } from '../auth/user-sessions.js';
 import { GatewayError } from '../errors.js';
@@ -36,12 +37,22 @@ export const loginAnswer = (l: LoggedIn) => ({
   },
 });
 
-export function authRoutes(sessions: UserSessions): Router {
+export function authRoutes(sessions: UserSessions, limits: LoginLimits): Router {
   const router = Router();
 
   router.post('/login', async (req, res) => {
     const body = loginBodySchema.parse(req.body);
-    res.json(loginAnswer(await sessions.login(body)));
+    const account = `${body.tenantId}:${body.email.trim().toLowerCase()}`;
+    await limits.begin(req.socket.remoteAddress ?? 'unknown', account);
+    let answer: LoggedIn;
+    try {
+      answer = await sessions.login(body);
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === 'UNAUTHENTICATED') await limits.failed(account);
+      throw err;
+    }
+    await limits.succeeded(account);
+    res.json(loginAnswer(answer));
   });
 
   router.post('/refresh', async (req, res) => {

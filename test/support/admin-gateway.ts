@@ -8,6 +8,8 @@ import type { ConfigInput } from '../../gateway/config.js';
 import { createGateway } from '../../gateway/gateway.js';
 import type { Gateway, GatewayDeps } from '../../gateway/gateway.js';
 import { createHttpApp } from '../../gateway/http/app.js';
+import type { HttpAppOptions } from '../../gateway/http/app.js';
+import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import { silentLogger } from '../../gateway/logger.js';
 import type { Logger } from '../../gateway/logger.js';
 import type { UserRole } from '../../db/index.js';
@@ -25,6 +27,9 @@ export interface AdminGatewayOptions {
   readonly logger?: Logger;
   readonly shared?: { store: TestStore; pg: TestDatabase };
   readonly adapter?: GatewayDeps['adapter'];
+  readonly loginLimits?: HttpAppOptions['loginLimits'];
+  /** Keep login rate limits in the test store's Redis (under its prefix). */
+  readonly redisLimits?: boolean;
 }
 
 export class AdminGateway {
@@ -50,7 +55,16 @@ export class AdminGateway {
       tokens,
       ...(options.adapter ? { adapter: options.adapter } : {}),
       http: (g) =>
-        createHttpApp(g, { adminToken: TEST_ADMIN_TOKEN, logger, tokens, serverSecret: TEST_SECRET }),
+        createHttpApp(g, {
+          adminToken: TEST_ADMIN_TOKEN,
+          logger,
+          tokens,
+          serverSecret: TEST_SECRET,
+          ...(options.loginLimits ? { loginLimits: options.loginLimits } : {}),
+          ...(options.redisLimits
+            ? { redis: { client: (store.store as RedisQueueStore).client, keyPrefix: store.prefix } }
+            : {}),
+        }),
     });
     const address = await gateway.start(0, '127.0.0.1');
     return new AdminGateway(gateway, `http://127.0.0.1:${address.port}`, store, pg, !options.shared);
