@@ -38,3 +38,10 @@ export { createOutcomeWriter } from './outcome-writer.js';
 export type { NewTenant, Plan, Tenant, TenantRepository } from './tenants.js';
 export type { NewUser, User, UserRepository, UserRole } from './users.js';
 export { USER_ROLES } from './users.js';
+export type {
+  CampaignCallFigures,
+  StoredWallboardSettings,
+  WallboardRepository,
+  WallboardSettingsInput,
+} from './wallboard.js';
+export { createWallboardRepository, DEFAULT_THRESHOLDS, wallboardSettingsSchema } from './wallboard.js';

@@ -15,6 +15,7 @@ const TABLES = [
   'leads',
   'tenants',
   'users',
+  'wallboard_settings',
 ];
 
 async function tablesIn(t: TestDatabase): Promise<string[]> {
