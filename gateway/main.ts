@@ -17,7 +17,7 @@ import { leaseIdsFrom } from './auth/lease-ids.js';
 import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { seedDemo } from './demo-seed.js';
+import { demoPasswordFrom, seedDemo } from './demo-seed.js';
 import type { DemoSeed } from './demo-seed.js';
 import { createGateway } from './gateway.js';
 import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
@@ -173,6 +173,13 @@ function banner(
     `  Queue:    ${queue}`,
     `  Database: ${database}`,
   ];
+  if (demo && demo.logins.length > 0) {
+    lines.push(
+      '',
+      `  Demo logins: POST ${url}/api/v1/auth/login { tenantId: "${demo.tenantId}", email, password }`,
+      ...demo.logins.map((l) => `    ${l.role}: email=${l.email} password=${l.password}`),
+    );
+  }
   if (demo && demo.devices.length > 0) {
     lines.push(
       '',
@@ -211,7 +218,9 @@ async function main(): Promise<void> {
     const tokens = createDeviceTokens(secrets.deviceTokenSecret);
     const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks);
     const { db, label: database } = await openDatabase(config, resources, checks);
-    const demo = config.SEED_DEMO ? await seedDemo({ db, tokens, logger }) : null;
+    const demo = config.SEED_DEMO
+      ? await seedDemo({ db, tokens, logger, demoPassword: demoPasswordFrom(secrets.deviceTokenSecret) })
+      : null;
     gateway = createGateway({
       config,
       store: queue.store,
@@ -221,7 +230,13 @@ async function main(): Promise<void> {
       tokens,
       checks,
       ...(queue.adapter ? { adapter: queue.adapter } : {}),
-      http: (g) => createHttpApp(g, { adminToken: secrets.adminToken, logger, tokens }),
+      http: (g) =>
+        createHttpApp(g, {
+          adminToken: secrets.adminToken,
+          logger,
+          tokens,
+          serverSecret: secrets.deviceTokenSecret,
+        }),
     });
     const address = await gateway.start(config.PORT, config.HOST);
     listening = true;

@@ -7,10 +7,12 @@ import type { Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { DeviceTokens } from '../auth/device-token.js';
+import { createUserSessions } from '../auth/user-sessions.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import { requireAdminToken } from './admin-auth.js';
 import { adminRoutes } from './admin-routes.js';
+import { authRoutes } from './auth-routes.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { agentAsyncApi } from '../protocol/asyncapi.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -21,6 +23,8 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   /** Issues the token returned when a device is registered. */
   readonly tokens: DeviceTokens;
+  /** The secret every gateway shares (DEVICE_TOKEN_SECRET): access and refresh keys derive from it. */
+  readonly serverSecret: string;
   /** Largest JSON body accepted; a 10,000-lead import is about 2 MB. Default '5mb'. */
   readonly bodyLimit?: string;
 }
@@ -94,6 +98,17 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
   });
 
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;
+  const sessions = createUserSessions({ db: gateway.deps.db, serverSecret: options.serverSecret });
+  app.use(
+    '/api/v1/auth',
+    (_req, res, next) => {
+      res.set('Cache-Control', 'no-store');
+      next();
+    },
+    cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
+    express.json({ limit: '16kb', strict: true }),
+    authRoutes(sessions),
+  );
   app.use(
     '/api/v1',
     (_req, res, next) => {

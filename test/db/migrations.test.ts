@@ -13,6 +13,7 @@ const TABLES = [
   'devices',
   'dnc',
   'leads',
+  'sessions',
   'tenants',
   'users',
   'wallboard_settings',

@@ -62,7 +62,7 @@ describe('the HTTP API', () => {
           check: () => (failingCheck ? Promise.reject(new Error('switched off')) : Promise.resolve()),
         },
       ],
-      http: (g) => createHttpApp(g, { adminToken: ADMIN_TOKEN, logger, tokens }),
+      http: (g) => createHttpApp(g, { adminToken: ADMIN_TOKEN, logger, tokens, serverSecret: TEST_SECRET }),
     });
     const address = await gateway.start(0, '127.0.0.1');
     url = `http://127.0.0.1:${address.port}`;
