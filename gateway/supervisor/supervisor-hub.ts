@@ -39,7 +39,7 @@ import type {
   WallboardSettings,
 } from './protocol.js';
 
-/** Who an access token speaks for (the identity issue's access tokens). */
+/** Who an access token speaks for (gateway/auth/access-token.ts). */
 export interface AccessIdentity {
   readonly tenantId: string;
   readonly userId: string;
@@ -101,6 +101,9 @@ interface TenantView {
 }
 
 const ROSTER_REFRESH_MS = 30_000;
+
+/** Who may watch the floor and act on it. */
+const WALLBOARD_ROLES: ReadonlySet<UserRole> = new Set(['owner', 'admin', 'supervisor']);
 
 export interface Supervisor {
   stop(): void;
@@ -313,8 +316,8 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
       : Promise.reject(new GatewayError('UNAUTHENTICATED', 'handshake auth needs { token }'));
     work
       .then((identity) => {
-        if (identity.role !== 'supervisor' && identity.role !== 'admin') {
-          throw new GatewayError('FORBIDDEN', 'the wallboard is for supervisors and admins');
+        if (!WALLBOARD_ROLES.has(identity.role)) {
+          throw new GatewayError('FORBIDDEN', 'the wallboard is for supervisors, admins and owners');
         }
         socket.data = {
           tenantId: identity.tenantId as TenantId,

@@ -4,10 +4,10 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachSupervisor } from '../../gateway/supervisor/supervisor-hub.js';
-import { call, next, TestGateway } from '../support/gateway.js';
+import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
+import { call, next, TEST_SECRET, TestGateway } from '../support/gateway.js';
 import { deleteKeys, REDIS_URL } from '../support/stores.js';
-import { command, connectSupervisor, FloorWatcher, TestAccess } from '../support/supervisor.js';
+import { command, connectSupervisor, FloorWatcher, loginAs } from '../support/supervisor.js';
 
 const T = 'sup-cluster';
 const C = 'c1';
@@ -15,7 +15,6 @@ const C = 'c1';
 describe('the floor across two gateways', () => {
   let a: TestGateway;
   let b: TestGateway;
-  const access = new TestAccess();
   const clients: ReturnType<typeof createClient>[] = [];
   let stream = '';
 
@@ -27,8 +26,7 @@ describe('the floor across two gateways', () => {
       return createAdapter(client, { streamName: name, channelPrefix: name, sessionKeyPrefix: `${name}:s:` });
     };
     stream = `test:sup-cluster:${process.pid}:${Date.now()}`;
-    const supervisor = (g: Parameters<typeof attachSupervisor>[0]) =>
-      attachSupervisor(g, { verify: access.verify, countersIntervalMs: 300 });
+    const supervisor = supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 300 });
     a = await TestGateway.start({ adapter: await adapter(stream), supervisor });
     b = await TestGateway.start({
       shared: { store: a.store, pg: a.pg },
@@ -36,7 +34,6 @@ describe('the floor across two gateways', () => {
       supervisor,
     });
     await a.seedTenant(T, 2);
-    await a.db.users.create({ tenantId: T, id: 'sup', name: 'Sue', role: 'supervisor' });
     const ref = await a.campaign(T, C);
     await b.gateway.campaigns.define(ref, (await a.db.campaigns.get(T, C))!.config);
   });
@@ -51,9 +48,7 @@ describe('the floor across two gateways', () => {
     const early = await a.connect(T, 0);
     expect(await call(early, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
 
-    const sup = new FloorWatcher(
-      await connectSupervisor(b.url, access.issue({ tenantId: T, userId: 'sup', role: 'supervisor' })),
-    );
+    const sup = new FloorWatcher(await connectSupervisor(b.url, await loginAs(a.db, T, 'sup', 'supervisor')));
     try {
       expect(await command(sup.socket, 'floor:subscribe', {})).toMatchObject({ ok: true });
       await sup.until((w) => w.snapshots === 1);

@@ -3,16 +3,10 @@
 // and its actions are acknowledged, carried out and audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRef } from '../../engine/ids.js';
-import { attachSupervisor } from '../../gateway/supervisor/supervisor-hub.js';
-import { call, next, TestGateway } from '../support/gateway.js';
+import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
+import { call, next, TEST_SECRET, TestGateway } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
-import {
-  command,
-  connectSupervisor,
-  FloorWatcher,
-  handshakeError,
-  TestAccess,
-} from '../support/supervisor.js';
+import { command, connectSupervisor, FloorWatcher, handshakeError, loginAs } from '../support/supervisor.js';
 
 const A = 'floor-a';
 const B = 'floor-b';
@@ -20,27 +14,20 @@ const C = 'c1';
 
 describe('the /supervisor namespace', () => {
   let gw: TestGateway;
-  const access = new TestAccess();
   let ref: CampaignRef;
   let supA: FloorWatcher;
   let supB: FloorWatcher;
 
   beforeAll(async () => {
     gw = await TestGateway.start({
-      supervisor: (g) => attachSupervisor(g, { verify: access.verify, countersIntervalMs: 200 }),
+      supervisor: supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 200 }),
     });
     await gw.seedTenant(A, 3);
     await gw.seedTenant(B, 2);
-    await gw.db.users.create({ tenantId: A, id: 'sup', name: 'Sue Pervisor', role: 'supervisor' });
-    await gw.db.users.create({ tenantId: B, id: 'sup', name: 'Bob Boss', role: 'supervisor' });
     ref = await gw.campaign(A, C);
     await gw.campaign(B, C);
-    supA = new FloorWatcher(
-      await connectSupervisor(gw.url, access.issue({ tenantId: A, userId: 'sup', role: 'supervisor' })),
-    );
-    supB = new FloorWatcher(
-      await connectSupervisor(gw.url, access.issue({ tenantId: B, userId: 'sup', role: 'supervisor' })),
-    );
+    supA = new FloorWatcher(await connectSupervisor(gw.url, await loginAs(gw.db, A, 'sup', 'supervisor')));
+    supB = new FloorWatcher(await connectSupervisor(gw.url, await loginAs(gw.db, B, 'sup', 'supervisor')));
     expect(await command(supA.socket, 'floor:subscribe', {})).toMatchObject({ ok: true, seq: 1 });
     expect(await command(supB.socket, 'floor:subscribe', {})).toMatchObject({ ok: true, seq: 1 });
   });
@@ -53,7 +40,7 @@ describe('the /supervisor namespace', () => {
   it('refuses a handshake without a valid token, and an agent’s token', async () => {
     expect(await handshakeError(gw.url, 'nope')).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(await handshakeError(gw.url, undefined)).toMatchObject({ code: 'UNAUTHENTICATED' });
-    const agent = access.issue({ tenantId: A, userId: 'a0', role: 'agent' });
+    const agent = await loginAs(gw.db, A, 'agentx', 'agent');
     expect(await handshakeError(gw.url, agent)).toMatchObject({ code: 'FORBIDDEN' });
   });
 
@@ -239,9 +226,7 @@ describe('the /supervisor namespace', () => {
 
   it('a campaign subscription shows only that campaign’s agents', async () => {
     await gw.campaign(A, 'c2');
-    const sup = new FloorWatcher(
-      await connectSupervisor(gw.url, access.issue({ tenantId: A, userId: 'sup', role: 'admin' })),
-    );
+    const sup = new FloorWatcher(await connectSupervisor(gw.url, await loginAs(gw.db, A, 'adm', 'admin')));
     try {
       expect(await command(sup.socket, 'floor:subscribe', { campaignId: 'c2' })).toMatchObject({ ok: true });
       await sup.until((w) => w.snapshots === 1);

@@ -1,12 +1,16 @@
 // Supervisor clients for tests: a socket.io-client on /supervisor that keeps the floor it was sent
 // (snapshot, then agent deltas and counters, checking the sequence numbers as the dashboard does),
-// and an access verifier over tokens the test hands out.
-import { randomBytes } from 'node:crypto';
+// and logins that give the access tokens supervisors present.
 import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import { GatewayError } from '../../gateway/errors.js';
-import type { AccessIdentity, AccessVerifier } from '../../gateway/supervisor/supervisor-hub.js';
+import { asTenantId } from '../../engine/ids.js';
+import type { Database, UserRole } from '../../db/index.js';
+import { hashPassword } from '../../gateway/auth/passwords.js';
+import { createUserSessions } from '../../gateway/auth/user-sessions.js';
 import { SUPERVISOR_NAMESPACE } from '../../gateway/supervisor/protocol.js';
+import { TEST_SECRET } from './gateway.js';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
 import type {
   AgentTile,
   CampaignTile,
@@ -16,20 +20,28 @@ import type {
 
 export type SupervisorClient = Socket<SupervisorServerEvents, SupervisorClientEvents>;
 
-/** Opaque tokens the test issues, verified by lookup: the namespace only sees the verifier port. */
-export class TestAccess {
-  readonly #tokens = new Map<string, AccessIdentity>();
-  issue(identity: AccessIdentity): string {
-    const token = randomBytes(16).toString('hex');
-    this.#tokens.set(token, identity);
-    return token;
-  }
-  readonly verify: AccessVerifier = (token) => {
-    const identity = this.#tokens.get(token);
-    return identity
-      ? Promise.resolve(identity)
-      : Promise.reject(new GatewayError('UNAUTHENTICATED', 'unknown token'));
-  };
+/**
+ * Create a user of the tenant with a password and log in as it (the identity API's sessions):
+ * the access token a supervisor's browser would hold.
+ */
+export async function loginAs(
+  db: Database,
+  tenantId: string,
+  userId: string,
+  role: UserRole,
+): Promise<string> {
+  const email = `${userId}@${tenantId}.test`.toLowerCase();
+  await db.users.create({
+    tenantId,
+    id: userId,
+    name: `User ${userId}`,
+    role,
+    email,
+    passwordHash: await hashPassword(TEST_PASSWORD),
+  });
+  const sessions = createUserSessions({ db, serverSecret: TEST_SECRET });
+  const loggedIn = await sessions.login({ tenantId: asTenantId(tenantId), email, password: TEST_PASSWORD });
+  return loggedIn.accessToken;
 }
 
 export class FloorWatcher {
