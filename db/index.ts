@@ -54,3 +54,10 @@ export type {
   UserRole,
 } from './users.js';
 export { emailSchema, USER_ROLES } from './users.js';
+export type {
+  CampaignCallFigures,
+  StoredWallboardSettings,
+  WallboardRepository,
+  WallboardSettingsInput,
+} from './wallboard.js';
+export { createWallboardRepository, DEFAULT_THRESHOLDS, wallboardSettingsSchema } from './wallboard.js';

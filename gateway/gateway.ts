@@ -55,6 +55,8 @@ export interface GatewayDeps {
   readonly adapter?: (nsp: unknown) => Adapter;
   /** Builds the HTTP app (health, metrics, admin API) once the gateway exists. */
   readonly http?: (gateway: Gateway) => RequestListener;
+  /** Attaches the /supervisor namespace (gateway/supervisor) once the gateway exists. */
+  readonly supervisor?: (gateway: Gateway) => { stop(): void };
 }
 
 export interface Gateway {
@@ -273,6 +275,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   let maintenance: ReturnType<typeof startMaintenance> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let supervisor: { stop(): void } | undefined;
 
   const gateway: Gateway = {
     deps,
@@ -311,6 +314,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }, config.LEASE_HEARTBEAT_MS);
       heartbeat.unref();
       handler = deps.http ? deps.http(gateway) : (_req, res) => res.writeHead(404).end();
+      supervisor = deps.supervisor?.(gateway);
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host ?? config.HOST, () => resolve());
@@ -354,6 +358,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       clearInterval(heartbeat);
       dispatcher.stop();
       await maintenance?.stop();
+      supervisor?.stop();
       await hub.drain(deadline - 1_000);
       await completions.drain();
       await io.close();

@@ -22,6 +22,7 @@ import type { DemoSeed } from './demo-seed.js';
 import { createGateway } from './gateway.js';
 import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
 import { createHttpApp } from './http/app.js';
+import { supervisorWithLogins } from './supervisor/index.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
@@ -238,6 +239,7 @@ async function main(): Promise<void> {
       tokens,
       checks,
       ...(queue.adapter ? { adapter: queue.adapter } : {}),
+      supervisor: supervisorWithLogins(secrets.deviceTokenSecret),
       http: (g) =>
         createHttpApp(g, {
           adminToken: secrets.adminToken,

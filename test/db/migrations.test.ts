@@ -16,6 +16,7 @@ const TABLES = [
   'sessions',
   'tenants',
   'users',
+  'wallboard_settings',
 ];
 
 async function tablesIn(t: TestDatabase): Promise<string[]> {
