@@ -364,6 +364,12 @@ export interface QueueStore {
   /** Live and claimed leases past their expiry, not reclaimed yet (read-only). */
   expiredLeases(ref: CampaignRef, now: number, limit: number): Promise<readonly ExpiredLease[]>;
   peekLease(tenantId: TenantId, leaseId: string, now: number): Promise<LeaseView>;
+  /**
+   * The lease the agent holds in this campaign (the one that makes it AGENT_BUSY), or null.
+   * A gateway asks when the agent's only session holds no call: an offer nobody can accept
+   * any more (lost in a crash or a rebuild) is then given back rather than blocking the agent.
+   */
+  agentLease(ref: CampaignRef, agentId: AgentId, now: number): Promise<LeaseView | null>;
 
   /**
    * Put the leads of expired, unclaimed leases back (head of their priority, no attempt

@@ -21,6 +21,8 @@ const EXTERNAL = [
   '@electric-sql/pglite-socket',
   'pino',
   'pino-http',
+  // native bindings
+  '@node-rs/argon2',
   // knex's other dialects, pg's native binding, ws's optional add-ons
   'sqlite3',
   'better-sqlite3',

@@ -760,6 +760,27 @@ export class MemoryQueueStore implements QueueStore {
     };
   }
 
+  async agentLease(ref: CampaignRef, agentId: AgentId, now: number): Promise<LeaseView | null> {
+    await Promise.resolve();
+    const c = this.#get(ref);
+    const field = c.agentLeases.get(agentId);
+    const r = field === undefined ? undefined : c.leases.get(field);
+    if (field === undefined || !r) return null;
+    const leadId = this.#leadOf(c, r);
+    if (leadId === '') return null;
+    const live = LIVE_STATES.has(r.state) && r.at > now;
+    return {
+      leaseId: this.#leaseId(ref, r.epoch || c.epoch, field, leadId, agentId),
+      state: r.state,
+      live,
+      phase: live ? (PHASE_OF_STATE[r.state] ?? null) : null,
+      leadId: leadId as LeadId,
+      agentId,
+      deviceId: r.device as DeviceId,
+      at: r.at,
+    };
+  }
+
   async reclaim(
     ref: CampaignRef,
     now: number,

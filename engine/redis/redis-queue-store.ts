@@ -677,6 +677,34 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
+  async agentLease(ref: CampaignRef, agentId: AgentId, now: number): Promise<LeaseView | null> {
+    const k = this.#keys(ref);
+    const [field, current] = await Promise.all([
+      this.#client.hGet(k.agentLeases, agentId),
+      this.#client.hGet(k.cfg, 'epoch'),
+    ]);
+    if (!current) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
+    if (!field) return null;
+    const sep = field.indexOf(':');
+    const epoch = sep < 0 ? current : field.slice(0, sep);
+    const f = asArray(await this.#campaign('peekLease', ref, [k.base, epoch, counterOfField(field)]));
+    if (Number(f[0]) !== STATUS_OK) return null;
+    const r = decodeLeaseRecord(String(f[1]));
+    const leadId = String(f[2]);
+    if (leadId === '' || r.agent !== agentId) return null;
+    const live = LIVE_STATES.has(r.state) && r.at > now;
+    return {
+      leaseId: this.#leaseId(ref, epoch, field, leadId, agentId),
+      state: r.state,
+      live,
+      phase: live ? (PHASE_OF_STATE[r.state] ?? null) : null,
+      leadId: leadId as LeadId,
+      agentId,
+      deviceId: r.device as DeviceId,
+      at: r.at,
+    };
+  }
+
   reclaim(
     ref: CampaignRef,
     now: number,

@@ -536,9 +536,20 @@ export class AgentHub {
           );
         }
         const agent = { agentId, deviceId: session.deviceId, session: session.id };
-        for (let attempt = 0; ; attempt++) {
+        let recovered = false;
+        let released = false;
+        for (;;) {
           try {
             const { result, offer } = await this.#readyBatch.submit({ ref, agent });
+            if (
+              !result.ok &&
+              result.code === 'AGENT_BUSY' &&
+              !released &&
+              (await this.#orphanedOffer(ref, agentId))
+            ) {
+              released = true;
+              continue;
+            }
             if (!result.ok)
               return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
             return {
@@ -550,7 +561,8 @@ export class AgentHub {
             // The queue lost the campaign or may have gone back in time: rebuild it from
             // Postgres, then try once more (the agent waits a rebuild, not a retry loop).
             const lost = isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE');
-            if (lost && attempt === 0) {
+            if (lost && !recovered) {
+              recovered = true;
               await this.#o.campaigns.recover(ref);
               continue;
             }
@@ -694,6 +706,21 @@ export class AgentHub {
         throw new Error(`unknown effect ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * The store says the agent holds a lease, yet its session (the agent's only one: readiness
+   * is asked from a state with no call) holds none. An offer in that state can never be accepted
+   * any more (its delivery was lost to a crash, or a rebuild attached it again after the session
+   * had given it up): give it back so the agent is not kept out of routing until it expires. A
+   * call already accepted is left alone: it may be going on, and its device resumes it.
+   */
+  async #orphanedOffer(ref: CampaignRef, agentId: AgentId): Promise<boolean> {
+    const held = await this.#o.store.agentLease(ref, agentId, this.#now);
+    if (!held || held.state !== 'o') return false;
+    await this.#o.store.reject(ref.tenantId, { leaseId: held.leaseId, agentId }, this.#now);
+    this.#o.logger.warn({ campaignId: ref.campaignId, agentId }, 'lease.orphaned_offer_released');
+    return true;
   }
 
   #held(session: AgentSession, lease: Lease): HeldCall {
@@ -918,13 +945,13 @@ export class AgentHub {
 
   /** Heartbeat: extend the accepted calls of connected devices; a call the queue lost is revoked. */
   async extendHeld(): Promise<void> {
-    const byTenant = new Map<TenantId, { session: AgentSession; leaseId: string }[]>();
+    const byTenant = new Map<TenantId, { session: AgentSession; leaseId: string; campaignId: string }[]>();
     for (const s of this.sessions.all()) {
       const name = s.state.name;
       const call = callOf(s.state);
       if (call && s.connected && (name === 'dialing' || name === 'on_call' || name === 'wrap_up')) {
         const list = byTenant.get(s.tenantId) ?? [];
-        list.push({ session: s, leaseId: call.leaseId });
+        list.push({ session: s, leaseId: call.leaseId, campaignId: call.campaignId });
         byTenant.set(s.tenantId, list);
       }
     }
@@ -935,18 +962,30 @@ export class AgentHub {
         this.#now,
         this.#o.config.CALL_TTL_MS,
       );
+      const lost = new Map<string, CampaignRef>();
       results.forEach((r, i) => {
-        const { session, leaseId } = held[i]!;
-        if (
-          !r.ok &&
-          (r.code === 'LEASE_EXPIRED' ||
-            r.code === 'LEASE_STALE' ||
-            r.code === 'LEASE_UNKNOWN' ||
-            r.code === 'CAMPAIGN_UNKNOWN')
-        ) {
+        const { session, leaseId, campaignId } = held[i]!;
+        if (r.ok) return;
+        if (r.code === 'LEASE_EXPIRED' || r.code === 'LEASE_STALE') {
           this.#event(session, { type: 'revoke', leaseId, reason: 'expired' });
+        } else if (
+          r.code === 'CAMPAIGN_UNKNOWN' ||
+          r.code === 'CAMPAIGN_STALE' ||
+          r.code === 'LEASE_UNKNOWN'
+        ) {
+          // The queue lost the campaign (or the lease with it), not the call: the session keeps
+          // it, so the rebuild attaches it again and never offers its lead to anyone else.
+          const ref = { tenantId, campaignId: campaignId as CampaignRef['campaignId'] };
+          lost.set(campaignId, ref);
         }
       });
+      for (const ref of lost.values()) {
+        this.#o.campaigns
+          .recover(ref)
+          .catch((err: unknown) =>
+            this.#o.logger.error({ err, campaignId: ref.campaignId }, 'campaign.recover_failed'),
+          );
+      }
     }
   }
 

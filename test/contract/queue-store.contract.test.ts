@@ -288,6 +288,31 @@ describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) 
       expect((await store.dispatch(ref, T0, 10, OFFER_TTL)).leases).toEqual([]);
     });
 
+    it('tells which lease makes an agent busy, and none once it is given back', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      expect(await store.agentLease(ref, agent(1).agentId, T0)).toBeNull();
+      const held = await leaseOne();
+      expect(await store.agentLease(ref, agent(1).agentId, T0)).toEqual({
+        leaseId: held.leaseId,
+        state: 'o',
+        live: true,
+        phase: 'offered',
+        leadId: held.lead.id,
+        agentId: agent(1).agentId,
+        deviceId: agent(1).deviceId,
+        at: held.expiresAt,
+      });
+      await store.reject(TENANT, { leaseId: held.leaseId, agentId: agent(1).agentId }, T0);
+      expect(await store.agentLease(ref, agent(1).agentId, T0)).toBeNull();
+      const [ready] = await store.setAgentsReady(ref, [agent(1)], T0);
+      expect(ready).toMatchObject({ ok: true });
+      await expectCode(
+        store.agentLease(campaignRef('acme', 'nope'), agent(1).agentId, T0),
+        'CAMPAIGN_UNKNOWN',
+      );
+    });
+
     it('takes an agent out of routing when it is no longer ready', async () => {
       await define();
       await store.enqueue(ref, [lead(1)], T0);

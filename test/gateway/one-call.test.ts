@@ -6,7 +6,7 @@ import { createClient } from 'redis';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../engine/clock.js';
-import { asTenantId } from '../../engine/ids.js';
+import { asAgentId, asDeviceId, asTenantId } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
 import type { QueueStore } from '../../engine/queue-store.js';
@@ -16,7 +16,7 @@ import type { OfferPayload } from '../../gateway/protocol/schemas.js';
 import { call, next, TestGateway, until } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { makeStore, REDIS_URL } from '../support/stores.js';
+import { deleteKeysAtOnce, makeStore, REDIS_URL } from '../support/stores.js';
 
 const T = 'acme';
 const tenant = asTenantId(T);
@@ -378,10 +378,16 @@ describe('one call, one agent, one outcome', () => {
       async () => (await g!.store.store.peekLease(tenant, onCall.leaseId, Date.now())).state === 'a',
     );
     const offered = await readyAndOffer(d1, 'A'); // offered, not accepted
-    await g.store.store.dropCampaign(ref); // every key of the campaign is gone
+    // Every key of the campaign is gone at one instant (as a restart without persistence does).
+    expect(await deleteKeysAtOnce(`${g.store.prefix}{c:${T}:A}:*`)).toBeGreaterThan(3);
     // Either the queue was rebuilt first, with the calls in progress attached again (the offer is
-    // still d1's), or not yet (the offer is gone): never a session stranded with a dead offer.
-    const accepted = await call(d1, 'call:accept', { leaseId: offered.leaseId });
+    // still d1's), or not yet (the offer is gone): never a session stranded with a dead offer. A
+    // device retries what is answered retryable (a rebuild in progress), as the protocol says.
+    let accepted = await call(d1, 'call:accept', { leaseId: offered.leaseId });
+    for (let i = 0; i < 20 && !accepted.ok && accepted.error.retryable; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      accepted = await call(d1, 'call:accept', { leaseId: offered.leaseId });
+    }
     if (accepted.ok) {
       expect(
         await call(d1, 'call:complete', { leaseId: offered.leaseId, outcome: 'busy', durationSec: 0 }),
@@ -389,17 +395,71 @@ describe('one call, one agent, one outcome', () => {
         ok: true,
       });
     }
-    expect(await call(d1, 'agent:ready', { campaignId: 'A' })).toMatchObject({ ok: true });
+    const readyAgain = await call(d1, 'agent:ready', { campaignId: 'A' });
+    expect(readyAgain, JSON.stringify(readyAgain)).toMatchObject({ ok: true });
     // The call in progress when Redis lost it: its outcome is checked, stored and applied.
     const done = await call(d0, 'call:complete', {
       leaseId: onCall.leaseId,
       outcome: 'answered',
       durationSec: 90,
     });
-    expect(done).toMatchObject({ ok: true, duplicate: false, leadId: onCall.lead.id });
+    expect(done, JSON.stringify(done)).toMatchObject({ ok: true, duplicate: false, leadId: onCall.lead.id });
     expect((await g.db.leads.get(T, onCall.lead.id))?.status).toBe('final');
     const snap = await g.store.store.snapshot(ref);
     expect(Object.values(snap.records)).not.toContain(onCall.lead.id);
+  });
+
+  it('an offer whose delivery was lost never keeps its agent out of routing (AGENT_BUSY until it expires)', async () => {
+    g = await TestGateway.start({ config: { OFFER_TTL_MS: '60000' } });
+    await g.seedTenant(T, 1);
+    const ref = await g.campaign(T, 'A');
+    await g.leads(T, 'A', 1);
+    // As a gateway that crashed between leasing and delivering would leave it: the store holds
+    // an offer for a0 that no session of a0 has ever seen.
+    const lost = await g.store.store.lease(
+      ref,
+      { agentId: asAgentId('a0'), deviceId: asDeviceId('d0') },
+      Date.now(),
+      60_000,
+    );
+    expect(lost).not.toBeNull();
+    const d0 = await g.connect(T, 0);
+    const offered = next(d0, 'call:offer');
+    const ready = await call(d0, 'agent:ready', { campaignId: 'A' });
+    expect(ready, JSON.stringify(ready)).toMatchObject({ ok: true });
+    const [offer] = await offered;
+    expect(offer.lead.id).toBe(lost!.lead.id);
+    expect(offer.leaseId).not.toBe(lost!.leaseId);
+    expect((await g.store.store.agentLease(ref, asAgentId('a0'), Date.now()))?.leaseId).toBe(offer.leaseId);
+    // An accepted call is another matter: it may be going on, so it keeps the agent busy.
+    expect(await call(d0, 'call:accept', { leaseId: offer.leaseId })).toMatchObject({ ok: true });
+  });
+
+  it('a lease heartbeat that finds the campaign gone keeps the call, so the rebuild attaches it again', async () => {
+    g = await TestGateway.start({ config: { RECLAIM_INTERVAL_MS: '60000' } });
+    await g.seedTenant(T, 2);
+    const ref = await g.campaign(T, 'A');
+    await g.leads(T, 'A', 2);
+    const d0 = await g.connect(T, 0);
+    const onCall = await readyAndOffer(d0, 'A', { accept: true });
+    await until(
+      async () => (await g!.store.store.peekLease(tenant, onCall.leaseId, Date.now())).state === 'a',
+    );
+    const revoked = collect(d0, 'call:revoked', 1_000);
+    // Redis loses the campaign; the heartbeat runs before anything has rebuilt it.
+    expect(await deleteKeysAtOnce(`${g.store.prefix}{c:${T}:A}:*`)).toBeGreaterThan(3);
+    await g.gateway.hub.extendHeld();
+    expect(await revoked).toEqual([]);
+    // An agent asking for work finds the campaign gone and has it rebuilt. The rebuilt queue never offers the lead of the call in progress to anyone else...
+    const d1 = await g.connect(T, 1);
+    const other = next(d1, 'call:offer');
+    expect(await call(d1, 'agent:ready', { campaignId: 'A' })).toMatchObject({ ok: true });
+    expect((await other)[0].lead.id).not.toBe(onCall.lead.id);
+    expect(await g.store.store.hasCampaign(ref)).toBe(true);
+    // ...and the call's outcome is saved and applied.
+    expect(
+      await call(d0, 'call:complete', { leaseId: onCall.leaseId, outcome: 'answered', durationSec: 30 }),
+    ).toMatchObject({ ok: true, duplicate: false, leadId: onCall.lead.id });
   });
 
   it('defect 10: a ready agent is offered its lead the moment the calling window opens', async () => {
