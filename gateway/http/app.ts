@@ -14,6 +14,8 @@ import { requireAdminToken } from './admin-auth.js';
 import { adminRoutes } from './admin-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { errorHandler, notFound } from './http-errors.js';
+import { consoleRoutes } from '../supervisor/console-routes.js';
+import { dashboardPages } from '../supervisor/dashboard-pages.js';
 import { agentAsyncApi } from '../protocol/asyncapi.js';
 import { PACKAGE_VERSION } from '../version.js';
 
@@ -99,6 +101,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
 
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;
   const sessions = createUserSessions({ db: gateway.deps.db, serverSecret: options.serverSecret });
+  app.use('/api/v1/console', consoleRoutes(gateway));
   app.use(
     '/api/v1/auth',
     (_req, res, next) => {
@@ -121,6 +124,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     adminRoutes(gateway, { tokens: options.tokens }),
   );
 
+  app.use(dashboardPages());
   app.use(notFound);
   app.use(errorHandler(options.logger));
   return app;
