@@ -135,13 +135,16 @@ async function start(): Promise<void> {
   });
   s.on('agent:state', (st) => showState(st));
   s.on('call:offer', (o, ack) => {
+    // Offers are not announced as agent:state: the offer itself is the change.
     ack({});
     holdCall(o);
+    showState({ state: 'offered', since: Date.now(), campaignId: o.campaign.id });
     showOffer();
   });
   s.on('call:resumed', (r) => {
     const kept = heldCall();
     if (kept?.leaseId === r.leaseId) holdCall(kept);
+    showState({ state: r.state, since: Date.now(), campaignId: r.campaign.id });
     showOffer();
   });
   s.on('call:revoked', (r) => {
@@ -166,6 +169,7 @@ function showState(st: AgentState): void {
   node.textContent = `${SYMBOLS[st.state]} ${LABELS[st.state]}${reason}`;
   $('#outcome').hidden = !(offer && ['on_call', 'wrap_up', 'dialing'].includes(st.state));
   ($('#accept') as HTMLButtonElement).disabled = st.state !== 'offered';
+  $('#offer-actions').hidden = st.state !== 'offered';
 }
 
 function showOffer(): void {

@@ -34,7 +34,7 @@ export const SYMBOLS: Readonly<Record<AgentStateName, string>> = {
   dialing: '↗',
   on_call: '☎',
   wrap_up: '✎',
-  paused: '⏸',
+  paused: '‖',
   offline: '○',
 };
 

@@ -27,6 +27,7 @@ const STALE_AFTER_MS = 3_000;
 const params = new URLSearchParams(location.search);
 const tv = params.get('tv') === '1';
 document.body.classList.toggle('tv', tv);
+document.documentElement.classList.toggle('tv', tv);
 
 const state = {
   agents: new Map<string, AgentTile>(),
@@ -262,6 +263,10 @@ function fillAgent(node: HTMLElement, a: AgentTile, now: number): void {
   node.setAttribute('aria-label', `${a.name}: ${st!.textContent}, ${time!.textContent}`);
 }
 
+const names = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+const byName = (x: AgentTile, y: AgentTile): number =>
+  names.compare(x.name, y.name) || names.compare(x.agentId, y.agentId);
+
 function visibleAgents(): AgentTile[] {
   const source = state.replay ? state.replay.agents : [...state.agents.values()];
   const filter = option('state', '');
@@ -272,10 +277,9 @@ function visibleAgents(): AgentTile[] {
   const sort = option('sort', 'name');
   const now = serverNow();
   list.sort((x, y) => {
-    if (sort === 'state') return STATE_ORDER[x.state] - STATE_ORDER[y.state] || x.name.localeCompare(y.name);
-    if (sort === 'time')
-      return now - (y.since ?? now) - (now - (x.since ?? now)) || x.name.localeCompare(y.name);
-    return x.name.localeCompare(y.name) || x.agentId.localeCompare(y.agentId);
+    if (sort === 'state') return STATE_ORDER[x.state] - STATE_ORDER[y.state] || byName(x, y);
+    if (sort === 'time') return now - (y.since ?? now) - (now - (x.since ?? now)) || byName(x, y);
+    return byName(x, y);
   });
   return list;
 }
@@ -361,7 +365,7 @@ function renderCampaigns(): void {
         'h3',
         {},
         el('span', {}, c.name),
-        el('span', { class: `status ${c.status}` }, c.status === 'active' ? 'active' : `⏸ ${c.status}`),
+        el('span', { class: `status ${c.status}` }, c.status === 'active' ? 'active' : `‖ ${c.status}`),
       ),
       el(
         'dl',
