@@ -12,7 +12,7 @@ import type { QueueStore } from '../engine/queue-store.js';
 import { createRedisQueueStore } from '../engine/redis/redis-queue-store.js';
 import { createDatabase, startEmbeddedPostgres } from '../db/index.js';
 import type { Database } from '../db/index.js';
-import { createDeviceTokens } from './auth/device-token.js';
+import { createDeviceTokens, sessionLiveness } from './auth/device-token.js';
 import { leaseIdsFrom } from './auth/lease-ids.js';
 import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -74,6 +74,8 @@ interface Queue {
   readonly store: QueueStore;
   readonly clock: Clock;
   readonly adapter?: GatewayDeps['adapter'];
+  /** The Redis client shared state (login rate limits) can use; absent in memory mode. */
+  readonly redis?: { readonly client: unknown; readonly keyPrefix: string };
   readonly label: string;
 }
 
@@ -120,7 +122,13 @@ async function openQueue(
     channelPrefix: `${prefix}socket.io`,
     sessionKeyPrefix: `${prefix}sio:session:`,
   });
-  return { store, clock, adapter, label: `Redis (key prefix ${prefix})` };
+  return {
+    store,
+    clock,
+    adapter,
+    redis: { client: store.client, keyPrefix: prefix },
+    label: `Redis (key prefix ${prefix})`,
+  };
 }
 
 interface Db {
@@ -170,7 +178,7 @@ function banner(
     '',
     `  dialhub is running at ${url}`,
     '',
-    `  Admin API (${url}/api/v1): ${admin}`,
+    `  Operator token (creates tenants and their first owner at ${url}/api/v1): ${admin}`,
     `  Queue:    ${queue}`,
     `  Database: ${database}`,
   ];
@@ -216,9 +224,12 @@ async function main(): Promise<void> {
 
   const startup = (async () => {
     const secrets = await loadSecrets(config);
-    const tokens = createDeviceTokens(secrets.deviceTokenSecret);
     const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks);
     const { db, label: database } = await openDatabase(config, resources, checks);
+    // Device tokens of a login session are refused as soon as the session ends.
+    const tokens = createDeviceTokens(secrets.deviceTokenSecret, {
+      isSessionLive: sessionLiveness(db.sessions),
+    });
     const demo = config.SEED_DEMO
       ? await seedDemo({ db, tokens, logger, demoPassword: demoPasswordFrom(secrets.deviceTokenSecret) })
       : null;
@@ -238,6 +249,7 @@ async function main(): Promise<void> {
           logger,
           tokens,
           serverSecret: secrets.deviceTokenSecret,
+          ...(queue.redis ? { redis: queue.redis } : {}),
         }),
     });
     const address = await gateway.start(config.PORT, config.HOST);

@@ -10,23 +10,33 @@ import type { DeviceTokens } from '../auth/device-token.js';
 import { createUserSessions } from '../auth/user-sessions.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
-import { requireAdminToken } from './admin-auth.js';
+import { createApiKeys } from '../auth/api-keys.js';
+import { guardAgentSockets } from '../auth/assignment-guard.js';
+import { createDisconnects } from '../auth/disconnects.js';
+import { createLoginLimits } from '../auth/login-limits.js';
+import type { LoginLimitOptions } from '../auth/login-limits.js';
+import { authenticate } from './access.js';
 import { adminRoutes } from './admin-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { consoleRoutes } from '../supervisor/console-routes.js';
 import { dashboardPages } from '../supervisor/dashboard-pages.js';
 import { agentAsyncApi } from '../protocol/asyncapi.js';
+import { AGENT_NAMESPACE } from '../protocol/events.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 export interface HttpAppOptions {
-  /** Bearer token of the admin API (see admin-auth.ts: the seam for real users). */
+  /** The operator's bootstrap token: creates tenants and their first owner (see access.ts). */
   readonly adminToken: string;
   readonly logger: Logger;
   /** Issues the token returned when a device is registered. */
   readonly tokens: DeviceTokens;
   /** The secret every gateway shares (DEVICE_TOKEN_SECRET): access and refresh keys derive from it. */
   readonly serverSecret: string;
+  /** Redis for the login rate limits (shared by every gateway); memory when absent. */
+  readonly redis?: { readonly client: unknown; readonly keyPrefix: string };
+  /** Login limits other than the defaults (tests). */
+  readonly loginLimits?: Omit<LoginLimitOptions, 'redis'>;
   /** Largest JSON body accepted; a 10,000-lead import is about 2 MB. Default '5mb'. */
   readonly bodyLimit?: string;
 }
@@ -100,7 +110,25 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
   });
 
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;
-  const sessions = createUserSessions({ db: gateway.deps.db, serverSecret: options.serverSecret });
+  const { db } = gateway.deps;
+  const sessions = createUserSessions({
+    db,
+    serverSecret: options.serverSecret,
+    deviceTokens: options.tokens,
+  });
+  const disconnects = createDisconnects({
+    logger: options.logger,
+    ...(options.redis ? { redis: options.redis } : {}),
+  });
+  disconnects.listen((t) => {
+    if (t.deviceId !== undefined)
+      gateway.hub.disconnectWhere({ tenantId: t.tenantId, deviceId: t.deviceId }, t.reason);
+    else if (t.agentId !== undefined)
+      gateway.hub.disconnectWhere({ tenantId: t.tenantId, agentId: t.agentId }, t.reason);
+  });
+  gateway.io.httpServer.once('close', () => void disconnects.close());
+  const assignments = guardAgentSockets(gateway.io.of(AGENT_NAMESPACE), db, options.logger);
+  const apiKeys = createApiKeys(db);
   app.use('/api/v1/console', consoleRoutes(gateway));
   app.use(
     '/api/v1/auth',
@@ -110,7 +138,17 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     },
     cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
     express.json({ limit: '16kb', strict: true }),
-    authRoutes(sessions),
+    authRoutes(
+      sessions,
+      createLoginLimits({ ...options.loginLimits, ...(options.redis ? { redis: options.redis } : {}) }),
+      {
+        onDeviceReplaced: (tenantId, deviceId) =>
+          disconnects.publish({ tenantId, deviceId, reason: 'device_registered_again' }),
+        onLogout: async (tenantId, _userId, deviceId) => {
+          if (deviceId !== null) await disconnects.publish({ tenantId, deviceId, reason: 'logged_out' });
+        },
+      },
+    ),
   );
   app.use(
     '/api/v1',
@@ -119,9 +157,9 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
       next();
     },
     cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
-    requireAdminToken(options.adminToken),
+    authenticate({ adminToken: options.adminToken, sessions, apiKeys }),
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
-    adminRoutes(gateway, { tokens: options.tokens }),
+    adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
   );
 
   app.use(dashboardPages());

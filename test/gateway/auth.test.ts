@@ -251,3 +251,51 @@ describe('POST /api/v1/auth', () => {
     expect(again?.logins.map((l) => l.email)).toEqual(['supervisor@demo.example']);
   });
 });
+
+describe('login rate limits', () => {
+  let one: AdminGateway;
+  let two: AdminGateway;
+
+  beforeAll(async () => {
+    const limits = { perIpPerMinute: 8, failuresPerAccount: 3 };
+    one = await AdminGateway.start({ loginLimits: limits, redis: true });
+    two = await AdminGateway.start({
+      loginLimits: limits,
+      redis: true,
+      shared: { store: one.store, pg: one.pg },
+    });
+    await one.seedTenant('acme', [
+      { id: 'boss', role: 'owner' },
+      { id: 'sue', role: 'supervisor' },
+    ]);
+  });
+  afterAll(async () => {
+    await two?.stop();
+    await one?.stop();
+  });
+
+  const login = (g: AdminGateway, email: string, password: string) =>
+    request(g.url).post('/api/v1/auth/login').send({ tenantId: 'acme', email, password });
+
+  it('an account is locked after its failures, on every gateway, even for the right password', async () => {
+    expect((await login(one, 'sue@acme.test', 'wrong 1')).status).toBe(401);
+    expect((await login(two, 'sue@acme.test', 'wrong 2')).status).toBe(401);
+    expect((await login(one, 'SUE@acme.test', 'wrong 3')).status).toBe(401);
+    const locked = await login(two, 'sue@acme.test', TEST_PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ error: { code: 'RATE_LIMITED', retryable: true } });
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    // Another account is not affected.
+    expect((await login(one, 'boss@acme.test', TEST_PASSWORD)).status).toBe(200);
+  });
+
+  it('one address is limited across accounts, on every gateway', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await login(i % 2 ? one : two, `nobody${i}@acme.test`, 'guess')).status);
+    }
+    // 8 per minute from 127.0.0.1 in all (the first test used 5 of them).
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});

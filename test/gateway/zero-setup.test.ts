@@ -127,13 +127,20 @@ describe('zero setup: npm start with no Redis and no Postgres', () => {
     return { hub, url: url!, tokens, readyMs };
   }
 
+  /** The demo owner, logged in with the password the banner printed. */
   async function admin(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
-    const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as {
-      adminToken: string;
-    };
+    const printed = /owner: email=(\S+) password=(\S+)/.exec(running.at(-1)!.stdout);
+    expect(printed, 'the banner prints the demo owner').not.toBeNull();
+    const login = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: 'demo', email: printed![1], password: printed![2] }),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
     const res = await fetch(`${url}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${secrets.adminToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     expect(res.status, `${method} ${path}`).toBe(200);

@@ -1,13 +1,15 @@
 // A gateway with its HTTP app (admin API, auth) on real Redis (own key prefix) and real Postgres
 // (own schema), listening on port 0, for the identity and admin API tests.
 import { systemClock } from '../../engine/clock.js';
-import { createDeviceTokens } from '../../gateway/auth/device-token.js';
+import { createDeviceTokens, sessionLiveness } from '../../gateway/auth/device-token.js';
 import { hashPassword } from '../../gateway/auth/passwords.js';
 import { loadConfig } from '../../gateway/config.js';
 import type { ConfigInput } from '../../gateway/config.js';
 import { createGateway } from '../../gateway/gateway.js';
 import type { Gateway, GatewayDeps } from '../../gateway/gateway.js';
 import { createHttpApp } from '../../gateway/http/app.js';
+import type { HttpAppOptions } from '../../gateway/http/app.js';
+import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import { silentLogger } from '../../gateway/logger.js';
 import type { Logger } from '../../gateway/logger.js';
 import type { UserRole } from '../../db/index.js';
@@ -25,6 +27,9 @@ export interface AdminGatewayOptions {
   readonly logger?: Logger;
   readonly shared?: { store: TestStore; pg: TestDatabase };
   readonly adapter?: GatewayDeps['adapter'];
+  readonly loginLimits?: HttpAppOptions['loginLimits'];
+  /** Share login rate limits and disconnects through the test store's Redis (under its prefix). */
+  readonly redis?: boolean;
 }
 
 export class AdminGateway {
@@ -40,7 +45,7 @@ export class AdminGateway {
     const store = options.shared?.store ?? (await makeStore('redis'));
     const pg = options.shared?.pg ?? (await createTestDatabase());
     const logger = options.logger ?? silentLogger;
-    const tokens = createDeviceTokens(TEST_SECRET);
+    const tokens = createDeviceTokens(TEST_SECRET, { isSessionLive: sessionLiveness(pg.db.sessions) });
     const gateway = createGateway({
       config: loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...FAST, ...options.config }),
       store: store.store,
@@ -50,7 +55,16 @@ export class AdminGateway {
       tokens,
       ...(options.adapter ? { adapter: options.adapter } : {}),
       http: (g) =>
-        createHttpApp(g, { adminToken: TEST_ADMIN_TOKEN, logger, tokens, serverSecret: TEST_SECRET }),
+        createHttpApp(g, {
+          adminToken: TEST_ADMIN_TOKEN,
+          logger,
+          tokens,
+          serverSecret: TEST_SECRET,
+          ...(options.loginLimits ? { loginLimits: options.loginLimits } : {}),
+          ...(options.redis
+            ? { redis: { client: (store.store as RedisQueueStore).client, keyPrefix: store.prefix } }
+            : {}),
+        }),
     });
     const address = await gateway.start(0, '127.0.0.1');
     return new AdminGateway(gateway, `http://127.0.0.1:${address.port}`, store, pg, !options.shared);
