@@ -14,6 +14,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --include=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
+# The dashboard's static pages (dashboard/dist), served by the gateway at / and /console.
+RUN npm run build:dashboard
 
 # DATA_DIR holds generated secrets when DEVICE_TOKEN_SECRET / ADMIN_TOKEN are not given (and
 # embedded Postgres when DATABASE_URL is not): a volume, owned by the unprivileged user.
