@@ -2,13 +2,21 @@
 // the records' publication times (in any arrival order), averages per visit, "today" in the
 // tenant's time zone, and why a queue has nothing to dial.
 import { describe, expect, it } from 'vitest';
+import { zoneKey } from '../../engine/calling-window.js';
 import type { QueueStats } from '../../engine/queue-store.js';
 import { emptyReason, startOfDay } from '../../gateway/supervisor/counters.js';
 import { HISTORY_MS, TenantFloor } from '../../gateway/supervisor/floor.js';
 import type { StateRecord } from '../../gateway/supervisor/floor.js';
 
-const rec = (agentId: string, state: StateRecord['state'], at: number, extra: Partial<StateRecord> = {}) =>
-  ({ agentId, state, since: at, at, campaignId: 'c1', leadFirstName: null, ...extra }) as StateRecord;
+const rec = (agentId: string, state: StateRecord['state'], at: number, extra: Partial<StateRecord> = {}) => ({
+  agentId,
+  state,
+  since: at,
+  at,
+  campaignId: 'c1',
+  leadFirstName: null,
+  ...extra,
+});
 
 describe('the floor', () => {
   it('rebuilds any moment of the last hour, whatever order the records arrived in', () => {
@@ -98,23 +106,26 @@ describe('the campaign tile', () => {
     expect(
       emptyReason(
         'active',
-        stats({ ready: 5, zones: [{ zone: 'Europe/London', ready: 5, open: false }] }),
+        stats({ ready: 5, zones: [{ zone: zoneKey('Europe/London'), ready: 5, open: false }] }),
         leads,
       ),
-    ).toMatchObject({ reason: 'window_closed', detail: expect.stringContaining('Europe/London') });
+    ).toMatchObject({
+      reason: 'window_closed',
+      detail: '5 ready, but outside calling hours in Europe/London.',
+    });
     expect(
       emptyReason(
         'active',
-        stats({ ready: 5, zones: [{ zone: 'Europe/London', ready: 5, open: true }] }),
+        stats({ ready: 5, zones: [{ zone: zoneKey('Europe/London'), ready: 5, open: true }] }),
         leads,
       ),
     ).toBeNull();
     expect(emptyReason('active', stats({ scheduled: 3 }), leads)?.reason).toBe('all_scheduled');
     expect(emptyReason('active', stats({ leased: 2 }), leads)?.reason).toBe('all_leased');
     expect(emptyReason('active', stats({}), { queued: 0, final: 0, removed: 4 })?.reason).toBe('dnc');
-    expect(emptyReason('active', stats({}), { queued: 0, final: 9, removed: 0 })).toMatchObject({
+    expect(emptyReason('active', stats({}), { queued: 0, final: 9, removed: 0 })).toEqual({
       reason: 'no_leads',
-      detail: expect.stringContaining('9'),
+      detail: 'No lead left: all 9 are finished.',
     });
   });
 });
