@@ -49,6 +49,17 @@ export const STATE_ORDER: Readonly<Record<AgentStateName, number>> = {
   offline: 6,
 };
 
+export const STATE_ORDER_LIST = Object.keys(STATE_ORDER) as AgentStateName[];
+
+/** m:ss or h:mm:ss of a number of seconds. */
+export function duration(sec: number): string {
+  const s = Math.max(0, Math.floor(sec));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
+}
+
 /** hh:mm:ss of an instant in a time zone (the tenant's). */
 export function clock(at: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', {

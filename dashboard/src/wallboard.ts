@@ -4,8 +4,6 @@
 // the URL. Tiles are keyed DOM nodes updated in place; time in state ticks locally from `since`.
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type {
   AgentStateName,
@@ -16,7 +14,8 @@ import type {
   SupervisorServerEvents,
   WallboardSettings,
 } from '../../gateway/supervisor/protocol.js';
-import { $, clock, el, field, LABELS, SYMBOLS, STATE_ORDER } from './dom.js';
+import { renderCampaignTiles, resetCharts } from './campaign-tiles.js';
+import { $, clock, duration, el, field, LABELS, SYMBOLS, STATE_ORDER, STATE_ORDER_LIST } from './dom.js';
 import { session, LoginError } from './session.js';
 
 type Sup = Socket<SupervisorServerEvents, SupervisorClientEvents>;
@@ -47,7 +46,6 @@ const state = {
 
 let socket: Sup | null = null;
 const tiles = new Map<string, HTMLElement>();
-const charts = new Map<string, { plot: uPlot; node: HTMLElement }>();
 
 // ---- URL-kept view options ----
 
@@ -212,14 +210,6 @@ function level(a: AgentTile, now: number): 0 | 1 | 2 {
   return sec >= t[1] ? 2 : sec >= t[0] ? 1 : 0;
 }
 
-function duration(sec: number): string {
-  const s = Math.max(0, Math.floor(sec));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
-}
-
 function stateText(a: AgentTile): string {
   const label = `${SYMBOLS[a.state]} ${LABELS[a.state]}`;
   return a.state === 'paused' && a.reason ? `${label}: ${a.reason.replace(/_/g, ' ')}` : label;
@@ -331,114 +321,12 @@ function countByState(list: readonly AgentTile[]): string {
   return parts.length ? ` — ${parts.join(', ')}` : '';
 }
 
-const pct = (x: number | null): string => (x === null ? '—' : `${Math.round(x * 100)}%`);
-const secs = (x: number | null): string => (x === null ? '—' : duration(x));
-
 function renderCampaigns(): void {
-  const box = $('#campaigns');
-  const seen = new Set<string>();
-  for (const c of state.campaigns) {
-    seen.add(c.id);
-    let node = box.querySelector<HTMLElement>(`[data-campaign="${CSS.escape(c.id)}"]`);
-    if (!node) {
-      node = el('article', { class: 'campaign', 'data-campaign': c.id });
-      box.append(node);
-    }
-    const q = c.queue;
-    const figures: [string, string][] = [
-      ['ready', q ? String(q.ready) : '—'],
-      ['scheduled', q ? String(q.scheduled) : '—'],
-      ['leased', q ? String(q.leased) : '—'],
-      ['callbacks due', String(c.callbacksDue)],
-      ['calls today', String(c.callsToday)],
-      ['contacts / hour', String(c.contactsPerHour)],
-      ['answer rate', pct(c.answerRate)],
-      ['avg handle time', secs(c.ahtSec)],
-    ];
-    const byState = STATE_ORDER_LIST.filter((s) => c.agentsByState[s])
-      .map((s) => `${SYMBOLS[s]} ${c.agentsByState[s]} ${LABELS[s]}`)
-      .join(' · ');
-    const a = c.averages;
-    const chartHolder = charts.get(c.id)?.node ?? el('div', { class: 'chart', 'aria-hidden': 'true' });
-    node.replaceChildren(
-      el(
-        'h3',
-        {},
-        el('span', {}, c.name),
-        el('span', { class: `status ${c.status}` }, c.status === 'active' ? 'active' : `‖ ${c.status}`),
-      ),
-      el(
-        'dl',
-        { class: 'figures' },
-        ...figures.map(([k, v]) => el('div', {}, el('dt', {}, k), el('dd', {}, v))),
-      ),
-      ...(c.emptyReason
-        ? [
-            el(
-              'p',
-              { class: 'why', role: 'note' },
-              el('strong', {}, `Nothing to dial: ${c.emptyReason.replace(/_/g, ' ')}`),
-              ' — ',
-              c.emptyDetail ?? '',
-            ),
-          ]
-        : []),
-      el('p', { class: 'by-state' }, byState || 'no agents on this campaign'),
-      el(
-        'p',
-        { class: 'averages' },
-        `Averages (last hour): wait ${duration(a.waitSec)} · talk ${duration(a.talkSec)} · wrap-up ${duration(a.wrapSec)} · pause ${duration(a.pauseSec)}`,
-      ),
-      chartHolder,
-    );
-    drawChart(c, chartHolder);
-    if (!tv) {
-      const toggle = el(
-        'button',
-        { type: 'button', class: 'act-campaign' },
-        c.status === 'active' ? 'Pause campaign' : 'Resume campaign',
-      );
-      toggle.addEventListener('click', () =>
-        act(c.status === 'active' ? 'campaign:pause' : 'campaign:resume', { campaignId: c.id }),
-      );
-      node.append(toggle);
-    }
-  }
-  for (const node of Array.from(box.children) as HTMLElement[]) {
-    if (!seen.has(node.dataset.campaign ?? '')) node.remove();
-  }
-}
-
-const STATE_ORDER_LIST = Object.keys(STATE_ORDER) as AgentStateName[];
-
-function drawChart(c: CampaignTile, holder: HTMLElement): void {
-  const minute = 60_000;
-  const end = Math.floor(serverNow() / minute) * minute;
-  const xs = c.perMinute.map((_, i) => (end - (c.perMinute.length - 1 - i) * minute) / 1000);
-  const data: uPlot.AlignedData = [xs, [...c.perMinute]];
-  const existing = charts.get(c.id);
-  if (existing) {
-    existing.plot.setData(data);
-    return;
-  }
-  const width = Math.max(280, (holder.parentElement?.clientWidth ?? 400) - 32);
-  const plot = new uPlot(
-    {
-      width,
-      height: tv ? 140 : 110,
-      legend: { show: false },
-      cursor: { show: false },
-      axes: [
-        { stroke: '#a8b3c2', grid: { stroke: '#2b3a4c' }, ticks: { stroke: '#2b3a4c' } },
-        { stroke: '#a8b3c2', grid: { stroke: '#2b3a4c' }, ticks: { stroke: '#2b3a4c' }, label: 'calls/min' },
-      ],
-      series: [{}, { stroke: '#38bdf8', fill: 'rgba(56,189,248,0.25)', width: 2 }],
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
-    },
-    data,
-    holder,
-  );
-  charts.set(c.id, { plot, node: holder });
+  renderCampaignTiles($('#campaigns'), state.campaigns, {
+    tv,
+    now: serverNow(),
+    onToggle: (c) => act(c.status === 'active' ? 'campaign:pause' : 'campaign:resume', { campaignId: c.id }),
+  });
 }
 
 function fillScopeSelect(): void {
@@ -505,8 +393,7 @@ function initControls(): void {
   const scope = $('#scope') as HTMLSelectElement;
   scope.addEventListener('change', () => {
     setOption('campaign', scope.value, '');
-    for (const { plot } of charts.values()) plot.destroy();
-    charts.clear();
+    resetCharts();
     $('#campaigns').replaceChildren();
     subscribe();
   });
