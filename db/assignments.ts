@@ -18,7 +18,10 @@ export function createAssignmentRepository(knex: Knex): AssignmentRepository {
     async set(tenantId, campaignId, agentIds) {
       const tid = tenantOf(tenantId);
       await knex.transaction(async (trx) => {
-        const campaign: unknown = await trx('campaigns').where({ tenant_id: tid, id: campaignId }).forUpdate().first();
+        const campaign: unknown = await trx('campaigns')
+          .where({ tenant_id: tid, id: campaignId })
+          .forUpdate()
+          .first();
         if (!campaign) throw new DbError('CAMPAIGN_UNKNOWN');
         await trx('campaign_agents').where({ tenant_id: tid, campaign_id: campaignId }).delete();
         if (agentIds.length === 0) return;
