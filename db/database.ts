@@ -3,6 +3,8 @@
 // each in a private schema).
 import knexFactory from 'knex';
 import type { Knex } from 'knex';
+import { createAdminReads } from './admin-reads.js';
+import type { AdminReads } from './admin-reads.js';
 import { createApiKeyRepository } from './api-keys.js';
 import type { ApiKeyRepository } from './api-keys.js';
 import { createAssignmentRepository } from './assignments.js';
@@ -53,6 +55,8 @@ export interface Database {
   readonly sessions: SessionRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly assignments: AssignmentRepository;
+  /** Paged reads for the admin API. */
+  readonly reads: AdminReads;
   readonly campaigns: CampaignRepository;
   readonly leads: LeadRepository;
   readonly dnc: DncRepository;
@@ -92,6 +96,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     sessions: createSessionRepository(knex),
     apiKeys: createApiKeyRepository(knex),
     assignments: createAssignmentRepository(knex),
+    reads: createAdminReads(knex),
     campaigns: createCampaignRepository(knex),
     leads: createLeadRepository(knex),
     dnc: createDncRepository(knex),

@@ -1,6 +1,16 @@
 // The db component's public surface: Postgres as the system of record (migrations, repositories,
 // the batched outcome writer) and embedded Postgres for the zero-setup mode. Everything else in
 // db/ is private to it.
+export type {
+  AdminReads,
+  AttemptView,
+  CampaignView,
+  DncView,
+  LeadView,
+  Page,
+  PageRequest,
+  TenantView,
+} from './admin-reads.js';
 export type { ApiKey, ApiKeyRepository, ApiKeyRole, ApiKeyWithHash, NewApiKey } from './api-keys.js';
 export { API_KEY_ROLES, apiKeyIdSchema } from './api-keys.js';
 export type { AssignmentRepository } from './assignments.js';

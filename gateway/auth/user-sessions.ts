@@ -216,6 +216,15 @@ export function createUserSessions(options: UserSessionsOptions): UserSessions {
       const user = await db.users.get(claims.tenantId, result.session.userId);
       if (!user) throw new GatewayError('UNAUTHENTICATED', 'the user no longer exists');
       const { session } = result;
+      if (session.deviceId !== null) {
+        // A device session lasts while its device stays registered to this user.
+        const device = await db.devices.get(claims.tenantId, session.deviceId);
+        if (!device || device.revokedAt !== null || device.userId !== user.id) {
+          await db.sessions.revoke(claims.tenantId, session.id, 'device_revoked');
+          throw new GatewayError('UNAUTHENTICATED', 'the device is no longer registered');
+        }
+        return deviceAnswer(user, device, session.id, session.generation, expiresAt, 0);
+      }
       return {
         user,
         sessionId: session.id,

@@ -26,6 +26,7 @@ import { auditTrail } from './audit-trail.js';
 import { userRoutes } from './user-routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
+import { readRoutes } from './read-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
@@ -105,6 +106,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   });
 
   const { disconnects } = options;
+  router.use(readRoutes(db));
   router.use(
     '/tenants/:tenantId/users',
     userRoutes(db, audit, {

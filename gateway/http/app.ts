@@ -18,6 +18,7 @@ import type { LoginLimitOptions } from '../auth/login-limits.js';
 import { authenticate } from './access.js';
 import { adminRoutes } from './admin-routes.js';
 import { authRoutes } from './auth-routes.js';
+import { adminOpenApi } from './openapi.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { consoleRoutes } from '../supervisor/console-routes.js';
 import { dashboardPages } from '../supervisor/dashboard-pages.js';
@@ -107,6 +108,12 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
   const asyncApi = JSON.stringify(agentAsyncApi(PACKAGE_VERSION));
   app.get('/api/v1/asyncapi.json', (_req, res) => {
     res.type('application/json').send(asyncApi);
+  });
+
+  // The admin API's reference (OpenAPI 3.1), generated from the routes' zod schemas: public.
+  const openApi = JSON.stringify(adminOpenApi(PACKAGE_VERSION));
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
   });
 
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;

@@ -119,11 +119,19 @@ export function authRoutes(sessions: UserSessions, limits: LoginLimits, hooks: A
     res.json(answerOf(await sessions.refresh(body.refreshToken)));
   });
 
+  // A person logs out with their access token; a device with its refresh token in the body.
   router.post('/logout', async (req, res) => {
     const token = bearerOf(req.headers.authorization);
-    if (!token)
-      throw new GatewayError('UNAUTHENTICATED', 'logout needs Authorization: Bearer <access token>');
-    const ended = await sessions.logout(await sessions.authenticate(token));
+    const body = token ? undefined : refreshBodySchema.safeParse(req.body).data;
+    if (!token && !body) {
+      throw new GatewayError(
+        'UNAUTHENTICATED',
+        'logout needs Authorization: Bearer <access token>, or { refreshToken } in the body',
+      );
+    }
+    const ended = token
+      ? await sessions.logout(await sessions.authenticate(token))
+      : await sessions.logoutRefresh(body!.refreshToken);
     if (ended) await hooks.onLogout?.(ended.tenantId, ended.userId, ended.deviceId);
     res.status(204).end();
   });
