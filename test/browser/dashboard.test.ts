@@ -22,7 +22,7 @@ const AGENTS = 200;
 
 const tile = (agent: string, state: string) => `[data-agent="${agent}"][data-state="${state}"]`;
 
-describe('the dashboard in Chromium', () => {
+describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
   let gw: TestGateway;
   let browser: Browser;
   let page: Page;
