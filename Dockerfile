@@ -6,7 +6,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build && npm run build:dashboard
 
 # Run stage: production dependencies only (the bundle leaves a few packages external: embedded
 # Postgres, pino) and the bundle with its Lua scripts. No TypeScript compiler at run time.
@@ -19,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The dashboard's static pages, served by the gateway at / and /console.
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 
 # DATA_DIR holds generated secrets when DEVICE_TOKEN_SECRET / ADMIN_TOKEN are not given (and
 # embedded Postgres when DATABASE_URL is not): a volume, owned by the unprivileged user.

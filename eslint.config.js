@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.dist-test-*/', 'coverage/', '.data/', '.scratch/'] },
+  { ignores: ['node_modules/', 'dist/', '.dist-test-*/', 'dashboard/dist/', 'coverage/', '.data/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -72,6 +72,26 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    files: ['dashboard/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/**', '**/db/**', '**/bench/**', '**/test/**'],
+              message: 'dashboard/ talks over HTTP and Socket.IO: it imports only the protocol types.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['dashboard/vite.config.js'],
+    languageOptions: { globals: { URL: 'readonly' } },
   },
   {
     files: ['**/*.js'],

@@ -3,6 +3,12 @@
 // each in a private schema).
 import knexFactory from 'knex';
 import type { Knex } from 'knex';
+import { createAdminReads } from './admin-reads.js';
+import type { AdminReads } from './admin-reads.js';
+import { createApiKeyRepository } from './api-keys.js';
+import type { ApiKeyRepository } from './api-keys.js';
+import { createAssignmentRepository } from './assignments.js';
+import type { AssignmentRepository } from './assignments.js';
 import { createAuditRepository } from './audit.js';
 import type { AuditRepository } from './audit.js';
 import { createCampaignRepository } from './campaigns.js';
@@ -47,6 +53,10 @@ export interface Database {
   readonly users: UserRepository;
   readonly devices: DeviceRepository;
   readonly sessions: SessionRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly assignments: AssignmentRepository;
+  /** Paged reads for the admin API. */
+  readonly reads: AdminReads;
   readonly campaigns: CampaignRepository;
   readonly leads: LeadRepository;
   readonly dnc: DncRepository;
@@ -84,6 +94,9 @@ export function createDatabase(options: DatabaseOptions): Database {
     users: createUserRepository(knex),
     devices: createDeviceRepository(knex),
     sessions: createSessionRepository(knex),
+    apiKeys: createApiKeyRepository(knex),
+    assignments: createAssignmentRepository(knex),
+    reads: createAdminReads(knex),
     campaigns: createCampaignRepository(knex),
     leads: createLeadRepository(knex),
     dnc: createDncRepository(knex),

@@ -17,6 +17,8 @@ const newDeviceSchema = z.object({
   label: storableText(120).default(''),
   /** 'android', 'ios', 'browser', 'softphone', ... as the gateway names them. */
   platform: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a short lower-case platform name'),
+  model: storableText(120).default(''),
+  appVersion: storableText(40).default(''),
 });
 
 export type NewDevice = z.input<typeof newDeviceSchema>;
@@ -27,8 +29,17 @@ export interface Device {
   readonly userId: AgentId;
   readonly label: string;
   readonly platform: string;
+  readonly model: string;
+  readonly appVersion: string;
   readonly registeredAt: number;
   readonly revokedAt: number | null;
+  readonly lastLoginAt: number | null;
+}
+
+export interface DevicePage {
+  readonly items: readonly Device[];
+  /** The id to pass as `after` for the next page; null on the last page. */
+  readonly next: string | null;
 }
 
 export interface DeviceRepository {
@@ -43,6 +54,15 @@ export interface DeviceRepository {
   countActive(tenantId: string): Promise<number>;
   /** True when an active device was revoked now; false when unknown or already revoked. */
   revoke(tenantId: string, deviceId: string): Promise<boolean>;
+  /** Devices in id order after `after`; optionally of one agent, optionally with revoked ones. */
+  list(
+    tenantId: string,
+    page: { after?: string | undefined; limit: number; agentId?: string | undefined; revoked?: boolean },
+  ): Promise<DevicePage>;
+  /** Set a device's label; undefined when unknown. */
+  rename(tenantId: string, deviceId: string, label: string): Promise<Device | undefined>;
+  /** Record a login from the device (now). */
+  touchLogin(tenantId: string, deviceId: string): Promise<void>;
 }
 
 interface DeviceRow {
@@ -51,8 +71,11 @@ interface DeviceRow {
   user_id: string;
   label: string;
   platform: string;
+  model: string;
+  app_version: string;
   registered_at: Date;
   revoked_at: Date | null;
+  last_login_at: Date | null;
 }
 
 const toDevice = (row: DeviceRow): Device => ({
@@ -61,8 +84,11 @@ const toDevice = (row: DeviceRow): Device => ({
   userId: row.user_id as AgentId,
   label: row.label,
   platform: row.platform,
+  model: row.model,
+  appVersion: row.app_version,
   registeredAt: fromTimestamp(row.registered_at),
   revokedAt: row.revoked_at === null ? null : fromTimestamp(row.revoked_at),
+  lastLoginAt: row.last_login_at === null ? null : fromTimestamp(row.last_login_at),
 });
 
 async function countActiveIn(knex: Knex, tenantId: string, except?: string): Promise<number> {
@@ -90,16 +116,18 @@ export function createDeviceRepository(knex: Knex): DeviceRepository {
         }
         try {
           const { rows } = await trx.raw<{ rows: DeviceRow[] }>(
-            `INSERT INTO devices (tenant_id, id, user_id, label, platform)
-             VALUES (?, ?, ?, ?, ?)
+            `INSERT INTO devices (tenant_id, id, user_id, label, platform, model, app_version)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (tenant_id, id) DO UPDATE SET
                user_id = excluded.user_id,
                label = excluded.label,
                platform = excluded.platform,
+               model = excluded.model,
+               app_version = excluded.app_version,
                registered_at = CASE WHEN devices.revoked_at IS NULL THEN devices.registered_at ELSE now() END,
                revoked_at = NULL
              RETURNING *`,
-            [d.tenantId, d.id, d.userId, d.label, d.platform],
+            [d.tenantId, d.id, d.userId, d.label, d.platform, d.model, d.appVersion],
           );
           return toDevice(rows[0]!);
         } catch (err) {
@@ -126,6 +154,34 @@ export function createDeviceRepository(knex: Knex): DeviceRepository {
         .whereNull('revoked_at')
         .update({ revoked_at: knex.fn.now() });
       return n > 0;
+    },
+
+    async list(tenantId, page) {
+      const query = knex<DeviceRow>('devices')
+        .where({ tenant_id: tenantOf(tenantId) })
+        .orderBy('id')
+        .limit(page.limit + 1);
+      if (page.after !== undefined) query.where('id', '>', page.after);
+      if (page.agentId !== undefined) query.where({ user_id: page.agentId });
+      if (!page.revoked) query.whereNull('revoked_at');
+      const rows = await query;
+      const items = rows.slice(0, page.limit).map(toDevice);
+      return { items, next: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+    },
+
+    async rename(tenantId, deviceId, label) {
+      const text = parseInput(storableText(120), label, 'device label');
+      const [row] = await knex<DeviceRow>('devices')
+        .where({ tenant_id: tenantOf(tenantId), id: deviceId })
+        .update({ label: text })
+        .returning('*');
+      return row ? toDevice(row) : undefined;
+    },
+
+    async touchLogin(tenantId, deviceId) {
+      await knex('devices')
+        .where({ tenant_id: tenantOf(tenantId), id: deviceId })
+        .update({ last_login_at: knex.fn.now() });
     },
   };
 }

@@ -1,6 +1,19 @@
 // The db component's public surface: Postgres as the system of record (migrations, repositories,
 // the batched outcome writer) and embedded Postgres for the zero-setup mode. Everything else in
 // db/ is private to it.
+export type {
+  AdminReads,
+  AttemptView,
+  CampaignView,
+  DncView,
+  LeadView,
+  Page,
+  PageRequest,
+  TenantView,
+} from './admin-reads.js';
+export type { ApiKey, ApiKeyRepository, ApiKeyRole, ApiKeyWithHash, NewApiKey } from './api-keys.js';
+export { API_KEY_ROLES, apiKeyIdSchema } from './api-keys.js';
+export type { AssignmentRepository } from './assignments.js';
 export type { AuditEntry, AuditEntryInput, AuditRepository } from './audit.js';
 export type {
   ActiveCampaign,
@@ -12,7 +25,7 @@ export type {
 export { CAMPAIGN_STATUSES } from './campaigns.js';
 export type { Database, DatabaseOptions, Outcomes } from './database.js';
 export { createDatabase } from './database.js';
-export type { Device, DeviceRepository, NewDevice } from './devices.js';
+export type { Device, DevicePage, DeviceRepository, NewDevice } from './devices.js';
 export type { DncRepository, DncSource } from './dnc.js';
 export { DNC_SOURCES } from './dnc.js';
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './embedded-postgres.js';

@@ -12,7 +12,7 @@ import type { QueueStore } from '../engine/queue-store.js';
 import { createRedisQueueStore } from '../engine/redis/redis-queue-store.js';
 import { createDatabase, startEmbeddedPostgres } from '../db/index.js';
 import type { Database } from '../db/index.js';
-import { createDeviceTokens } from './auth/device-token.js';
+import { createDeviceTokens, sessionLiveness } from './auth/device-token.js';
 import { leaseIdsFrom } from './auth/lease-ids.js';
 import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -224,9 +224,12 @@ async function main(): Promise<void> {
 
   const startup = (async () => {
     const secrets = await loadSecrets(config);
-    const tokens = createDeviceTokens(secrets.deviceTokenSecret);
     const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks);
     const { db, label: database } = await openDatabase(config, resources, checks);
+    // Device tokens of a login session are refused as soon as the session ends.
+    const tokens = createDeviceTokens(secrets.deviceTokenSecret, {
+      isSessionLive: sessionLiveness(db.sessions),
+    });
     const demo = config.SEED_DEMO
       ? await seedDemo({ db, tokens, logger, demoPassword: demoPasswordFrom(secrets.deviceTokenSecret) })
       : null;

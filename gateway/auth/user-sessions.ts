@@ -5,7 +5,9 @@
 // revokes the session; authenticate() refuses access tokens of a revoked or deleted session.
 import { randomBytes } from 'node:crypto';
 import type { TenantId } from '../../engine/ids.js';
-import type { Database, User } from '../../db/index.js';
+import type { Database, Device, Session, User } from '../../db/index.js';
+import type { DeviceTokens } from './device-token.js';
+import { DEVICE_TOKEN_TTL_SECONDS } from './device-token.js';
 import { GatewayError } from '../errors.js';
 import { ACCESS_TOKEN_TTL_SECONDS, createAccessTokens } from './access-token.js';
 import type { AccessClaims, AccessTokens } from './access-token.js';
@@ -29,14 +31,51 @@ export interface LoggedIn extends TokenPair {
   readonly sessionId: string;
 }
 
+export interface DeviceInput {
+  readonly id: string;
+  readonly platform: string;
+  readonly model?: string;
+  readonly appVersion?: string;
+  readonly label?: string;
+}
+
+export interface DeviceLoggedIn {
+  readonly user: User;
+  readonly device: Device;
+  readonly sessionId: string;
+  readonly deviceToken: string;
+  readonly deviceTokenExpiresAt: number;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: number;
+  /** Sessions of this device that ended because it was registered again. */
+  readonly replaced: number;
+}
+
 export interface UserSessions {
   readonly accessTokens: AccessTokens;
   /** Fails UNAUTHENTICATED whatever is wrong (unknown tenant, e-mail or password): one answer. */
   login(input: { tenantId: TenantId; email: string; password: string }): Promise<LoggedIn>;
-  /** Rotate: a new pair for a current refresh token. Fails UNAUTHENTICATED (and revokes on reuse). */
-  refresh(refreshToken: string): Promise<LoggedIn>;
-  /** Revoke the session of this access token's claims. */
-  logout(claims: AccessClaims): Promise<void>;
+  /** Log in from a device: registers it (within the plan's limit) and opens a device session. */
+  deviceLogin(input: {
+    tenantId: TenantId;
+    email: string;
+    password: string;
+    device: DeviceInput;
+  }): Promise<DeviceLoggedIn>;
+  /**
+   * Register (or register again) a device for a user and open its session; the device's older
+   * sessions end (their tokens are refused from then on).
+   */
+  openDeviceSession(tenantId: TenantId, userId: string, device: DeviceInput): Promise<DeviceLoggedIn>;
+  /**
+   * Rotate: a new pair for a current refresh token (an access token for a person, a device token
+   * for a device). Fails UNAUTHENTICATED (and revokes the session on reuse).
+   */
+  refresh(refreshToken: string): Promise<LoggedIn | DeviceLoggedIn>;
+  /** Revoke the session of this access token's claims; returns it when it was live. */
+  logout(claims: AccessClaims): Promise<Session | undefined>;
+  /** Revoke the session a refresh token belongs to (a device logging out); returns it when it was live. */
+  logoutRefresh(refreshToken: string): Promise<Session | undefined>;
   /** Verify an access token and that its session is live and its user still exists with that role. */
   authenticate(accessToken: string): Promise<AccessClaims>;
 }
@@ -45,6 +84,7 @@ export interface UserSessionsOptions {
   readonly db: Database;
   /** The server secret every gateway shares (DEVICE_TOKEN_SECRET); keys are derived from it. */
   readonly serverSecret: string;
+  readonly deviceTokens: DeviceTokens;
   readonly now?: () => number;
   readonly accessTtlSeconds?: number;
   readonly refreshTtlSeconds?: number;
@@ -60,6 +100,60 @@ export function createUserSessions(options: UserSessionsOptions): UserSessions {
   const accessTokens = createAccessTokens(options.serverSecret);
   const refreshTokens: RefreshTokens = createRefreshTokens(options.serverSecret);
   const refused = () => new GatewayError('UNAUTHENTICATED', 'e-mail or password is wrong');
+
+  async function deviceAnswer(
+    user: User,
+    device: Device,
+    sessionId: string,
+    generation: number,
+    expiresAt: number,
+    replaced: number,
+  ): Promise<DeviceLoggedIn> {
+    const deviceToken = await options.deviceTokens.issue(
+      { tenantId: user.tenantId, agentId: user.id, deviceId: device.id, sessionId },
+      DEVICE_TOKEN_TTL_SECONDS,
+    );
+    return {
+      user,
+      device,
+      sessionId,
+      deviceToken,
+      deviceTokenExpiresAt: now() + DEVICE_TOKEN_TTL_SECONDS * 1000,
+      refreshToken: refreshTokens.sign({ tenantId: user.tenantId, sessionId, generation }),
+      refreshTokenExpiresAt: expiresAt,
+      replaced,
+    };
+  }
+
+  async function openDeviceSession(
+    tenantId: TenantId,
+    userId: string,
+    input: DeviceInput,
+  ): Promise<DeviceLoggedIn> {
+    const user = await db.users.get(tenantId, userId);
+    if (!user) throw new GatewayError('NOT_FOUND', 'no such user in this tenant');
+    const device = await db.devices.register({
+      tenantId,
+      id: input.id,
+      userId,
+      platform: input.platform,
+      label: input.label ?? '',
+      model: input.model ?? '',
+      appVersion: input.appVersion ?? '',
+    });
+    // Registering again ends the device's older sessions: a copied token stops working.
+    const replaced = await db.sessions.revokeForDevice(tenantId, device.id, 'replaced');
+    const expiresAt = now() + refreshTtl * 1000;
+    const session = await db.sessions.create({
+      tenantId,
+      id: newSessionId(),
+      userId,
+      deviceId: device.id,
+      expiresAt,
+    });
+    await db.devices.touchLogin(tenantId, device.id);
+    return deviceAnswer(user, device, session.id, 0, expiresAt, replaced.length);
+  }
 
   async function pair(
     user: User,
@@ -92,6 +186,14 @@ export function createUserSessions(options: UserSessionsOptions): UserSessions {
       return { user: plain, sessionId: session.id, ...(await pair(plain, session.id, 0, expiresAt)) };
     },
 
+    async deviceLogin({ tenantId, email, password, device }) {
+      const user = await db.users.credentialsByEmail(tenantId, email);
+      if (!(await verifyPassword(user?.passwordHash, password)) || !user) throw refused();
+      return openDeviceSession(tenantId, user.id, device);
+    },
+
+    openDeviceSession,
+
     async refresh(refreshToken) {
       const claims = refreshTokens.parse(refreshToken);
       if (!claims) throw new GatewayError('UNAUTHENTICATED', 'refresh token is invalid');
@@ -114,6 +216,15 @@ export function createUserSessions(options: UserSessionsOptions): UserSessions {
       const user = await db.users.get(claims.tenantId, result.session.userId);
       if (!user) throw new GatewayError('UNAUTHENTICATED', 'the user no longer exists');
       const { session } = result;
+      if (session.deviceId !== null) {
+        // A device session lasts while its device stays registered to this user.
+        const device = await db.devices.get(claims.tenantId, session.deviceId);
+        if (!device || device.revokedAt !== null || device.userId !== user.id) {
+          await db.sessions.revoke(claims.tenantId, session.id, 'device_revoked');
+          throw new GatewayError('UNAUTHENTICATED', 'the device is no longer registered');
+        }
+        return deviceAnswer(user, device, session.id, session.generation, expiresAt, 0);
+      }
       return {
         user,
         sessionId: session.id,
@@ -122,7 +233,15 @@ export function createUserSessions(options: UserSessionsOptions): UserSessions {
     },
 
     async logout(claims) {
-      await db.sessions.revoke(claims.tenantId, claims.sessionId, 'logout');
+      if (!(await db.sessions.revoke(claims.tenantId, claims.sessionId, 'logout'))) return undefined;
+      return db.sessions.get(claims.tenantId, claims.sessionId);
+    },
+
+    async logoutRefresh(refreshToken) {
+      const claims = refreshTokens.parse(refreshToken);
+      if (!claims) throw new GatewayError('UNAUTHENTICATED', 'refresh token is invalid');
+      if (!(await db.sessions.revoke(claims.tenantId, claims.sessionId, 'logout'))) return undefined;
+      return db.sessions.get(claims.tenantId, claims.sessionId);
     },
 
     async authenticate(accessToken) {

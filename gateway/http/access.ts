@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { AgentId, TenantId } from '../../engine/ids.js';
 import type { Role } from '../auth/access-token.js';
+import type { ApiKeyResolver } from '../auth/api-keys.js';
 import type { UserSessions } from '../auth/user-sessions.js';
 import { GatewayError } from '../errors.js';
 import { bearerOf } from './auth-routes.js';
@@ -26,12 +27,6 @@ export type Principal =
   | { readonly kind: 'apiKey'; readonly tenantId: TenantId; readonly keyId: string; readonly role: Role };
 
 export type TenantPrincipal = Exclude<Principal, { kind: 'operator' }>;
-
-/** Resolves API keys (gateway/auth/api-keys.ts); absent until keys exist. */
-export interface ApiKeyResolver {
-  readonly prefix: string;
-  resolve(key: string): Promise<{ tenantId: TenantId; keyId: string; role: Role }>;
-}
 
 const RANK: Record<Role, number> = { owner: 3, admin: 2, supervisor: 1, agent: 0 };
 

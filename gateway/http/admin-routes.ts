@@ -10,18 +10,23 @@ import { z } from 'zod';
 import { callingWindowSchema } from '../../engine/calling-window.js';
 import { dispositionsSchema } from '../../engine/disposition.js';
 import { isEngineError } from '../../engine/errors.js';
-import { agentIdSchema, campaignIdSchema, deviceIdSchema, tenantIdSchema } from '../../engine/ids.js';
+import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { e164Schema, leadInputSchema } from '../../engine/lead.js';
 import type { QueueStats } from '../../engine/queue-store.js';
 import { CAMPAIGN_STATUSES } from '../../db/index.js';
-import type { DeviceTokens } from '../auth/device-token.js';
+import type { ApiKeys } from '../auth/api-keys.js';
+import type { AssignmentGuard } from '../auth/assignment-guard.js';
+import type { Disconnects } from '../auth/disconnects.js';
+import type { UserSessions } from '../auth/user-sessions.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { requireOperator, requireRole } from './access.js';
 import { auditTrail } from './audit-trail.js';
 import { userRoutes } from './user-routes.js';
-import type { UserRouteHooks } from './user-routes.js';
+import { apiKeyRoutes } from './api-key-routes.js';
+import { deviceRoutes } from './device-routes.js';
+import { readRoutes } from './read-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
@@ -32,7 +37,6 @@ export const MAX_DNC_PER_REQUEST = 100_000;
 
 const tenantParams = z.object({ tenantId: tenantIdSchema });
 const agentParams = tenantParams.extend({ agentId: agentIdSchema });
-const deviceParams = tenantParams.extend({ deviceId: deviceIdSchema });
 const campaignParams = tenantParams.extend({ campaignId: campaignIdSchema });
 
 // ---- bodies (strict: a misspelt field is an error, not silently dropped) ----
@@ -45,13 +49,6 @@ export const tenantBodySchema = z.strictObject({
 });
 
 export const agentBodySchema = z.strictObject({ name: displayName });
-
-export const deviceBodySchema = z.strictObject({
-  agentId: agentIdSchema,
-  label: z.string().trim().max(120).default(''),
-  /** 'android', 'ios', 'browser', 'softphone', ... */
-  platform: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a short lower-case platform name'),
-});
 
 /** The engine's own schemas: what is accepted here is exactly what the queue runs. */
 export const campaignBodySchema = z.strictObject({
@@ -75,9 +72,15 @@ export const dncBodySchema = z.strictObject({
 const params = <S extends z.ZodType>(schema: S, req: Request): z.output<S> => schema.parse(req.params);
 
 export interface AdminRoutesOptions {
-  readonly tokens: DeviceTokens;
-  readonly hooks?: UserRouteHooks;
+  readonly sessions: UserSessions;
+  readonly disconnects: Disconnects;
+  readonly apiKeys: ApiKeys;
+  readonly assignments: AssignmentGuard;
 }
+
+export const assignmentsBodySchema = z.strictObject({
+  agentIds: z.array(agentIdSchema).max(10_000),
+});
 
 const auditQuerySchema = z.object({
   before: z
@@ -102,7 +105,33 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     res.status(201).json({ tenant });
   });
 
-  router.use('/tenants/:tenantId/users', userRoutes(db, audit, options.hooks));
+  const { disconnects } = options;
+  router.use(readRoutes(db));
+  router.use(
+    '/tenants/:tenantId/users',
+    userRoutes(db, audit, {
+      // A deleted user, or one whose password or role changed: their devices go too.
+      onUserSessionsEnded: (tenantId, agentId) =>
+        disconnects.publish({ tenantId, agentId, reason: 'user_changed' }),
+    }),
+  );
+  router.use('/tenants/:tenantId/devices', deviceRoutes(db, options.sessions, disconnects, audit));
+  router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
+
+  router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
+    const { tenantId, campaignId } = params(campaignParams, req);
+    const body = assignmentsBodySchema.parse(req.body);
+    await db.assignments.set(tenantId, campaignId, body.agentIds);
+    options.assignments.invalidate(tenantId, campaignId);
+    await audit(req, res, 'campaign.assign', campaignId, { agents: body.agentIds.length });
+    res.json({ agentIds: await db.assignments.list(tenantId, campaignId) });
+  });
+
+  router.get('/tenants/:tenantId/campaigns/:campaignId/agents', supervisor, async (req, res) => {
+    const { tenantId, campaignId } = params(campaignParams, req);
+    if (!(await db.campaigns.get(tenantId, campaignId))) throw new GatewayError('CAMPAIGN_UNKNOWN');
+    res.json({ agentIds: await db.assignments.list(tenantId, campaignId) });
+  });
 
   router.get('/tenants/:tenantId/audit', admin, async (req, res) => {
     const { tenantId } = params(tenantParams, req);
@@ -122,31 +151,6 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     res
       .status(201)
       .json({ agent: { id: user.id, name: user.name, role: user.role, createdAt: user.createdAt } });
-  });
-
-  // Registering (or re-registering) a device returns its token: the only time it is shown.
-  router.put('/tenants/:tenantId/devices/:deviceId', admin, async (req, res) => {
-    const { tenantId, deviceId } = params(deviceParams, req);
-    const body = deviceBodySchema.parse(req.body);
-    const device = await db.devices.register({
-      tenantId,
-      id: deviceId,
-      userId: body.agentId,
-      label: body.label,
-      platform: body.platform,
-    });
-    const token = await options.tokens.issue({ tenantId, agentId: device.userId, deviceId: device.id });
-    await audit(req, res, 'device.register', deviceId, { agentId: device.userId });
-    res.json({
-      device: {
-        id: device.id,
-        agentId: device.userId,
-        label: device.label,
-        platform: device.platform,
-        registeredAt: device.registeredAt,
-      },
-      token,
-    });
   });
 
   router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {

@@ -10,13 +10,20 @@ import type { DeviceTokens } from '../auth/device-token.js';
 import { createUserSessions } from '../auth/user-sessions.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
+import { createApiKeys } from '../auth/api-keys.js';
+import { guardAgentSockets } from '../auth/assignment-guard.js';
+import { createDisconnects } from '../auth/disconnects.js';
 import { createLoginLimits } from '../auth/login-limits.js';
 import type { LoginLimitOptions } from '../auth/login-limits.js';
 import { authenticate } from './access.js';
 import { adminRoutes } from './admin-routes.js';
 import { authRoutes } from './auth-routes.js';
+import { adminOpenApi } from './openapi.js';
 import { errorHandler, notFound } from './http-errors.js';
+import { consoleRoutes } from '../supervisor/console-routes.js';
+import { dashboardPages } from '../supervisor/dashboard-pages.js';
 import { agentAsyncApi } from '../protocol/asyncapi.js';
+import { AGENT_NAMESPACE } from '../protocol/events.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 export interface HttpAppOptions {
@@ -103,8 +110,33 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     res.type('application/json').send(asyncApi);
   });
 
+  // The admin API's reference (OpenAPI 3.1), generated from the routes' zod schemas: public.
+  const openApi = JSON.stringify(adminOpenApi(PACKAGE_VERSION));
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
+  });
+
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;
-  const sessions = createUserSessions({ db: gateway.deps.db, serverSecret: options.serverSecret });
+  const { db } = gateway.deps;
+  const sessions = createUserSessions({
+    db,
+    serverSecret: options.serverSecret,
+    deviceTokens: options.tokens,
+  });
+  const disconnects = createDisconnects({
+    logger: options.logger,
+    ...(options.redis ? { redis: options.redis } : {}),
+  });
+  disconnects.listen((t) => {
+    if (t.deviceId !== undefined)
+      gateway.hub.disconnectWhere({ tenantId: t.tenantId, deviceId: t.deviceId }, t.reason);
+    else if (t.agentId !== undefined)
+      gateway.hub.disconnectWhere({ tenantId: t.tenantId, agentId: t.agentId }, t.reason);
+  });
+  gateway.io.httpServer.once('close', () => void disconnects.close());
+  const assignments = guardAgentSockets(gateway.io.of(AGENT_NAMESPACE), db, options.logger);
+  const apiKeys = createApiKeys(db);
+  app.use('/api/v1/console', consoleRoutes(gateway));
   app.use(
     '/api/v1/auth',
     (_req, res, next) => {
@@ -116,6 +148,13 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     authRoutes(
       sessions,
       createLoginLimits({ ...options.loginLimits, ...(options.redis ? { redis: options.redis } : {}) }),
+      {
+        onDeviceReplaced: (tenantId, deviceId) =>
+          disconnects.publish({ tenantId, deviceId, reason: 'device_registered_again' }),
+        onLogout: async (tenantId, _userId, deviceId) => {
+          if (deviceId !== null) await disconnects.publish({ tenantId, deviceId, reason: 'logged_out' });
+        },
+      },
     ),
   );
   app.use(
@@ -125,11 +164,12 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
       next();
     },
     cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
-    authenticate({ adminToken: options.adminToken, sessions }),
+    authenticate({ adminToken: options.adminToken, sessions, apiKeys }),
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
-    adminRoutes(gateway, { tokens: options.tokens }),
+    adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
   );
 
+  app.use(dashboardPages());
   app.use(notFound);
   app.use(errorHandler(options.logger));
   return app;

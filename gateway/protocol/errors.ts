@@ -136,6 +136,13 @@ export const WIRE_ERRORS = {
     retryable: false,
     meaning: 'The calling window or disposition policy is malformed.',
   },
+  CAMPAIGN_NOT_ASSIGNED: {
+    status: 403,
+    message: 'This agent is not assigned to the campaign',
+    retryable: false,
+    meaning:
+      'agent:ready named a campaign whose assigned agents do not include this one (a campaign with no assigned agents is open to all). Admins assign agents with PUT /api/v1/tenants/:tenantId/campaigns/:campaignId/agents.',
+  },
   LEAD_INVALID: {
     status: 400,
     message: 'Lead is malformed',

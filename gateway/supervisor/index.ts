@@ -17,7 +17,11 @@ export function supervisorWithLogins(
   options: { countersIntervalMs?: number } = {},
 ): (gateway: Gateway) => Supervisor {
   return (gateway) => {
-    const sessions = createUserSessions({ db: gateway.deps.db, serverSecret });
+    const sessions = createUserSessions({
+      db: gateway.deps.db,
+      serverSecret,
+      deviceTokens: gateway.deps.tokens,
+    });
     return attachSupervisor(gateway, { ...options, verify: (token) => sessions.authenticate(token) });
   };
 }

@@ -135,5 +135,17 @@ export interface SupervisorServerEvents {
   'floor:counters': (f: CountersFrame) => void;
 }
 
+/** GET /api/v1/console/campaigns: what the agent console offers (the campaign's own outcome codes). */
+export interface ConsoleCampaign {
+  readonly id: string;
+  readonly name: string;
+  readonly outcomes: readonly {
+    readonly code: string;
+    readonly final: boolean;
+    readonly contact: boolean;
+    readonly callback: boolean;
+  }[];
+}
+
 export { AGENT_STATES };
 export type { AgentStateName };

@@ -11,13 +11,14 @@
 // pace, so a busy floor cannot flood a browser. Every frame carries the socket's sequence number.
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { z } from 'zod';
-import type { CampaignRef, TenantId } from '../../engine/ids.js';
+import type { TenantId } from '../../engine/ids.js';
 import { createWallboardRepository } from '../../db/index.js';
 import type { StoredWallboardSettings, UserRole, WallboardRepository } from '../../db/index.js';
 import type { AgentStateChange } from '../agent/agent-hub.js';
 import { GatewayError, toWireError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Ack } from '../protocol/errors.js';
+import { createSupervisorActions } from './actions.js';
 import { campaignTiles } from './counters.js';
 import { TenantFloor } from './floor.js';
 import type { StateRecord } from './floor.js';
@@ -126,6 +127,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
   const hub = gateway.hub;
   const clustered = gateway.deps.adapter !== undefined;
   const wallboard: WallboardRepository = createWallboardRepository(db.knex);
+  const actions = createSupervisorActions(gateway);
   const countersMs = options.countersIntervalMs ?? 1_000;
   const flushMs = options.deltaFlushMs ?? 20;
   const nsp = (gateway.io as unknown as Server).of(SUPERVISOR_NAMESPACE) as unknown as SupervisorNamespace;
@@ -394,48 +396,23 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
       }
     }
 
-    const audit = (action: string, subject: string, details: Record<string, unknown>) =>
-      db.audit.append({ tenantId, actor: userId, action, subject, details });
+    const actor = { tenantId, userId };
 
     handle('agent:force_pause', forcePauseSchema, async (p) => {
       await agentOfTenant(p.agentId);
-      const found = await hub.forcePause(tenantId, p.agentId, p.reason);
-      await audit('agent.force_pause', p.agentId, { reason: p.reason, found });
-      logger.info({ tenantId, userId, agentId: p.agentId, found }, 'supervisor.force_pause');
-      return { found };
+      return actions.forcePause(actor, p.agentId, p.reason);
     });
 
     handle('agent:logout', logoutSchema, async (p) => {
       await agentOfTenant(p.agentId);
-      const found = await hub.disconnectAgent(tenantId, p.agentId, 'supervisor');
-      await audit('agent.logout', p.agentId, { found });
-      logger.info({ tenantId, userId, agentId: p.agentId, found }, 'supervisor.logout');
-      return { found };
+      return actions.logout(actor, p.agentId);
     });
 
-    async function setStatus(campaignId: string, status: 'active' | 'paused'): Promise<{ status: string }> {
-      const campaign = await db.campaigns.get(tenantId, campaignId);
-      if (!campaign || campaign.status === 'archived') throw new GatewayError('CAMPAIGN_UNKNOWN');
-      if (campaign.status !== status) {
-        // As the admin API's campaign update does: Postgres first, then the live queue follows.
-        await db.campaigns.upsert({
-          tenantId,
-          id: campaign.id,
-          name: campaign.name,
-          status,
-          config: campaign.config,
-        });
-        const ref: CampaignRef = { tenantId, campaignId: campaign.id };
-        if (status === 'active') await gateway.campaigns.define(ref, campaign.config);
-        else gateway.campaigns.forget(ref);
-      }
-      await audit(status === 'active' ? 'campaign.resume' : 'campaign.pause', campaignId, {
-        from: campaign.status,
-      });
+    const setStatus = async (campaignId: string, status: 'active' | 'paused') => {
+      const done = await actions.setCampaignStatus(actor, campaignId, status);
       view(tenantId).counters = null;
-      return { status };
-    }
-
+      return done;
+    };
     handle('campaign:pause', campaignActionSchema, (p) => setStatus(p.campaignId, 'paused'));
     handle('campaign:resume', campaignActionSchema, (p) => setStatus(p.campaignId, 'active'));
   });

@@ -6,9 +6,11 @@ import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 
 const TABLES = [
+  'api_keys',
   'audit_log',
   'call_attempts',
   'callbacks',
+  'campaign_agents',
   'campaigns',
   'devices',
   'dnc',

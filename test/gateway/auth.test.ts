@@ -258,10 +258,10 @@ describe('login rate limits', () => {
 
   beforeAll(async () => {
     const limits = { perIpPerMinute: 8, failuresPerAccount: 3 };
-    one = await AdminGateway.start({ loginLimits: limits, redisLimits: true });
+    one = await AdminGateway.start({ loginLimits: limits, redis: true });
     two = await AdminGateway.start({
       loginLimits: limits,
-      redisLimits: true,
+      redis: true,
       shared: { store: one.store, pg: one.pg },
     });
     await one.seedTenant('acme', [

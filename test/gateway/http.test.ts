@@ -245,7 +245,7 @@ describe('the HTTP API', () => {
       label: 'Pixel 8',
       platform: 'android',
     });
-    expect(await createDeviceTokens(TEST_SECRET).verify(token)).toEqual({
+    expect(await createDeviceTokens(TEST_SECRET).verify(token)).toMatchObject({
       tenantId: T,
       agentId: 'alice',
       deviceId: 'alice-phone',

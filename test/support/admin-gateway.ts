@@ -1,7 +1,7 @@
 // A gateway with its HTTP app (admin API, auth) on real Redis (own key prefix) and real Postgres
 // (own schema), listening on port 0, for the identity and admin API tests.
 import { systemClock } from '../../engine/clock.js';
-import { createDeviceTokens } from '../../gateway/auth/device-token.js';
+import { createDeviceTokens, sessionLiveness } from '../../gateway/auth/device-token.js';
 import { hashPassword } from '../../gateway/auth/passwords.js';
 import { loadConfig } from '../../gateway/config.js';
 import type { ConfigInput } from '../../gateway/config.js';
@@ -28,8 +28,8 @@ export interface AdminGatewayOptions {
   readonly shared?: { store: TestStore; pg: TestDatabase };
   readonly adapter?: GatewayDeps['adapter'];
   readonly loginLimits?: HttpAppOptions['loginLimits'];
-  /** Keep login rate limits in the test store's Redis (under its prefix). */
-  readonly redisLimits?: boolean;
+  /** Share login rate limits and disconnects through the test store's Redis (under its prefix). */
+  readonly redis?: boolean;
 }
 
 export class AdminGateway {
@@ -45,7 +45,7 @@ export class AdminGateway {
     const store = options.shared?.store ?? (await makeStore('redis'));
     const pg = options.shared?.pg ?? (await createTestDatabase());
     const logger = options.logger ?? silentLogger;
-    const tokens = createDeviceTokens(TEST_SECRET);
+    const tokens = createDeviceTokens(TEST_SECRET, { isSessionLive: sessionLiveness(pg.db.sessions) });
     const gateway = createGateway({
       config: loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...FAST, ...options.config }),
       store: store.store,
@@ -61,7 +61,7 @@ export class AdminGateway {
           tokens,
           serverSecret: TEST_SECRET,
           ...(options.loginLimits ? { loginLimits: options.loginLimits } : {}),
-          ...(options.redisLimits
+          ...(options.redis
             ? { redis: { client: (store.store as RedisQueueStore).client, keyPrefix: store.prefix } }
             : {}),
         }),

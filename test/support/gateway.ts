@@ -47,6 +47,7 @@ export interface TestGatewayOptions {
   readonly shared?: { store: TestStore; pg: TestDatabase };
   readonly adapter?: GatewayDeps['adapter'];
   readonly supervisor?: GatewayDeps['supervisor'];
+  readonly http?: GatewayDeps['http'];
 }
 
 export class TestGateway {
@@ -79,6 +80,7 @@ export class TestGateway {
       tokens: createDeviceTokens(TEST_SECRET),
       ...(options.adapter ? { adapter: options.adapter } : {}),
       ...(options.supervisor ? { supervisor: options.supervisor } : {}),
+      ...(options.http ? { http: options.http } : {}),
     });
     const address = await gateway.start(0, '127.0.0.1');
     return new TestGateway(gateway, `http://127.0.0.1:${address.port}`, store, pg, !options.shared);

@@ -6,6 +6,7 @@ import type { Socket } from 'socket.io-client';
 import { asTenantId } from '../../engine/ids.js';
 import type { Database, UserRole } from '../../db/index.js';
 import { hashPassword } from '../../gateway/auth/passwords.js';
+import { createDeviceTokens } from '../../gateway/auth/device-token.js';
 import { createUserSessions } from '../../gateway/auth/user-sessions.js';
 import { SUPERVISOR_NAMESPACE } from '../../gateway/supervisor/protocol.js';
 import { TEST_SECRET } from './gateway.js';
@@ -39,7 +40,11 @@ export async function loginAs(
     email,
     passwordHash: await hashPassword(TEST_PASSWORD),
   });
-  const sessions = createUserSessions({ db, serverSecret: TEST_SECRET });
+  const sessions = createUserSessions({
+    db,
+    serverSecret: TEST_SECRET,
+    deviceTokens: createDeviceTokens(TEST_SECRET),
+  });
   const loggedIn = await sessions.login({ tenantId: asTenantId(tenantId), email, password: TEST_PASSWORD });
   return loggedIn.accessToken;
 }

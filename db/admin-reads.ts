@@ -1,0 +1,230 @@
+// The admin API's reads: tenants, campaigns, leads, call attempts and do-not-call entries, listed
+// in a stable order with keyset (cursor) pagination: `after` is the last id of the previous page,
+// never an OFFSET, so a page costs the same deep in a list of millions and rows added meanwhile
+// are neither skipped nor repeated. Every read but the operator's tenant list takes the tenant.
+import type { Knex } from 'knex';
+import { DbError } from './errors.js';
+import { fromTimestamp, tenantOf } from './validate.js';
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Pass as `after` for the next page; null on the last page. */
+  readonly next: string | null;
+}
+
+export interface PageRequest {
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+const iso = (v: Date | string | null): string | null =>
+  v === null ? null : new Date(fromTimestamp(v)).toISOString();
+
+export interface TenantView {
+  id: string;
+  name: string;
+  plan: unknown;
+  createdAt: string | null;
+}
+export interface CampaignView {
+  id: string;
+  name: string;
+  status: string;
+  window: unknown;
+  dispositions: unknown;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+export interface LeadView {
+  id: string;
+  campaignId: string;
+  phone: string;
+  name: string;
+  timeZone: string[] | null;
+  priority: number;
+  status: string;
+  attempts: number;
+  dueAt: string | null;
+  fields: unknown;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+export interface AttemptView {
+  id: string;
+  leaseId: string;
+  campaignId: string;
+  leadId: string;
+  agentId: string;
+  deviceId: string;
+  outcome: string;
+  disposition: string;
+  durationSec: number;
+  notes: string | null;
+  tags: string[];
+  callbackAt: string | null;
+  completedAt: string | null;
+}
+export interface DncView {
+  phone: string;
+  source: string;
+  createdAt: string | null;
+}
+
+export interface AdminReads {
+  /** Every tenant (the operator's view: crosses tenants on purpose). */
+  tenants(page: PageRequest): Promise<Page<TenantView>>;
+  tenant(tenantId: string): Promise<TenantView | undefined>;
+  campaigns(
+    tenantId: string,
+    page: PageRequest & { status?: string | undefined },
+  ): Promise<Page<CampaignView>>;
+  campaign(tenantId: string, campaignId: string): Promise<CampaignView | undefined>;
+  leads(
+    tenantId: string,
+    campaignId: string,
+    page: PageRequest & { status?: string | undefined },
+  ): Promise<Page<LeadView>>;
+  lead(tenantId: string, leadId: string): Promise<LeadView | undefined>;
+  attempts(
+    tenantId: string,
+    page: PageRequest & {
+      campaignId?: string | undefined;
+      leadId?: string | undefined;
+      agentId?: string | undefined;
+    },
+  ): Promise<Page<AttemptView>>;
+  dnc(tenantId: string, page: PageRequest): Promise<Page<DncView>>;
+}
+
+const BIGINT = /^[1-9]\d{0,18}$/;
+
+function paged<R, T>(rows: R[], limit: number, view: (r: R) => T, cursor: (t: T) => string): Page<T> {
+  const items = rows.slice(0, limit).map(view);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last !== undefined ? cursor(last) : null };
+}
+
+/** Numeric ids compare as numbers: the cursor must be one. */
+function numericAfter(after: string | undefined): string | undefined {
+  if (after === undefined) return undefined;
+  if (!BIGINT.test(after)) throw new DbError('INPUT_INVALID', 'after: must be an id from a previous page');
+  return after;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- rows straight from knex, mapped right here */
+const tenantView = (r: any): TenantView => ({
+  id: r.id,
+  name: r.name,
+  plan: r.plan,
+  createdAt: iso(r.created_at),
+});
+const campaignView = (r: any): CampaignView => ({
+  id: r.id,
+  name: r.name,
+  status: r.status,
+  window: r.calling_window,
+  dispositions: r.dispositions,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+const leadView = (r: any): LeadView => ({
+  id: String(r.id),
+  campaignId: r.campaign_id,
+  phone: r.phone,
+  name: r.name,
+  timeZone: r.time_zone === null ? null : String(r.time_zone).split(','),
+  priority: r.priority,
+  status: r.status,
+  attempts: r.attempts,
+  dueAt: iso(r.next_due_at),
+  fields: r.fields,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+const attemptView = (r: any): AttemptView => ({
+  id: String(r.id),
+  leaseId: r.lease_id,
+  campaignId: r.campaign_id,
+  leadId: String(r.lead_id),
+  agentId: r.agent_id,
+  deviceId: r.device_id,
+  outcome: r.outcome,
+  disposition: r.disposition,
+  durationSec: r.duration_sec,
+  notes: r.notes,
+  tags: r.tags,
+  callbackAt: iso(r.callback_at),
+  completedAt: iso(r.completed_at),
+});
+const dncView = (r: any): DncView => ({ phone: r.phone, source: r.source, createdAt: iso(r.created_at) });
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export function createAdminReads(knex: Knex): AdminReads {
+  return {
+    async tenants({ after, limit }) {
+      const q = knex('tenants')
+        .orderBy('id')
+        .limit(limit + 1);
+      if (after !== undefined) q.where('id', '>', after);
+      return paged(await q, limit, tenantView, (t) => t.id);
+    },
+    async tenant(tenantId) {
+      const row: unknown = await knex('tenants')
+        .where({ id: tenantOf(tenantId) })
+        .first();
+      return row ? tenantView(row) : undefined;
+    },
+    async campaigns(tenantId, { after, limit, status }) {
+      const q = knex('campaigns')
+        .where({ tenant_id: tenantOf(tenantId) })
+        .orderBy('id')
+        .limit(limit + 1);
+      if (after !== undefined) q.where('id', '>', after);
+      if (status !== undefined) q.where({ status });
+      return paged(await q, limit, campaignView, (c) => c.id);
+    },
+    async campaign(tenantId, campaignId) {
+      const row: unknown = await knex('campaigns')
+        .where({ tenant_id: tenantOf(tenantId), id: campaignId })
+        .first();
+      return row ? campaignView(row) : undefined;
+    },
+    async leads(tenantId, campaignId, { after, limit, status }) {
+      const q = knex('leads')
+        .where({ tenant_id: tenantOf(tenantId), campaign_id: campaignId })
+        .orderBy('id')
+        .limit(limit + 1);
+      const from = numericAfter(after);
+      if (from !== undefined) q.where('id', '>', from);
+      if (status !== undefined) q.where({ status });
+      return paged(await q, limit, leadView, (l) => l.id);
+    },
+    async lead(tenantId, leadId) {
+      if (!BIGINT.test(leadId)) return undefined;
+      const row: unknown = await knex('leads')
+        .where({ tenant_id: tenantOf(tenantId), id: leadId })
+        .first();
+      return row ? leadView(row) : undefined;
+    },
+    async attempts(tenantId, { after, limit, campaignId, leadId, agentId }) {
+      const q = knex('call_attempts')
+        .where({ tenant_id: tenantOf(tenantId), voided: false })
+        .orderBy('id')
+        .limit(limit + 1);
+      const from = numericAfter(after);
+      if (from !== undefined) q.where('id', '>', from);
+      if (campaignId !== undefined) q.where({ campaign_id: campaignId });
+      if (leadId !== undefined) q.where({ lead_id: numericAfter(leadId) });
+      if (agentId !== undefined) q.where({ agent_id: agentId });
+      return paged(await q, limit, attemptView, (a) => a.id);
+    },
+    async dnc(tenantId, { after, limit }) {
+      const q = knex('dnc')
+        .where({ tenant_id: tenantOf(tenantId) })
+        .orderBy('phone')
+        .limit(limit + 1);
+      if (after !== undefined) q.where('phone', '>', after);
+      return paged(await q, limit, dncView, (d) => d.phone);
+    },
+  };
+}

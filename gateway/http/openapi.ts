@@ -1,0 +1,372 @@
+// The admin API as an OpenAPI 3.1 document, generated from the same zod schemas the routes parse
+// their paths, queries and bodies with (nothing typed twice). Served at /api/v1/openapi.json; a
+// test checks every operation answers and every schema reference resolves.
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { agentIdSchema, campaignIdSchema, deviceIdSchema } from '../../engine/ids.js';
+import { apiKeyIdSchema } from '../../db/index.js';
+import type { Role } from '../auth/access-token.js';
+import { WIRE_ERROR_CODES } from '../protocol/errors.js';
+import {
+  agentBodySchema,
+  assignmentsBodySchema,
+  campaignBodySchema,
+  dncBodySchema,
+  leadsBodySchema,
+  tenantBodySchema,
+} from './admin-routes.js';
+import { apiKeyBodySchema } from './api-key-routes.js';
+import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
+import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
+import {
+  attemptListQuerySchema,
+  campaignListQuerySchema,
+  campaignParams,
+  dncParams,
+  leadListQuerySchema,
+  leadParams,
+  tenantParams,
+} from './read-routes.js';
+import { newUserBodySchema, pageQuerySchema, userPatchBodySchema } from './user-routes.js';
+
+// The library's documented set-up: adds .openapi() to zod schemas (metadata only).
+extendZodWithOpenApi(z);
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface Operation {
+  readonly method: Method;
+  /** Express form: `/tenants/:tenantId`. */
+  readonly path: string;
+  readonly summary: string;
+  /** Who may: roles of the tenant, 'operator', or 'public'. */
+  readonly who: readonly (Role | 'operator' | 'public')[];
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Status of success (200 unless said). */
+  readonly status?: number;
+}
+
+const T = '/tenants/:tenantId';
+const ADMINS = ['owner', 'admin'] as const;
+const SUPERVISORS = ['owner', 'admin', 'supervisor'] as const;
+const userParams = tenantParams.extend({ userId: agentIdSchema });
+const deviceParams = tenantParams.extend({ deviceId: deviceIdSchema });
+const keyParams = tenantParams.extend({ keyId: apiKeyIdSchema });
+const agentParams = tenantParams.extend({ agentId: agentIdSchema });
+const campaignPathParams = tenantParams.extend({ campaignId: campaignIdSchema });
+
+/** Every operation of /api/v1 but the AsyncAPI and OpenAPI documents themselves. */
+export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Log in: access and refresh tokens',
+    who: ['public'],
+    body: loginBodySchema,
+  },
+  {
+    method: 'post',
+    path: '/auth/device-login',
+    summary: 'Log in from a device: registers it, answers a device token and a refresh token',
+    who: ['public'],
+    body: deviceLoginBodySchema,
+  },
+  {
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'Rotate a refresh token',
+    who: ['public'],
+    body: refreshBodySchema,
+  },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'End the session (bearer access token, or a device refresh token in the body)',
+    who: ['public'],
+    status: 204,
+  },
+  { method: 'get', path: '/tenants', summary: 'List tenants', who: ['operator'], query: pageQuerySchema },
+  {
+    method: 'put',
+    path: T,
+    summary: 'Create a tenant',
+    who: ['operator'],
+    params: tenantParams,
+    body: tenantBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: T,
+    summary: 'Read a tenant',
+    who: ['operator', 'owner', 'admin', 'supervisor', 'agent'],
+    params: tenantParams,
+  },
+  {
+    method: 'post',
+    path: `${T}/users`,
+    summary: "Create a user (the operator: the tenant's first owner only)",
+    who: ['operator', ...ADMINS],
+    params: tenantParams,
+    body: newUserBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/users`,
+    summary: 'List users',
+    who: ADMINS,
+    params: tenantParams,
+    query: pageQuerySchema,
+  },
+  { method: 'get', path: `${T}/users/:userId`, summary: 'Read a user', who: ADMINS, params: userParams },
+  {
+    method: 'patch',
+    path: `${T}/users/:userId`,
+    summary: 'Change a user',
+    who: ADMINS,
+    params: userParams,
+    body: userPatchBodySchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/users/:userId`,
+    summary: 'Delete a user (disconnects their devices)',
+    who: ADMINS,
+    params: userParams,
+    status: 204,
+  },
+  {
+    method: 'put',
+    path: `${T}/agents/:agentId`,
+    summary: 'Create an agent without a login',
+    who: ADMINS,
+    params: agentParams,
+    body: agentBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/devices`,
+    summary: 'List devices',
+    who: SUPERVISORS,
+    params: tenantParams,
+    query: pageQuerySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/devices/:deviceId`,
+    summary: 'Read a device',
+    who: SUPERVISORS,
+    params: deviceParams,
+  },
+  {
+    method: 'put',
+    path: `${T}/devices/:deviceId`,
+    summary: 'Register a device for an agent (answers its tokens once)',
+    who: ADMINS,
+    params: deviceParams,
+    body: deviceRegisterBodySchema,
+  },
+  {
+    method: 'patch',
+    path: `${T}/devices/:deviceId`,
+    summary: 'Rename a device',
+    who: ADMINS,
+    params: deviceParams,
+    body: devicePatchBodySchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/devices/:deviceId`,
+    summary: 'Revoke a device (disconnects it)',
+    who: ADMINS,
+    params: deviceParams,
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: `${T}/api-keys`,
+    summary: 'Create an API key (answers it once)',
+    who: ADMINS,
+    params: tenantParams,
+    body: apiKeyBodySchema,
+    status: 201,
+  },
+  { method: 'get', path: `${T}/api-keys`, summary: 'List API keys', who: ADMINS, params: tenantParams },
+  {
+    method: 'delete',
+    path: `${T}/api-keys/:keyId`,
+    summary: 'Revoke an API key',
+    who: ADMINS,
+    params: keyParams,
+    status: 204,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns`,
+    summary: 'List campaigns',
+    who: SUPERVISORS,
+    params: tenantParams,
+    query: campaignListQuerySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId`,
+    summary: 'Read a campaign',
+    who: SUPERVISORS,
+    params: campaignParams,
+  },
+  {
+    method: 'put',
+    path: `${T}/campaigns/:campaignId`,
+    summary: 'Create or replace a campaign (status, calling window, dispositions)',
+    who: ADMINS,
+    params: campaignPathParams,
+    body: campaignBodySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/agents`,
+    summary: 'Agents assigned to a campaign',
+    who: SUPERVISORS,
+    params: campaignPathParams,
+  },
+  {
+    method: 'put',
+    path: `${T}/campaigns/:campaignId/agents`,
+    summary: 'Assign agents to a campaign',
+    who: ADMINS,
+    params: campaignPathParams,
+    body: assignmentsBodySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/leads`,
+    summary: 'Add leads (one result per row)',
+    who: ADMINS,
+    params: campaignPathParams,
+    body: leadsBodySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/leads`,
+    summary: 'List leads',
+    who: ADMINS,
+    params: campaignParams,
+    query: leadListQuerySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/rebuild`,
+    summary: 'Rebuild the queue from Postgres',
+    who: ADMINS,
+    params: campaignPathParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/stats`,
+    summary: 'Queue and lead counts',
+    who: SUPERVISORS,
+    params: campaignPathParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/leads/:leadId`,
+    summary: 'Read a lead and its attempts',
+    who: ADMINS,
+    params: leadParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/attempts`,
+    summary: 'List call attempts',
+    who: SUPERVISORS,
+    params: tenantParams,
+    query: attemptListQuerySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/dnc`,
+    summary: 'Put numbers on the do-not-call list',
+    who: ADMINS,
+    params: tenantParams,
+    body: dncBodySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/dnc`,
+    summary: 'List the do-not-call list',
+    who: ADMINS,
+    params: tenantParams,
+    query: pageQuerySchema,
+  },
+  { method: 'get', path: `${T}/dnc/:phone`, summary: 'Is a number listed', who: ADMINS, params: dncParams },
+  {
+    method: 'get',
+    path: `${T}/audit`,
+    summary: 'The audit log, newest first',
+    who: ADMINS,
+    params: tenantParams,
+  },
+  {
+    method: 'get',
+    path: '/console/campaigns',
+    summary:
+      "The active campaigns of the device's tenant with their own outcome codes (the browser agent console; Authorization: Bearer <device token>)",
+    who: ['agent'],
+  },
+];
+
+const errorSchema = z.object({
+  error: z.object({
+    code: z.enum(WIRE_ERROR_CODES as [string, ...string[]]),
+    message: z.string(),
+    retryable: z.boolean(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+const openApiPath = (path: string) => `/api/v1${path.replace(/:([A-Za-z]+)/g, '{$1}')}`;
+
+export function adminOpenApi(version: string): Record<string, unknown> {
+  const registry = new OpenAPIRegistry();
+  registry.register('Error', errorSchema);
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An access token (POST /api/v1/auth/login), an API key (dhk_...), or the operator token',
+  });
+  for (const op of OPERATIONS) {
+    const status = op.status ?? 200;
+    registry.registerPath({
+      method: op.method,
+      path: openApiPath(op.path),
+      summary: op.summary,
+      description: `Who: ${op.who.join(', ')}.`,
+      ...(op.who.includes('public') ? {} : { security: [{ bearer: [] }] }),
+      request: {
+        ...(op.params ? { params: op.params } : {}),
+        ...(op.query ? { query: op.query } : {}),
+        ...(op.body ? { body: { content: { 'application/json': { schema: op.body } } } } : {}),
+      },
+      responses: {
+        [status]: {
+          description: 'Done',
+          ...(status === 204 ? {} : { content: { 'application/json': { schema: z.looseObject({}) } } }),
+        },
+        default: {
+          description: 'Every failure: one shape, a stable code',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'dialhub admin API', version },
+    servers: [{ url: '/' }],
+  }) as unknown as Record<string, unknown>;
+}
