@@ -28,7 +28,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'short',
     agents: 8,
     leads: 600,
-    phaseMs: 2_500,
+    phaseMs: 2_000,
     kills: 1,
     killAgents: 12,
     killLeads: 800,
@@ -192,8 +192,8 @@ export const SCENARIOS: readonly Scenario[] = [
       );
       lone.freeze();
       observer.record({ kind: 'freeze', t: Date.now(), agentId });
-      // Ping interval + timeout (10 s + 8 s) + grace + reclaim, and a margin.
-      await sleep(18_000 + TIMINGS.RECONNECT_GRACE_MS + TIMINGS.CALL_TTL_MS + 1_000);
+      // Ping interval + timeout (10 s + 8 s), then the grace period expires the lease; a margin.
+      await sleep(18_000 + TIMINGS.RECONNECT_GRACE_MS + 2_500);
       lone.thaw();
       observer.record({ kind: 'thaw', t: Date.now(), agentId });
       const answer = await waitFor(
@@ -294,13 +294,18 @@ export const SCENARIOS: readonly Scenario[] = [
       const lostWrites = observer.of('offer').filter((e) => e.t > snapAt).length;
       observer.record({ kind: 'fault', t: Date.now(), what: 'redis crash' });
       await suite.redis.restartFromSnapshot(300);
-      observer.record({ kind: 'fault', t: Date.now(), what: 'redis back from snapshot' });
-      await sleep(2 * profile.phaseMs);
+      const backAt = Date.now();
+      observer.record({ kind: 'fault', t: backAt, what: 'redis back from snapshot' });
+      // Leases the snapshot brought back hold their agents until they expire (CALL_TTL_MS).
+      await sleep(TIMINGS.CALL_TTL_MS + profile.phaseMs);
       const after = await suite.redis.runId();
       run.evidence.redisRestarted = must(after === before ? 'no' : 'yes', after !== before);
       run.evidence.offersLostWithWrites = must(lostWrites, lostWrites > 0);
       const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
       run.evidence.epochs = must(epochs.size, epochs.size >= 2);
+      const busy = observer.of('ready-refused').filter((e) => e.t > backAt && e.code === 'AGENT_BUSY');
+      const lastBusy = Math.max(backAt, ...busy.map((e) => e.t));
+      run.evidence.agentsBusyAfterRestartMs = must(lastBusy - backAt, true);
     },
   },
   {

@@ -331,11 +331,12 @@ export class FaultSuite {
       ];
       const queued = new Set(members.map((m) => snap.records[m] ?? `?${m}`));
       const recorded = new Set(Object.values(snap.records));
-      // Where a recorded lead that is in no queue sits: its lease bookkeeping, raw (diagnosis).
+      // Where a lead sits whose queue membership disagrees with Postgres: raw, for diagnosis.
       const stuck: Record<string, string> = {};
       const k = campaignKeys(KEY_PREFIX, ref);
       for (const [member, leadId] of Object.entries(snap.records)) {
-        if (queued.has(leadId) || leads.find((l) => l.id === leadId)?.status !== 'queued') continue;
+        const isQueued = leads.find((l) => l.id === leadId)?.status === 'queued';
+        if (queued.has(leadId) === isQueued) continue;
         const field = await store.client.hGet(k.leaseOf, member);
         const lease = field ? await store.client.hGet(k.leases, field) : null;
         const expiry = field ? await store.client.zScore(k.leaseExpiry, field) : null;
