@@ -399,7 +399,11 @@ export async function runScenario(
   };
   try {
     await scenario.play(run);
-    await suite.drain(setup, observer, run.floors, TIMINGS.CALL_TTL_MS + 30_000);
+    // A floor that cannot drain (an agent stuck) is an anomaly too; the rest is still checked.
+    const stuck = await suite.drain(setup, observer, run.floors, TIMINGS.CALL_TTL_MS + 30_000).then(
+      () => null,
+      (err: unknown) => ({ type: 'drain-stuck', detail: err instanceof Error ? err.message : String(err) }),
+    );
     // Let every retry fall due and be promoted: the queue is read key by key, so it must be still.
     await sleep(RETRY_DELAY_MAX_MS + 1_000);
     const end = await suite.endState(setup);
@@ -408,7 +412,9 @@ export async function runScenario(
       const row = end.attempts.find((r) => r.lease_id === leaseId);
       run.evidence.lateRowStored = must(row ? `late=${row.late}` : 'missing', row?.late === true);
     }
-    const { anomalies, summary } = observer.check(end);
+    const checked = observer.check(end);
+    const anomalies = stuck ? [stuck, ...checked.anomalies] : checked.anomalies;
+    const summary = { ...checked.summary, anomalies: anomalies.length };
     if (anomalies.length > 0 || Object.values(run.evidence).some((e) => !e.ok)) {
       // Keep what the checker saw, to read the failure from.
       mkdirSync('test/faults/results', { recursive: true });

@@ -294,7 +294,16 @@ export class FaultSuite {
       if (drained && stats && stats.leased === 0) return;
       if (Date.now() > deadline) {
         const undrained = agents.filter((a) => lastByAgent.get(a) !== 'drained');
-        throw new Error(`drain timed out: ${undrained.length} agents busy, leases ${JSON.stringify(stats)}`);
+        const last = undrained.slice(0, 3).map((a) =>
+          observer.history
+            .filter((e) => 'agentId' in e && e.agentId === a)
+            .slice(-6)
+            .map((e) => JSON.stringify(e))
+            .join(' '),
+        );
+        throw new Error(
+          `drain timed out: ${undrained.length} agents busy, leases ${JSON.stringify(stats)}; last events: ${last.join(' || ')}`,
+        );
       }
       await sleep(250);
     }
