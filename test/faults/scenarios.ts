@@ -28,7 +28,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'short',
     agents: 8,
     leads: 600,
-    phaseMs: 2_000,
+    phaseMs: 1_500,
     kills: 1,
     killAgents: 12,
     killLeads: 800,
@@ -149,7 +149,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const { suite, setup, observer, profile } = run;
       run.floors.push(suite.startFloor(setup, observer, setup.agents));
       await sleep(profile.phaseMs);
-      const held = await killAndRestart(run, TIMINGS.CALL_TTL_MS + 2_000);
+      const held = await killAndRestart(run, TIMINGS.CALL_TTL_MS + 1_000);
+      // Every call the dead gateway held gets its definite answer once its device is back.
+      const answered = (id: string) =>
+        observer.of('completed').some((e) => e.leaseId === id) ||
+        observer.of('complete-refused').some((e) => e.leaseId === id);
+      await waitFor(() => (held.every(answered) ? true : undefined), 20_000, 'the held calls answered');
       await sleep(profile.phaseMs);
       run.evidence.callsLiveAtKill = must(held.length, held.length >= 2);
       // Each call the dead gateway held ends as a late completion (saved, lease not re-leased)
@@ -171,7 +176,7 @@ export const SCENARIOS: readonly Scenario[] = [
     agents: (p) => p.agents + 1,
     leads: (p) => p.leads,
     async play(run) {
-      const { suite, setup, observer, profile } = run;
+      const { suite, setup, observer } = run;
       const [frozen, ...others] = setup.agents;
       run.floors.push(suite.startFloor(setup, observer, others));
       // The frozen device's calls last long enough to be frozen in the middle of one.
@@ -204,7 +209,6 @@ export const SCENARIOS: readonly Scenario[] = [
         20_000,
         "the frozen device's completion answered",
       );
-      await sleep(profile.phaseMs);
       const lost = observer.of('resume-lost').some((e) => e.leaseId === call.leaseId);
       run.evidence.leaseLostWhileFrozen = must(lost ? 'yes' : 'no', lost);
       const reLeased = observer
@@ -238,6 +242,12 @@ export const SCENARIOS: readonly Scenario[] = [
         }),
       );
       await sleep(3 * profile.phaseMs);
+      // At least one completion whose acknowledgement came too late for its device (10% of them).
+      await waitFor(
+        () => observer.of('complete-retry').find((e) => e.code === 'TIMEOUT'),
+        20_000,
+        'a completion retried after its device gave up waiting',
+      );
       const modes = new Map(setup.agents.map((a, i) => [a.agentId, i % 4]));
       const acked = observer.of('completed').filter((e) => !e.duplicate);
       const slow = acked.filter((e) => (modes.get(e.agentId) ?? 9) <= 1).length;
