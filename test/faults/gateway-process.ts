@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, openSync } from 'node:fs';
-import { killGroup } from './services.js';
+import { killGroup, track } from './services.js';
 
 export interface GatewayProcessOptions {
   readonly port: number;
@@ -38,6 +38,7 @@ export class GatewayProcess {
       detached: true,
     });
     closeSync(log);
+    track(child);
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';

@@ -23,7 +23,15 @@ import type {
 import { GatewayProcess } from './gateway-process.js';
 import type { Observer } from './observer.js';
 import type { AttemptRow, EndState, LeadRow } from './observer.js';
-import { CuttableProxy, freePort, killGroup, PrivateDatabase, PrivateRedis, sleep } from './services.js';
+import {
+  CuttableProxy,
+  freePort,
+  killGroup,
+  PrivateDatabase,
+  PrivateRedis,
+  sleep,
+  track,
+} from './services.js';
 
 export const SECRET = 'faults-device-token-secret-faults-device-token';
 const ADMIN_TOKEN = 'faults-admin-token-faults-admin-token';
@@ -66,6 +74,7 @@ export class Floor {
         detached: true,
       },
     );
+    track(child);
     child.on('message', (e: FloorEvent) => observer.record(e));
     return new Floor(child, options.agents);
   }
