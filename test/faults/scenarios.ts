@@ -365,8 +365,14 @@ export const SCENARIOS: readonly Scenario[] = [
     leads: (p) => p.leads,
     async play(run) {
       const { suite, setup, observer, profile } = run;
-      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      // Calls long enough that some end, and complete, while Postgres is away.
+      run.floors.push(suite.startFloor(setup, observer, setup.agents, { callMs: [800, 2_500] }));
       await sleep(profile.phaseMs);
+      await waitFor(
+        () => ([...observer.live.values()].filter((l) => l.accepted).length >= 2 ? true : undefined),
+        20_000,
+        'calls in progress',
+      );
       const cutAt = Date.now();
       suite.proxy.cut(profile.postgresOutageMs);
       observer.record({ kind: 'fault', t: cutAt, what: `postgres cut for ${profile.postgresOutageMs} ms` });
