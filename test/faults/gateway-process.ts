@@ -1,10 +1,10 @@
 // A real gateway process: the production entry point (gateway/main.ts) with its environment,
 // on a fixed port so a restarted process is found where devices left it. Started detached, so
-// a kill takes its whole process group; its log goes to a file the report names.
+// a kill takes its whole process group; its log (stdout: pino) and stderr go to one file.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { killGroup } from './services.js';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
+import { killGroup, track } from './services.js';
 
 export interface GatewayProcessOptions {
   readonly port: number;
@@ -38,11 +38,14 @@ export class GatewayProcess {
       detached: true,
     });
     closeSync(log);
+    track(child);
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error('gateway did not start in time')), timeoutMs);
+      child.stdout?.pipe(createWriteStream(this.options.logFile, { flags: 'a' }));
       child.stdout?.on('data', (chunk: Buffer) => {
+        if (out.length > 100_000) return;
         out += chunk.toString();
         if (out.includes('dialhub is running at')) {
           clearTimeout(timer);

@@ -300,7 +300,7 @@ export class Observer {
         add('lost', `lead ${lead.id} queued in Postgres, not in the Redis queue (${where})`);
       }
       if (lead.status !== 'queued' && inQueue)
-        add('final-requeued', `lead ${lead.id} is ${lead.status} yet queued`);
+        add('final-requeued', `lead ${lead.id} is ${lead.status} yet queued: ${end.stuck[lead.id] ?? '?'}`);
       if (lead.status === 'final' && !finals.has(lead.id)) add('final-without-outcome', `lead ${lead.id}`);
       if (lead.status === 'queued' && finals.has(lead.id))
         add('final-not-final', `lead ${lead.id} has a final outcome yet is queued`);

@@ -28,7 +28,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     name: 'short',
     agents: 8,
     leads: 600,
-    phaseMs: 2_500,
+    phaseMs: 1_500,
     kills: 1,
     killAgents: 12,
     killLeads: 800,
@@ -149,7 +149,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const { suite, setup, observer, profile } = run;
       run.floors.push(suite.startFloor(setup, observer, setup.agents));
       await sleep(profile.phaseMs);
-      const held = await killAndRestart(run, TIMINGS.CALL_TTL_MS + 2_000);
+      const held = await killAndRestart(run, TIMINGS.CALL_TTL_MS + 1_000);
+      // Every call the dead gateway held gets its definite answer once its device is back.
+      const answered = (id: string) =>
+        observer.of('completed').some((e) => e.leaseId === id) ||
+        observer.of('complete-refused').some((e) => e.leaseId === id);
+      await waitFor(() => (held.every(answered) ? true : undefined), 20_000, 'the held calls answered');
       await sleep(profile.phaseMs);
       run.evidence.callsLiveAtKill = must(held.length, held.length >= 2);
       // Each call the dead gateway held ends as a late completion (saved, lease not re-leased)
@@ -171,7 +176,7 @@ export const SCENARIOS: readonly Scenario[] = [
     agents: (p) => p.agents + 1,
     leads: (p) => p.leads,
     async play(run) {
-      const { suite, setup, observer, profile } = run;
+      const { suite, setup, observer } = run;
       const [frozen, ...others] = setup.agents;
       run.floors.push(suite.startFloor(setup, observer, others));
       // The frozen device's calls last long enough to be frozen in the middle of one.
@@ -192,8 +197,8 @@ export const SCENARIOS: readonly Scenario[] = [
       );
       lone.freeze();
       observer.record({ kind: 'freeze', t: Date.now(), agentId });
-      // Ping interval + timeout (10 s + 8 s) + grace + reclaim, and a margin.
-      await sleep(18_000 + TIMINGS.RECONNECT_GRACE_MS + TIMINGS.CALL_TTL_MS + 1_000);
+      // Ping interval + timeout (10 s + 8 s), then the grace period expires the lease; a margin.
+      await sleep(18_000 + TIMINGS.RECONNECT_GRACE_MS + 2_500);
       lone.thaw();
       observer.record({ kind: 'thaw', t: Date.now(), agentId });
       const answer = await waitFor(
@@ -204,7 +209,6 @@ export const SCENARIOS: readonly Scenario[] = [
         20_000,
         "the frozen device's completion answered",
       );
-      await sleep(profile.phaseMs);
       const lost = observer.of('resume-lost').some((e) => e.leaseId === call.leaseId);
       run.evidence.leaseLostWhileFrozen = must(lost ? 'yes' : 'no', lost);
       const reLeased = observer
@@ -238,6 +242,12 @@ export const SCENARIOS: readonly Scenario[] = [
         }),
       );
       await sleep(3 * profile.phaseMs);
+      // At least one completion whose acknowledgement came too late for its device (10% of them).
+      await waitFor(
+        () => observer.of('complete-retry').find((e) => e.code === 'TIMEOUT'),
+        20_000,
+        'a completion retried after its device gave up waiting',
+      );
       const modes = new Map(setup.agents.map((a, i) => [a.agentId, i % 4]));
       const acked = observer.of('completed').filter((e) => !e.duplicate);
       const slow = acked.filter((e) => (modes.get(e.agentId) ?? 9) <= 1).length;
@@ -294,13 +304,18 @@ export const SCENARIOS: readonly Scenario[] = [
       const lostWrites = observer.of('offer').filter((e) => e.t > snapAt).length;
       observer.record({ kind: 'fault', t: Date.now(), what: 'redis crash' });
       await suite.redis.restartFromSnapshot(300);
-      observer.record({ kind: 'fault', t: Date.now(), what: 'redis back from snapshot' });
-      await sleep(2 * profile.phaseMs);
+      const backAt = Date.now();
+      observer.record({ kind: 'fault', t: backAt, what: 'redis back from snapshot' });
+      // Leases the snapshot brought back hold their agents until they expire (CALL_TTL_MS).
+      await sleep(TIMINGS.CALL_TTL_MS + profile.phaseMs);
       const after = await suite.redis.runId();
       run.evidence.redisRestarted = must(after === before ? 'no' : 'yes', after !== before);
       run.evidence.offersLostWithWrites = must(lostWrites, lostWrites > 0);
       const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
       run.evidence.epochs = must(epochs.size, epochs.size >= 2);
+      const busy = observer.of('ready-refused').filter((e) => e.t > backAt && e.code === 'AGENT_BUSY');
+      const lastBusy = Math.max(backAt, ...busy.map((e) => e.t));
+      run.evidence.agentsBusyAfterRestartMs = must(lastBusy - backAt, true);
     },
   },
   {
@@ -350,8 +365,14 @@ export const SCENARIOS: readonly Scenario[] = [
     leads: (p) => p.leads,
     async play(run) {
       const { suite, setup, observer, profile } = run;
-      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      // Calls long enough that some end, and complete, while Postgres is away.
+      run.floors.push(suite.startFloor(setup, observer, setup.agents, { callMs: [800, 2_500] }));
       await sleep(profile.phaseMs);
+      await waitFor(
+        () => ([...observer.live.values()].filter((l) => l.accepted).length >= 2 ? true : undefined),
+        20_000,
+        'calls in progress',
+      );
       const cutAt = Date.now();
       suite.proxy.cut(profile.postgresOutageMs);
       observer.record({ kind: 'fault', t: cutAt, what: `postgres cut for ${profile.postgresOutageMs} ms` });
@@ -394,7 +415,11 @@ export async function runScenario(
   };
   try {
     await scenario.play(run);
-    await suite.drain(setup, observer, run.floors, TIMINGS.CALL_TTL_MS + 30_000);
+    // A floor that cannot drain (an agent stuck) is an anomaly too; the rest is still checked.
+    const stuck = await suite.drain(setup, observer, run.floors, TIMINGS.CALL_TTL_MS + 30_000).then(
+      () => null,
+      (err: unknown) => ({ type: 'drain-stuck', detail: err instanceof Error ? err.message : String(err) }),
+    );
     // Let every retry fall due and be promoted: the queue is read key by key, so it must be still.
     await sleep(RETRY_DELAY_MAX_MS + 1_000);
     const end = await suite.endState(setup);
@@ -403,7 +428,9 @@ export async function runScenario(
       const row = end.attempts.find((r) => r.lease_id === leaseId);
       run.evidence.lateRowStored = must(row ? `late=${row.late}` : 'missing', row?.late === true);
     }
-    const { anomalies, summary } = observer.check(end);
+    const checked = observer.check(end);
+    const anomalies = stuck ? [stuck, ...checked.anomalies] : checked.anomalies;
+    const summary = { ...checked.summary, anomalies: anomalies.length };
     if (anomalies.length > 0 || Object.values(run.evidence).some((e) => !e.ok)) {
       // Keep what the checker saw, to read the failure from.
       mkdirSync('test/faults/results', { recursive: true });

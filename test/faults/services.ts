@@ -29,6 +29,41 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Every process group the suite started, killed when this process exits however it exits (a
+// worker torn down mid-test never leaves a gateway, floor or redis-server behind).
+const groups = new Set<number>();
+function killAll(): void {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  groups.clear();
+}
+process.once('exit', killAll);
+// A signal would end this process without 'exit' handlers: end the children, then exit as the
+// signal would have.
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+  ['SIGHUP', 129],
+] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(code);
+  });
+}
+
+/** Remember a detached child's process group until it exits. */
+export function track(child: ChildProcess): void {
+  const { pid } = child;
+  if (pid === undefined) return;
+  groups.add(pid);
+  child.once('exit', () => groups.delete(pid));
+}
+
 /** Kill a detached child's whole process group (tsx runs node under it) and wait for its exit. */
 export async function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -78,6 +113,7 @@ export class PrivateRedis {
       ],
       { stdio: 'ignore', detached: true },
     );
+    track(child);
     this.child = child;
     for (let i = 0; i < 200; i++) {
       try {

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase } from '../../db/index.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
@@ -22,7 +23,15 @@ import type {
 import { GatewayProcess } from './gateway-process.js';
 import type { Observer } from './observer.js';
 import type { AttemptRow, EndState, LeadRow } from './observer.js';
-import { CuttableProxy, freePort, killGroup, PrivateDatabase, PrivateRedis, sleep } from './services.js';
+import {
+  CuttableProxy,
+  freePort,
+  killGroup,
+  PrivateDatabase,
+  PrivateRedis,
+  sleep,
+  track,
+} from './services.js';
 
 export const SECRET = 'faults-device-token-secret-faults-device-token';
 const ADMIN_TOKEN = 'faults-admin-token-faults-admin-token';
@@ -40,7 +49,7 @@ export const TIMINGS = {
 } as const;
 
 /** The longest retry delay of the scenarios' campaigns (below). */
-export const RETRY_DELAY_MAX_MS = 1_500;
+export const RETRY_DELAY_MAX_MS = 1_000;
 
 export const OUTCOMES: readonly OutcomeWeight[] = [
   { outcome: 'answered', weight: 45 },
@@ -65,6 +74,7 @@ export class Floor {
         detached: true,
       },
     );
+    track(child);
     child.on('message', (e: FloorEvent) => observer.record(e));
     return new Floor(child, options.agents);
   }
@@ -151,9 +161,15 @@ export class FaultSuite {
           logFile: join(suite.logDir, `gateway${i}.log`),
         });
         suite.gateways.push(g);
-        // One after the other: the first migrates the fresh database.
-        await g.start();
       }
+      // Migrated once here, so the gateways start side by side (their own migrate is a no-op).
+      const db0 = createDatabase({ url: db.url(5432) });
+      try {
+        await db0.migrate();
+      } finally {
+        await db0.close();
+      }
+      await Promise.all(suite.gateways.map((g) => g.start()));
       return suite;
     } catch (err) {
       for (const s of started.reverse()) await s.stop().catch(() => undefined);
@@ -213,7 +229,7 @@ export class FaultSuite {
       window: { rules: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }] },
       dispositions: {
         no_answer: { final: false, retryDelayMs: RETRY_DELAY_MAX_MS, maxAttempts: 3 },
-        busy: { final: false, retryDelayMs: 1_000, maxAttempts: 3 },
+        busy: { final: false, retryDelayMs: 600, maxAttempts: 3 },
         sale: { final: true, contact: true },
       },
     });
@@ -294,7 +310,16 @@ export class FaultSuite {
       if (drained && stats && stats.leased === 0) return;
       if (Date.now() > deadline) {
         const undrained = agents.filter((a) => lastByAgent.get(a) !== 'drained');
-        throw new Error(`drain timed out: ${undrained.length} agents busy, leases ${JSON.stringify(stats)}`);
+        const last = undrained.slice(0, 3).map((a) =>
+          observer.history
+            .filter((e) => 'agentId' in e && e.agentId === a)
+            .slice(-6)
+            .map((e) => JSON.stringify(e))
+            .join(' '),
+        );
+        throw new Error(
+          `drain timed out: ${undrained.length} agents busy, leases ${JSON.stringify(stats)}; last events: ${last.join(' || ')}`,
+        );
       }
       await sleep(250);
     }
@@ -331,11 +356,12 @@ export class FaultSuite {
       ];
       const queued = new Set(members.map((m) => snap.records[m] ?? `?${m}`));
       const recorded = new Set(Object.values(snap.records));
-      // Where a recorded lead that is in no queue sits: its lease bookkeeping, raw (diagnosis).
+      // Where a lead sits whose queue membership disagrees with Postgres: raw, for diagnosis.
       const stuck: Record<string, string> = {};
       const k = campaignKeys(KEY_PREFIX, ref);
       for (const [member, leadId] of Object.entries(snap.records)) {
-        if (queued.has(leadId) || leads.find((l) => l.id === leadId)?.status !== 'queued') continue;
+        const isQueued = leads.find((l) => l.id === leadId)?.status === 'queued';
+        if (queued.has(leadId) === isQueued) continue;
         const field = await store.client.hGet(k.leaseOf, member);
         const lease = field ? await store.client.hGet(k.leases, field) : null;
         const expiry = field ? await store.client.zScore(k.leaseExpiry, field) : null;
