@@ -845,7 +845,8 @@ export class RedisQueueStore implements QueueStore {
     const base = this.#keys(ref).base;
     const kept = Number(await this.#campaign('rebuildReset', ref, [base, this.#newEpoch()]));
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
-    // Nothing is leased until the held calls are attached again (the reset marked the queue).
+    // Nothing is leased or completed until the held calls are attached again (the reset marked
+    // the queue stale; attachLeases ends the rebuild).
     const calls = checkHeld(ref, held);
     if (calls.length > 0)
       await this.enqueue(
@@ -853,12 +854,10 @@ export class RedisQueueStore implements QueueStore {
         calls.map((h) => h.lead),
         now,
       );
-    const args: ScriptArg[] = [base, calls.length];
-    for (const h of calls) {
-      args.push(h.epoch, h.counter, h.agentId, h.deviceId, h.state, h.expiresAt, h.lead.id, h.digits);
-    }
-    const reattached = Number(await this.#campaign('attachLeases', ref, args));
-    if (reattached < 0) throw errorFromStatus(reattached, { campaignId: ref.campaignId });
+    // The system of record is read while the queue is still marked stale, so no completion can be
+    // applied meanwhile: one that lands during the read is refused CAMPAIGN_STALE and applied after
+    // the rebuild, when its lead is queued again, instead of before, when the read could put a
+    // lead that had just become final back in the queue (two final outcomes for one lead).
     let enqueued = 0;
     let duplicates = 0;
     let suppressed = 0;
@@ -868,6 +867,12 @@ export class RedisQueueStore implements QueueStore {
       duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
     }
+    const args: ScriptArg[] = [base, calls.length];
+    for (const h of calls) {
+      args.push(h.epoch, h.counter, h.agentId, h.deviceId, h.state, h.expiresAt, h.lead.id, h.digits);
+    }
+    const reattached = Number(await this.#campaign('attachLeases', ref, args));
+    if (reattached < 0) throw errorFromStatus(reattached, { campaignId: ref.campaignId });
     return { enqueued, duplicates, suppressed, keptLeased: kept, reattached };
   }
 
