@@ -2,55 +2,22 @@
 // path is refused before anything runs, and a tiny run of a scenario leaves a JSON with the
 // machine and every metric, and a report that reads without running anything. Tiny numbers:
 // this proves the tool works, it does not benchmark.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TableRow } from '../../bench/lib/report.js';
+import { bench, endBenchRuns } from './run-bench.js';
 
-const running = new Set<ChildProcess>();
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bench-cli-'));
 });
-afterEach(() => {
-  // Every process the bench started is in its process group: end the group, also on failure.
-  for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  running.clear();
-});
+afterEach(endBenchRuns);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function bench(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('bench CLI', () => {
   it('--help lists every scenario on one line each, and all', async () => {
