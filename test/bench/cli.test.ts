@@ -24,7 +24,7 @@ describe('bench CLI', () => {
     const r = await bench('--help');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    for (const name of ['engine', 'loop', 'connections', 'floor', 'all']) {
+    for (const name of ['engine', 'persist', 'loop', 'connections', 'floor', 'all']) {
       expect(lines.some((l) => new RegExp(`^  ${name}\\s{2,}\\S`).test(l))).toBe(true);
     }
   });
@@ -172,6 +172,32 @@ describe('a tiny run', () => {
         0,
       );
       expect(outcomeSum).toBe(m['calls']);
+    },
+  );
+
+  it(
+    'persist: outcomes committed vs raw INSERT, with both sides in the JSON',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'persist.json');
+      const r = await bench('persist', '--quick', '--agents', '20', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['persist']!,
+        [
+          'outcomes_per_s',
+          'commit_p50_ms',
+          'commit_p99_ms',
+          'raw_insert_rows_per_s',
+          'outcome_rows_per_commit',
+          'rounds_repeated',
+        ],
+        ['vs_raw_insert'],
+      );
+      const m = doc['persist']!['metrics'] as Record<string, number>;
+      expect(m['outcomes_per_s']).toBeGreaterThan(0);
+      expect(m['raw_insert_rows_per_s']).toBeGreaterThan(0);
     },
   );
 });

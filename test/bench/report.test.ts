@@ -89,7 +89,7 @@ describe('the scenario registry', () => {
   it('finds every scenario file, each with a one-line summary', async () => {
     const scenarios = await loadScenarios();
     const names = scenarios.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['engine', 'loop', 'connections', 'floor']));
+    expect(names).toEqual(expect.arrayContaining(['engine', 'persist', 'loop', 'connections', 'floor']));
     for (const s of scenarios) {
       expect(s.summary.length).toBeGreaterThan(10);
       expect(s.summary).not.toContain('\n');
