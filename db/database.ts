@@ -18,6 +18,8 @@ import { createOutcomeRepository } from './outcomes.js';
 import type { OutcomeRepository } from './outcomes.js';
 import { createOutcomeWriter } from './outcome-writer.js';
 import type { OutcomeWriter, OutcomeWriterOptions } from './outcome-writer.js';
+import { createSessionRepository } from './sessions.js';
+import type { SessionRepository } from './sessions.js';
 import { createTenantRepository } from './tenants.js';
 import type { TenantRepository } from './tenants.js';
 import { createUserRepository } from './users.js';
@@ -44,6 +46,7 @@ export interface Database {
   readonly tenants: TenantRepository;
   readonly users: UserRepository;
   readonly devices: DeviceRepository;
+  readonly sessions: SessionRepository;
   readonly campaigns: CampaignRepository;
   readonly leads: LeadRepository;
   readonly dnc: DncRepository;
@@ -80,6 +83,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     tenants: createTenantRepository(knex),
     users: createUserRepository(knex),
     devices: createDeviceRepository(knex),
+    sessions: createSessionRepository(knex),
     campaigns: createCampaignRepository(knex),
     leads: createLeadRepository(knex),
     dnc: createDncRepository(knex),

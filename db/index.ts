@@ -36,5 +36,28 @@ export { isVoided } from './outcomes.js';
 export type { OutcomeWriter, OutcomeWriterOptions, OutcomeWriterStats } from './outcome-writer.js';
 export { createOutcomeWriter } from './outcome-writer.js';
 export type { NewTenant, Plan, Tenant, TenantRepository } from './tenants.js';
-export type { NewUser, User, UserRepository, UserRole } from './users.js';
-export { USER_ROLES } from './users.js';
+export type {
+  NewSession,
+  RotateResult,
+  Session,
+  SessionRepository,
+  SessionRevokeReason,
+} from './sessions.js';
+export { SESSION_REVOKE_REASONS, sessionIdSchema } from './sessions.js';
+export type {
+  NewUser,
+  User,
+  UserCredentials,
+  UserPage,
+  UserPatch,
+  UserRepository,
+  UserRole,
+} from './users.js';
+export { emailSchema, USER_ROLES } from './users.js';
+export type {
+  CampaignCallFigures,
+  StoredWallboardSettings,
+  WallboardRepository,
+  WallboardSettingsInput,
+} from './wallboard.js';
+export { createWallboardRepository, DEFAULT_THRESHOLDS, wallboardSettingsSchema } from './wallboard.js';

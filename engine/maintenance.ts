@@ -81,8 +81,7 @@ export function startMaintenance(options: MaintenanceOptions, autoStart = true):
     }
   }
 
-  async function look(ref: CampaignRef): Promise<void> {
-    await reap(ref);
+  async function promote(ref: CampaignRef): Promise<void> {
     let promoted = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const n = await store.promote(ref, clock.now(), batch);
@@ -90,12 +89,33 @@ export function startMaintenance(options: MaintenanceOptions, autoStart = true):
       if (n < batch) break;
     }
     if (promoted > 0) options.onPromoted?.(ref, promoted);
+  }
+
+  async function refresh(ref: CampaignRef): Promise<void> {
     const key = `${ref.tenantId}\x00${ref.campaignId}`;
     const now = clock.now();
     const last = refreshedAt.get(key);
     if (last === undefined || now - last >= refreshEvery) {
       await store.refreshWindows(ref, now);
       refreshedAt.set(key, now);
+    }
+  }
+
+  /**
+   * The three chores are independent: one that fails (the reaper, when Postgres cannot settle
+   * expired leases) is reported and the others still run, so scheduled leads keep falling due
+   * and windows keep opening while the system of record is away. An unknown or stale campaign
+   * fails every chore alike: reported once.
+   */
+  async function look(ref: CampaignRef): Promise<void> {
+    let failed = false;
+    for (const chore of [reap, promote, refresh]) {
+      try {
+        await chore(ref);
+      } catch (err) {
+        if (!failed) options.onError?.(err, ref);
+        failed = true;
+      }
     }
   }
 
@@ -109,11 +129,7 @@ export function startMaintenance(options: MaintenanceOptions, autoStart = true):
     }
     for (const ref of refs) {
       if (stopped) return;
-      try {
-        await look(ref);
-      } catch (err) {
-        options.onError?.(err, ref);
-      }
+      await look(ref);
     }
   }
 

@@ -52,6 +52,13 @@ export const configSchema = z
     CALL_TTL_MS: ms(90_000, 5_000),
     LEASE_HEARTBEAT_MS: ms(20_000, 500),
     RECONNECT_GRACE_MS: ms(30_000, 0),
+    /**
+     * Socket.IO heartbeat: a device that stops answering (frozen app, dead radio, half-open TCP)
+     * is taken for gone PING_INTERVAL_MS + PING_TIMEOUT_MS after its last pong, and its call then
+     * waits RECONNECT_GRACE_MS for it before going back to the queue. Unset: see `heartbeat`.
+     */
+    PING_INTERVAL_MS: z.coerce.number().int().min(500).max(300_000).optional(),
+    PING_TIMEOUT_MS: z.coerce.number().int().min(500).max(300_000).optional(),
     RECLAIM_INTERVAL_MS: ms(1_000, 50, 60_000),
     DISPATCH_BATCH: z.coerce.number().int().min(1).max(2_000).default(256),
     /** Events a device may send per second before it is answered RATE_LIMITED. */
@@ -73,6 +80,16 @@ export const configSchema = z
         message: 'must be shorter than CALL_TTL_MS',
       });
     }
+    const { pingIntervalMs, pingTimeoutMs } = heartbeat(c);
+    if (pingIntervalMs + pingTimeoutMs > c.CALL_TTL_MS / 2) {
+      // Heartbeats keep extending the lease of a device the socket layer still counts as
+      // connected: detection must come well inside one lease lifetime.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PING_INTERVAL_MS'],
+        message: 'PING_INTERVAL_MS + PING_TIMEOUT_MS must be at most half of CALL_TTL_MS',
+      });
+    }
     if (c.OFFER_ACK_TIMEOUT_MS >= c.OFFER_TTL_MS) {
       ctx.addIssue({
         code: 'custom',
@@ -83,6 +100,21 @@ export const configSchema = z
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+
+/**
+ * The Socket.IO heartbeat in effect: as configured, or 10 s / 8 s, shortened for a short
+ * CALL_TTL_MS so that a silent device is always noticed within half a lease lifetime.
+ */
+export function heartbeat(c: Pick<Config, 'PING_INTERVAL_MS' | 'PING_TIMEOUT_MS' | 'CALL_TTL_MS'>): {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+} {
+  const share = Math.max(500, Math.floor(c.CALL_TTL_MS / 5));
+  return {
+    pingIntervalMs: c.PING_INTERVAL_MS ?? Math.min(10_000, share),
+    pingTimeoutMs: c.PING_TIMEOUT_MS ?? Math.min(8_000, share),
+  };
+}
 export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string>>;
 
 export class ConfigError extends Error {

@@ -1,5 +1,8 @@
 // The demo tenant of the zero-setup mode, so a newcomer can connect a phone and take a call a
-// minute after `npm start`: tenant `demo` (10 devices), agents agent1 and agent2 with devices
+// minute after `npm start`: tenant `demo` (10 devices), an owner (owner@demo.example) and a
+// supervisor (supervisor@demo.example) who log in with the demo password (derived from the
+// server secret, so it differs per install and the banner can print it on every start),
+// agents agent1 and agent2 with devices
 // phone1 and phone2, campaign `demo` (every day 08:00-21:00 UK time, plus the outcomes `sale` and
 // `not_interested`) and 50 leads. The numbers are fictional: Ofcom keeps +44 7700 900000-900999
 // for drama and documentation, so no real person can be rung (ofcom.org.uk, "Telephone numbers
@@ -12,8 +15,10 @@
 import type { CampaignConfigInput } from '../engine/campaign.js';
 import { parseCampaignConfig } from '../engine/campaign.js';
 import type { AgentId, DeviceId, TenantId } from '../engine/ids.js';
-import type { Database, NewLead } from '../db/index.js';
+import { createHmac } from 'node:crypto';
+import type { Database, NewLead, UserRole } from '../db/index.js';
 import type { DeviceTokens } from './auth/device-token.js';
+import { hashPassword, verifyPassword } from './auth/passwords.js';
 import type { Logger } from './logger.js';
 
 export const DEMO_TENANT_ID = 'demo' as TenantId;
@@ -36,6 +41,24 @@ const DEMO_AGENTS = [
     label: 'Demo phone 2',
   },
 ] as const;
+
+const DEMO_USERS = [
+  { id: 'owner' as AgentId, name: 'Demo Owner', email: 'owner@demo.example', role: 'owner' },
+  {
+    id: 'supervisor' as AgentId,
+    name: 'Demo Supervisor',
+    email: 'supervisor@demo.example',
+    role: 'supervisor',
+  },
+] as const satisfies readonly { id: AgentId; name: string; email: string; role: UserRole }[];
+
+/** The demo users' password: 20 characters derived from the server secret (stable per install). */
+export function demoPasswordFrom(serverSecret: string): string {
+  return createHmac('sha256', serverSecret)
+    .update('dialhub demo password v1')
+    .digest('base64url')
+    .slice(0, 20);
+}
 
 const EVERY_DAY = [1, 2, 3, 4, 5, 6, 7];
 
@@ -67,22 +90,32 @@ export interface DemoDevice {
   readonly token: string;
 }
 
+export interface DemoLogin {
+  readonly email: string;
+  readonly role: UserRole;
+  readonly password: string;
+}
+
 export interface DemoSeed {
   /** True when this start created the demo data; false when it was already there. */
   readonly created: boolean;
   readonly tenantId: TenantId;
   readonly campaignId: string;
   readonly devices: readonly DemoDevice[];
+  /** Demo users whose password is still the demo password (POST /api/v1/auth/login). */
+  readonly logins: readonly DemoLogin[];
 }
 
 export interface DemoSeedDeps {
   readonly db: Database;
   readonly tokens: DeviceTokens;
   readonly logger: Logger;
+  /** The demo users' password (demoPasswordFrom); without it no demo user is created. */
+  readonly demoPassword?: string;
 }
 
 /** Seed what is missing and return the demo devices' credentials, or null if `demo` is not ours. */
-export async function seedDemo({ db, tokens, logger }: DemoSeedDeps): Promise<DemoSeed | null> {
+export async function seedDemo({ db, tokens, logger, demoPassword }: DemoSeedDeps): Promise<DemoSeed | null> {
   const tenantId = DEMO_TENANT_ID;
   let created = false;
   const tenant = await db.tenants.get(tenantId);
@@ -112,6 +145,18 @@ export async function seedDemo({ db, tokens, logger }: DemoSeedDeps): Promise<De
       });
     }
   }
+  const logins: DemoLogin[] = [];
+  for (const u of demoPassword === undefined ? [] : DEMO_USERS) {
+    const existing = await db.users.credentials(tenantId, u.id);
+    if (!existing) {
+      const passwordHash = await hashPassword(demoPassword!);
+      await db.users.create({ tenantId, id: u.id, name: u.name, role: u.role, email: u.email, passwordHash });
+      logins.push({ email: u.email, role: u.role, password: demoPassword! });
+    } else if (existing.email === u.email && (await verifyPassword(existing.passwordHash, demoPassword!))) {
+      // Only while it is still the demo password: a changed one is nobody's to print.
+      logins.push({ email: u.email, role: existing.role, password: demoPassword! });
+    }
+  }
   if (!(await db.campaigns.get(tenantId, DEMO_CAMPAIGN_ID))) {
     await db.campaigns.upsert({
       tenantId,
@@ -139,5 +184,5 @@ export async function seedDemo({ db, tokens, logger }: DemoSeedDeps): Promise<De
       token: await tokens.issue({ tenantId, agentId: a.agentId, deviceId: a.deviceId }),
     });
   }
-  return { created, tenantId, campaignId: DEMO_CAMPAIGN_ID, devices };
+  return { created, tenantId, campaignId: DEMO_CAMPAIGN_ID, devices, logins };
 }

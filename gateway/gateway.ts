@@ -21,6 +21,7 @@ import { createCampaignRegistry } from './calls/campaigns.js';
 import type { CampaignRegistry } from './calls/campaigns.js';
 import { createCompletions } from './calls/completions.js';
 import type { Completions } from './calls/completions.js';
+import { heartbeat as socketHeartbeat } from './config.js';
 import type { Config } from './config.js';
 import { createDispatcher } from './calls/dispatcher.js';
 import type { Dispatcher } from './calls/dispatcher.js';
@@ -54,6 +55,8 @@ export interface GatewayDeps {
   readonly adapter?: (nsp: unknown) => Adapter;
   /** Builds the HTTP app (health, metrics, admin API) once the gateway exists. */
   readonly http?: (gateway: Gateway) => RequestListener;
+  /** Attaches the /supervisor namespace (gateway/supervisor) once the gateway exists. */
+  readonly supervisor?: (gateway: Gateway) => { stop(): void };
 }
 
 export interface Gateway {
@@ -193,8 +196,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const io = new Server<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>(httpServer, {
     serveClient: false,
     transports: ['websocket', 'polling'],
-    pingInterval: 10_000,
-    pingTimeout: 8_000,
+    pingInterval: socketHeartbeat(config).pingIntervalMs,
+    pingTimeout: socketHeartbeat(config).pingTimeoutMs,
     // The largest legal frame (a completion with its notes, tags and follow-up) is a few KB;
     // a bigger one closes the connection with WebSocket code 1009 "message too big".
     maxHttpBufferSize: MAX_FRAME_BYTES,
@@ -272,6 +275,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   let maintenance: ReturnType<typeof startMaintenance> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let supervisor: { stop(): void } | undefined;
 
   const gateway: Gateway = {
     deps,
@@ -310,6 +314,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }, config.LEASE_HEARTBEAT_MS);
       heartbeat.unref();
       handler = deps.http ? deps.http(gateway) : (_req, res) => res.writeHead(404).end();
+      supervisor = deps.supervisor?.(gateway);
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host ?? config.HOST, () => resolve());
@@ -353,6 +358,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       clearInterval(heartbeat);
       dispatcher.stop();
       await maintenance?.stop();
+      supervisor?.stop();
       await hub.drain(deadline - 1_000);
       await completions.drain();
       await io.close();

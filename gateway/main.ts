@@ -17,11 +17,12 @@ import { leaseIdsFrom } from './auth/lease-ids.js';
 import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { seedDemo } from './demo-seed.js';
+import { demoPasswordFrom, seedDemo } from './demo-seed.js';
 import type { DemoSeed } from './demo-seed.js';
 import { createGateway } from './gateway.js';
 import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
 import { createHttpApp } from './http/app.js';
+import { supervisorWithLogins } from './supervisor/index.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
@@ -73,6 +74,8 @@ interface Queue {
   readonly store: QueueStore;
   readonly clock: Clock;
   readonly adapter?: GatewayDeps['adapter'];
+  /** The Redis client shared state (login rate limits) can use; absent in memory mode. */
+  readonly redis?: { readonly client: unknown; readonly keyPrefix: string };
   readonly label: string;
 }
 
@@ -119,7 +122,13 @@ async function openQueue(
     channelPrefix: `${prefix}socket.io`,
     sessionKeyPrefix: `${prefix}sio:session:`,
   });
-  return { store, clock, adapter, label: `Redis (key prefix ${prefix})` };
+  return {
+    store,
+    clock,
+    adapter,
+    redis: { client: store.client, keyPrefix: prefix },
+    label: `Redis (key prefix ${prefix})`,
+  };
 }
 
 interface Db {
@@ -169,10 +178,17 @@ function banner(
     '',
     `  dialhub is running at ${url}`,
     '',
-    `  Admin API (${url}/api/v1): ${admin}`,
+    `  Operator token (creates tenants and their first owner at ${url}/api/v1): ${admin}`,
     `  Queue:    ${queue}`,
     `  Database: ${database}`,
   ];
+  if (demo && demo.logins.length > 0) {
+    lines.push(
+      '',
+      `  Demo logins: POST ${url}/api/v1/auth/login { tenantId: "${demo.tenantId}", email, password }`,
+      ...demo.logins.map((l) => `    ${l.role}: email=${l.email} password=${l.password}`),
+    );
+  }
   if (demo && demo.devices.length > 0) {
     lines.push(
       '',
@@ -211,7 +227,9 @@ async function main(): Promise<void> {
     const tokens = createDeviceTokens(secrets.deviceTokenSecret);
     const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks);
     const { db, label: database } = await openDatabase(config, resources, checks);
-    const demo = config.SEED_DEMO ? await seedDemo({ db, tokens, logger }) : null;
+    const demo = config.SEED_DEMO
+      ? await seedDemo({ db, tokens, logger, demoPassword: demoPasswordFrom(secrets.deviceTokenSecret) })
+      : null;
     gateway = createGateway({
       config,
       store: queue.store,
@@ -221,7 +239,15 @@ async function main(): Promise<void> {
       tokens,
       checks,
       ...(queue.adapter ? { adapter: queue.adapter } : {}),
-      http: (g) => createHttpApp(g, { adminToken: secrets.adminToken, logger, tokens }),
+      supervisor: supervisorWithLogins(secrets.deviceTokenSecret),
+      http: (g) =>
+        createHttpApp(g, {
+          adminToken: secrets.adminToken,
+          logger,
+          tokens,
+          serverSecret: secrets.deviceTokenSecret,
+          ...(queue.redis ? { redis: queue.redis } : {}),
+        }),
     });
     const address = await gateway.start(config.PORT, config.HOST);
     listening = true;

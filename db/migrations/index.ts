@@ -2,10 +2,12 @@
 import type { Knex } from 'knex';
 import { core } from './0001_core.js';
 import { leaseFence } from './0002_lease_fence.js';
+import { identity } from './0003_identity.js';
+import { wallboard } from './0010_wallboard.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, leaseFence];
+export const MIGRATIONS: readonly Migration[] = [core, leaseFence, identity, wallboard];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });
 

@@ -128,6 +128,9 @@ const asArray = (reply: unknown): unknown[] => reply as unknown[];
 
 const STATE_OF_LETTER: Record<string, 'offered' | 'accepted'> = { o: 'offered' };
 
+/** Script faults mark a campaign stale at most this often (see RedisQueueStore#scriptFault). */
+const SCRIPT_FAULT_COOLDOWN_MS = 60_000;
+
 export class RedisQueueStore implements QueueStore {
   readonly kind = 'redis' as const;
   readonly #client: Client;
@@ -138,6 +141,8 @@ export class RedisQueueStore implements QueueStore {
   readonly #ids: LeaseIds;
   readonly #timeoutMs: number;
   readonly #configs = new Map<string, CachedConfig>();
+  /** When each campaign was last marked stale for a script fault (see #scriptFault). */
+  readonly #faultedAt = new Map<string, number>();
 
   constructor(client: Client, options: RedisQueueStoreOptions) {
     this.#client = client;
@@ -191,9 +196,40 @@ export class RedisQueueStore implements QueueStore {
     });
     try {
       return await Promise.race([call, timeout]);
+    } catch (err) {
+      throw await this.#scriptFault(name, ref, err);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A script that fails at run time (not with one of its status codes) met data it cannot read:
+   * a campaign's keys partly deleted by hand, a broken restore, a key evicted despite the
+   * documented noeviction. Retrying cannot help, and every later call would fail the same way, so
+   * the campaign is marked stale: the gateway rebuilds it from Postgres, as after a Redis restart.
+   * At most once a minute per campaign, so a script bug cannot turn into a rebuild loop (the raw
+   * error is passed on, answered INTERNAL).
+   */
+  async #scriptFault(name: ScriptName, ref: CampaignRef, err: unknown): Promise<unknown> {
+    const message = err instanceof Error ? err.message : '';
+    if (!/user_script|Error running script|attempt to /.test(message)) return err;
+    const k = this.#keys(ref);
+    const now = Date.now();
+    const last = this.#faultedAt.get(k.base);
+    if (last !== undefined && now - last < SCRIPT_FAULT_COOLDOWN_MS) return err;
+    this.#faultedAt.set(k.base, now);
+    try {
+      // Only a campaign that still has its config can be stale; without it the next call says
+      // CAMPAIGN_UNKNOWN and the gateway rebuilds anyway.
+      if ((await this.#client.exists(k.cfg)) === 1) await this.#client.hSet(k.cfg, 'stale', '1');
+    } catch {
+      return err;
+    }
+    this.#configs.delete(k.base);
+    return new EngineError('CAMPAIGN_STALE', `${name} failed on damaged campaign data; rebuilding`, {
+      campaignId: ref.campaignId,
+    });
   }
 
   #leaseId(ref: CampaignRef, epoch: string, field: string, leadId: string, agentId: string): LeaseId {

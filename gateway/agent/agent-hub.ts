@@ -584,10 +584,17 @@ export class AgentHub {
               leaseId: effect.call.leaseId,
               expiresAt: res.expiresAt,
               then: effect.then,
+              viaAck: effect.viaAck === true,
             };
           if (res.code === 'OUTSIDE_CALLING_WINDOW')
             this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
-          return { type: 'accept_failed', leaseId: effect.call.leaseId, code: res.code, retryable: false };
+          return {
+            type: 'accept_failed',
+            leaseId: effect.call.leaseId,
+            code: res.code,
+            retryable: false,
+            viaAck: effect.viaAck === true,
+          };
         } catch (err) {
           const w = toWireError(err);
           return {
@@ -595,6 +602,7 @@ export class AgentHub {
             leaseId: effect.call.leaseId,
             code: w.code,
             retryable: w.retryable,
+            viaAck: effect.viaAck === true,
           };
         }
       }

@@ -100,12 +100,15 @@ export type MachineEvent =
       readonly leaseId: string;
       readonly expiresAt: number;
       readonly then: CallStatus | null;
+      /** Accepted in the offer's acknowledgement: no command waits for the answer. */
+      readonly viaAck?: boolean;
     }
   | {
       readonly type: 'accept_failed';
       readonly leaseId: string;
       readonly code: WireErrorCode;
       readonly retryable: boolean;
+      readonly viaAck?: boolean;
     }
   | { readonly type: 'complete_done'; readonly leaseId: string; readonly ready: boolean }
   | {
@@ -148,7 +151,13 @@ export type Effect =
     }
   | { readonly type: 'mark_not_ready'; readonly campaignId: string }
   /** Take the offered call (→ accept_done / accept_failed). */
-  | { readonly type: 'accept_lease'; readonly call: HeldCall; readonly then: CallStatus | null }
+  | {
+      readonly type: 'accept_lease';
+      readonly call: HeldCall;
+      readonly then: CallStatus | null;
+      /** Asked by `{ accept: true }` in the offer's acknowledgement: announce the result. */
+      readonly viaAck?: boolean;
+    }
   /** Give the lead back (head of its priority, no attempt counted) and dispatch again. */
   | { readonly type: 'release_lease'; readonly call: HeldCall }
   /** Expire the lease now: the reaper puts the lead back, a late outcome is still accepted. */
@@ -537,7 +546,11 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
           call,
           pauseAfter: s.pauseAfter,
         };
-        const reply: Effect = { type: 'reply', fields: { expiresAt: e.expiresAt } };
+        // Accepted in the offer's acknowledgement: no command waits, so agent:state tells the
+        // device its call is taken (dialing), as it would for any change it did not ask for.
+        const reply: Effect = e.viaAck
+          ? { type: 'announce' }
+          : { type: 'reply', fields: { expiresAt: e.expiresAt } };
         if (e.then === null) return stay(dialing, [reply]);
         const next = statusState(dialing, call, e.then, now);
         return stay(next.state, [reply, ...next.effects]);
@@ -546,7 +559,11 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
 
     case 'accept_failed':
       if (s.name === 'offered' && sameCall(s, e.leaseId)) {
-        if (e.retryable || !LEASE_GONE.has(e.code)) return refuse(s, e.code);
+        if (e.retryable || !LEASE_GONE.has(e.code)) {
+          // Still offered. Accepted in the acknowledgement, the device learns it from
+          // agent:state (offered, not dialing) and may send call:accept.
+          return e.viaAck ? stay(s, [{ type: 'announce' }]) : refuse(s, e.code);
+        }
         const reason = e.code === 'OUTSIDE_CALLING_WINDOW' ? 'window_closed' : 'call_lost';
         return stay(paused(now, reason, s.campaignId), [
           { type: 'refuse', code: e.code },
@@ -635,7 +652,10 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
         return stay(
           acked,
           e.accept
-            ? [{ type: 'cancel_offer_timer' }, { type: 'accept_lease', call: s.call, then: null }]
+            ? [
+                { type: 'cancel_offer_timer' },
+                { type: 'accept_lease', call: s.call, then: null, viaAck: true },
+              ]
             : [{ type: 'cancel_offer_timer' }],
         );
       }

@@ -1,8 +1,9 @@
-// The admin API (/api/v1): tenants, agents, devices, campaigns, lead import, queue rebuild and
-// stats, and the do-not-call list. Every body and path parameter is parsed with zod before
-// anything else runs (a failure is PAYLOAD_INVALID with its issues), and every route is scoped by
-// its :tenantId, which every repository and engine call receives: a route under one tenant can
-// never name another tenant's rows or keys.
+// The admin API (/api/v1): tenants, users, agents, devices, campaigns, lead import, queue rebuild
+// and stats, the do-not-call list and the audit log. Every route first checks the caller's
+// principal (gateway/http/access.ts: its tenant must be the route's :tenantId, its role high
+// enough), then parses its path and body with zod (a failure is PAYLOAD_INVALID with its
+// issues); every repository and engine call receives the route's tenant, so a route under one
+// tenant can never name another tenant's rows or keys.
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
@@ -17,6 +18,10 @@ import { CAMPAIGN_STATUSES } from '../../db/index.js';
 import type { DeviceTokens } from '../auth/device-token.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import { requireOperator, requireRole } from './access.js';
+import { auditTrail } from './audit-trail.js';
+import { userRoutes } from './user-routes.js';
+import type { UserRouteHooks } from './user-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
@@ -71,30 +76,56 @@ const params = <S extends z.ZodType>(schema: S, req: Request): z.output<S> => sc
 
 export interface AdminRoutesOptions {
   readonly tokens: DeviceTokens;
+  readonly hooks?: UserRouteHooks;
 }
+
+const auditQuerySchema = z.object({
+  before: z
+    .string()
+    .regex(/^[1-9]\d{0,18}$/)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 
 export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Router {
   const { db, store, clock } = gateway.deps;
   const router = Router({ mergeParams: true });
+  const audit = auditTrail(db);
+  const admin = requireRole('admin');
+  const supervisor = requireRole('supervisor');
 
-  router.put('/tenants/:tenantId', async (req, res) => {
+  router.put('/tenants/:tenantId', requireOperator, async (req, res) => {
     const { tenantId } = params(tenantParams, req);
     const body = tenantBodySchema.parse(req.body);
     const tenant = await db.tenants.create({ id: tenantId, name: body.name, plan: body.plan });
+    await audit(req, res, 'tenant.create', tenantId, { plan: body.plan });
     res.status(201).json({ tenant });
   });
 
-  router.put('/tenants/:tenantId/agents/:agentId', async (req, res) => {
+  router.use('/tenants/:tenantId/users', userRoutes(db, audit, options.hooks));
+
+  router.get('/tenants/:tenantId/audit', admin, async (req, res) => {
+    const { tenantId } = params(tenantParams, req);
+    const q = auditQuerySchema.parse(req.query);
+    const items = await db.audit.list(tenantId, {
+      limit: q.limit,
+      ...(q.before ? { beforeId: q.before } : {}),
+    });
+    res.json({ items, next: items.length === q.limit ? (items.at(-1)?.id ?? null) : null });
+  });
+
+  router.put('/tenants/:tenantId/agents/:agentId', admin, async (req, res) => {
     const { tenantId, agentId } = params(agentParams, req);
     const body = agentBodySchema.parse(req.body);
     const user = await db.users.create({ tenantId, id: agentId, name: body.name, role: 'agent' });
+    await audit(req, res, 'agent.create', agentId);
     res
       .status(201)
       .json({ agent: { id: user.id, name: user.name, role: user.role, createdAt: user.createdAt } });
   });
 
   // Registering (or re-registering) a device returns its token: the only time it is shown.
-  router.put('/tenants/:tenantId/devices/:deviceId', async (req, res) => {
+  router.put('/tenants/:tenantId/devices/:deviceId', admin, async (req, res) => {
     const { tenantId, deviceId } = params(deviceParams, req);
     const body = deviceBodySchema.parse(req.body);
     const device = await db.devices.register({
@@ -105,6 +136,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
       platform: body.platform,
     });
     const token = await options.tokens.issue({ tenantId, agentId: device.userId, deviceId: device.id });
+    await audit(req, res, 'device.register', deviceId, { agentId: device.userId });
     res.json({
       device: {
         id: device.id,
@@ -117,7 +149,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     });
   });
 
-  router.put('/tenants/:tenantId/campaigns/:campaignId', async (req, res) => {
+  router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const body = campaignBodySchema.parse(req.body);
     const config = { window: body.window, dispositions: body.dispositions };
@@ -132,6 +164,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     // Postgres first (the system of record), then the live queue follows it.
     if (campaign.status === 'active') await gateway.campaigns.define(ref, campaign.config);
     else gateway.campaigns.forget(ref);
+    await audit(req, res, 'campaign.put', campaignId, { status: campaign.status });
     res.json({
       campaign: {
         id: campaign.id,
@@ -144,21 +177,22 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     });
   });
 
-  router.post('/tenants/:tenantId/campaigns/:campaignId/leads', async (req, res) => {
+  router.post('/tenants/:tenantId/campaigns/:campaignId/leads', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const body = leadsBodySchema.parse(req.body);
     const added = await gateway.addLeads(tenantId, campaignId, body.leads);
+    await audit(req, res, 'leads.add', campaignId, { rows: body.leads.length, queued: added.queued });
     res.json(added);
   });
 
-  router.post('/tenants/:tenantId/campaigns/:campaignId/rebuild', async (req, res) => {
+  router.post('/tenants/:tenantId/campaigns/:campaignId/rebuild', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const ref = await gateway.campaigns.active(tenantId, campaignId);
     if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN', 'No such active campaign in this tenant');
     res.json(await gateway.campaigns.rebuild(ref));
   });
 
-  router.get('/tenants/:tenantId/campaigns/:campaignId/stats', async (req, res) => {
+  router.get('/tenants/:tenantId/campaigns/:campaignId/stats', supervisor, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const campaign = await db.campaigns.get(tenantId, campaignId);
     if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
@@ -174,10 +208,11 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     res.json({ campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, queue, leads });
   });
 
-  router.post('/tenants/:tenantId/dnc', async (req, res) => {
+  router.post('/tenants/:tenantId/dnc', admin, async (req, res) => {
     const { tenantId } = params(tenantParams, req);
     const body = dncBodySchema.parse(req.body);
     const removed = await gateway.suppress(tenantId, body.phones, 'api');
+    await audit(req, res, 'dnc.add', '', { numbers: body.phones.length });
     res.json({ removed });
   });
 

@@ -7,20 +7,30 @@ import type { Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { DeviceTokens } from '../auth/device-token.js';
+import { createUserSessions } from '../auth/user-sessions.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
-import { requireAdminToken } from './admin-auth.js';
+import { createLoginLimits } from '../auth/login-limits.js';
+import type { LoginLimitOptions } from '../auth/login-limits.js';
+import { authenticate } from './access.js';
 import { adminRoutes } from './admin-routes.js';
+import { authRoutes } from './auth-routes.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { agentAsyncApi } from '../protocol/asyncapi.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 export interface HttpAppOptions {
-  /** Bearer token of the admin API (see admin-auth.ts: the seam for real users). */
+  /** The operator's bootstrap token: creates tenants and their first owner (see access.ts). */
   readonly adminToken: string;
   readonly logger: Logger;
   /** Issues the token returned when a device is registered. */
   readonly tokens: DeviceTokens;
+  /** The secret every gateway shares (DEVICE_TOKEN_SECRET): access and refresh keys derive from it. */
+  readonly serverSecret: string;
+  /** Redis for the login rate limits (shared by every gateway); memory when absent. */
+  readonly redis?: { readonly client: unknown; readonly keyPrefix: string };
+  /** Login limits other than the defaults (tests). */
+  readonly loginLimits?: Omit<LoginLimitOptions, 'redis'>;
   /** Largest JSON body accepted; a 10,000-lead import is about 2 MB. Default '5mb'. */
   readonly bodyLimit?: string;
 }
@@ -94,6 +104,20 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
   });
 
   const allowedOrigins = gateway.deps.config.ALLOWED_ORIGINS;
+  const sessions = createUserSessions({ db: gateway.deps.db, serverSecret: options.serverSecret });
+  app.use(
+    '/api/v1/auth',
+    (_req, res, next) => {
+      res.set('Cache-Control', 'no-store');
+      next();
+    },
+    cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
+    express.json({ limit: '16kb', strict: true }),
+    authRoutes(
+      sessions,
+      createLoginLimits({ ...options.loginLimits, ...(options.redis ? { redis: options.redis } : {}) }),
+    ),
+  );
   app.use(
     '/api/v1',
     (_req, res, next) => {
@@ -101,7 +125,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
       next();
     },
     cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
-    requireAdminToken(options.adminToken),
+    authenticate({ adminToken: options.adminToken, sessions }),
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
     adminRoutes(gateway, { tokens: options.tokens }),
   );

@@ -4,7 +4,7 @@
 // Anything else is INTERNAL: logged (without pg's `detail`, which can quote row values such as
 // phone numbers) and never shown.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { statusOf, toWireError } from '../errors.js';
+import { GatewayError, statusOf, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { WIRE_ERRORS } from '../protocol/errors.js';
 import type { WireError, WireErrorCode } from '../protocol/errors.js';
@@ -59,6 +59,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       );
     }
     if (error.code === 'UNAUTHENTICATED') res.set('WWW-Authenticate', 'Bearer realm="dialhub"');
+    const retryAfter = err instanceof GatewayError ? err.details?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
     res.status(status).json({ error });
   };
 }

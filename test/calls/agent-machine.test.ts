@@ -87,6 +87,34 @@ describe('the agent state machine', () => {
     });
   });
 
+  it('confirms a call accepted in the offer acknowledgement with agent:state, since no command waits', () => {
+    const offered = STATES.find((s) => s.name === 'offered' && !s.acked)!;
+    const acked = transition(offered, { type: 'offer_acked', leaseId: 'L1', accept: true }, NOW);
+    expect(acked.effects).toContainEqual({ type: 'accept_lease', call, then: null, viaAck: true });
+    const done = transition(
+      acked.state,
+      { type: 'accept_done', leaseId: 'L1', expiresAt: NOW + 90_000, then: null, viaAck: true },
+      NOW,
+    );
+    expect(done.state.name).toBe('dialing');
+    expect(done.effects).toEqual([{ type: 'announce' }]);
+    // A failure that leaves the offer standing says so too (still offered: call:accept may retry).
+    const failed = transition(
+      acked.state,
+      { type: 'accept_failed', leaseId: 'L1', code: 'UNAVAILABLE', retryable: true, viaAck: true },
+      NOW,
+    );
+    expect(failed.state.name).toBe('offered');
+    expect(failed.effects).toEqual([{ type: 'announce' }]);
+    // Accepted with call:accept, the command's own answer carries the result.
+    const viaCommand = transition(
+      acked.state,
+      { type: 'accept_done', leaseId: 'L1', expiresAt: 5, then: null },
+      NOW,
+    );
+    expect(viaCommand.effects).toEqual([{ type: 'reply', fields: { expiresAt: 5 } }]);
+  });
+
   it('releases a call that connected only ... never: only an offer, or a dialling call the device rejects', () => {
     for (const [s, e] of pairs) {
       const t = transition(s, e, NOW);

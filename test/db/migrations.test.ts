@@ -13,8 +13,10 @@ const TABLES = [
   'devices',
   'dnc',
   'leads',
+  'sessions',
   'tenants',
   'users',
+  'wallboard_settings',
 ];
 
 async function tablesIn(t: TestDatabase): Promise<string[]> {

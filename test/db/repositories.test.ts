@@ -49,7 +49,7 @@ describe('repositories', () => {
       ).toBe(true);
       expect(
         isDbError(
-          await settle(db.users.create({ tenantId: id, id: 'u', name: 'U', role: 'owner' as 'agent' })),
+          await settle(db.users.create({ tenantId: id, id: 'u', name: 'U', role: 'root' as 'agent' })),
           'INPUT_INVALID',
         ),
       ).toBe(true);

@@ -62,7 +62,7 @@ describe('the HTTP API', () => {
           check: () => (failingCheck ? Promise.reject(new Error('switched off')) : Promise.resolve()),
         },
       ],
-      http: (g) => createHttpApp(g, { adminToken: ADMIN_TOKEN, logger, tokens }),
+      http: (g) => createHttpApp(g, { adminToken: ADMIN_TOKEN, logger, tokens, serverSecret: TEST_SECRET }),
     });
     const address = await gateway.start(0, '127.0.0.1');
     url = `http://127.0.0.1:${address.port}`;
@@ -76,6 +76,21 @@ describe('the HTTP API', () => {
   });
 
   const api = () => request(url);
+
+  /** Each tenant's owner (created by the operator, then logged in): the bearer for its routes. */
+  const owners = new Map<string, string>();
+  const auth = (tenantId: string): string => owners.get(tenantId) ?? AUTH;
+  async function owner(tenantId: string): Promise<void> {
+    const email = `owner@${tenantId.toLowerCase()}.test`;
+    const password = 'owner password for tests';
+    await api()
+      .post(`/api/v1/tenants/${tenantId}/users`)
+      .set('Authorization', AUTH)
+      .send({ id: 'owner', name: 'Owner', role: 'owner', email, password })
+      .expect(201);
+    const login = await api().post('/api/v1/auth/login').send({ tenantId, email, password }).expect(200);
+    owners.set(tenantId, `Bearer ${(login.body as { accessToken: string }).accessToken}`);
+  }
 
   async function device(token: string, deviceId: string, transports = ['websocket']): Promise<Device> {
     const socket: Device = connect(`${url}${AGENT_NAMESPACE}`, {
@@ -100,19 +115,20 @@ describe('the HTTP API', () => {
       .set('Authorization', AUTH)
       .send({ name: 'Acme', plan: { deviceLimit } })
       .expect(201);
+    await owner(tenantId);
     await api()
       .put(`/api/v1/tenants/${tenantId}/agents/alice`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ name: 'Alice' })
       .expect(201);
     const reg = await api()
       .put(`/api/v1/tenants/${tenantId}/devices/pixel`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ agentId: 'alice', label: 'Pixel 8', platform: 'android' })
       .expect(200);
     await api()
       .put(`/api/v1/tenants/${tenantId}/campaigns/spring`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ name: 'Spring', status: 'active', window: ALWAYS_OPEN, dispositions: SALE })
       .expect(200);
     return { tenantId, token: (reg.body as { token: string }).token };
@@ -122,7 +138,7 @@ describe('the HTTP API', () => {
     (
       await api()
         .get(`/api/v1/tenants/${tenantId}/campaigns/${campaignId}/stats`)
-        .set('Authorization', AUTH)
+        .set('Authorization', auth(tenantId))
         .expect(200)
     ).body as {
       queue: { ready: number; leased: number; scheduled: number } | null;
@@ -180,11 +196,12 @@ describe('the HTTP API', () => {
       expect(res.body).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     }
-    // The scheme is case-insensitive, as RFC 9110 says.
+    // The scheme is case-insensitive, as RFC 9110 says; the operator token is recognised, and
+    // may not read inside a tenant.
     await api()
       .get(`/api/v1/tenants/x/campaigns/y/stats`)
       .set('Authorization', `bearer ${ADMIN_TOKEN}`)
-      .expect(404);
+      .expect(403);
   });
 
   it('runs the admin flow: tenant, agent, device and its token, campaign, leads, a pushed call, stats', async () => {
@@ -201,22 +218,23 @@ describe('the HTTP API', () => {
       .send({ name: 'Acme Ltd', plan: { deviceLimit: 2 } })
       .expect(409);
     expect(again.body).toMatchObject({ error: { code: 'CONFLICT' } });
+    await owner(T);
 
     const agent = await api()
       .put(`/api/v1/tenants/${T}/agents/alice`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ name: 'Alice Agent' })
       .expect(201);
     expect(agent.body).toMatchObject({ agent: { id: 'alice', name: 'Alice Agent', role: 'agent' } });
     await api()
       .put(`/api/v1/tenants/${T}/agents/alice`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ name: 'Alice Again' })
       .expect(409);
 
     const reg = await api()
       .put(`/api/v1/tenants/${T}/devices/alice-phone`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ agentId: 'alice', label: 'Pixel 8', platform: 'android' })
       .expect(200);
     expect(reg.headers['cache-control']).toBe('no-store');
@@ -236,7 +254,7 @@ describe('the HTTP API', () => {
 
     const campaign = await api()
       .put(`/api/v1/tenants/${T}/campaigns/spring`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ name: 'Spring push', status: 'active', window: ALWAYS_OPEN, dispositions: SALE })
       .expect(200);
     expect(campaign.body).toMatchObject({
@@ -254,7 +272,7 @@ describe('the HTTP API', () => {
     }));
     const added = await api()
       .post(`/api/v1/tenants/${T}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ leads })
       .expect(200);
     expect(added.body).toMatchObject({
@@ -292,14 +310,14 @@ describe('the HTTP API', () => {
     // Do-not-call: out of the queue now, and scrubbed from later imports.
     const dnc = await api()
       .post(`/api/v1/tenants/${T}/dnc`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ phones: [phone(502)] })
       .expect(200);
     expect(dnc.body).toEqual({ removed: 1 });
     expect(await stats(T)).toMatchObject({ queue: { ready: 1 }, leads: { queued: 1, final: 1, removed: 1 } });
     const reimport = await api()
       .post(`/api/v1/tenants/${T}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .send({ leads: [{ phone: phone(502), timeZone: 'Europe/London' }] })
       .expect(200);
     expect(reimport.body).toMatchObject({ inserted: 0, suppressed: 1 });
@@ -307,7 +325,7 @@ describe('the HTTP API', () => {
     // A rebuild makes the queue from Postgres again: the same one lead.
     const rebuilt = await api()
       .post(`/api/v1/tenants/${T}/campaigns/spring/rebuild`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(T))
       .expect(200);
     expect(rebuilt.body).toEqual({ enqueued: 1, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0 });
     expect(await stats(T)).toMatchObject({ queue: { ready: 1, leased: 0 } });
@@ -325,24 +343,24 @@ describe('the HTTP API', () => {
     const body = { name: 'Spring', status: 'paused', window: ALWAYS_OPEN, dispositions: SALE };
     await api()
       .put(`/api/v1/tenants/${tenantId}/campaigns/spring`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send(body)
       .expect(200);
     const refused = await api()
       .post(`/api/v1/tenants/${tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ leads: [{ phone: phone(600), timeZone: 'Europe/London' }] })
       .expect(404);
     expect(refused.body).toMatchObject({ error: { code: 'CAMPAIGN_UNKNOWN' } });
     expect(gateway.campaigns.list().some((r) => r.tenantId === tenantId)).toBe(false);
     await api()
       .put(`/api/v1/tenants/${tenantId}/campaigns/spring`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ ...body, status: 'active' })
       .expect(200);
     await api()
       .post(`/api/v1/tenants/${tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ leads: [{ phone: phone(600), timeZone: 'Europe/London' }] })
       .expect(200);
   });
@@ -352,7 +370,7 @@ describe('the HTTP API', () => {
     const register = (deviceId: string, agentId = 'alice') =>
       api()
         .put(`/api/v1/tenants/${tenantId}/devices/${deviceId}`)
-        .set('Authorization', AUTH)
+        .set('Authorization', auth(tenantId))
         .send({ agentId, platform: 'ios' });
     await register('iphone').expect(200);
     const refused = await register('tablet').expect(403);
@@ -393,7 +411,7 @@ describe('the HTTP API', () => {
     const { tenantId } = await tenantWithCampaign();
     const campaign = await api()
       .put(`/api/v1/tenants/${tenantId}/campaigns/night`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({
         name: 'Night',
         status: 'running',
@@ -410,7 +428,7 @@ describe('the HTTP API', () => {
 
     const leads = await api()
       .post(`/api/v1/tenants/${tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ leads: [{ phone: phone(700) }, { phone: '020 7946 0123', name: 'Somebody Real' }] })
       .expect(400);
     expect(leads.body).toMatchObject({
@@ -424,7 +442,7 @@ describe('the HTTP API', () => {
     }));
     const big = await api()
       .post(`/api/v1/tenants/${tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ leads: tooMany })
       .expect(400);
     expect(big.body).toMatchObject({ error: { code: 'PAYLOAD_INVALID', issues: [{ path: 'leads' }] } });
@@ -432,7 +450,7 @@ describe('the HTTP API', () => {
 
     const dnc = await api()
       .post(`/api/v1/tenants/${tenantId}/dnc`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .send({ phones: ['07700 900123'] })
       .expect(400);
     expect(dnc.body).toMatchObject({ error: { code: 'PAYLOAD_INVALID', issues: [{ path: 'phones.0' }] } });
@@ -442,7 +460,7 @@ describe('the HTTP API', () => {
     const { tenantId } = await tenantWithCampaign();
     const malformed = await api()
       .post(`/api/v1/tenants/${tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .set('Content-Type', 'application/json')
       .send('{"leads": [')
       .expect(400);
@@ -451,7 +469,7 @@ describe('the HTTP API', () => {
     const huge = JSON.stringify({ leads: [{ phone: phone(1), name: 'x'.repeat(6 * 1024 * 1024) }] });
     const tooLarge = await api()
       .post(`/api/v1/tenants/${tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(tenantId))
       .set('Content-Type', 'application/json')
       .send(huge)
       .expect(413);
@@ -472,7 +490,7 @@ describe('the HTTP API', () => {
     const a = await tenantWithCampaign();
     await api()
       .post(`/api/v1/tenants/${a.tenantId}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(a.tenantId))
       .send({ leads: [801, 802].map((n) => ({ phone: phone(n), timeZone: 'Europe/London' })) })
       .expect(200);
     const B = uid('b');
@@ -481,45 +499,55 @@ describe('the HTTP API', () => {
       .set('Authorization', AUTH)
       .send({ name: 'Globex', plan: { deviceLimit: 5 } })
       .expect(201);
+    await owner(B);
+    // A's owner on B's routes: refused before anything is read.
+    for (const path of ['campaigns/spring/stats', 'users', 'audit']) {
+      const res = await api().get(`/api/v1/tenants/${B}/${path}`).set('Authorization', auth(a.tenantId));
+      expect(res.status, path).toBe(403);
+      expect(res.body).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    }
 
     const seen = await api()
       .get(`/api/v1/tenants/${B}/campaigns/spring/stats`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(B))
       .expect(404);
     expect(seen.body).toMatchObject({ error: { code: 'CAMPAIGN_UNKNOWN' } });
     const imported = await api()
       .post(`/api/v1/tenants/${B}/campaigns/spring/leads`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(B))
       .send({ leads: [{ phone: phone(803), timeZone: 'Europe/London' }] })
       .expect(404);
     expect(imported.body).toMatchObject({ error: { code: 'CAMPAIGN_UNKNOWN' } });
-    await api().post(`/api/v1/tenants/${B}/campaigns/spring/rebuild`).set('Authorization', AUTH).expect(404);
+    await api()
+      .post(`/api/v1/tenants/${B}/campaigns/spring/rebuild`)
+      .set('Authorization', auth(B))
+      .expect(404);
     // A's agent is not B's: B cannot register a device for it.
     await api()
       .put(`/api/v1/tenants/${B}/devices/spy`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(B))
       .send({ agentId: 'alice', platform: 'android' })
       .expect(404);
     // B's do-not-call list is B's: A's leads with the number stay queued.
     const dnc = await api()
       .post(`/api/v1/tenants/${B}/dnc`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(B))
       .send({ phones: [phone(801)] })
       .expect(200);
     expect(dnc.body).toEqual({ removed: 0 });
     // B's own campaign of the same name is a different campaign.
     await api()
       .put(`/api/v1/tenants/${B}/campaigns/spring`)
-      .set('Authorization', AUTH)
+      .set('Authorization', auth(B))
       .send({ name: 'Spring', status: 'active', window: ALWAYS_OPEN })
       .expect(200);
     expect(await stats(B)).toMatchObject({ queue: { ready: 0 }, leads: { queued: 0 } });
     expect(await stats(a.tenantId)).toMatchObject({ queue: { ready: 2 }, leads: { queued: 2, removed: 0 } });
-    // And a tenant that does not exist has nothing to show.
+    // And a tenant that does not exist has nothing to show to anyone.
     await api()
       .get(`/api/v1/tenants/${uid('ghost')}/campaigns/spring/stats`)
-      .set('Authorization', AUTH)
-      .expect(404);
+      .set('Authorization', auth(uid('ghost')))
+      .expect(403);
   });
 
   it('leaves Socket.IO long-polling to the hub: a device connects over polling too', async () => {

@@ -116,6 +116,21 @@ describe('one call, one agent, one outcome', () => {
     });
   });
 
+  it('a call accepted in the offer acknowledgement is confirmed to the device with agent:state', async () => {
+    g = await TestGateway.start();
+    await g.seedTenant(T, 1);
+    await g.campaign(T, 'A');
+    await g.leads(T, 'A', 1);
+    const d0 = await g.connect(T, 0);
+    const confirmed = next(d0, 'agent:state');
+    const offer = await readyAndOffer(d0, 'A', { accept: true });
+    const [state] = await confirmed;
+    expect(state).toMatchObject({ state: 'dialing', campaignId: 'A' });
+    expect(
+      await call(d0, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 5 }),
+    ).toMatchObject({ ok: true, duplicate: false });
+  });
+
   it('defect 2: lease ids never repeat after Redis lost its last writes', async () => {
     g = await TestGateway.start();
     await g.seedTenant(T, 1);

@@ -62,4 +62,31 @@ describe('Redis flushed mid-run', () => {
     const [offer] = await offered;
     expect(offer.lead.id).toBe(queued[0]);
   });
+
+  it('rebuilds a campaign whose keys were partly deleted, instead of failing every call for ever', async () => {
+    const device = await g.connect(T, 1);
+    device.on('call:offer', (_offer, ack) => ack({ accept: true }));
+    const before = (await g.store.store.stats(ref, Date.now())).ready;
+    expect(before).toBeGreaterThan(400);
+    // The lead records alone (as a careless DEL, a partial restore or an eviction would leave it):
+    // the config says the campaign exists, the scripts cannot read its leads.
+    expect(await deleteKeysAtOnce(`${g.store.prefix}{c:${T}:${C}}:d:*`)).toBeGreaterThan(0);
+    const offered = next(device, 'call:offer');
+    const answer = await call(device, 'agent:ready', { campaignId: C });
+    expect(answer, JSON.stringify(answer)).toMatchObject({ ok: true });
+    const [offer] = await offered;
+    expect(offer.lead.phone).toMatch(/^\+/);
+    expect(
+      await call(device, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 1 }),
+    ).toMatchObject({ ok: true, duplicate: false });
+    // Rebuilt from Postgres: every queued lead is back but the one just completed.
+    const snap = await g.store.store.snapshot(ref);
+    const queued = new Set(
+      Object.values(snap.ready)
+        .flat()
+        .map((m) => snap.records[m]!),
+    );
+    expect(queued.has(offer.lead.id)).toBe(false);
+    expect(queued.size).toBeGreaterThanOrEqual(before - 2);
+  });
 });

@@ -1,4 +1,5 @@
-// Zero setup, end to end: `gateway/main.ts` as its own process with neither REDIS_URL nor
+// Zero setup, end to end: the production bundle (`npm run build`, then what `npm start` runs:
+// `node dist/main.js`, here built into a private folder) as its own process with neither REDIS_URL nor
 // DATABASE_URL, so the in-memory queue and embedded Postgres in a fresh data folder. The demo
 // device it prints takes a call; SIGTERM stops it cleanly; a second start on the same folder
 // reuses the secrets (the old token still works) and rebuilds the queue from embedded Postgres,
@@ -35,7 +36,21 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One `node --import tsx gateway/main.ts` process with a clean environment of our making. */
+/** The bundle under test, built once for this file (a private folder: dist/ may be in use). */
+const BUILD_DIR = `.dist-test-${process.pid}`;
+
+async function buildBundle(): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/build.ts', '--outdir', BUILD_DIR], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`npm run build failed:\n${stderr}`);
+}
+
+/** One `node dist/main.js` process with a clean environment of our making. */
 class Dialhub {
   stdout = '';
   stderr = '';
@@ -48,7 +63,7 @@ class Dialhub {
   }
 
   static spawn(env: Record<string, string>): Dialhub {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+    const child = spawn(process.execPath, [`${BUILD_DIR}/main.js`], {
       cwd: ROOT,
       // Deliberately not inherited: no REDIS_URL, DATABASE_URL or secrets can leak in.
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
@@ -101,12 +116,14 @@ describe('zero setup: npm start with no Redis and no Postgres', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dialhub-zero-'));
-  });
+    await buildBundle();
+  }, 120_000);
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     for (const d of running) if (d.running) d.child.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
+    await rm(join(ROOT, BUILD_DIR), { recursive: true, force: true });
   });
 
   async function start(): Promise<{
@@ -127,13 +144,20 @@ describe('zero setup: npm start with no Redis and no Postgres', () => {
     return { hub, url: url!, tokens, readyMs };
   }
 
+  /** The demo owner, logged in with the password the banner printed. */
   async function admin(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
-    const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as {
-      adminToken: string;
-    };
+    const printed = /owner: email=(\S+) password=(\S+)/.exec(running.at(-1)!.stdout);
+    expect(printed, 'the banner prints the demo owner').not.toBeNull();
+    const login = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: 'demo', email: printed![1], password: printed![2] }),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
     const res = await fetch(`${url}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${secrets.adminToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     expect(res.status, `${method} ${path}`).toBe(200);

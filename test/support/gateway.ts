@@ -46,6 +46,7 @@ export interface TestGatewayOptions {
   /** Share an existing store/database (several gateways on one Redis and Postgres). */
   readonly shared?: { store: TestStore; pg: TestDatabase };
   readonly adapter?: GatewayDeps['adapter'];
+  readonly supervisor?: GatewayDeps['supervisor'];
 }
 
 export class TestGateway {
@@ -77,6 +78,7 @@ export class TestGateway {
       logger: options.logger ?? silentLogger,
       tokens: createDeviceTokens(TEST_SECRET),
       ...(options.adapter ? { adapter: options.adapter } : {}),
+      ...(options.supervisor ? { supervisor: options.supervisor } : {}),
     });
     const address = await gateway.start(0, '127.0.0.1');
     return new TestGateway(gateway, `http://127.0.0.1:${address.port}`, store, pg, !options.shared);

@@ -143,4 +143,50 @@ describe('maintenance', () => {
     expect(errors).toHaveLength(1);
     expect(promoted).toEqual([1]);
   });
+
+  it('keeps promoting due leads and refreshing windows while the system of record is unreachable', async () => {
+    const { store, clock, ref } = await setup();
+    await store.enqueue(
+      ref,
+      [
+        { id: 'L1', phone: '+15550001111', timeZone: 'UTC' },
+        { id: 'L2', phone: '+15550002222', timeZone: 'UTC', dueAt: T0 + 1_000 },
+      ],
+      T0,
+    );
+    await store.setAgentsReady(ref, [agent], T0);
+    expect((await store.dispatch(ref, T0, 1, 500)).leases).toHaveLength(1);
+    const errors: unknown[] = [];
+    const promoted: number[] = [];
+    const m = startMaintenance(
+      {
+        store,
+        clock,
+        campaigns: () => [ref],
+        windowRefreshMs: DAY,
+        // Postgres is down: the expired lease cannot be settled, so it must stay leased...
+        settleExpired: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+        onError: (e) => errors.push(e),
+        onPromoted: (_r, n) => promoted.push(n),
+      },
+      false,
+    );
+    clock.advance(1_000);
+    await m.tick();
+    expect(errors).toHaveLength(1);
+    // ...but the rest of the campaign's upkeep does not wait for it.
+    expect(promoted).toEqual([1]);
+    const stats = await store.stats(ref, clock.now());
+    expect(stats.leased).toBe(1);
+    expect(stats.ready).toBe(1);
+    for (let day = 0; day < 20; day++) {
+      clock.advance(DAY);
+      await m.tick();
+    }
+    expect(
+      (await store.lease(ref, { agentId: asAgentId('a2'), deviceId: asDeviceId('d2') }, clock.now(), 500))
+        ?.lead.id,
+    ).toBe('L2');
+    await m.stop();
+  });
 });

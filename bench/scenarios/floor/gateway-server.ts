@@ -46,7 +46,8 @@ const gateway = createGateway({
   db,
   logger,
   tokens,
-  http: (g) => createHttpApp(g, { adminToken: args.adminToken, logger, tokens }),
+  http: (g) =>
+    createHttpApp(g, { adminToken: args.adminToken, logger, tokens, serverSecret: args.deviceTokenSecret }),
 });
 
 serve<ServerApi>({

@@ -42,8 +42,8 @@ end
 local reply = { epoch, '' }
 
 local readyCount = tonumber(ARGV[6] or '0')
+local names, devices, sessions = {}, {}, {}
 if readyCount > 0 then
-  local names, devices, sessions = {}, {}, {}
   for n = 0, readyCount - 1 do
     names[#names + 1] = ARGV[7 + n * 3]
     devices[#devices + 1] = ARGV[8 + n * 3]
@@ -111,6 +111,14 @@ for i, p in ipairs(pairs_) do
   chosen[i] = p[1]
 end
 prefetchRecords(base, members)
+if not allRecorded(base, members) then
+  -- The agents asking now are not left ready: a dispatch after the rebuild would offer them a
+  -- call while their own request is still being answered (their gateway asks again).
+  for _, agent in ipairs(names) do
+    redis.call('ZREM', K.agents, agent)
+  end
+  return damaged(K)
+end
 hprefetch(K.leaseOf, members)
 hprefetch(K.agentDevices, chosen)
 local zoneNames = zoneNameMap(K)

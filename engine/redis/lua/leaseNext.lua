@@ -59,6 +59,9 @@ while not member do
     member = nil
   end
 end
+if member and not allRecorded(base, { member }) then
+  return damaged(K)
+end
 local reply = { epoch }
 if member then
   for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned, zoneNameMap(K), epoch)) do

@@ -204,11 +204,33 @@ end
   Redis that went back in time left behind; it costs one SCARD when nothing is suppressed.
   Returns true when `member` may be offered.
 ]]
+-- Whether every member still has its record. A queued lead without one means the campaign's keys
+-- were damaged (partly deleted, partly restored): nothing is granted from such a queue.
+local function allRecorded(base, members)
+  for _, m in ipairs(members) do
+    if not record(base, m) then
+      return false
+    end
+  end
+  return true
+end
+
+-- Mark the campaign for a rebuild from the system of record and say so, before any grant is
+-- written (staged writes are dropped, not flushed).
+local function damaged(K)
+  redis.call('HSET', K.cfg, 'stale', '1')
+  return ST_CAMPAIGN_STALE
+end
+
 local function dialable(base, K, member, anySuppressed)
   if not anySuppressed then
     return true
   end
-  local rec = splitRecord(record(base, member))
+  local raw = record(base, member)
+  if not raw then
+    return true -- damaged: allRecorded refuses it before anything is granted
+  end
+  local rec = splitRecord(raw)
   if not isSuppressed(K, rec) then
     return true
   end

@@ -1,0 +1,453 @@
+// The /supervisor namespace: a supervisor's (or admin's) access token in the handshake, a
+// subscription to the tenant's floor or one campaign, a snapshot, then deltas; and the actions a
+// supervisor takes from the wallboard (force-pause, log out, pause or resume a campaign), each
+// acknowledged and written to the audit log.
+//
+// The state shown is the agent state machine's (gateway/calls/agent-machine.ts), reported by the
+// agent hub of whichever gateway holds the agent's device: each gateway publishes its agents'
+// changes to the others over the Socket.IO adapter, and every gateway keeps each tenant's floor
+// and its last hour (for replay). Agent changes go out at once (gathered for a few milliseconds
+// into one frame); campaign counters are computed once per interval per tenant and sent at that
+// pace, so a busy floor cannot flood a browser. Every frame carries the socket's sequence number.
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { CampaignRef, TenantId } from '../../engine/ids.js';
+import { createWallboardRepository } from '../../db/index.js';
+import type { StoredWallboardSettings, UserRole, WallboardRepository } from '../../db/index.js';
+import type { AgentStateChange } from '../agent/agent-hub.js';
+import { GatewayError, toWireError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import type { Ack } from '../protocol/errors.js';
+import { campaignTiles } from './counters.js';
+import { TenantFloor } from './floor.js';
+import type { StateRecord } from './floor.js';
+import {
+  campaignActionSchema,
+  forcePauseSchema,
+  logoutSchema,
+  replaySchema,
+  subscribeSchema,
+  SUPERVISOR_NAMESPACE,
+  supervisorHandshakeSchema,
+} from './protocol.js';
+import type {
+  AgentTile,
+  CampaignTile,
+  FloorAverages,
+  SupervisorClientEvents,
+  SupervisorServerEvents,
+  WallboardSettings,
+} from './protocol.js';
+
+/** Who an access token speaks for (gateway/auth/access-token.ts). */
+export interface AccessIdentity {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly role: UserRole;
+}
+
+/** Verifies an access token; throws UNAUTHENTICATED when it is not valid. */
+export type AccessVerifier = (token: string) => Promise<AccessIdentity>;
+
+export interface SupervisorOptions {
+  readonly verify: AccessVerifier;
+  /** How often campaign counters are recomputed and sent (default 1000 ms). */
+  readonly countersIntervalMs?: number;
+  /** How long agent changes are gathered into one frame (default 20 ms). */
+  readonly deltaFlushMs?: number;
+}
+
+interface SupervisorData {
+  tenantId: TenantId;
+  userId: string;
+  role: UserRole;
+  /** Subscribed: null for the whole floor, or one campaign. */
+  scope?: string | null;
+  seq: number;
+  /** Agents this socket shows (a campaign scope drops agents that left it). */
+  shown: Set<string>;
+}
+
+interface InterServerEvents {
+  'floor:records': (tenantId: string, records: StateRecord[]) => void;
+  'floor:agents': (tenantId: string, ack: (records: StateRecord[]) => void) => void;
+}
+
+type SupervisorNamespace = Namespace<
+  SupervisorClientEvents,
+  SupervisorServerEvents,
+  InterServerEvents,
+  SupervisorData
+>;
+type SupervisorSocket = Socket<
+  SupervisorClientEvents,
+  SupervisorServerEvents,
+  InterServerEvents,
+  SupervisorData
+>;
+
+interface TenantView {
+  readonly floor: TenantFloor;
+  settings: StoredWallboardSettings;
+  /** Roster, settings and other gateways' agents loaded (once per tenant; roster refreshed). */
+  loaded: Promise<void> | null;
+  rosterAt: number;
+  readonly sockets: Set<SupervisorSocket>;
+  /** Agents whose tile changed since the last flush. */
+  readonly dirty: Set<string>;
+  counters: { campaigns: CampaignTile[]; agentAverages: Record<string, FloorAverages> } | null;
+  /** The computation in flight, shared by everyone who asks meanwhile. */
+  computing: Promise<void> | null;
+}
+
+const ROSTER_REFRESH_MS = 30_000;
+
+/** Who may watch the floor and act on it. */
+const WALLBOARD_ROLES: ReadonlySet<UserRole> = new Set(['owner', 'admin', 'supervisor']);
+
+export interface Supervisor {
+  stop(): void;
+}
+
+function toRecord(c: AgentStateChange): StateRecord {
+  return {
+    agentId: c.agentId,
+    state: c.state.state,
+    ...(c.state.state === 'paused' ? { reason: c.state.reason } : {}),
+    since: c.state.since,
+    campaignId: c.state.campaignId ?? null,
+    leadFirstName: c.lead?.firstName ?? null,
+    at: c.at,
+  };
+}
+
+export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): Supervisor {
+  const { db, store, clock, logger } = gateway.deps;
+  const hub = gateway.hub;
+  const clustered = gateway.deps.adapter !== undefined;
+  const wallboard: WallboardRepository = createWallboardRepository(db.knex);
+  const countersMs = options.countersIntervalMs ?? 1_000;
+  const flushMs = options.deltaFlushMs ?? 20;
+  const nsp = (gateway.io as unknown as Server).of(SUPERVISOR_NAMESPACE) as unknown as SupervisorNamespace;
+  const tenants = new Map<string, TenantView>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let outbox = new Map<string, StateRecord[]>();
+  let outboxTimer: NodeJS.Timeout | undefined;
+
+  const view = (tenantId: string): TenantView => {
+    let v = tenants.get(tenantId);
+    if (!v) {
+      v = {
+        floor: new TenantFloor(),
+        settings: { timeZone: 'UTC', thresholds: {} },
+        loaded: null,
+        rosterAt: 0,
+        sockets: new Set(),
+        dirty: new Set(),
+        counters: null,
+        computing: null,
+      };
+      tenants.set(tenantId, v);
+    }
+    return v;
+  };
+
+  // ---- the feed: this gateway's agents, and the others' over the adapter ----
+
+  function ingest(tenantId: string, records: readonly StateRecord[]): void {
+    const v = view(tenantId);
+    for (const r of records) if (v.floor.apply(r)) v.dirty.add(r.agentId);
+    if (v.dirty.size > 0 && v.sockets.size > 0 && !flushTimer) {
+      flushTimer = setTimeout(flush, flushMs);
+    }
+  }
+
+  const unsubscribe = hub.onStateChange((change) => {
+    const r = toRecord(change);
+    ingest(change.tenantId, [r]);
+    if (!clustered) return;
+    const list = outbox.get(change.tenantId) ?? [];
+    list.push(r);
+    outbox.set(change.tenantId, list);
+    outboxTimer ??= setTimeout(() => {
+      outboxTimer = undefined;
+      const sending = outbox;
+      outbox = new Map();
+      for (const [tenantId, records] of sending) nsp.serverSideEmit('floor:records', tenantId, records);
+    }, flushMs);
+  });
+  nsp.on('floor:records', (tenantId, records) => ingest(tenantId, records));
+  nsp.on('floor:agents', (tenantId, ack) => ack(hub.agentStates(tenantId).map(toRecord)));
+
+  async function load(tenantId: string): Promise<void> {
+    const v = view(tenantId);
+    const [agents, settings] = await Promise.all([wallboard.agents(tenantId), wallboard.settings(tenantId)]);
+    v.floor.setRoster(new Map(agents.map((a) => [a.id, a.name])));
+    v.settings = settings;
+    v.rosterAt = clock.now();
+    const here = hub.agentStates(tenantId).map(toRecord);
+    let there: StateRecord[] = [];
+    if (clustered) {
+      there = await new Promise<StateRecord[]>((resolve) => {
+        nsp.serverSideEmit('floor:agents', tenantId, (err: Error | null, answers: StateRecord[][]) =>
+          resolve(err ? [] : answers.flat()),
+        );
+      });
+    }
+    for (const r of [...here, ...there]) v.floor.apply(r);
+  }
+
+  function ensureLoaded(tenantId: string): Promise<void> {
+    const v = view(tenantId);
+    if (!v.loaded || clock.now() - v.rosterAt > ROSTER_REFRESH_MS) {
+      const loading = load(tenantId);
+      v.loaded = loading.catch((err: unknown) => {
+        v.loaded = null;
+        throw err;
+      });
+    }
+    return v.loaded;
+  }
+
+  // ---- frames ----
+
+  const inScope = (s: SupervisorSocket, t: AgentTile): boolean =>
+    s.data.scope === null || s.data.scope === undefined || t.campaignId === s.data.scope;
+
+  function flush(): void {
+    flushTimer = undefined;
+    const at = clock.now();
+    for (const v of tenants.values()) {
+      if (v.dirty.size === 0) continue;
+      const tiles = [...v.dirty].map((id) => v.floor.tile(id));
+      v.dirty.clear();
+      for (const s of v.sockets) {
+        const agents = tiles.filter((t) => {
+          if (inScope(s, t)) {
+            s.data.shown.add(t.agentId);
+            return true;
+          }
+          // Left the campaign this socket watches: sent once more (so it can drop it), then not.
+          return s.data.shown.delete(t.agentId);
+        });
+        if (agents.length > 0) s.emit('floor:agents', { seq: ++s.data.seq, at, agents });
+      }
+    }
+  }
+
+  function settingsOf(v: TenantView): WallboardSettings {
+    return { timeZone: v.settings.timeZone, thresholds: v.settings.thresholds };
+  }
+
+  const scopeCampaigns = (s: SupervisorSocket, campaigns: readonly CampaignTile[]): CampaignTile[] =>
+    campaigns.filter((c) => s.data.scope === null || s.data.scope === undefined || c.id === s.data.scope);
+
+  function computeCounters(tenantId: string, v: TenantView): Promise<void> {
+    v.computing ??= campaignTiles({ db, wallboard, store, clock }, tenantId, v.settings.timeZone, v.floor)
+      .then((counters) => {
+        v.counters = counters;
+      })
+      .finally(() => {
+        v.computing = null;
+      });
+    return v.computing;
+  }
+
+  async function snapshot(s: SupervisorSocket): Promise<number> {
+    const { tenantId } = s.data;
+    await ensureLoaded(tenantId);
+    const v = view(tenantId);
+    const scope = s.data.scope ?? null;
+    if (!v.counters || (scope !== null && !v.counters.campaigns.some((c) => c.id === scope))) {
+      await computeCounters(tenantId, v);
+    }
+    // Built and sent in one synchronous step, and only then does the socket get deltas: nothing
+    // falls between the snapshot and the first delta.
+    const agents = v.floor.tiles(scope);
+    v.sockets.add(s);
+    s.data.shown = new Set(agents.map((a) => a.agentId));
+    const seq = ++s.data.seq;
+    s.emit('floor:snapshot', {
+      seq,
+      at: clock.now(),
+      campaignId: scope,
+      settings: settingsOf(v),
+      agents,
+      campaigns: scopeCampaigns(s, v.counters?.campaigns ?? []),
+      agentAverages: v.counters?.agentAverages ?? {},
+    });
+    return seq;
+  }
+
+  const countersTimer = setInterval(() => {
+    for (const [tenantId, v] of tenants) {
+      if (v.sockets.size === 0) continue;
+      computeCounters(tenantId, v).then(
+        () => {
+          if (!v.counters) return;
+          const at = clock.now();
+          for (const s of v.sockets) {
+            s.emit('floor:counters', {
+              seq: ++s.data.seq,
+              at,
+              campaigns: scopeCampaigns(s, v.counters.campaigns),
+              agentAverages: v.counters.agentAverages,
+            });
+          }
+        },
+        (err: unknown) => logger.error({ err, tenantId }, 'supervisor.counters_failed'),
+      );
+    }
+  }, countersMs);
+  countersTimer.unref();
+
+  const trimTimer = setInterval(() => {
+    const now = clock.now();
+    for (const v of tenants.values()) v.floor.trim(now);
+  }, 60_000);
+  trimTimer.unref();
+
+  // ---- the namespace ----
+
+  nsp.use((socket, next) => {
+    const parsed = supervisorHandshakeSchema.safeParse(socket.handshake.auth);
+    const work = parsed.success
+      ? options.verify(parsed.data.token)
+      : Promise.reject(new GatewayError('UNAUTHENTICATED', 'handshake auth needs { token }'));
+    work
+      .then((identity) => {
+        if (!WALLBOARD_ROLES.has(identity.role)) {
+          throw new GatewayError('FORBIDDEN', 'the wallboard is for supervisors, admins and owners');
+        }
+        socket.data = {
+          tenantId: identity.tenantId as TenantId,
+          userId: identity.userId,
+          role: identity.role,
+          seq: 0,
+          shown: new Set(),
+        };
+        next();
+      })
+      .catch((err: unknown) => {
+        const wire = toWireError(err);
+        if (wire.code === 'INTERNAL') logger.error({ err }, 'supervisor.handshake_failed');
+        next(Object.assign(new Error(wire.message), { data: wire }));
+      });
+  });
+
+  nsp.on('connection', (socket) => {
+    const { tenantId, userId } = socket.data;
+    logger.info({ tenantId, userId }, 'supervisor.connected');
+    socket.on('disconnect', () => view(tenantId).sockets.delete(socket));
+
+    /** Parse, run, acknowledge: every command answers `{ ok: true, ... }` or `{ ok: false, error }`. */
+    function handle<S extends z.ZodType, R extends object>(
+      event: keyof SupervisorClientEvents,
+      schema: S,
+      run: (p: z.output<S>) => Promise<R>,
+    ): void {
+      socket.on(event, (payload: unknown, ack: unknown) => {
+        const reply = typeof ack === 'function' ? (ack as (a: Ack<R>) => void) : () => undefined;
+        const parsed = schema.safeParse(payload ?? {});
+        if (!parsed.success) {
+          reply({ ok: false, error: toWireError(parsed.error) });
+          return;
+        }
+        run(parsed.data).then(
+          (r) => reply({ ok: true, ...r }),
+          (err: unknown) => {
+            const error = toWireError(err);
+            if (error.code === 'INTERNAL') logger.error({ err, event }, 'supervisor.command_failed');
+            reply({ ok: false, error });
+          },
+        );
+      });
+    }
+
+    handle('floor:subscribe', subscribeSchema, async (p) => {
+      if (p.campaignId !== undefined && !(await db.campaigns.get(tenantId, p.campaignId))) {
+        throw new GatewayError('CAMPAIGN_UNKNOWN');
+      }
+      socket.data.scope = p.campaignId ?? null;
+      return { seq: await snapshot(socket) };
+    });
+
+    handle('floor:resync', subscribeSchema.pick({}), async () => {
+      if (socket.data.scope === undefined) throw new GatewayError('NOT_READY', 'subscribe first');
+      return { seq: await snapshot(socket) };
+    });
+
+    handle('floor:replay', replaySchema, async (p) => {
+      await ensureLoaded(tenantId);
+      const v = view(tenantId);
+      const now = clock.now();
+      const from = v.floor.earliest(now);
+      const at = Math.min(Math.max(p.at, from), now);
+      return { at, from, agents: v.floor.tilesAt(at, socket.data.scope ?? null) };
+    });
+
+    async function agentOfTenant(agentId: string): Promise<void> {
+      await ensureLoaded(tenantId);
+      const v = view(tenantId);
+      if (!v.floor.knows(agentId) && !v.floor.current(agentId)) {
+        throw new GatewayError('NOT_FOUND', 'No such agent in this tenant');
+      }
+    }
+
+    const audit = (action: string, subject: string, details: Record<string, unknown>) =>
+      db.audit.append({ tenantId, actor: userId, action, subject, details });
+
+    handle('agent:force_pause', forcePauseSchema, async (p) => {
+      await agentOfTenant(p.agentId);
+      const found = await hub.forcePause(tenantId, p.agentId, p.reason);
+      await audit('agent.force_pause', p.agentId, { reason: p.reason, found });
+      logger.info({ tenantId, userId, agentId: p.agentId, found }, 'supervisor.force_pause');
+      return { found };
+    });
+
+    handle('agent:logout', logoutSchema, async (p) => {
+      await agentOfTenant(p.agentId);
+      const found = await hub.disconnectAgent(tenantId, p.agentId, 'supervisor');
+      await audit('agent.logout', p.agentId, { found });
+      logger.info({ tenantId, userId, agentId: p.agentId, found }, 'supervisor.logout');
+      return { found };
+    });
+
+    async function setStatus(campaignId: string, status: 'active' | 'paused'): Promise<{ status: string }> {
+      const campaign = await db.campaigns.get(tenantId, campaignId);
+      if (!campaign || campaign.status === 'archived') throw new GatewayError('CAMPAIGN_UNKNOWN');
+      if (campaign.status !== status) {
+        // As the admin API's campaign update does: Postgres first, then the live queue follows.
+        await db.campaigns.upsert({
+          tenantId,
+          id: campaign.id,
+          name: campaign.name,
+          status,
+          config: campaign.config,
+        });
+        const ref: CampaignRef = { tenantId, campaignId: campaign.id };
+        if (status === 'active') await gateway.campaigns.define(ref, campaign.config);
+        else gateway.campaigns.forget(ref);
+      }
+      await audit(status === 'active' ? 'campaign.resume' : 'campaign.pause', campaignId, {
+        from: campaign.status,
+      });
+      view(tenantId).counters = null;
+      return { status };
+    }
+
+    handle('campaign:pause', campaignActionSchema, (p) => setStatus(p.campaignId, 'paused'));
+    handle('campaign:resume', campaignActionSchema, (p) => setStatus(p.campaignId, 'active'));
+  });
+
+  return {
+    stop() {
+      unsubscribe();
+      clearInterval(countersTimer);
+      clearInterval(trimTimer);
+      clearTimeout(flushTimer);
+      clearTimeout(outboxTimer);
+      nsp.disconnectSockets(true);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// A real gateway process: the production entry point (gateway/main.ts) with its environment,
+// on a fixed port so a restarted process is found where devices left it. Started detached, so
+// a kill takes its whole process group; its log goes to a file the report names.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { killGroup } from './services.js';
+
+export interface GatewayProcessOptions {
+  readonly port: number;
+  readonly env: Record<string, string>;
+  readonly logFile: string;
+}
+
+export class GatewayProcess {
+  private child: ChildProcess | undefined;
+  /** When the process last died by a kill of ours (ms), and how often. */
+  kills = 0;
+  constructor(private readonly options: GatewayProcessOptions) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Start and resolve once it serves (its banner is printed after listen). */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const log = openSync(this.options.logFile, 'a');
+    // The child inherits this environment (PATH, node options) plus the gateway's own settings.
+    // eslint-disable-next-line no-restricted-syntax -- not configuration: handed on to the child
+    const inherited = process.env;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+      env: { ...inherited, ...this.options.env, PORT: String(this.options.port) },
+      stdio: ['ignore', 'pipe', log],
+      detached: true,
+    });
+    closeSync(log);
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('gateway did not start in time')), timeoutMs);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('dialhub is running at')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`gateway exited at start (${code ?? signal}); see ${this.options.logFile}`));
+      });
+    });
+    child.removeAllListeners('exit');
+  }
+
+  /** SIGKILL the process group: no drain, no goodbye to devices, claims left half done. */
+  async kill(): Promise<void> {
+    if (!this.child) return;
+    this.kills++;
+    await killGroup(this.child, 'SIGKILL');
+  }
+
+  /** Whatever state it is in, make sure it is gone (for afterAll). */
+  async dispose(): Promise<void> {
+    if (this.child) await killGroup(this.child, 'SIGKILL');
+  }
+}

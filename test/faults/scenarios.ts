@@ -1,0 +1,431 @@
+// The scenarios: each dials a campaign with a floor of devices, injects its fault while calls are
+// live, drains, and returns the observer's verdict together with evidence that the fault really
+// happened (a suite that injects nothing must not pass).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Observer } from './observer.js';
+import type { Anomaly, ScenarioSummary } from './observer.js';
+import type { Floor, TenantSetup } from './suite.js';
+import { FaultSuite, RETRY_DELAY_MAX_MS, TIMINGS } from './suite.js';
+import { sleep } from './services.js';
+
+export interface Profile {
+  readonly name: 'short' | 'full';
+  /** Devices and leads of an ordinary scenario. */
+  readonly agents: number;
+  readonly leads: number;
+  /** Traffic before and after a fault. */
+  readonly phaseMs: number;
+  /** How often the kill scenario kills. */
+  readonly kills: number;
+  /** The kill scenario's floor (the issue asks 100 devices over 5,000 leads). */
+  readonly killAgents: number;
+  readonly killLeads: number;
+  readonly postgresOutageMs: number;
+}
+
+export const PROFILES: Record<Profile['name'], Profile> = {
+  short: {
+    name: 'short',
+    agents: 8,
+    leads: 600,
+    phaseMs: 2_500,
+    kills: 1,
+    killAgents: 12,
+    killLeads: 800,
+    postgresOutageMs: 4_000,
+  },
+  full: {
+    name: 'full',
+    agents: 40,
+    leads: 3_000,
+    phaseMs: 8_000,
+    kills: 3,
+    killAgents: 100,
+    killLeads: 5_000,
+    postgresOutageMs: 30_000,
+  },
+};
+
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly fault: string;
+  readonly summary: ScenarioSummary;
+  readonly anomalies: readonly Anomaly[];
+  /** Named facts that show the fault happened, each with whether it held. */
+  readonly evidence: Record<string, { value: number | string; ok: boolean }>;
+  readonly wallMs: number;
+}
+
+interface Run {
+  readonly suite: FaultSuite;
+  readonly profile: Profile;
+  readonly observer: Observer;
+  readonly setup: TenantSetup;
+  readonly evidence: ScenarioResult['evidence'];
+  readonly floors: Floor[];
+  /** Leases whose completion must be stored as late (the lease had expired). */
+  readonly lateLeases: string[];
+  /** From each kill to the restarted gateway serving again (ms). */
+  readonly restartMs: number[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly fault: string;
+  readonly agents: (p: Profile) => number;
+  readonly leads: (p: Profile) => number;
+  /** Start floors (push them to run.floors) and inject the fault; fill run.evidence. */
+  play(run: Run): Promise<void>;
+}
+
+const must = (value: number | string, ok: boolean) => ({ value, ok });
+
+/** Wait until `pick` finds something (polling the observer's live view). */
+async function waitFor<T>(pick: () => T | undefined, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = pick();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`never saw ${what} within ${ms} ms`);
+    await sleep(25);
+  }
+}
+
+function liveOn(observer: Observer, gateway: number): string[] {
+  const at = FaultSuite.gatewayOf(observer);
+  return [...observer.live.entries()]
+    .filter(([a, l]) => l.accepted && at.get(a) === gateway)
+    .map(([, l]) => l.leaseId);
+}
+
+/** Kill gateway 0 while it holds accepted calls; restart it after `downMs`. */
+async function killAndRestart(run: Run, downMs: number): Promise<string[]> {
+  const { suite, observer } = run;
+  const held = await waitFor(
+    () => {
+      const l = liveOn(observer, 0);
+      return l.length >= 2 ? l : undefined;
+    },
+    20_000,
+    'calls live on gateway 0',
+  );
+  const killedAt = Date.now();
+  observer.record({ kind: 'fault', t: killedAt, what: 'SIGKILL gateway 0' });
+  await suite.gateways[0]!.kill();
+  await sleep(downMs);
+  await suite.gateways[0]!.start();
+  observer.record({ kind: 'fault', t: Date.now(), what: 'gateway 0 serving again' });
+  run.restartMs.push(Date.now() - killedAt);
+  return held;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'gateway-sigkill',
+    fault: 'SIGKILL a gateway mid-call, restart at once; devices resume with their lease id',
+    agents: (p) => p.killAgents,
+    leads: (p) => p.killLeads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      let heldAtKill = 0;
+      for (let k = 0; k < profile.kills; k++) {
+        await sleep(profile.phaseMs);
+        heldAtKill += (await killAndRestart(run, 0)).length;
+      }
+      await sleep(profile.phaseMs);
+      run.evidence.kills = must(profile.kills, true);
+      run.evidence.callsLiveAtKills = must(heldAtKill, heldAtKill >= 2 * profile.kills);
+      const resumed = observer.of('resumed').length;
+      run.evidence.callsResumed = must(resumed, resumed > 0);
+    },
+  },
+  {
+    name: 'slow-restart',
+    fault: 'SIGKILL a gateway mid-call, restart after CALL_TTL: its leases expire, late completions',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      await sleep(profile.phaseMs);
+      const held = await killAndRestart(run, TIMINGS.CALL_TTL_MS + 2_000);
+      await sleep(profile.phaseMs);
+      run.evidence.callsLiveAtKill = must(held.length, held.length >= 2);
+      // Each call the dead gateway held ends as a late completion (saved, lease not re-leased)
+      // or LEASE_STALE (re-leased meanwhile): count both, at least one must have happened.
+      const heldSet = new Set(held);
+      const stale = observer
+        .of('complete-refused')
+        .filter((e) => heldSet.has(e.leaseId) && e.code === 'LEASE_STALE');
+      run.evidence.heldRefusedStale = must(stale.length, true);
+      run.evidence.heldLeasesLost = must(
+        observer.of('resume-lost').filter((e) => heldSet.has(e.leaseId)).length,
+        observer.of('resume-lost').some((e) => heldSet.has(e.leaseId)),
+      );
+    },
+  },
+  {
+    name: 'frozen-device',
+    fault: 'SIGSTOP a device mid-call (socket left open) past its lease, then SIGCONT: late completion',
+    agents: (p) => p.agents + 1,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      const [frozen, ...others] = setup.agents;
+      run.floors.push(suite.startFloor(setup, observer, others));
+      // The frozen device's calls last long enough to be frozen in the middle of one.
+      const lone = suite.startFloor(setup, observer, [frozen!], {
+        callMs: [3_000, 3_001],
+        seed: 7,
+        outcomes: [{ outcome: 'answered', weight: 1 }],
+      });
+      run.floors.push(lone);
+      const agentId = frozen!.agentId;
+      const call = await waitFor(
+        () => {
+          const l = observer.live.get(agentId);
+          return l?.accepted ? l : undefined;
+        },
+        20_000,
+        'the device holding an accepted call',
+      );
+      lone.freeze();
+      observer.record({ kind: 'freeze', t: Date.now(), agentId });
+      // Ping interval + timeout (10 s + 8 s) + grace + reclaim, and a margin.
+      await sleep(18_000 + TIMINGS.RECONNECT_GRACE_MS + TIMINGS.CALL_TTL_MS + 1_000);
+      lone.thaw();
+      observer.record({ kind: 'thaw', t: Date.now(), agentId });
+      const answer = await waitFor(
+        () =>
+          [...observer.of('completed'), ...observer.of('complete-refused')].find(
+            (e) => e.leaseId === call.leaseId,
+          ),
+        20_000,
+        "the frozen device's completion answered",
+      );
+      await sleep(profile.phaseMs);
+      const lost = observer.of('resume-lost').some((e) => e.leaseId === call.leaseId);
+      run.evidence.leaseLostWhileFrozen = must(lost ? 'yes' : 'no', lost);
+      const reLeased = observer
+        .of('offer')
+        .some((e) => e.leadId === call.leadId && e.leaseId !== call.leaseId);
+      run.evidence.leadReLeased = must(reLeased ? 'yes' : 'no', true);
+      if (answer.kind === 'completed') {
+        run.evidence.lateCompletion = must('acknowledged (lead not re-leased)', !reLeased);
+        run.lateLeases.push(call.leaseId);
+      } else {
+        run.evidence.lateCompletion = must(
+          `refused ${'code' in answer ? answer.code : '?'}`,
+          'code' in answer && answer.code === 'LEASE_STALE' && reLeased,
+        );
+      }
+    },
+  },
+  {
+    name: 'slow-acks',
+    fault:
+      'offers never or late acknowledged (after OFFER_ACK_TIMEOUT_MS), 10% of completion acks too late for the device',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(
+        suite.startFloor(setup, observer, setup.agents, {
+          ackModes: ['no-ack', 'slow-ack', 'accept-event', 'ack-accept'],
+          ackDelayMs: TIMINGS.OFFER_ACK_TIMEOUT_MS + 500,
+          impatientShare: 0.1,
+        }),
+      );
+      await sleep(3 * profile.phaseMs);
+      const modes = new Map(setup.agents.map((a, i) => [a.agentId, i % 4]));
+      const acked = observer.of('completed').filter((e) => !e.duplicate);
+      const slow = acked.filter((e) => (modes.get(e.agentId) ?? 9) <= 1).length;
+      run.evidence.slowOrUnackedOffersCompleted = must(slow, slow > 0);
+      const retried = observer.of('complete-retry').filter((e) => e.code === 'TIMEOUT').length;
+      run.evidence.completionsRetriedAfterTimeout = must(retried, retried > 0);
+    },
+  },
+  {
+    name: 'redis-keys-lost',
+    fault: "the campaign's Redis keys deleted mid-run (calls live): rebuilt from Postgres",
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents, { callMs: [500, 1_500] }));
+      await sleep(profile.phaseMs);
+      const held = await waitFor(
+        () => {
+          const l = [...observer.live.values()].filter((x) => x.accepted).map((x) => x.leaseId);
+          return l.length >= 2 ? l : undefined;
+        },
+        20_000,
+        'live calls',
+      );
+      const lostAt = Date.now();
+      const deleted = await suite.redis.unlinkMatching(`${'fx:'}*{c:${setup.tenantId}:${setup.campaignId}}*`);
+      observer.record({ kind: 'fault', t: lostAt, what: `deleted ${deleted} campaign keys` });
+      await sleep(2 * profile.phaseMs);
+      run.evidence.keysDeleted = must(deleted, deleted > 0);
+      run.evidence.callsLiveAtLoss = must(held.length, held.length >= 2);
+      // A call whose lease Redis lost still has its outcome kept (lease ids verify without Redis).
+      const heldSet = new Set(held);
+      const kept = observer.of('completed').filter((e) => heldSet.has(e.leaseId) && e.t > lostAt).length;
+      run.evidence.lostLeasesCompleted = must(kept, kept > 0);
+      const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
+      run.evidence.epochs = must(epochs.size, epochs.size >= 2);
+    },
+  },
+  {
+    name: 'redis-rollback',
+    fault: 'Redis crashes and restarts from a snapshot a second old (its last writes lost)',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      await sleep(profile.phaseMs);
+      const before = await suite.redis.runId();
+      await suite.redis.snapshot();
+      const snapAt = Date.now();
+      observer.record({ kind: 'fault', t: snapAt, what: 'snapshot' });
+      await sleep(1_000);
+      const lostWrites = observer.of('offer').filter((e) => e.t > snapAt).length;
+      observer.record({ kind: 'fault', t: Date.now(), what: 'redis crash' });
+      await suite.redis.restartFromSnapshot(300);
+      observer.record({ kind: 'fault', t: Date.now(), what: 'redis back from snapshot' });
+      await sleep(2 * profile.phaseMs);
+      const after = await suite.redis.runId();
+      run.evidence.redisRestarted = must(after === before ? 'no' : 'yes', after !== before);
+      run.evidence.offersLostWithWrites = must(lostWrites, lostWrites > 0);
+      const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
+      run.evidence.epochs = must(epochs.size, epochs.size >= 2);
+    },
+  },
+  {
+    name: 'dnc-mid-call',
+    fault: 'numbers put on the do-not-call list while being dialled (and queued ones), three times',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents, { callMs: [600, 1_500] }));
+      const listedLive: string[] = [];
+      let tail = setup.phones.length - 1;
+      for (let round = 0; round < 3; round++) {
+        await sleep(profile.phaseMs);
+        const live = await waitFor(
+          () => {
+            const l = [...observer.live.values()].filter((x) => x.accepted);
+            return l.length >= 2 ? l.slice(0, 2) : undefined;
+          },
+          20_000,
+          'calls being dialled',
+        );
+        const queued = [setup.phones[tail]!, setup.phones[tail - 1]!, setup.phones[tail - 2]!];
+        tail -= 3;
+        const phones = [...live.map((l) => l.phone), ...queued];
+        await suite.admin('POST', `/tenants/${setup.tenantId}/dnc`, { phones });
+        observer.record({ kind: 'dnc-acked', t: Date.now(), phones });
+        listedLive.push(...live.map((l) => l.leaseId));
+      }
+      await sleep(profile.phaseMs);
+      const revoked = new Set(
+        observer
+          .of('revoked')
+          .filter((e) => e.reason === 'removed')
+          .map((e) => e.leaseId),
+      );
+      const keptOutcomes = observer.of('completed').filter((e) => revoked.has(e.leaseId)).length;
+      run.evidence.numbersListedMidCall = must(listedLive.length, listedLive.length >= 6);
+      run.evidence.callsRevokedRemoved = must(revoked.size, revoked.size > 0);
+      run.evidence.theirOutcomesStored = must(keptOutcomes, keptOutcomes > 0);
+    },
+  },
+  {
+    name: 'postgres-outage',
+    fault: 'Postgres unreachable for the gateways (connections cut, new ones refused) while calls complete',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      await sleep(profile.phaseMs);
+      const cutAt = Date.now();
+      suite.proxy.cut(profile.postgresOutageMs);
+      observer.record({ kind: 'fault', t: cutAt, what: `postgres cut for ${profile.postgresOutageMs} ms` });
+      await sleep(profile.postgresOutageMs);
+      const during = observer
+        .of('complete-retry')
+        .filter((e) => e.t >= cutAt && e.t <= cutAt + profile.postgresOutageMs);
+      await sleep(2 * profile.phaseMs);
+      const codes = [...new Set(during.map((e) => e.code))].join('/');
+      run.evidence.completionsRefusedRetryable = must(`${during.length} (${codes})`, during.length > 0);
+      const after = observer.of('completed').filter((e) => e.t > cutAt + profile.postgresOutageMs).length;
+      run.evidence.completedAfterOutage = must(after, after > 0);
+    },
+  },
+];
+
+/** One scenario, start to verdict: its own tenant, its floors ended whatever happens. */
+export async function runScenario(
+  suite: FaultSuite,
+  scenario: Scenario,
+  profile: Profile,
+): Promise<ScenarioResult> {
+  const started = Date.now();
+  rmSync(`test/faults/results/failed-${scenario.name}.json`, { force: true });
+  const observer = new Observer();
+  const setup = await suite.setupTenant(
+    `f-${scenario.name}`,
+    scenario.agents(profile),
+    scenario.leads(profile),
+  );
+  const run: Run = {
+    suite,
+    profile,
+    observer,
+    setup,
+    evidence: {},
+    floors: [],
+    lateLeases: [],
+    restartMs: [],
+  };
+  try {
+    await scenario.play(run);
+    await suite.drain(setup, observer, run.floors, TIMINGS.CALL_TTL_MS + 30_000);
+    // Let every retry fall due and be promoted: the queue is read key by key, so it must be still.
+    await sleep(RETRY_DELAY_MAX_MS + 1_000);
+    const end = await suite.endState(setup);
+    if (run.restartMs.length > 0) run.evidence.downMs = must(run.restartMs.join('/'), true);
+    for (const leaseId of run.lateLeases) {
+      const row = end.attempts.find((r) => r.lease_id === leaseId);
+      run.evidence.lateRowStored = must(row ? `late=${row.late}` : 'missing', row?.late === true);
+    }
+    const { anomalies, summary } = observer.check(end);
+    if (anomalies.length > 0 || Object.values(run.evidence).some((e) => !e.ok)) {
+      // Keep what the checker saw, to read the failure from.
+      mkdirSync('test/faults/results', { recursive: true });
+      writeFileSync(
+        `test/faults/results/failed-${scenario.name}.json`,
+        JSON.stringify({
+          anomalies,
+          history: observer.history,
+          attempts: end.attempts,
+          queued: [...end.queued],
+        }),
+      );
+    }
+    return {
+      scenario: scenario.name,
+      fault: scenario.fault,
+      summary,
+      anomalies,
+      evidence: run.evidence,
+      wallMs: Date.now() - started,
+    };
+  } finally {
+    for (const f of run.floors) await f.dispose();
+  }
+}
