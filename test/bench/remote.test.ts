@@ -40,7 +40,8 @@ beforeAll(async () => {
     db: pg.db,
     logger: silentLogger,
     tokens,
-    http: (g) => createHttpApp(g, { adminToken: ADMIN_TOKEN, logger: silentLogger, tokens }),
+    http: (g) =>
+      createHttpApp(g, { adminToken: ADMIN_TOKEN, logger: silentLogger, tokens, serverSecret: TEST_SECRET }),
   });
   const address = await gateway.start(0, '127.0.0.1');
   url = `http://127.0.0.1:${address.port}`;
@@ -92,6 +93,8 @@ describe('floor --url', () => {
       // Its own tenant and devices on the target; its campaign retired when done.
       expect((await pg.db.campaigns.get(tenant, 'floor'))?.status).toBe('archived');
       expect(await pg.db.users.get(tenant, 'fa0')).toBeDefined();
+      // It worked as the owner it created, not with the operator token.
+      expect((await pg.db.users.get(tenant, 'bench-owner'))?.role).toBe('owner');
     },
   );
 
