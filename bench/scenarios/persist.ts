@@ -66,7 +66,7 @@ function outcomeFor(leadId: string, leaseId: string, i: number): OutcomeInput {
 }
 
 /** `concurrency` agents, each completing one call after another, until `leads` are all written. */
-async function dialhubRound(db: Database, leads: readonly string[], round: number, plan: PersistPlan) {
+async function dialhubRound(db: Database, leads: readonly string[], base: number, plan: PersistPlan) {
   const histogram = newHistogram();
   let next = 0;
   const started = performance.now();
@@ -74,7 +74,7 @@ async function dialhubRound(db: Database, leads: readonly string[], round: numbe
     while (next < leads.length) {
       const i = next++;
       const t = performance.now();
-      await db.outcomes.write(outcomeFor(leads[i]!, `r${round}-${i}`, i));
+      await db.outcomes.write(outcomeFor(leads[i]!, `l${base + i}`, i));
       recordMs(histogram, performance.now() - t);
     }
   };
@@ -87,14 +87,14 @@ async function rawRound(
   client: pg.Client,
   table: string,
   leads: readonly string[],
-  round: number,
+  base: number,
   plan: PersistPlan,
 ) {
   const histogram = newHistogram();
   const started = performance.now();
   for (let from = 0; from < leads.length; from += plan.rawBatch) {
     const rows = leads.slice(from, from + plan.rawBatch).map((leadId, k) => {
-      const o = outcomeFor(leadId, `r${round}-${from + k}`, from + k);
+      const o = outcomeFor(leadId, `l${base + from + k}`, from + k);
       return [
         o.tenantId,
         o.leaseId,
@@ -158,7 +158,13 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     await client.query(`ANALYZE ${place.schema}.leads`);
     ctx.log(`${fmt(leads.length)} leads inserted (${fmt(performance.now() - t)} ms)`);
     let used = 0;
-    const take = () => leads.slice(used, (used += outcomes));
+    // Each window takes fresh leads; a lease id is its lead's position, so no id is ever reused
+    // (a repeated window must not replay lease ids on other leads: the writer refuses that).
+    const take = () => {
+      const base = used;
+      used += outcomes;
+      return { batch: leads.slice(base, used), base };
+    };
     const ours = async () => {
       const { rows } = await client.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
@@ -167,7 +173,8 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       return rows.map((r) => r.pid);
     };
     // Warm-up: pools, prepared plans, JIT (not counted).
-    await dialhubRound(db, take().slice(0, Math.min(outcomes, 2000)), -1, plan);
+    const warm = take();
+    await dialhubRound(db, warm.batch.slice(0, Math.min(outcomes, 2000)), warm.base, plan);
     const dh: Round[] = [];
     const raw: Round[] = [];
     const progress = ctx.progress('rounds', plan.rounds * 2, 'windows');
@@ -177,12 +184,12 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
         const meter = new WindowMeter(admin, () => pids);
         const m = await undisturbed(
           async () => {
-            const batch = take();
+            const { batch, base } = take();
             await meter.start();
             const res =
               side === 'dialhub'
-                ? await dialhubRound(db, batch, r, plan)
-                : await rawRound(client, rawTable, batch, r, plan);
+                ? await dialhubRound(db, batch, base, plan)
+                : await rawRound(client, rawTable, batch, base, plan);
             return { ...res, cpu: await meter.stop() };
           },
           { maxOtherCores: plan.maxOtherCores, retries: plan.retries, budget, log: (x) => ctx.log(x) },
