@@ -1,13 +1,19 @@
 // The bench's only way into a dialhub's admin API (/api/v1), local or remote: creating the
 // tenant, agents, devices, campaign and leads a run needs, and retiring the campaign afterwards.
-// Today the API takes one bearer ADMIN_TOKEN (gateway/http/admin-routes.ts); when logins and API
-// keys replace it, only `authHeaders` (and the credential the CLI passes) change here.
+// Credentials (gateway/http/access.ts): the operator's ADMIN_TOKEN only creates a tenant and its
+// first owner, so `bootstrapTenant` does that with a random password, logs in as that owner
+// (/api/v1/auth/login) and uses the owner's access token for everything inside the tenant.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 export interface AdminCredential {
-  /** Today: the ADMIN_TOKEN. */
+  /** The operator's bootstrap token (ADMIN_TOKEN). */
   readonly token: string;
 }
+
+/** The owner the bench creates in its own tenant (password random per run, never stored). */
+const OWNER_ID = 'bench-owner';
+const OWNER_EMAIL = 'bench-owner@bench.invalid';
 
 export class AdminApiError extends Error {
   override readonly name = 'AdminApiError';
@@ -21,6 +27,7 @@ export class AdminApiError extends Error {
 }
 
 const deviceReply = z.object({ token: z.string() });
+const loginReply = z.object({ accessToken: z.string() }).loose();
 const leadsReply = z.object({ queued: z.number() }).loose();
 const errorReply = z.object({ error: z.object({ code: z.string(), message: z.string() }).loose() }).loose();
 
@@ -40,14 +47,17 @@ export interface CampaignSpec {
 export class AdminClient {
   readonly #base: string;
   readonly #credential: AdminCredential;
+  /** The tenant owner's access token once logged in; the operator token before. */
+  #bearer: string;
 
   constructor(baseUrl: string, credential: AdminCredential) {
     this.#base = `${baseUrl.replace(/\/$/, '')}/api/v1`;
     this.#credential = credential;
+    this.#bearer = credential.token;
   }
 
   #authHeaders(): Record<string, string> {
-    return { authorization: `Bearer ${this.#credential.token}` };
+    return { authorization: `Bearer ${this.#bearer}` };
   }
 
   async #send(method: 'PUT' | 'POST' | 'GET', path: string, body?: unknown): Promise<unknown> {
@@ -70,13 +80,25 @@ export class AdminClient {
     return json;
   }
 
-  async createTenant(tenantId: string, deviceLimit: number): Promise<void> {
-    try {
-      await this.#send('PUT', `/tenants/${tenantId}`, { name: `Bench ${tenantId}`, plan: { deviceLimit } });
-    } catch (err) {
-      // The tenant of an earlier run (given with --tenant) is fine to reuse.
-      if (!(err instanceof AdminApiError && err.status === 409)) throw err;
-    }
+  /**
+   * Create the run's tenant and its first owner with the operator token, then log in as that
+   * owner: every later call acts inside the tenant with the owner's access token.
+   */
+  async bootstrapTenant(tenantId: string, deviceLimit: number): Promise<void> {
+    this.#bearer = this.#credential.token;
+    await this.#send('PUT', `/tenants/${tenantId}`, { name: `Bench ${tenantId}`, plan: { deviceLimit } });
+    const password = randomBytes(18).toString('base64url');
+    await this.#send('POST', `/tenants/${tenantId}/users`, {
+      id: OWNER_ID,
+      name: 'Bench owner',
+      role: 'owner',
+      email: OWNER_EMAIL,
+      password,
+    });
+    const login = loginReply.parse(
+      await this.#send('POST', '/auth/login', { tenantId, email: OWNER_EMAIL, password }),
+    );
+    this.#bearer = login.accessToken;
   }
 
   async createAgent(tenantId: string, agentId: string): Promise<void> {

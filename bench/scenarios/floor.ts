@@ -97,7 +97,7 @@ async function setUp(
   profile: FloorProfile,
 ): Promise<Setup> {
   const started = performance.now();
-  await api.createTenant(tenant, agents);
+  await api.bootstrapTenant(tenant, agents);
   const ids = Array.from({ length: agents }, (_, i) => i);
   const devices: FloorDeviceCredential[] = new Array<FloorDeviceCredential>(agents);
   const progress = ctx.progress('agents and devices', agents, 'agents');
@@ -182,7 +182,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       const started = server;
       teardowns.add('dialhub gateway', () => started.close());
       url = `http://127.0.0.1:${(await server.call('start')).port}`;
-      tenant = 'bench';
+      tenant = `bench${ctx.runId.slice(-6)}`;
     }
     const api = new AdminClient(url, { token });
     const setup = await setUp(ctx, api, tenant, agents, leads, profile);
@@ -361,7 +361,7 @@ function buildOutcome(o: OutcomeInput): ScenarioOutcome {
       'Talk time counts when a call completes: calls still in progress when the floor stops, and the log-in spread at the start, make utilisation read low on short runs (--quick); the full run is long enough for that to fade.',
       'No-answers and busies come back as retries (campaign dispositions with a short retry delay) and callbacks are booked for anyone, so redials counts offers of leads dialled before.',
       o.remote
-        ? 'Remote run: the server is not ours to measure, so gateway CPU is not reported; the campaign was archived at the end (today the admin API cannot delete tenants, agents or devices).'
+        ? 'Remote run: the server is not ours to measure, so gateway CPU is not reported; the run created its own tenant and owner with the operator token, worked as that owner, and archived its campaign at the end (the admin API cannot delete tenants).'
         : 'The gateway ran in its own process on this machine, with its HTTP admin API; the floor set itself up through that API as it would on a remote dialhub.',
     ],
   };

@@ -2,62 +2,29 @@
 // path is refused before anything runs, and a tiny run of a scenario leaves a JSON with the
 // machine and every metric, and a report that reads without running anything. Tiny numbers:
 // this proves the tool works, it does not benchmark.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TableRow } from '../../bench/lib/report.js';
+import { bench, endBenchRuns } from './run-bench.js';
 
-const running = new Set<ChildProcess>();
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bench-cli-'));
 });
-afterEach(() => {
-  // Every process the bench started is in its process group: end the group, also on failure.
-  for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  running.clear();
-});
+afterEach(endBenchRuns);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function bench(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('bench CLI', () => {
   it('--help lists every scenario on one line each, and all', async () => {
     const r = await bench('--help');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    for (const name of ['engine', 'loop', 'connections', 'floor', 'all']) {
+    for (const name of ['engine', 'persist', 'loop', 'connections', 'floor', 'all']) {
       expect(lines.some((l) => new RegExp(`^  ${name}\\s{2,}\\S`).test(l))).toBe(true);
     }
   });
@@ -205,6 +172,32 @@ describe('a tiny run', () => {
         0,
       );
       expect(outcomeSum).toBe(m['calls']);
+    },
+  );
+
+  it(
+    'persist: outcomes committed vs raw INSERT, with both sides in the JSON',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'persist.json');
+      const r = await bench('persist', '--quick', '--agents', '20', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['persist']!,
+        [
+          'outcomes_per_s',
+          'commit_p50_ms',
+          'commit_p99_ms',
+          'raw_insert_rows_per_s',
+          'outcome_rows_per_commit',
+          'rounds_repeated',
+        ],
+        ['vs_raw_insert'],
+      );
+      const m = doc['persist']!['metrics'] as Record<string, number>;
+      expect(m['outcomes_per_s']).toBeGreaterThan(0);
+      expect(m['raw_insert_rows_per_s']).toBeGreaterThan(0);
     },
   );
 });

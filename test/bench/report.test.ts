@@ -11,6 +11,7 @@ import {
   summarizeHistogram,
 } from '../../bench/lib/hdr.js';
 import { loadScenarios } from '../../bench/lib/registry.js';
+import { BLOCK_END, BLOCK_START, performanceBlock, replaceBlock } from '../../bench/lib/readme-block.js';
 import { renderHtml, renderMarkdown } from '../../bench/lib/report-doc.js';
 import { renderTable, tableRow } from '../../bench/lib/report.js';
 import { percentile } from '../../bench/lib/stats.js';
@@ -88,7 +89,7 @@ describe('the scenario registry', () => {
   it('finds every scenario file, each with a one-line summary', async () => {
     const scenarios = await loadScenarios();
     const names = scenarios.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['engine', 'loop', 'connections', 'floor']));
+    expect(names).toEqual(expect.arrayContaining(['engine', 'persist', 'loop', 'connections', 'floor']));
     for (const s of scenarios) {
       expect(s.summary.length).toBeGreaterThan(10);
       expect(s.summary).not.toContain('\n');
@@ -178,5 +179,53 @@ describe('the report', () => {
     expect(md).toContain('| measure | dialhub | baseline | ratio | goal | what it measures |');
     expect(md).toContain('calls per second & more');
     expect(md).toContain('medians');
+  });
+});
+
+describe("README's performance table", () => {
+  const doc = {
+    machine: {
+      cpus: 2,
+      cpuModel: 'cpu',
+      memGiB: 4,
+      node: 'v20',
+      redis: '7',
+      postgres: '15',
+      otherCoresBusy: 0,
+      commit: 'abc',
+      date: '2026-11-29T00:00:00Z',
+    },
+    floor: {
+      metrics: {},
+      ratios: {},
+      rows: [
+        tableRow('floor', {
+          metric: 'calls per hour',
+          value: '9,000',
+          baseline: '10,000',
+          ratio: '0.90x',
+          better: 'higher',
+          explain: 'x',
+        }),
+        tableRow('floor', { metric: '  sub-row', value: '1', explain: 'detail for the full report' }),
+      ],
+    },
+  };
+
+  it('holds the headline rows of every scenario, the machine and the command, between the markers', () => {
+    const readme = `# x\n\n## Performance\n\nintro\n\n${BLOCK_START}\nold table\n${BLOCK_END}\n\nafter\n`;
+    const next = replaceBlock(readme, performanceBlock(doc, 'bench/results/reference.json'));
+    expect(next).toContain('intro');
+    expect(next).toContain('after');
+    expect(next).not.toContain('old table');
+    expect(next).toContain('| `floor` | calls per hour | 9,000 | 10,000 | 0.90x (higher is better) |');
+    expect(next).not.toContain('sub-row');
+    expect(next).toContain('npm run bench -- floor --json bench/results/reference.json');
+    // Regenerating is stable.
+    expect(replaceBlock(next, performanceBlock(doc, 'bench/results/reference.json'))).toBe(next);
+  });
+
+  it('a README without the markers is an error, not a silent no-op', () => {
+    expect(() => replaceBlock('# x\n', 'block')).toThrow(/markers/);
   });
 });

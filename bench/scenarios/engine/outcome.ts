@@ -198,6 +198,28 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
       p50_1m_vs_10k: { goal: `<= ${GOALS.p50_1m_vs_10k}`, met: met.p50_1m_vs_10k },
       redis_bytes_per_lead: { goal: `<= ${GOALS.redis_bytes_per_lead}`, met: met.redis_bytes_per_lead },
     },
+    charts: [
+      {
+        kind: 'bars',
+        title: 'queue throughput on Redis alone (median of counted rounds)',
+        yLabel: 'per s',
+        groups: ['lease+complete vs process', 'enqueue vs addBulk'],
+        series: [
+          { name: 'dialhub', values: [cycles, enqueue] },
+          { name: 'BullMQ', values: [jobs, add] },
+        ],
+      },
+      {
+        kind: 'bars',
+        title: `lease latency with ${small} and ${large} leads queued (ms)`,
+        yLabel: 'ms',
+        groups: ['p50', 'p90', 'p99'],
+        series: [
+          { name: small, values: [smallLat.p50, smallLat.p90, smallLat.p99] },
+          { name: large, values: [largeLat.p50, largeLat.p90, largeLat.p99] },
+        ],
+      },
+    ],
     notes: [
       'Redis is shared with other clients: used_memory deltas and throughput include whatever they did meanwhile; redis_key_bytes_* (MEMORY USAGE of our keys only) is immune to that.',
       'dialhub_cycles_per_s leaves out the lease tombstones completion leaves behind for the retention period; dialhub_cycles_per_s_incl_purge adds the time the reaper later spends purging them (BullMQ removeOnComplete pays its removal inside the cycle).',
