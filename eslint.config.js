@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.dist-test-*/', 'dashboard/dist/', 'coverage/', '.data/', '.scratch/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.dist-test-*/',
+      'dashboard/dist/',
+      'coverage/',
+      '.data/',
+      '.scratch/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
