@@ -34,6 +34,9 @@ import type { Secrets } from './secrets.js';
  */
 const HARD_STOP_MS = 10_000;
 
+/** Socket errors of a store connection (see the unhandledRejection handler). */
+const CONNECTION_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
 /** How long to wait for Redis at start before giving up (node-redis would retry forever, silently). */
 const REDIS_CONNECT_TIMEOUT_MS = 20_000;
 
@@ -288,6 +291,19 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // A connection error that reaches a promise nobody awaits (a Redis or Postgres client's socket
+  // reset while it restarts) must not take the whole floor down: every call's state lives in
+  // Redis and Postgres, and the clients reconnect on their own. It is logged as an error, with
+  // its stack, so the careless caller can be found; anything else still ends the process.
+  process.on('unhandledRejection', (reason: unknown) => {
+    const code = (reason as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+      logger.error({ err: reason }, 'process.unhandled_connection_error');
+      return;
+    }
+    logger.fatal({ err: reason }, 'process.unhandled_rejection');
+    process.exit(1);
+  });
 
   try {
     await startup;

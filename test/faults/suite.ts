@@ -2,6 +2,7 @@
 // two real gateway processes (gateway/main.ts) sharing them, floors of simulated devices in
 // child processes, and the observer that hears everything. Everything it starts, it ends
 // (dispose), whatever happened.
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -181,13 +182,18 @@ export class FaultSuite {
     return this.gateways.map((g) => g.url);
   }
 
+  /** Each tenant's owner access token: the operator token only creates tenants and owners. */
+  readonly #owners = new Map<string, string>();
+
   async admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const tenant = /^\/tenants\/([^/]+)\//.exec(path)?.[1];
+    const bearer = (tenant && this.#owners.get(tenant)) ?? ADMIN_TOKEN;
     for (let attempt = 0; ; attempt++) {
       const g = this.gateways.find((x) => x.running);
       if (!g) throw new Error('no gateway running');
       const res = await fetch(`${g.url}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }).catch((err: unknown) => err as Error);
       if (res instanceof Error || res.status >= 500) {
@@ -208,6 +214,22 @@ export class FaultSuite {
   async setupTenant(tenantId: string, agents: number, leads: number): Promise<TenantSetup> {
     const campaignId = 'c1';
     await this.admin('PUT', `/tenants/${tenantId}`, { name: tenantId, plan: { deviceLimit: agents + 5 } });
+    // The operator creates the tenant and its first owner; the owner does the rest.
+    const password = randomBytes(18).toString('base64url');
+    const email = `owner@${tenantId}.invalid`;
+    await this.admin('POST', `/tenants/${tenantId}/users`, {
+      id: 'owner',
+      name: 'Fault suite owner',
+      role: 'owner',
+      email,
+      password,
+    });
+    const { accessToken } = await this.admin<{ accessToken: string }>('POST', '/auth/login', {
+      tenantId,
+      email,
+      password,
+    });
+    this.#owners.set(tenantId, accessToken);
     const list: TenantSetup['agents'] = [];
     for (let i = 0; i < agents; i++) {
       const agentId = `a${i}`;
