@@ -16,6 +16,8 @@ export class GatewayProcess {
   private child: ChildProcess | undefined;
   /** When the process last died by a kill of ours (ms), and how often. */
   kills = 0;
+  /** Extra environment for the next start (e.g. a host clock set ahead), until cleared. */
+  extraEnv: Record<string, string> = {};
   constructor(private readonly options: GatewayProcessOptions) {}
 
   get url(): string {
@@ -33,7 +35,7 @@ export class GatewayProcess {
     // eslint-disable-next-line no-restricted-syntax -- not configuration: handed on to the child
     const inherited = process.env;
     const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-      env: { ...inherited, ...this.options.env, PORT: String(this.options.port) },
+      env: { ...inherited, ...this.options.env, ...this.extraEnv, PORT: String(this.options.port) },
       stdio: ['ignore', 'pipe', log],
       detached: true,
     });

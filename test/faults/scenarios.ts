@@ -8,6 +8,9 @@ import type { Floor, TenantSetup } from './suite.js';
 import { FaultSuite, RETRY_DELAY_MAX_MS, TIMINGS } from './suite.js';
 import { sleep } from './services.js';
 
+/** Debian's libfaketime (package faketime), preloaded into one gateway by `clock-fast`. */
+export const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
 export interface Profile {
   readonly name: 'short' | 'full';
   /** Devices and leads of an ordinary scenario. */
@@ -223,6 +226,42 @@ export const SCENARIOS: readonly Scenario[] = [
           `refused ${'code' in answer ? answer.code : '?'}`,
           'code' in answer && answer.code === 'LEASE_STALE' && reLeased,
         );
+      }
+    },
+  },
+  {
+    name: 'clock-fast',
+    fault: "one gateway's host clock 5 s ahead (libfaketime): its reaper must not reclaim live leases early",
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      // Gateway 1 restarted with its clock 5 s fast; it serves half the floor and runs the reaper
+      // like every gateway. Lease expiry follows Redis's clock (TIME), not the host's.
+      const fast = suite.gateways[1]!;
+      await fast.kill();
+      fast.extraEnv = {
+        LD_PRELOAD: FAKETIME_LIB,
+        FAKETIME: '+5s',
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
+        FAKETIME_NO_CACHE: '1',
+      };
+      try {
+        await fast.start();
+        observer.record({ kind: 'fault', t: Date.now(), what: 'gateway 1 serving with its clock 5 s ahead' });
+        const res = await fetch(`${fast.url}/healthz`);
+        const skewMs = new Date(res.headers.get('date') ?? 0).getTime() - Date.now();
+        run.evidence.hostClockAheadMs = must(skewMs, skewMs >= 4_000);
+        // Offers live OFFER_TTL_MS (3 s), under the skew: a reaper on host time would take every
+        // one back before its device could accept it.
+        run.floors.push(suite.startFloor(setup, observer, setup.agents));
+        await sleep(3 * profile.phaseMs);
+        const completed = observer.of('completed').length;
+        run.evidence.callsCompleted = must(completed, completed > 0);
+        const early = observer.of('revoked').filter((e) => e.reason === 'expired').length;
+        run.evidence.leasesReclaimedEarly = must(early, early === 0);
+      } finally {
+        fast.extraEnv = {};
       }
     },
   },
