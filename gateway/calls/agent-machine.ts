@@ -546,14 +546,15 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
           call,
           pauseAfter: s.pauseAfter,
         };
-        // Accepted in the offer's acknowledgement: no command waits, so agent:state tells the
-        // device its call is taken (dialing), as it would for any change it did not ask for.
-        const reply: Effect = e.viaAck
-          ? { type: 'announce' }
-          : { type: 'reply', fields: { expiresAt: e.expiresAt } };
-        if (e.then === null) return stay(dialing, [reply]);
+        // Accepted in the offer's acknowledgement: no command waits, and the device is dialling
+        // already (that is what accepting in the acknowledgement saves a round trip for), so
+        // success is silent; only a failure is announced (accept_failed below).
+        const reply: readonly Effect[] = e.viaAck
+          ? []
+          : [{ type: 'reply', fields: { expiresAt: e.expiresAt } }];
+        if (e.then === null) return stay(dialing, reply);
         const next = statusState(dialing, call, e.then, now);
-        return stay(next.state, [reply, ...next.effects]);
+        return stay(next.state, [...reply, ...next.effects]);
       }
       return ignore(s, 'no offer of that lease is waiting');
 

@@ -87,7 +87,7 @@ describe('the agent state machine', () => {
     });
   });
 
-  it('confirms a call accepted in the offer acknowledgement with agent:state, since no command waits', () => {
+  it('announces a call accepted in the offer acknowledgement only when the accept failed', () => {
     const offered = STATES.find((s) => s.name === 'offered' && !s.acked)!;
     const acked = transition(offered, { type: 'offer_acked', leaseId: 'L1', accept: true }, NOW);
     expect(acked.effects).toContainEqual({ type: 'accept_lease', call, then: null, viaAck: true });
@@ -97,7 +97,7 @@ describe('the agent state machine', () => {
       NOW,
     );
     expect(done.state.name).toBe('dialing');
-    expect(done.effects).toEqual([{ type: 'announce' }]);
+    expect(done.effects).toEqual([]); // the device is dialling already: success is silent
     // A failure that leaves the offer standing says so too (still offered: call:accept may retry).
     const failed = transition(
       acked.state,

@@ -116,16 +116,37 @@ describe('one call, one agent, one outcome', () => {
     });
   });
 
-  it('a call accepted in the offer acknowledgement is confirmed to the device with agent:state', async () => {
+  it('a call accepted in the offer acknowledgement that cannot be taken is announced with agent:state', async () => {
+    g = await TestGateway.start({
+      clock: clockAt(londonAt(20, 59, 58)),
+      config: { OFFER_TTL_MS: '10000', OFFER_ACK_TIMEOUT_MS: '5000' },
+    });
+    await g.seedTenant(T, 1);
+    await g.campaign(T, 'A', { window: { rules: [{ days: EVERY_DAY, from: '09:00', to: '21:00' }] } });
+    await g.leads(T, 'A', 1);
+    const d0 = await g.connect(T, 0);
+    const offered = next(d0, 'call:offer');
+    await call(d0, 'agent:ready', { campaignId: 'A' });
+    const [, ack] = await offered;
+    const announced = next(d0, 'agent:state', 6_000);
+    await new Promise((r) => setTimeout(r, 2_500)); // 21:00:00.5 in London: the window closed
+    ack({ accept: true });
+    const [state] = await announced;
+    expect(state).toMatchObject({ state: 'paused', reason: 'window_closed' });
+  });
+
+  it('a call accepted in the offer acknowledgement is taken without a further message', async () => {
     g = await TestGateway.start();
     await g.seedTenant(T, 1);
     await g.campaign(T, 'A');
     await g.leads(T, 'A', 1);
     const d0 = await g.connect(T, 0);
-    const confirmed = next(d0, 'agent:state');
+    const states = collect(d0, 'agent:state', 800);
     const offer = await readyAndOffer(d0, 'A', { accept: true });
-    const [state] = await confirmed;
-    expect(state).toMatchObject({ state: 'dialing', campaignId: 'A' });
+    expect(await states).toEqual([]);
+    await until(
+      async () => (await g!.store.store.peekLease(tenant, offer.leaseId, Date.now())).state === 'a',
+    );
     expect(
       await call(d0, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 5 }),
     ).toMatchObject({ ok: true, duplicate: false });
