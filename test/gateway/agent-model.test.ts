@@ -237,5 +237,5 @@ describe('the gateway follows its state machine', () => {
       }),
       { numRuns: RUNS },
     );
-  }, 300_000);
+  }, 600_000); // 20 sequences take 3-4 min on 2 busy cores: a bound against hangs, not a timing
 });
