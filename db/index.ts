@@ -73,4 +73,9 @@ export type {
   WallboardRepository,
   WallboardSettingsInput,
 } from './wallboard.js';
-export { createWallboardRepository, DEFAULT_THRESHOLDS, wallboardSettingsSchema } from './wallboard.js';
+export {
+  createWallboardRepository,
+  DEFAULT_THRESHOLDS,
+  emptyCallFigures,
+  wallboardSettingsSchema,
+} from './wallboard.js';

@@ -60,6 +60,32 @@ export interface CampaignCallFigures {
   readonly leads: Readonly<Record<'queued' | 'final' | 'removed', number>>;
 }
 
+/** CampaignCallFigures while they are being counted. */
+interface Mutable {
+  campaignId: string;
+  outcomesToday: Record<string, number>;
+  callsToday: number;
+  talkSecToday: number;
+  outcomesLastHour: Record<string, number>;
+  perMinute: number[];
+  callbacksDue: number;
+  leads: Record<'queued' | 'final' | 'removed', number>;
+}
+
+const newFigures = (campaignId: string): Mutable => ({
+  campaignId,
+  outcomesToday: {},
+  callsToday: 0,
+  talkSecToday: 0,
+  outcomesLastHour: {},
+  perMinute: new Array<number>(60).fill(0),
+  callbacksDue: 0,
+  leads: { queued: 0, final: 0, removed: 0 },
+});
+
+/** The figures of a campaign with no calls and no leads yet. */
+export const emptyCallFigures = (campaignId: string): CampaignCallFigures => newFigures(campaignId);
+
 export interface WallboardRepository {
   agents(tenantId: string): Promise<{ id: string; name: string }[]>;
   settings(tenantId: string): Promise<StoredWallboardSettings>;
@@ -162,30 +188,11 @@ export function createWallboardRepository(knex: Knex): WallboardRepository {
         .where({ tenant_id: tenant })
         .groupBy('campaign_id', 'status');
 
-      interface Mutable {
-        campaignId: string;
-        outcomesToday: Record<string, number>;
-        callsToday: number;
-        talkSecToday: number;
-        outcomesLastHour: Record<string, number>;
-        perMinute: number[];
-        callbacksDue: number;
-        leads: Record<'queued' | 'final' | 'removed', number>;
-      }
       const out = new Map<string, Mutable>();
       const of = (campaignId: string): Mutable => {
         let f = out.get(campaignId);
         if (!f) {
-          f = {
-            campaignId,
-            outcomesToday: {},
-            callsToday: 0,
-            talkSecToday: 0,
-            outcomesLastHour: {},
-            perMinute: new Array<number>(60).fill(0),
-            callbacksDue: 0,
-            leads: { queued: 0, final: 0, removed: 0 },
-          };
+          f = newFigures(campaignId);
           out.set(campaignId, f);
         }
         return f;

@@ -7,6 +7,7 @@ import type { Clock } from '../../engine/clock.js';
 import { isEngineError } from '../../engine/errors.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import type { QueueStats, QueueStore } from '../../engine/queue-store.js';
+import { emptyCallFigures } from '../../db/index.js';
 import type { Campaign, CampaignCallFigures, Database, WallboardRepository } from '../../db/index.js';
 import type { AgentStateName } from '../protocol/schemas.js';
 import type { TenantFloor } from './floor.js';
@@ -23,17 +24,6 @@ export interface CounterSources {
 export function startOfDay(now: number, timeZone: string): number {
   return DateTime.fromMillis(now, { zone: timeZone }).startOf('day').toMillis();
 }
-
-const NO_FIGURES = (campaignId: string): CampaignCallFigures => ({
-  campaignId,
-  outcomesToday: {},
-  callsToday: 0,
-  talkSecToday: 0,
-  outcomesLastHour: {},
-  perMinute: new Array<number>(60).fill(0),
-  callbacksDue: 0,
-  leads: { queued: 0, final: 0, removed: 0 },
-});
 
 const ZERO_AVERAGES: FloorAverages = { waitSec: 0, talkSec: 0, wrapSec: 0, pauseSec: 0 };
 
@@ -111,7 +101,7 @@ export async function campaignTiles(
           if (!isEngineError(err)) throw err;
         }
       }
-      const f = figures.get(c.id) ?? NO_FIGURES(c.id);
+      const f = figures.get(c.id) ?? emptyCallFigures(c.id);
       const contact = (code: string): boolean => c.config.dispositions[code]?.contact === true;
       const sum = (m: Readonly<Record<string, number>>, keep: (code: string) => boolean) =>
         Object.entries(m).reduce((n, [code, v]) => (keep(code) ? n + v : n), 0);
