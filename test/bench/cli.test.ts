@@ -200,4 +200,38 @@ describe('a tiny run', () => {
       expect(m['raw_insert_rows_per_s']).toBeGreaterThan(0);
     },
   );
+  it(
+    'scale: lease latency and bytes per lead at every step, the ratio against the smallest',
+    { timeout: 120_000 },
+    async () => {
+      const json = join(dir, 'scale.json');
+      const r = await bench('scale', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      // The quick plan grows 2k -> 20k leads over 20 campaigns.
+      expectShape(
+        doc['scale']!,
+        [
+          'lease_p50_ms_2k',
+          'lease_p99_ms_2k',
+          'lease_p50_ms_20k',
+          'lease_p99_ms_20k',
+          'redis_bytes_per_lead_20k',
+          'redis_bytes_per_lead',
+          'enqueue_per_s_20k',
+          'leads_max',
+          'rounds_repeated',
+        ],
+        ['p50_20k_vs_2k', 'p99_20k_vs_2k'],
+      );
+      const m = doc['scale']!['metrics'] as Record<string, number>;
+      expect(m['leads_max']).toBe(20_000);
+      expect(m['lease_p50_ms_20k']).toBeGreaterThan(0);
+      // A queued lead costs something, and nothing like a kilobyte.
+      expect(m['redis_bytes_per_lead']).toBeGreaterThan(20);
+      expect(m['redis_bytes_per_lead']).toBeLessThan(1_000);
+      const steps = doc['scale']!['steps'] as { leads: number }[];
+      expect(steps.map((s) => s.leads)).toEqual([2_000, 20_000]);
+    },
+  );
 });
