@@ -234,4 +234,39 @@ describe('a tiny run', () => {
       expect(steps.map((s) => s.leads)).toEqual([2_000, 20_000]);
     },
   );
+  it(
+    'recovery: frozen devices lose their calls to others, nothing lost or duplicated, late completions refused',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'recovery.json');
+      const r = await bench('recovery', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['recovery']!,
+        [
+          'orphans',
+          'reoffer_p50_ms',
+          'reoffer_p99_ms',
+          'reoffer_p99_ms_over_ttl',
+          'lost',
+          'duplicates',
+          'late_refused',
+          'bullmq_lock2s_reoffer_p99_ms',
+          'bullmq_lock2s_lost',
+        ],
+        ['reoffer_p99_vs_bullmq_lock2s'],
+      );
+      const m = doc['recovery']!['metrics'] as Record<string, number>;
+      // 10% of the quick run's 40 agents are frozen while each holds a call.
+      expect(m['orphans']).toBe(4);
+      // The contract, not a speed: every orphaned call comes back, once, and the frozen devices'
+      // late completions of calls offered to others are refused.
+      expect(m['lost']).toBe(0);
+      expect(m['duplicates']).toBe(0);
+      expect(m['late_refused']).toBe(4);
+      expect(m['late_accepted_of_reoffered']).toBe(0);
+      expect(m['reoffer_p50_ms']).toBeGreaterThan(0);
+    },
+  );
 });
