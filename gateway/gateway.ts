@@ -27,6 +27,7 @@ import { createDispatcher } from './calls/dispatcher.js';
 import type { Dispatcher } from './calls/dispatcher.js';
 import { GatewayError } from './errors.js';
 import { addLeads } from './leads/intake.js';
+import { originAllowed } from './auth/origin.js';
 import type { AddedLeads } from './leads/intake.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -203,11 +204,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     ...(deps.adapter ? { adapter: deps.adapter as never } : {}),
-    // CORS does not protect WebSockets: check the Origin of browser clients here.
+    // CORS does not protect WebSockets: check the Origin of browser clients here (unset
+    // ALLOWED_ORIGINS: the gateway's own origin only).
     allowRequest: (req, done) => {
-      const origin = req.headers.origin;
-      if (!origin || !config.ALLOWED_ORIGINS) return done(null, true);
-      done(null, config.ALLOWED_ORIGINS.includes(origin));
+      done(null, originAllowed(req.headers.origin, req.headers.host, config.ALLOWED_ORIGINS));
     },
   });
   hub.attach(io.of(AGENT_NAMESPACE));
