@@ -285,7 +285,6 @@ export class AgentHub {
       if (session) this.#control(session, control);
       ack(session !== undefined);
     });
-    nsp.on('campaign:closed', (ref) => this.#campaignClosedHere(ref));
     nsp.on('calls:held', (ref, ack) => ack(this.#heldHere(ref)));
   }
 
@@ -864,13 +863,11 @@ export class AgentHub {
     }
   }
 
-  /** A campaign was paused or archived: its ready agents stop being routed, on every gateway. */
+  /**
+   * A campaign was paused or archived: its ready agents on this process stop being routed (every
+   * other gateway does the same once its campaign registry follows the change).
+   */
   campaignClosed(ref: CampaignRef): void {
-    this.#campaignClosedHere(ref);
-    if (this.#o.clustered) this.#nsp?.serverSideEmit('campaign:closed', ref);
-  }
-
-  #campaignClosedHere(ref: CampaignRef): void {
     for (const s of this.sessions.all()) {
       if (s.tenantId === ref.tenantId)
         this.#event(s, { type: 'campaign_closed', campaignId: ref.campaignId });

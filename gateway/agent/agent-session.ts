@@ -35,7 +35,8 @@ export interface InterServerEvents {
     control: AgentControl,
     ack: (found: boolean) => void,
   ) => void;
-  'campaign:closed': (ref: CampaignRef) => void;
+  /** A gateway changed a campaign's status or configuration: the others read it again. */
+  'campaign:changed': (ref: CampaignRef) => void;
   'calls:held': (ref: CampaignRef, ack: (calls: HeldCallInfo[]) => void) => void;
 }
 
