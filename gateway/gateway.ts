@@ -103,6 +103,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onRebuilt: (ref) => dispatcher.trigger(ref),
     onDefined: (ref) => dispatcher.trigger(ref),
     onForgotten: (ref) => hub.campaignClosed(ref),
+    // Every gateway caches the campaigns it routes: a change made here is announced to the others
+    // at once (they read it again from Postgres), not left for a cache miss to find.
+    onChanged: (ref) => {
+      if (deps.adapter) io.of(AGENT_NAMESPACE).serverSideEmit('campaign:changed', ref);
+    },
     heldCalls: (ref) => hub.heldCalls(ref),
   });
 
@@ -211,6 +216,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
   });
   hub.attach(io.of(AGENT_NAMESPACE));
+  io.of(AGENT_NAMESPACE).on('campaign:changed', (ref) => {
+    campaigns
+      .refresh(ref)
+      .catch((err: unknown) => logger.error({ err, campaignId: ref.campaignId }, 'campaign.refresh_failed'));
+  });
 
   /**
    * Settle a round of expired leases against the system of record before any is requeued: an
