@@ -23,7 +23,7 @@ import { WindowMeter } from '../lib/window-meter.js';
 import type { WindowCpu } from '../lib/window-meter.js';
 import type { FloorDeviceCredential, FloorMark, FloorWorkerApi } from './floor/api.js';
 import type { FloorGatewayArgs } from './floor/gateway-server.js';
-import { FULL, GOALS, QUICK } from './floor/plan.js';
+import { FULL, GOALS, QUICK, SUITE } from './floor/plan.js';
 import type { FloorPlan } from './floor/plan.js';
 import { DEFAULT_PROFILE, idealUtilisation, OUTCOMES, paced, withAnswerRate } from './floor/profile.js';
 import type { FloorProfile } from './floor/profile.js';
@@ -140,7 +140,7 @@ function sumMarks(marks: readonly FloorMark[]) {
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const plan: FloorPlan = ctx.quick ? QUICK : FULL;
+  const plan: FloorPlan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
   const agents = ctx.agents ?? plan.agents;
   const durationS = ctx.durationS ?? plan.durationS;
   const pace = typeof ctx.options['pace'] === 'number' ? ctx.options['pace'] : plan.pace;

@@ -34,6 +34,7 @@ import {
   FULL,
   GOALS,
   QUICK,
+  SUITE,
   recoveryDeadlineMs,
 } from './recovery/plan.js';
 import type { BullmqVariant, RecoveryPlan } from './recovery/plan.js';
@@ -388,7 +389,7 @@ export const recoveryScenario: Scenario = {
   summary:
     'agents frozen while holding calls: time until each call is offered again, lost and duplicate completions, vs BullMQ stalled-job recovery',
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-    const plan = ctx.quick ? QUICK : FULL;
+    const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
     const sized = ctx.agents ? { ...plan, agents: ctx.agents } : plan;
     const dh = await runDialhub(ctx, sized);
     ctx.log(

@@ -28,7 +28,7 @@ import { campaignKeyBytes } from './engine/footprint.js';
 import { fillCampaign } from './engine/fill.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
 import { STANDARD_LEAD } from './engine/leads.js';
-import { FULL, GOALS, QUICK, stepLabel } from './scale/plan.js';
+import { FULL, GOALS, QUICK, SUITE, stepLabel } from './scale/plan.js';
 import type { ScalePlan } from './scale/plan.js';
 
 const NAME = 'scale';
@@ -268,7 +268,7 @@ export const scaleScenario: Scenario = {
   summary:
     'lease latency and Redis bytes per lead as the queue grows from 10k to 10M leads over 1,000 campaigns',
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-    const plan = ctx.quick ? QUICK : FULL;
+    const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
     const prefix = `${ctx.keyPrefix}scale:`;
     const admin = await connectAdmin(ctx.redisUrl);
     let store: RedisQueueStore | undefined;

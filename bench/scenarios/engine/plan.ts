@@ -80,4 +80,14 @@ export const QUICK: Plan = {
   latencyBlock: 50,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: Plan = {
+  ...FULL,
+  leadsPerRound: 100_000,
+  rounds: 2,
+  tunePasses: 1,
+  tuneLeads: 30_000,
+  latencySamples: 1000,
+};
+
 export const GOALS = { vs_bullmq: 4, p50_1m_vs_10k: 1.3, redis_bytes_per_lead: 200 } as const;

@@ -35,6 +35,9 @@ export const QUICK: RecoveryPlan = {
   bullmqDefaults: false,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: RecoveryPlan = FULL;
+
 /**
  * dialhub's settings for the run: a 5 s lease (the shortest CALL_TTL_MS allows), everything else
  * at its default or the default's rule for a short lease. A silent device is noticed by the

@@ -44,6 +44,9 @@ export const QUICK: ScalePlan = {
   offerTtlMs: 30_000,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: ScalePlan = { ...FULL, steps: [10_000, 100_000, 1_000_000], probes: 30 };
+
 /** Goals from the bench issue. */
 export const GOALS = {
   /** Lease p50 at the largest step over lease p50 at the smallest. */
