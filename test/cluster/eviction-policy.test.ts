@@ -73,6 +73,7 @@ describe('maxmemory-policy', () => {
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
         env: {
+          // eslint-disable-next-line no-restricted-syntax -- not configuration: handed on to the child
           PATH: process.env.PATH,
           REDIS_URL: url,
           DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',

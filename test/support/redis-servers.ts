@@ -68,11 +68,9 @@ async function startServers(count: number, args: readonly string[]): Promise<Red
   const stop = async () => {
     for (const s of servers) s.kill();
     await Promise.all(
-      servers.map((s) =>
-        s.process.exitCode === null && s.process.signalCode === null
-          ? new Promise((r) => s.process.once('exit', r))
-          : null,
-      ),
+      servers
+        .filter((s) => s.process.exitCode === null && s.process.signalCode === null)
+        .map((s) => new Promise((r) => s.process.once('exit', r))),
     );
     await rm(dir, { recursive: true, force: true });
   };
