@@ -1,8 +1,8 @@
 // The `scale` scenario: does a lease stay as cheap when the queue grows a thousandfold? Leads are
 // spread evenly over many campaigns of one tenant (as a large floor holds them) and the total
 // grows step by step (10k, 100k, 1M, 10M by default). At each step:
-//  - Redis memory per queued lead (INFO used_memory over what the empty campaigns took, and the
-//    sum of MEMORY USAGE over a few campaigns' own keys);
+//  - Redis memory per queued lead (INFO used_memory over what the empty campaigns took; MEMORY
+//    USAGE key by key, as `engine` reads it, would mean SCANning millions of keys per campaign);
 //  - sequential lease latency on a fixed set of probe campaigns, each lease completed and its lead
 //    replaced (so the depth holds), interleaved across the probes;
 //  - how fast the step's leads went in (enqueue, import-sized batches, a few campaigns at once).
@@ -24,7 +24,6 @@ import type { LatencySummary } from '../lib/stats.js';
 import { undisturbed, WindowMeter } from '../lib/window-meter.js';
 import type { RetryBudget, WindowCpu } from '../lib/window-meter.js';
 import { newCampaign } from './engine/dialhub-cycles.js';
-import { campaignKeyBytes } from './engine/footprint.js';
 import { fillCampaign } from './engine/fill.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
 import { STANDARD_LEAD } from './engine/leads.js';
@@ -37,8 +36,6 @@ const TENANT = 'bench';
 const SETTLE_MS = 500;
 /** Cores other processes may take during a latency window before it is measured again. */
 const MAX_OTHER_CORES = 0.25;
-/** Campaigns whose keys are summed with MEMORY USAGE (key by key: slow at millions of keys). */
-const KEY_SAMPLE = 5;
 
 interface Probe {
   readonly ref: CampaignRef;
@@ -51,7 +48,6 @@ interface StepResult {
   readonly label: string;
   readonly enqueuePerS: number;
   readonly usedBytesPerLead: number;
-  readonly keyBytesPerLead: number;
   readonly latency: LatencySummary;
   readonly cpu: WindowCpu;
   readonly disturbed: boolean;
@@ -93,38 +89,20 @@ async function fillTo(
   return added / s;
 }
 
-async function ourKeyBytes(
-  admin: AdminClient,
-  prefix: string,
-  refs: readonly CampaignRef[],
-): Promise<number> {
-  let bytes = 0;
-  for (const ref of refs) bytes += (await campaignKeyBytes(admin, prefix, ref)).bytes;
-  return bytes;
-}
-
 async function measureStep(
-  env: { store: RedisQueueStore; admin: AdminClient; prefix: string; plan: ScalePlan; ctx: ScenarioContext },
+  env: { store: RedisQueueStore; admin: AdminClient; plan: ScalePlan; ctx: ScenarioContext },
   campaigns: Probe[],
   depth: number[],
   total: number,
   baseUsed: number,
-  baseKeys: number,
   budget: RetryBudget,
 ): Promise<StepResult> {
-  const { store, admin, prefix, plan, ctx } = env;
+  const { store, admin, plan, ctx } = env;
   const label = stepLabel(total);
   const enqueuePerS = await fillTo(store, campaigns, depth, total / plan.campaigns, plan, ctx);
   await sleep(SETTLE_MS);
   const used = await usedMemory(admin);
   const probes = campaigns.slice(0, plan.probes);
-  // MEMORY USAGE key by key over every campaign would take minutes at millions of keys (the phone
-  // index spreads a campaign over many small hashes): a few campaigns stand for all of them.
-  const keys = await ourKeyBytes(
-    admin,
-    prefix,
-    campaigns.slice(0, KEY_SAMPLE).map((c) => c.ref),
-  );
   const perLead = total / plan.campaigns;
   const measured = await undisturbed(
     async () => {
@@ -158,7 +136,6 @@ async function measureStep(
     label,
     enqueuePerS,
     usedBytesPerLead: (used - baseUsed) / total,
-    keyBytesPerLead: (keys - baseKeys) / (perLead * Math.min(KEY_SAMPLE, campaigns.length)),
     latency: measured.latency,
     cpu: measured.cpu,
     disturbed: measured.disturbed,
@@ -183,7 +160,6 @@ function outcome(
     metrics[`lease_p50_ms_${s.label}`] = round(s.latency.p50, 4);
     metrics[`lease_p99_ms_${s.label}`] = round(s.latency.p99, 4);
     metrics[`redis_bytes_per_lead_${s.label}`] = round(s.usedBytesPerLead, 1);
-    metrics[`redis_key_bytes_per_lead_${s.label}`] = round(s.keyBytesPerLead, 1);
     metrics[`enqueue_per_s_${s.label}`] = Math.round(s.enqueuePerS);
   }
   metrics['leads_max'] = last.total;
@@ -254,7 +230,6 @@ function outcome(
         per_campaign: s.total / plan.campaigns,
         lease_ms: s.latency,
         used_bytes_per_lead: round(s.usedBytesPerLead, 1),
-        key_bytes_per_lead: round(s.keyBytesPerLead, 1),
         enqueue_per_s: Math.round(s.enqueuePerS),
         cpu: s.cpu,
         disturbed: s.disturbed,
@@ -280,14 +255,13 @@ export const scaleScenario: Scenario = {
       for (let i = 0; i < plan.campaigns; i++) refs.push(await newCampaign(store, TENANT, `s${i}`));
       await sleep(SETTLE_MS);
       const baseUsed = await usedMemory(admin);
-      const baseKeys = await ourKeyBytes(admin, prefix, refs.slice(0, KEY_SAMPLE));
       const campaigns: Probe[] = refs.map((ref) => ({ ref, next: 0 }));
       const depth = refs.map(() => 0);
       const budget: RetryBudget = { left: plan.steps.length, repeated: 0, countedDisturbed: 0 };
-      const env = { store, admin, prefix, plan, ctx };
+      const env = { store, admin, plan, ctx };
       const steps: StepResult[] = [];
       for (const total of plan.steps) {
-        steps.push(await measureStep(env, campaigns, depth, total, baseUsed, baseKeys, budget));
+        steps.push(await measureStep(env, campaigns, depth, total, baseUsed, budget));
       }
       return outcome(plan, ctx.quick, steps, budget);
     } finally {
