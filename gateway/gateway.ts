@@ -35,6 +35,7 @@ import type { Metrics } from './metrics.js';
 import { AGENT_NAMESPACE, MAX_FRAME_BYTES } from './protocol/events.js';
 import type { AgentClientEvents, AgentServerEvents } from './protocol/events.js';
 import type { InterServerEvents, SessionData } from './agent/agent-session.js';
+import type { OfferBudget } from './offer-budget.js';
 
 export type { AddedLeads };
 
@@ -58,6 +59,8 @@ export interface GatewayDeps {
   readonly http?: (gateway: Gateway) => RequestListener;
   /** Attaches the /supervisor namespace (gateway/supervisor) once the gateway exists. */
   readonly supervisor?: (gateway: Gateway) => { stop(): void };
+  /** Times each stage of a ready -> offer (the bench's latency budget); absent in production. */
+  readonly offerBudget?: OfferBudget;
 }
 
 export interface Gateway {
@@ -161,6 +164,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     auth: tokens,
     completions,
     clustered: deps.adapter !== undefined,
+    ...(deps.offerBudget ? { offerBudget: deps.offerBudget } : {}),
     devices: {
       async check(identity: DeviceIdentity) {
         const device = await db.devices.get(identity.tenantId, identity.deviceId);

@@ -269,4 +269,64 @@ describe('a tiny run', () => {
       expect(m['reoffer_p50_ms']).toBeGreaterThan(0);
     },
   );
+  it(
+    'engine: dialhub and BullMQ side by side on Redis alone, with every metric and ratio',
+    { timeout: 600_000 },
+    async () => {
+      const json = join(dir, 'engine.json');
+      const r = await bench('engine', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['engine']!,
+        [
+          'dialhub_cycles_per_s',
+          'bullmq_jobs_per_s',
+          'lease_p50_ms_10k',
+          'redis_bytes_per_lead',
+          'dialhub_enqueue_per_s',
+          'bullmq_add_per_s',
+          'rounds_repeated',
+        ],
+        ['vs_bullmq', 'enqueue_vs_bullmq_add'],
+      );
+      const m = doc['engine']!['metrics'] as Record<string, number>;
+      expect(m['dialhub_cycles_per_s']).toBeGreaterThan(0);
+      expect(m['bullmq_jobs_per_s']).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    'loop: dialhub, the BullMQ dialer and bare Socket.IO over real WebSockets, in one JSON block',
+    { timeout: 600_000 },
+    async () => {
+      const json = join(dir, 'loop.json');
+      const r = await bench('loop', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['loop']!,
+        [
+          'calls_per_s',
+          'socketio_roundtrips_per_s',
+          'bullmq_dialer_calls_per_s',
+          'offer_p50_ms',
+          'offer_p99_ms',
+          'bullmq_dialer_offer_p99_ms',
+          'cpu_ms_per_1k_calls',
+        ],
+        ['vs_socketio', 'vs_bullmq_dialer', 'offer_p99_vs_bullmq_dialer', 'cpu_per_call_vs_bullmq_dialer'],
+      );
+      const m = doc['loop']!['metrics'] as Record<string, number>;
+      expect(m['calls_per_s']).toBeGreaterThan(0);
+      expect(m['bullmq_dialer_calls_per_s']).toBeGreaterThan(0);
+      // The latency budget: the gateway's stages of a ready -> offer, and the rest outside it.
+      const budget = doc['loop']!['latency_budget'] as Record<string, number>;
+      expect(budget['offers_traced']).toBeGreaterThan(0);
+      expect(budget['script_ms']).toBeGreaterThan(0);
+      expect(budget['device_ready_sent_to_offer_mean_ms']).toBeGreaterThanOrEqual(
+        budget['inside_gateway_ms']!,
+      );
+    },
+  );
 });
