@@ -176,6 +176,7 @@ describe('the admin API: reads and OpenAPI', () => {
       keyId: 'AAAAAAAAAAAAAAAA',
       campaignId: 'spring',
       leadId: '1',
+      importId: '1',
       phone: encodeURIComponent(phone(9)),
     };
     for (const op of OPERATIONS) {
