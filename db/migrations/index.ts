@@ -4,6 +4,7 @@ import { core } from './0001_core.js';
 import { leaseFence } from './0002_lease_fence.js';
 import { identity } from './0003_identity.js';
 import { devicesKeys } from './0004_devices_keys.js';
+import { leadImports } from './0005_lead_imports.js';
 import { wallboard } from './0010_wallboard.js';
 import { wallboardLinks } from './0011_wallboard_links.js';
 import { migrationSource } from './migration.js';

@@ -16,6 +16,12 @@ import {
   tenantBodySchema,
 } from './admin-routes.js';
 import { apiKeyBodySchema } from './api-key-routes.js';
+import {
+  importListQuerySchema,
+  importParams,
+  importQuerySchema,
+  rejectsQuerySchema,
+} from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
 import {
@@ -51,11 +57,15 @@ export interface Operation {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
+  /** Content types of the body (application/json unless said). */
+  readonly bodyTypes?: readonly string[];
   /** Status of success (200 unless said). */
   readonly status?: number;
 }
 
 const T = '/tenants/:tenantId';
+/** A CSV file: the raw body (text/csv), or multipart/form-data with the file in a part named `file`. */
+const csvUploadSchema = z.string().openapi({ format: 'binary', description: 'The CSV file' });
 const ADMINS = ['owner', 'admin'] as const;
 const SUPERVISORS = ['owner', 'admin', 'supervisor'] as const;
 const userParams = tenantParams.extend({ userId: agentIdSchema });
@@ -258,6 +268,42 @@ export const OPERATIONS: readonly Operation[] = [
     body: leadsBodySchema,
   },
   {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/imports`,
+    summary:
+      'Import leads from a CSV file (the raw body, or a multipart part named file), streamed; answers the import record with its counts once every row is accounted for',
+    who: ADMINS,
+    params: campaignPathParams,
+    query: importQuerySchema,
+    body: csvUploadSchema,
+    bodyTypes: ['text/csv', 'multipart/form-data'],
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/imports`,
+    summary: "A campaign's imports, newest first",
+    who: ADMINS,
+    params: campaignPathParams,
+    query: importListQuerySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/imports/:importId`,
+    summary: 'An import and its counts (poll it while the file streams in)',
+    who: ADMINS,
+    params: importParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/imports/:importId/rejects`,
+    summary:
+      "An import's rejects (row, column, code, severity, detail, value): JSON pages, or format=csv to download",
+    who: ADMINS,
+    params: importParams,
+    query: rejectsQuerySchema,
+  },
+  {
     method: 'get',
     path: `${T}/campaigns/:campaignId/leads`,
     summary: 'List leads',
@@ -398,7 +444,15 @@ export function adminOpenApi(version: string): Record<string, unknown> {
       request: {
         ...(op.params ? { params: op.params } : {}),
         ...(op.query ? { query: op.query } : {}),
-        ...(op.body ? { body: { content: { 'application/json': { schema: op.body } } } } : {}),
+        ...(op.body
+          ? {
+              body: {
+                content: Object.fromEntries(
+                  (op.bodyTypes ?? ['application/json']).map((type) => [type, { schema: op.body! }]),
+                ),
+              },
+            }
+          : {}),
       },
       responses: {
         [status]: {
