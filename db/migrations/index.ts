@@ -15,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   leaseFence,
   identity,
   devicesKeys,
+  leadImports,
   wallboard,
   wallboardLinks,
 ];
