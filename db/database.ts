@@ -23,6 +23,8 @@ import { migrateDown, migrateLatest } from './migrations/index.js';
 import { createOutcomeRepository } from './outcomes.js';
 import type { OutcomeRepository } from './outcomes.js';
 import { createOutcomeWriter } from './outcome-writer.js';
+import { createPrivacy } from './privacy/index.js';
+import type { Privacy } from './privacy/index.js';
 import type { OutcomeWriter, OutcomeWriterOptions } from './outcome-writer.js';
 import { createSessionRepository } from './sessions.js';
 import type { SessionRepository } from './sessions.js';
@@ -61,6 +63,8 @@ export interface Database {
   readonly leads: LeadRepository;
   readonly dnc: DncRepository;
   readonly audit: AuditRepository;
+  /** Data-subject rights: erasure list, rights requests, erasure, rectification, access. */
+  readonly privacy: Privacy;
   /** The outcome writer plus reads of the stored attempts. */
   readonly outcomes: Outcomes;
   /** Flush and close the outcome writer, then close the pool. */
@@ -101,6 +105,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     leads: createLeadRepository(knex),
     dnc: createDncRepository(knex),
     audit: createAuditRepository(knex),
+    privacy: createPrivacy(knex),
     outcomes: {
       ...writer,
       findByLeaseIds: (tenantId, leaseIds) => attempts.findByLeaseIds(tenantId, leaseIds),

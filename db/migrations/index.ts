@@ -5,10 +5,11 @@ import { leaseFence } from './0002_lease_fence.js';
 import { identity } from './0003_identity.js';
 import { devicesKeys } from './0004_devices_keys.js';
 import { wallboard } from './0010_wallboard.js';
+import { privacy } from './0015_privacy.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, leaseFence, identity, devicesKeys, wallboard];
+export const MIGRATIONS: readonly Migration[] = [core, leaseFence, identity, devicesKeys, wallboard, privacy];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });
 
