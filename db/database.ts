@@ -25,6 +25,8 @@ import { migrateDown, migrateLatest } from './migrations/index.js';
 import { createOutcomeRepository } from './outcomes.js';
 import type { OutcomeRepository } from './outcomes.js';
 import { createOutcomeWriter } from './outcome-writer.js';
+import { createPrivacy } from './privacy/index.js';
+import type { Privacy } from './privacy/index.js';
 import type { OutcomeWriter, OutcomeWriterOptions } from './outcome-writer.js';
 import { createSessionRepository } from './sessions.js';
 import type { SessionRepository } from './sessions.js';
@@ -65,6 +67,8 @@ export interface Database {
   readonly imports: ImportRepository;
   readonly dnc: DncRepository;
   readonly audit: AuditRepository;
+  /** Data-subject rights: erasure list, rights requests, erasure, rectification, access. */
+  readonly privacy: Privacy;
   /** The outcome writer plus reads of the stored attempts. */
   readonly outcomes: Outcomes;
   /** Flush and close the outcome writer, then close the pool. */
@@ -106,6 +110,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     imports: createImportRepository(knex),
     dnc: createDncRepository(knex),
     audit: createAuditRepository(knex),
+    privacy: createPrivacy(knex),
     outcomes: {
       ...writer,
       findByLeaseIds: (tenantId, leaseIds) => attempts.findByLeaseIds(tenantId, leaseIds),

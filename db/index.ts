@@ -38,6 +38,25 @@ export type { LeadRepository, LeadStatus, NewLead, RemovedLead, StoredLead } fro
 export { LEAD_STATUSES } from './leads.js';
 export { MIGRATIONS, migrateDown, migrateLatest } from './migrations/index.js';
 export type { Migration } from './migrations/migration.js';
+export type {
+  ErasedRecords,
+  Privacy,
+  Rectification,
+  RectifiedLead,
+  RequestMeta,
+  RightsRequest,
+  RightsRequestKind,
+  SubjectExport,
+} from './privacy/index.js';
+export {
+  ERASED_MARK,
+  EXPORT_CSV_COLUMNS,
+  oneMonthAfter,
+  rectificationSchema,
+  RIGHTS_REQUEST_KINDS,
+  RIGHTS_REQUEST_STATUSES,
+  subjectExportCsv,
+} from './privacy/index.js';
 export type { OutcomeInput } from './outcome-input.js';
 export { outcomeInputSchema } from './outcome-input.js';
 export type {

@@ -395,6 +395,14 @@ export interface QueueStore {
    * outcome of its call is still accepted.
    */
   removeNumbers(ref: CampaignRef, phones: readonly string[], now: number): Promise<readonly RemovedLead[]>;
+  /**
+   * Erase numbers from this campaign (a data subject's erasure): every lead with one of them is
+   * taken out wherever it is and its record dropped, a live lease on one is revoked (reported) and
+   * dropped, so a late completion is stale and nothing of the call is kept, and the numbers leave
+   * the suppression set. Afterwards no key of the campaign holds them. It does not suppress: the
+   * caller keeps the suppression outside the queue (a keyed hash) and commits it first.
+   */
+  eraseNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]>;
   /** Recompute the calling-window intervals of every zone the campaign holds (daily, and on demand). */
   refreshWindows(ref: CampaignRef, now: number): Promise<void>;
 

@@ -22,6 +22,7 @@ import type { DemoSeed } from './demo-seed.js';
 import { createGateway } from './gateway.js';
 import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
 import { createHttpApp } from './http/app.js';
+import { adapterStreamName } from './privacy/stream-sweep.js';
 import { supervisorWithLogins } from './supervisor/index.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
@@ -130,7 +131,7 @@ async function openQueue(
     },
   });
   const adapter = createAdapter(adapterClient, {
-    streamName: `${prefix}socket.io`,
+    streamName: adapterStreamName(prefix),
     channelPrefix: `${prefix}socket.io`,
     sessionKeyPrefix: `${prefix}sio:session:`,
   });

@@ -7,6 +7,7 @@ import { devicesKeys } from './0004_devices_keys.js';
 import { leadImports } from './0005_lead_imports.js';
 import { wallboard } from './0010_wallboard.js';
 import { wallboardLinks } from './0011_wallboard_links.js';
+import { privacy } from './0015_privacy.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   leadImports,
   wallboard,
   wallboardLinks,
+  privacy,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

@@ -925,6 +925,59 @@ export class MemoryQueueStore implements QueueStore {
     return out;
   }
 
+  // eraseNumbers.lua
+  async eraseNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]> {
+    await Promise.resolve();
+    const digitsList = checkPhones(phones);
+    const c = this.#get(ref);
+    const wanted = new Set(digitsList);
+    const members: string[] = [];
+    const seen = new Set<string>();
+    for (const digits of digitsList) {
+      const member = c.phones.get(digits);
+      if (member !== undefined && !seen.has(member)) {
+        seen.add(member);
+        members.push(member);
+      }
+    }
+    // Records a removal mid-call kept after taking the number out of the index.
+    for (const member of c.leaseOf.keys()) {
+      const rec = c.records.get(member);
+      if (!seen.has(member) && rec && wanted.has(rec.phoneDigits)) {
+        seen.add(member);
+        members.push(member);
+      }
+    }
+    const out: RemovedLead[] = [];
+    for (const member of members) {
+      const rec = c.records.get(member);
+      if (!rec) continue;
+      let revoked: RemovedLead['revoked'] = null;
+      const field = c.leaseOf.get(member);
+      const r = field === undefined ? undefined : c.leases.get(field);
+      if (field !== undefined && r) {
+        if (LIVE_STATES.has(r.state)) {
+          if (r.state !== 'c') {
+            revoked = {
+              leaseId: this.#leaseId(ref, r.epoch, field, rec.leadId, r.agent),
+              agentId: r.agent as AgentId,
+              deviceId: r.device as DeviceId,
+            };
+          }
+          this.#releaseLive(c, field, r.agent);
+        }
+        c.leases.delete(field);
+        c.tombstones.remove(field);
+      }
+      c.leaseOf.delete(member);
+      this.#unqueue(c, rec, member);
+      this.#forget(c, rec, member);
+      out.push({ phone: `+${rec.phoneDigits}`, leadId: rec.leadId as LeadId, revoked });
+    }
+    for (const digits of digitsList) c.suppressed.delete(digits);
+    return out;
+  }
+
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {
     await Promise.resolve();
     const c = this.#get(ref);

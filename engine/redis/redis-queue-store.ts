@@ -854,7 +854,11 @@ export class RedisQueueStore implements QueueStore {
       ...digits,
     ]);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
-    const f = asArray(reply);
+    return this.#removedLeads(ref, asArray(reply));
+  }
+
+  /** The reply of removeNumbers and eraseNumbers: epoch, then 6 fields per lead. */
+  #removedLeads(ref: CampaignRef, f: readonly unknown[]): RemovedLead[] {
     const out: RemovedLead[] = [];
     for (let o = 1; o < f.length; o += 6) {
       const field = String(f[o + 2]);
@@ -874,6 +878,13 @@ export class RedisQueueStore implements QueueStore {
       });
     }
     return out;
+  }
+
+  async eraseNumbers(ref: CampaignRef, phones: readonly string[]): Promise<readonly RemovedLead[]> {
+    const digits = checkPhones(phones);
+    const reply = await this.#campaign('eraseNumbers', ref, [this.#keys(ref).base, ...digits]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    return this.#removedLeads(ref, asArray(reply));
   }
 
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {

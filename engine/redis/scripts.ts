@@ -20,6 +20,7 @@ export const SCRIPT_NAMES = [
   'defineCampaign',
   'dispatch',
   'enqueue',
+  'eraseNumbers',
   'expiredLeases',
   'leaseNext',
   'peekLease',

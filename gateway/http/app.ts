@@ -19,6 +19,10 @@ import { authenticate } from './access.js';
 import { adminRoutes } from './admin-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { adminOpenApi } from './openapi.js';
+import { auditTrail } from './audit-trail.js';
+import { privacyRoutes } from '../privacy/routes.js';
+import { adapterStreamName, createStreamSweeper } from '../privacy/stream-sweep.js';
+import type { StreamClient } from '../privacy/stream-sweep.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { consoleRoutes } from '../supervisor/console-routes.js';
 import { dashboardPages } from '../supervisor/dashboard-pages.js';
@@ -180,6 +184,18 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
     adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
     wallboardRoutes(gateway, { disconnects }),
+    privacyRoutes(gateway, {
+      audit: auditTrail(db),
+      ...(options.redis
+        ? {
+            sweeper: createStreamSweeper(
+              options.redis.client as StreamClient,
+              [adapterStreamName(options.redis.keyPrefix)],
+              options.logger,
+            ),
+          }
+        : {}),
+    }),
   );
 
   app.use(dashboardPages());

@@ -41,6 +41,12 @@ import {
   wallboardSettingsBodySchema,
   wallboardTenantParams,
 } from '../supervisor/wallboard-routes.js';
+import {
+  accessBodySchema,
+  erasureBodySchema,
+  rectificationBodySchema,
+  rightsRequestQuerySchema,
+} from '../privacy/routes.js';
 
 // The library's documented set-up: adds .openapi() to zod schemas (metadata only).
 extendZodWithOpenApi(z);
@@ -411,6 +417,42 @@ export const OPERATIONS: readonly Operation[] = [
     summary:
       "The active campaigns of the device's tenant with their own outcome codes (the browser agent console; Authorization: Bearer <device token>)",
     who: ['agent'],
+  },
+  // Data-subject rights (gateway/privacy): the number is in the body, never the path.
+  {
+    method: 'post',
+    path: `${T}/privacy/access`,
+    summary:
+      'Access and portability: everything held about a number (leads, attempts, notes, callbacks, do-not-call, erasure, requests, audit) as JSON or CSV; recorded as a rights request',
+    who: ADMINS,
+    params: tenantParams,
+    body: accessBodySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/privacy/rectifications`,
+    summary:
+      'Rectification: correct the name or custom fields of every lead with a number (audited per lead; queued copies replaced; CONFLICT while one is on a call)',
+    who: ADMINS,
+    params: tenantParams,
+    body: rectificationBodySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/privacy/erasures`,
+    summary:
+      'Erasure: delete every lead, attempt, note and callback of a number, take it out of every queue and live lease and the Redis streams; only a keyed hash stays, so imports refuse it',
+    who: ADMINS,
+    params: tenantParams,
+    body: erasureBodySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/privacy/requests`,
+    summary: 'The rights requests with their deadlines (one month); overdue=true lists the open ones past it',
+    who: ADMINS,
+    params: tenantParams,
+    query: rightsRequestQuerySchema,
   },
 ];
 

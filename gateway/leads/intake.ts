@@ -63,8 +63,12 @@ export async function addLeads(
   const rows = new Array<RowResult | undefined>(leads.length);
   const phones = leads.map((l) => l.phone);
 
-  // Scrub before anything is written: the do-not-call list, and numbers twice in the batch.
-  const listed = new Set(await db.dnc.filterListed(tenantId, phones));
+  // Scrub before anything is written: the do-not-call list, numbers erased on request (kept
+  // only as keyed hashes, reported as 'dnc' too), and numbers twice in the batch.
+  const listed = new Set([
+    ...(await db.dnc.filterListed(tenantId, phones)),
+    ...(await db.privacy.suppressions.filterSuppressed(tenantId, phones)),
+  ]);
   const firstRow = new Map<string, number>();
   const candidates: number[] = [];
   leads.forEach((l, index) => {

@@ -13,6 +13,7 @@ import type { CampaignRef } from '../../engine/ids.js';
 import type { LeadInput } from '../../engine/lead.js';
 import type { Lease } from '../../engine/lease.js';
 import type { QueueStore, ReadyAgent } from '../../engine/queue-store.js';
+import { redisKeysHolding } from '../support/redis-scan.js';
 import { startRedisCluster } from '../support/redis-servers.js';
 import type { RedisCluster } from '../support/redis-servers.js';
 import { countingEpoch, makeStore, TEST_LEASE_IDS, useRedisCluster } from '../support/stores.js';
@@ -941,6 +942,67 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
     it('refuses malformed numbers', async () => {
       await define();
       await expectCode(store.removeNumbers(ref, ['12345'], T0), 'INPUT_INVALID');
+    });
+  });
+
+  describe('erasure by number', () => {
+    it('erases a number wherever it is: queued, scheduled, under a live lease; the lease is revoked and gone', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2), lead(3, { dueAt: T0 + MIN }), lead(4)], T0);
+      const l = await leaseOne();
+      expect(l.lead.id).toBe('L1');
+      const erased = await store.eraseNumbers(ref, [lead(1).phone, lead(3).phone, '+15550000000']);
+      expect([...erased].sort((a, b) => a.leadId.localeCompare(b.leadId))).toEqual([
+        {
+          phone: lead(1).phone,
+          leadId: 'L1',
+          revoked: { leaseId: l.leaseId, agentId: 'a1', deviceId: 'd1' },
+        },
+        { phone: lead(3).phone, leadId: 'L3', revoked: null },
+      ]);
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records).sort()).toEqual(['L2', 'L4']);
+      expect(snap.suppressed).toEqual([]);
+      // A late completion of the erased call keeps nothing: the lease is unknown to the queue.
+      expect(await complete(l.leaseId, 'answered', T0 + 10)).toMatchObject({
+        ok: false,
+        code: 'LEASE_STALE',
+      });
+      // The agent is free again and is offered the next lead.
+      expect((await leaseOne(agent(1), T0 + 20)).lead.id).toBe('L2');
+      if (kind === 'redis') {
+        const digits = [lead(1).phone.slice(1), lead(3).phone.slice(1)];
+        expect(await redisKeysHolding(digits, `${t.prefix}*`)).toEqual([]);
+      }
+    });
+
+    it('drops the record a do-not-call removal kept for a call in progress, and the suppression entry', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const l = await leaseOne();
+      await store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0, CALL_TTL);
+      await store.removeNumbers(ref, [lead(1).phone], T0 + 10);
+      expect((await store.snapshot(ref)).suppressed).toEqual([lead(1).phone]);
+      const erased = await store.eraseNumbers(ref, [lead(1).phone]);
+      expect(erased).toEqual([{ phone: lead(1).phone, leadId: 'L1', revoked: null }]);
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records)).toEqual(['L2']);
+      expect(snap.suppressed).toEqual([]);
+      expect(await complete(l.leaseId, 'answered', T0 + 30)).toMatchObject({
+        ok: false,
+        code: 'LEASE_STALE',
+      });
+      if (kind === 'redis')
+        expect(await redisKeysHolding([lead(1).phone.slice(1)], `${t.prefix}*`)).toEqual([]);
+    });
+
+    it('refuses malformed numbers and unknown campaigns', async () => {
+      await define();
+      await expectCode(store.eraseNumbers(ref, ['12345']), 'INPUT_INVALID');
+      await expectCode(
+        store.eraseNumbers(campaignRef('acme', 'nope'), ['+447700900001']),
+        'CAMPAIGN_UNKNOWN',
+      );
     });
   });
 
