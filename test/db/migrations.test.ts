@@ -23,6 +23,7 @@ const TABLES = [
   'suppressions',
   'tenants',
   'users',
+  'wallboard_links',
   'wallboard_settings',
 ];
 
