@@ -153,6 +153,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .option('--json <path>', 'merge each result into this JSON file, keyed by scenario name')
     .option('--report <path>', 'write the report as <path>.html and <path>.md at the end')
     .option('--quick', 'small sizes, for a smoke run', false)
+    .option('--suite', 'each scenario at its size inside `all` (what `all` runs), not its full size', false)
     .option('--redis-url <url>', 'Redis to run against (keys go under a unique prefix)', DEFAULT_REDIS_URL)
     .option('--postgres-url <url>', 'Postgres to run against (private schemas)', DEFAULT_POSTGRES_URL)
     .option('--url <url>', 'aim at a running dialhub instead (scenarios marked remote)')
@@ -229,7 +230,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       for (const scenario of selected) {
         if (abort.signal.aborted) break;
         try {
-          const suite = names.includes('all');
+          const suite = names.includes('all') || options.suite === true;
           const started = process.hrtime.bigint();
           const outcome = await runScenario(scenario, options, runId, target, abort, suite);
           const result = {
