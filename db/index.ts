@@ -81,3 +81,5 @@ export {
   emptyCallFigures,
   wallboardSettingsSchema,
 } from './wallboard.js';
+export type { NewWallboardLink, WallboardLink, WallboardLinkRepository } from './wallboard-links.js';
+export { createWallboardLinkRepository, wallboardLinkIdSchema } from './wallboard-links.js';

@@ -20,6 +20,20 @@ export const configSchema = z
 
     /** Unset: the in-memory queue store (one process, zero setup). */
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /**
+     * Redis Cluster instead of REDIS_URL: comma-separated redis:// URLs of some of its nodes (the
+     * client discovers the rest). Campaigns spread across the cluster by their hash tag.
+     */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ protocol: /^rediss?$/ })).min(1))
+      .optional(),
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_:.-]{1,32}$/)
@@ -68,6 +82,13 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
   })
   .superRefine((c, ctx) => {
+    if (c.REDIS_URL !== undefined && c.REDIS_CLUSTER_NODES !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message: 'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+      });
+    }
     if (c.LEASE_HEARTBEAT_MS * 2 > c.CALL_TTL_MS) {
       ctx.addIssue({
         code: 'custom',

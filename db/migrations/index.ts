@@ -6,6 +6,7 @@ import { identity } from './0003_identity.js';
 import { devicesKeys } from './0004_devices_keys.js';
 import { leadImports } from './0005_lead_imports.js';
 import { wallboard } from './0010_wallboard.js';
+import { wallboardLinks } from './0011_wallboard_links.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -14,8 +15,9 @@ export const MIGRATIONS: readonly Migration[] = [
   leaseFence,
   identity,
   devicesKeys,
-  wallboard,
   leadImports,
+  wallboard,
+  wallboardLinks,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

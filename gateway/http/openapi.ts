@@ -34,6 +34,13 @@ import {
   tenantParams,
 } from './read-routes.js';
 import { newUserBodySchema, pageQuerySchema, userPatchBodySchema } from './user-routes.js';
+import {
+  wallboardLinkBodySchema,
+  wallboardLinkListQuerySchema,
+  wallboardLinkParams,
+  wallboardSettingsBodySchema,
+  wallboardTenantParams,
+} from '../supervisor/wallboard-routes.js';
 
 // The library's documented set-up: adds .openapi() to zod schemas (metadata only).
 extendZodWithOpenApi(z);
@@ -356,6 +363,47 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'The audit log, newest first',
     who: ADMINS,
     params: tenantParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/wallboard/settings`,
+    summary: "The wallboard's time zone and time-in-state escalation thresholds",
+    who: SUPERVISORS,
+    params: wallboardTenantParams,
+  },
+  {
+    method: 'put',
+    path: `${T}/wallboard/settings`,
+    summary:
+      'Set the time zone ("calls today" starts at its midnight) and the [warn, alert] seconds per agent state',
+    who: ADMINS,
+    params: wallboardTenantParams,
+    body: wallboardSettingsBodySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/wallboard/links`,
+    summary: 'Create a read-only TV link for a wallboard screen: answers its token and path once',
+    who: ADMINS,
+    params: wallboardTenantParams,
+    body: wallboardLinkBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/wallboard/links`,
+    summary: 'List TV links (never their tokens)',
+    who: ADMINS,
+    params: wallboardTenantParams,
+    query: wallboardLinkListQuerySchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/wallboard/links/:linkId`,
+    summary: 'Revoke a TV link: its screens are disconnected on every gateway within a second',
+    who: ADMINS,
+    params: wallboardLinkParams,
+    status: 204,
   },
   {
     method: 'get',

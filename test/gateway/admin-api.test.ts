@@ -174,6 +174,7 @@ describe('the admin API: reads and OpenAPI', () => {
       agentId: 'newagent',
       deviceId: 'dev1',
       keyId: 'AAAAAAAAAAAAAAAA',
+      linkId: 'AAAAAAAAAAAAAAAA',
       campaignId: 'spring',
       leadId: '1',
       importId: '1',
