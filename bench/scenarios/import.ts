@@ -87,7 +87,7 @@ function rssSampler() {
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const rows = ctx.agents ?? (ctx.quick ? 20_000 : 1_000_000);
+  const rows = ctx.agents ?? (ctx.quick ? 20_000 : ctx.suite ? 100_000 : 1_000_000);
   const teardowns = new Teardowns();
   const file = join(tmpdir(), `dialhub-bench-import-${ctx.runId}.csv`);
   try {
