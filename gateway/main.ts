@@ -17,7 +17,7 @@ import { leaseIdsFrom } from './auth/lease-ids.js';
 import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { demoPasswordFrom, seedDemo } from './demo-seed.js';
+import { demoPasswordFrom, seedDemo, shouldSeedDemo } from './demo-seed.js';
 import type { DemoSeed } from './demo-seed.js';
 import { createGateway } from './gateway.js';
 import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     const tokens = createDeviceTokens(secrets.deviceTokenSecret, {
       isSessionLive: sessionLiveness(db.sessions),
     });
-    const demo = config.SEED_DEMO
+    const demo = (await shouldSeedDemo(config, db))
       ? await seedDemo({ db, tokens, logger, demoPassword: demoPasswordFrom(secrets.deviceTokenSecret) })
       : null;
     gateway = createGateway({

@@ -54,6 +54,7 @@ import type {
   SessionData,
 } from './agent-session.js';
 import { SessionRegistry } from './session-registry.js';
+import type { OfferBudget } from '../offer-budget.js';
 
 export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
 
@@ -92,6 +93,8 @@ export interface AgentHubOptions {
   readonly completions: Completions;
   /** True when several gateway processes share the namespace through an adapter. */
   readonly clustered: boolean;
+  /** Times each stage of a ready -> offer (the bench's latency budget). */
+  readonly offerBudget?: OfferBudget;
 }
 
 /** The device commands: event name, payload schema, machine event. */
@@ -152,6 +155,9 @@ interface Outcome {
 /** How long a new session waits for other gateways to replace the agent's older session there. */
 const REPLACE_TIMEOUT_MS = 3_000;
 
+/** The offer budget's key for an agent (agent ids are unique within a tenant). */
+const budgetKey = (tenantId: string, agentId: string): string => `${tenantId}\x00${agentId}`;
+
 const firstName = (name: string): string | null => name.trim().split(/\s+/)[0] || null;
 
 export class AgentHub {
@@ -181,7 +187,9 @@ export class AgentHub {
         // that made it ready. Its own offer comes back with its result (the session is mid-command);
         // offers for other agents are delivered to their sessions.
         const ref = items[0]!.ref;
-        const { config } = options;
+        const { config, offerBudget } = options;
+        if (offerBudget)
+          for (const i of items) offerBudget.stamp(budgetKey(ref.tenantId, i.agent.agentId), 'flushed');
         const { ready, leases, nextOpenAt } = await options.store.readyAndDispatch(
           ref,
           items.map((i) => i.agent),
@@ -189,6 +197,8 @@ export class AgentHub {
           config.DISPATCH_BATCH,
           config.OFFER_TTL_MS,
         );
+        if (offerBudget)
+          for (const i of items) offerBudget.stamp(budgetKey(ref.tenantId, i.agent.agentId), 'scripted');
         const asking = new Map(items.map((i, n) => [i.agent.agentId as string, n]));
         const offers = new Array<Lease | null>(items.length).fill(null);
         for (const lease of leases) {
@@ -454,6 +464,7 @@ export class AgentHub {
       const reply = (res: Ack<Record<string, unknown>>) => {
         if (typeof ack === 'function') (ack as (r: typeof res) => void)(res);
       };
+      if (name === 'agent:ready') this.#o.offerBudget?.received(budgetKey(session.tenantId, session.agentId));
       this.#limiter.consume(session.socket.id).then(
         () => {
           const parsed = command.schema.safeParse(payload);
@@ -578,7 +589,9 @@ export class AgentHub {
         let released = false;
         for (;;) {
           try {
+            this.#o.offerBudget?.stamp(budgetKey(tenantId, agentId), 'submitted');
             const { result, offer } = await this.#readyBatch.submit({ ref, agent });
+            if (!offer) this.#o.offerBudget?.drop(budgetKey(tenantId, agentId));
             if (
               !result.ok &&
               result.code === 'AGENT_BUSY' &&
@@ -776,6 +789,7 @@ export class AgentHub {
     const { metrics, config } = this.#o;
     const lead = session.leadOf(call);
     if (!lead) return; // a resumed offer: the device has it already
+    this.#o.offerBudget?.stamp(budgetKey(session.tenantId, session.agentId), 'sent');
     const started = performance.now();
     session.socket.timeout(config.OFFER_ACK_TIMEOUT_MS).emit(
       'call:offer',

@@ -14,6 +14,8 @@ const TABLES = [
   'campaigns',
   'devices',
   'dnc',
+  'lead_import_rejects',
+  'lead_imports',
   'leads',
   'sessions',
   'tenants',
