@@ -731,7 +731,10 @@ function start(): void {
   const nav = $('#nav');
   nav.replaceChildren(
     ...SECTIONS.filter((s) => isAdmin() || !s.adminOnly).map((s) => {
-      const b = button(s.title, () => attempt(() => show(s.id)));
+      const b = button(s.title, () => {
+        say('');
+        attempt(() => show(s.id));
+      });
       b.dataset.section = s.id;
       return b;
     }),

@@ -27,6 +27,12 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
     await p.click('#login-form button[type=submit]');
   };
   const status = () => page.locator('#status').textContent();
+  /** Open a section and wait until it has rendered (its forms, not the previous section's). */
+  const open = async (section: string, title: string) => {
+    await page.click(`#nav button[data-section=${section}]`);
+    await page.waitForSelector(`#section-title:text-is("${title}")`);
+    await page.waitForSelector('form.admin-form');
+  };
 
   beforeAll(async () => {
     await buildDashboard();
@@ -96,7 +102,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('adds a user, registers a device (token shown once), renames and revokes it, creates an API key', async () => {
-    await page.click('#nav button[data-section=users]');
+    await open('users', 'Users');
     const userForm = page.locator('form.admin-form');
     await userForm.locator('input[name=id]').fill('newbie');
     await userForm.locator('input[name=name]').fill('New Bie');
@@ -104,7 +110,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
     await expect.poll(status).toContain('User newbie added');
     expect((await gw.db.users.get(T, 'newbie'))?.role).toBe('agent');
 
-    await page.click('#nav button[data-section=devices]');
+    await open('devices', 'Devices');
     const deviceForm = page.locator('form.admin-form');
     const deviceId = await deviceForm.locator('input[name=id]').inputValue();
     await deviceForm.locator('input[name=agentId]').fill('newbie');
@@ -119,7 +125,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
     await page.click('button:has-text("Revoke")');
     await expect.poll(async () => (await gw.db.devices.get(T, deviceId))?.revokedAt).not.toBeNull();
 
-    await page.click('#nav button[data-section=keys]');
+    await open('keys', 'API keys');
     await page.locator('form.admin-form input[name=name]').fill('crm');
     await page.locator('form.admin-form button[type=submit]').click();
     await page.waitForSelector('.once .secret');
@@ -129,7 +135,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('sets the time zone, creates a TV link that opens the wallboard read-only, and revokes it', async () => {
-    await page.click('#nav button[data-section=settings]');
+    await open('settings', 'Wallboard settings');
     await page.fill('input[name=timeZone]', 'Nowhere/Else');
     await page.click('form.admin-form button[type=submit]');
     await expect.poll(status).toContain('timeZone');
@@ -143,7 +149,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
     });
     await page.screenshot({ path: artifact('admin-settings.png'), fullPage: true });
 
-    await page.click('#nav button[data-section=tv]');
+    await open('tv', 'TV links');
     await page.locator('form.admin-form input[name=name]').fill('Hall');
     await page.locator('form.admin-form button[type=submit]').click();
     await page.waitForSelector('.once .secret');
