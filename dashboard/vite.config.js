@@ -1,4 +1,5 @@
-// The dashboard's build: plain TypeScript pages (wallboard at /, agent console at /console)
+// The dashboard's build: plain TypeScript pages (wallboard at /, agent console at /console, admin
+// pages at /admin)
 // bundled into dashboard/dist, which the gateway serves (gateway/supervisor/dashboard-pages.ts).
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ export default defineConfig({
       input: {
         wallboard: resolve(root, 'index.html'),
         console: resolve(root, 'console.html'),
+        admin: resolve(root, 'admin.html'),
       },
     },
   },

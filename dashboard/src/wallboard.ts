@@ -161,7 +161,9 @@ function start(): void {
     if (!inSequence(f.seq)) return;
     frame(f.at);
     state.campaigns = [...f.campaigns];
-    state.averages = { ...f.agentAverages };
+    // Only the averages that changed come with each frame.
+    state.averages = { ...state.averages, ...f.agentAverages };
+    for (const id of f.agentAveragesRemoved ?? []) delete state.averages[id];
     if (f.settings) state.settings = f.settings;
     render(true);
   });

@@ -1,6 +1,6 @@
 // The dashboard's pages, built by Vite into dashboard/dist (npm run build:dashboard): the wallboard
-// at /, the agent console at /console, their assets under /assets. Served by the gateway's HTTP
-// app, same origin as the API and Socket.IO, so no CORS is involved.
+// at /, the agent console at /console, the admin pages at /admin, their assets under /assets.
+// Served by the gateway's HTTP app, same origin as the API and Socket.IO, so no CORS is involved.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,7 @@ export function dashboardPages(dist: string = DASHBOARD_DIST): Router {
   };
   router.get('/', page('index.html'));
   router.get('/console', page('console.html'));
+  router.get('/admin', page('admin.html'));
   // Hashed file names: cached for good.
   router.use(
     '/assets',

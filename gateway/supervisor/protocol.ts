@@ -28,6 +28,13 @@ export const forcePauseSchema = z.strictObject({ agentId: id, reason });
 export const logoutSchema = z.strictObject({ agentId: id });
 export const campaignActionSchema = z.strictObject({ campaignId: id });
 
+/** POST /api/v1/tenants/:t/wallboard/links (here so the admin page validates with it too). */
+export const wallboardLinkBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  /** Pin the screen to one campaign; the whole floor when absent. */
+  campaignId: id.optional(),
+});
+
 // ---- what the frames carry ----
 
 /** One agent's tile: the state routing uses (the agent state machine), as the wallboard shows it. */
@@ -112,7 +119,14 @@ export interface CountersFrame {
   readonly seq: number;
   readonly at: number;
   readonly campaigns: readonly CampaignTile[];
+  /**
+   * Agents whose averages changed since they were last sent (merge them into the snapshot's);
+   * filled every 10 s, empty in between: a floor of 5,000 agents does not resend 5,000 averages
+   * every second.
+   */
   readonly agentAverages: Readonly<Record<string, FloorAverages>>;
+  /** Agents with no visit left in the last hour: drop their averages. */
+  readonly agentAveragesRemoved?: readonly string[];
   /** Only when an admin changed them since the last frame (time zone, escalation thresholds). */
   readonly settings?: WallboardSettings;
 }

@@ -113,9 +113,19 @@ interface TenantView {
   computing: Promise<void> | null;
   /** The settings the last counters frame (or snapshot) went out with, as JSON. */
   sentSettings: string;
+  /**
+   * The agent averages every subscribed socket holds: what the last counters frame brought them
+   * to. Snapshots carry these, counters frames the difference to the new ones.
+   */
+  sentAverages: Record<string, FloorAverages>;
+  /** When sentAverages last changed (epoch ms). */
+  averagesAt: number;
 }
 
 const ROSTER_REFRESH_MS = 30_000;
+
+/** How often per-agent averages go out (campaign figures go every counters interval). */
+const AVERAGES_EVERY_MS = 10_000;
 
 /** The longest a timer can wait (setTimeout's limit); a later expiry is checked again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -137,6 +147,27 @@ function toRecord(c: AgentStateChange): StateRecord {
     leadFirstName: c.lead?.firstName ?? null,
     at: c.at,
   };
+}
+
+/** The averages that differ from what the sockets hold, and the agents that have none any more. */
+function averagesDelta(
+  held: Readonly<Record<string, FloorAverages>>,
+  next: Readonly<Record<string, FloorAverages>>,
+): { changed: Record<string, FloorAverages>; removed: string[] } {
+  const changed: Record<string, FloorAverages> = {};
+  for (const [id, a] of Object.entries(next)) {
+    const h = held[id];
+    if (
+      !h ||
+      h.waitSec !== a.waitSec ||
+      h.talkSec !== a.talkSec ||
+      h.wrapSec !== a.wrapSec ||
+      h.pauseSec !== a.pauseSec
+    ) {
+      changed[id] = a;
+    }
+  }
+  return { changed, removed: Object.keys(held).filter((id) => !(id in next)) };
 }
 
 export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): Supervisor {
@@ -166,6 +197,8 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
         counters: null,
         computing: null,
         sentSettings: '',
+        sentAverages: {},
+        averagesAt: 0,
       };
       tenants.set(tenantId, v);
     }
@@ -302,7 +335,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
       settings: settingsOf(v),
       agents,
       campaigns: scopeCampaigns(s, v.counters?.campaigns ?? []),
-      agentAverages: v.counters?.agentAverages ?? {},
+      agentAverages: v.sentAverages,
     });
     return seq;
   }
@@ -317,12 +350,24 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
           const settings = JSON.stringify(settingsOf(v));
           const changed = settings !== v.sentSettings;
           v.sentSettings = settings;
+          // Per-agent averages are hour-long statistics: sent (as a difference) every
+          // AVERAGES_EVERY_MS, not with every counters frame, so 5,000 agents' averages do not
+          // outweigh the state changes themselves.
+          const due = at - v.averagesAt >= AVERAGES_EVERY_MS;
+          const averages = due
+            ? averagesDelta(v.sentAverages, v.counters.agentAverages)
+            : { changed: {}, removed: [] };
+          if (due) {
+            v.sentAverages = v.counters.agentAverages;
+            v.averagesAt = at;
+          }
           for (const s of v.sockets) {
             s.emit('floor:counters', {
               seq: ++s.data.seq,
               at,
               campaigns: scopeCampaigns(s, v.counters.campaigns),
-              agentAverages: v.counters.agentAverages,
+              agentAverages: averages.changed,
+              ...(averages.removed.length > 0 ? { agentAveragesRemoved: averages.removed } : {}),
               ...(changed ? { settings: settingsOf(v) } : {}),
             });
           }

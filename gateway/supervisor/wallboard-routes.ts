@@ -7,7 +7,7 @@
 //     tv-links.ts), shown once; revoking one cuts its live sockets on every gateway within a second.
 import { Router } from 'express';
 import { z } from 'zod';
-import { campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
+import { tenantIdSchema } from '../../engine/ids.js';
 import { createWallboardRepository, wallboardLinkIdSchema, wallboardSettingsSchema } from '../../db/index.js';
 import type { WallboardLink } from '../../db/index.js';
 import type { Disconnects } from '../auth/disconnects.js';
@@ -15,6 +15,7 @@ import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { actorOf, principalOf, requireRole } from '../http/access.js';
 import { auditTrail } from '../http/audit-trail.js';
+import { wallboardLinkBodySchema } from './protocol.js';
 import { createTvLinks } from './tv-links.js';
 
 export const wallboardTenantParams = z.object({ tenantId: tenantIdSchema });
@@ -23,11 +24,7 @@ export const wallboardLinkParams = wallboardTenantParams.extend({ linkId: wallbo
 /** PUT …/wallboard/settings: the whole settings (thresholds not named keep their defaults). */
 export const wallboardSettingsBodySchema = wallboardSettingsSchema;
 
-export const wallboardLinkBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(120),
-  /** Pin the screen to one campaign; the whole floor when absent. */
-  campaignId: campaignIdSchema.optional(),
-});
+export { wallboardLinkBodySchema };
 
 export const wallboardLinkListQuerySchema = z.object({
   revoked: z.enum(['true', 'false']).default('false'),
