@@ -103,12 +103,14 @@ async function runScenario(
   runId: string,
   target: RemoteTarget | undefined,
   abort: AbortController,
+  suite: boolean,
 ) {
   const scenarioRunId = `${runId}${scenario.name.slice(0, 3)}`;
   const ctx: ScenarioContext = {
     redisUrl: options.redisUrl,
     postgresUrl: options.postgresUrl,
     quick: options.quick,
+    suite: suite && !options.quick,
     ...(options.agents === undefined ? {} : { agents: options.agents }),
     ...(options.duration === undefined ? {} : { durationS: options.duration }),
     ...(target === undefined ? {} : { target }),
@@ -119,7 +121,9 @@ async function runScenario(
     progress: (label, total, unit) => createProgress(`[${scenario.name}] ${label}`, total, unit),
     options,
   };
-  ctx.log(`${options.quick ? 'quick' : 'full'} run ${scenarioRunId}; keys under ${ctx.keyPrefix}`);
+  ctx.log(
+    `${ctx.quick ? 'quick' : ctx.suite ? 'suite-size' : 'full'} run ${scenarioRunId}; keys under ${ctx.keyPrefix}`,
+  );
   try {
     return await scenario.run(ctx);
   } finally {
@@ -225,8 +229,16 @@ export async function main(argv: readonly string[]): Promise<void> {
       for (const scenario of selected) {
         if (abort.signal.aborted) break;
         try {
-          const outcome = await runScenario(scenario, options, runId, target, abort);
-          const result = { ...outcome.result, rows: outcome.rows };
+          const suite = names.includes('all');
+          const started = process.hrtime.bigint();
+          const outcome = await runScenario(scenario, options, runId, target, abort, suite);
+          const result = {
+            ...outcome.result,
+            rows: outcome.rows,
+            // Which plan ran and how long it took: `all` is meant to fit in about 15 minutes.
+            size: options.quick ? 'quick' : suite ? 'suite' : 'full',
+            elapsed_s: Math.round(Number(process.hrtime.bigint() - started) / 1e9),
+          };
           doc[scenario.name] = result;
           process.stdout.write(`\n${renderTable(outcome.rows)}\n\n`);
           if (options.json !== undefined) {

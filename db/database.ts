@@ -17,6 +17,8 @@ import { createDeviceRepository } from './devices.js';
 import type { DeviceRepository } from './devices.js';
 import { createDncRepository } from './dnc.js';
 import type { DncRepository } from './dnc.js';
+import { createImportRepository } from './imports.js';
+import type { ImportRepository } from './imports.js';
 import { createLeadRepository } from './leads.js';
 import type { LeadRepository } from './leads.js';
 import { migrateDown, migrateLatest } from './migrations/index.js';
@@ -61,6 +63,8 @@ export interface Database {
   readonly reads: AdminReads;
   readonly campaigns: CampaignRepository;
   readonly leads: LeadRepository;
+  /** CSV lead imports: job records and their rejects. */
+  readonly imports: ImportRepository;
   readonly dnc: DncRepository;
   readonly audit: AuditRepository;
   /** Data-subject rights: erasure list, rights requests, erasure, rectification, access. */
@@ -103,6 +107,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     reads: createAdminReads(knex),
     campaigns: createCampaignRepository(knex),
     leads: createLeadRepository(knex),
+    imports: createImportRepository(knex),
     dnc: createDncRepository(knex),
     audit: createAuditRepository(knex),
     privacy: createPrivacy(knex),

@@ -9,6 +9,7 @@ export const DB_ERRORS = {
   USER_UNKNOWN: 'No such user in this tenant',
   CAMPAIGN_UNKNOWN: 'No such campaign in this tenant',
   LEAD_UNKNOWN: 'No such lead in this campaign',
+  IMPORT_UNKNOWN: 'No such import in this tenant',
   DEVICE_LIMIT: "The tenant's plan allows no more devices",
   WRITER_CLOSED: 'The outcome writer is closed',
   WRITE_FAILED: 'The outcome batch could not be committed',

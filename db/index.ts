@@ -32,6 +32,8 @@ export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './embedded-postg
 export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { DbErrorCode } from './errors.js';
 export { DB_ERRORS, DbError, isDbError } from './errors.js';
+export type { ImportCounts, ImportJob, ImportReject, ImportRepository, ImportStatus } from './imports.js';
+export { IMPORT_STATUSES, MAX_REJECT_VALUE } from './imports.js';
 export type { LeadRepository, LeadStatus, NewLead, RemovedLead, StoredLead } from './leads.js';
 export { LEAD_STATUSES } from './leads.js';
 export { MIGRATIONS, migrateDown, migrateLatest } from './migrations/index.js';
@@ -98,3 +100,5 @@ export {
   emptyCallFigures,
   wallboardSettingsSchema,
 } from './wallboard.js';
+export type { NewWallboardLink, WallboardLink, WallboardLinkRepository } from './wallboard-links.js';
+export { createWallboardLinkRepository, wallboardLinkIdSchema } from './wallboard-links.js';

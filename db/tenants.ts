@@ -10,6 +10,13 @@ import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js
 export const planSchema = z.looseObject({
   /** Devices that may be registered (not revoked) at once. */
   deviceLimit: z.number().int().min(0).max(1_000_000),
+  /** ISO 3166-1 alpha-2 country whose national number formats imports read by default. */
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  /** IANA zone for imported leads whose zone is neither given nor derivable from the number. */
+  defaultTimeZone: z.string().min(1).max(64).optional(),
 });
 
 export type Plan = z.output<typeof planSchema>;

@@ -5,11 +5,9 @@ import { z } from 'zod';
 
 const ms = (fallback: number, min = 1, max = 86_400_000) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .transform((v) => v === 'true' || v === '1' || v === 'yes')
-    .default(fallback);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const configSchema = z
   .object({
@@ -22,6 +20,20 @@ export const configSchema = z
 
     /** Unset: the in-memory queue store (one process, zero setup). */
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /**
+     * Redis Cluster instead of REDIS_URL: comma-separated redis:// URLs of some of its nodes (the
+     * client discovers the rest). Campaigns spread across the cluster by their hash tag.
+     */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ protocol: /^rediss?$/ })).min(1))
+      .optional(),
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_:.-]{1,32}$/)
@@ -34,7 +46,7 @@ export const configSchema = z
     DEVICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Bearer token of the admin API; generated and kept in DATA_DIR when unset. */
     ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-    /** Allowed browser origins for Socket.IO (comma separated); unset allows same-origin and non-browser clients only. */
+    /** Browser origins allowed on Socket.IO besides the gateway's own (comma separated); clients sending no Origin are not browsers and always pass. */
     ALLOWED_ORIGINS: z
       .string()
       .transform((s) =>
@@ -44,7 +56,11 @@ export const configSchema = z
           .filter(Boolean),
       )
       .optional(),
-    SEED_DEMO: bool(true),
+    /**
+     * Seed the demo tenant. Unset: only in zero-setup mode (no DATABASE_URL) on a new database (no
+     * tenant yet, or the demo tenant of an earlier zero-setup start); never against a real database.
+     */
+    SEED_DEMO: flag.optional(),
 
     /** An offer lives minutes at most: it is accepted in its calling window (checked again at accept). */
     OFFER_TTL_MS: ms(15_000, 1_000, 300_000),
@@ -66,6 +82,13 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
   })
   .superRefine((c, ctx) => {
+    if (c.REDIS_URL !== undefined && c.REDIS_CLUSTER_NODES !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message: 'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+      });
+    }
     if (c.LEASE_HEARTBEAT_MS * 2 > c.CALL_TTL_MS) {
       ctx.addIssue({
         code: 'custom',

@@ -20,6 +20,7 @@ import type { Database, NewLead, UserRole } from '../db/index.js';
 import type { DeviceTokens } from './auth/device-token.js';
 import { hashPassword, verifyPassword } from './auth/passwords.js';
 import type { Logger } from './logger.js';
+import type { Config } from './config.js';
 
 export const DEMO_TENANT_ID = 'demo' as TenantId;
 export const DEMO_CAMPAIGN_ID = 'demo';
@@ -185,4 +186,19 @@ export async function seedDemo({ db, tokens, logger, demoPassword }: DemoSeedDep
     });
   }
   return { created, tenantId, campaignId: DEMO_CAMPAIGN_ID, devices, logins };
+}
+
+/**
+ * SEED_DEMO as set, else only in zero-setup mode on a new database: no tenant yet, or only the
+ * demo tenant an earlier zero-setup start created (its seed is completed, its logins printed).
+ * A production database (DATABASE_URL) never gets a demo tenant unless asked.
+ */
+export async function shouldSeedDemo(
+  config: Pick<Config, 'SEED_DEMO' | 'DATABASE_URL'>,
+  db: Database,
+): Promise<boolean> {
+  if (config.SEED_DEMO !== undefined) return config.SEED_DEMO;
+  if (config.DATABASE_URL) return false;
+  const { items } = await db.reads.tenants({ limit: 2 });
+  return items.every((t) => t.id === DEMO_TENANT_ID);
 }

@@ -31,6 +31,7 @@ const DB_CODES: Record<DbErrorCode, WireErrorCode> = {
   USER_UNKNOWN: 'NOT_FOUND',
   CAMPAIGN_UNKNOWN: 'CAMPAIGN_UNKNOWN',
   LEAD_UNKNOWN: 'NOT_FOUND',
+  IMPORT_UNKNOWN: 'NOT_FOUND',
   DEVICE_LIMIT: 'DEVICE_LIMIT',
   WRITER_CLOSED: 'UNAVAILABLE',
   // A batch that rolled back saved nothing: the same completion may be retried.

@@ -27,6 +27,7 @@ import { createDispatcher } from './calls/dispatcher.js';
 import type { Dispatcher } from './calls/dispatcher.js';
 import { GatewayError } from './errors.js';
 import { addLeads } from './leads/intake.js';
+import { originAllowed } from './auth/origin.js';
 import type { AddedLeads } from './leads/intake.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -34,6 +35,7 @@ import type { Metrics } from './metrics.js';
 import { AGENT_NAMESPACE, MAX_FRAME_BYTES } from './protocol/events.js';
 import type { AgentClientEvents, AgentServerEvents } from './protocol/events.js';
 import type { InterServerEvents, SessionData } from './agent/agent-session.js';
+import type { OfferBudget } from './offer-budget.js';
 
 export type { AddedLeads };
 
@@ -57,6 +59,8 @@ export interface GatewayDeps {
   readonly http?: (gateway: Gateway) => RequestListener;
   /** Attaches the /supervisor namespace (gateway/supervisor) once the gateway exists. */
   readonly supervisor?: (gateway: Gateway) => { stop(): void };
+  /** Times each stage of a ready -> offer (the bench's latency budget); absent in production. */
+  readonly offerBudget?: OfferBudget;
 }
 
 export interface Gateway {
@@ -102,6 +106,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onRebuilt: (ref) => dispatcher.trigger(ref),
     onDefined: (ref) => dispatcher.trigger(ref),
     onForgotten: (ref) => hub.campaignClosed(ref),
+    // Every gateway caches the campaigns it routes: a change made here is announced to the others
+    // at once (they read it again from Postgres), not left for a cache miss to find.
+    onChanged: (ref) => {
+      if (deps.adapter) io.of(AGENT_NAMESPACE).serverSideEmit('campaign:changed', ref);
+    },
     heldCalls: (ref) => hub.heldCalls(ref),
   });
 
@@ -155,6 +164,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     auth: tokens,
     completions,
     clustered: deps.adapter !== undefined,
+    ...(deps.offerBudget ? { offerBudget: deps.offerBudget } : {}),
     devices: {
       async check(identity: DeviceIdentity) {
         const device = await db.devices.get(identity.tenantId, identity.deviceId);
@@ -203,14 +213,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     ...(deps.adapter ? { adapter: deps.adapter as never } : {}),
-    // CORS does not protect WebSockets: check the Origin of browser clients here.
+    // CORS does not protect WebSockets: check the Origin of browser clients here (unset
+    // ALLOWED_ORIGINS: the gateway's own origin only).
     allowRequest: (req, done) => {
-      const origin = req.headers.origin;
-      if (!origin || !config.ALLOWED_ORIGINS) return done(null, true);
-      done(null, config.ALLOWED_ORIGINS.includes(origin));
+      done(null, originAllowed(req.headers.origin, req.headers.host, config.ALLOWED_ORIGINS));
     },
   });
   hub.attach(io.of(AGENT_NAMESPACE));
+  io.of(AGENT_NAMESPACE).on('campaign:changed', (ref) => {
+    campaigns
+      .refresh(ref)
+      .catch((err: unknown) => logger.error({ err, campaignId: ref.campaignId }, 'campaign.refresh_failed'));
+  });
 
   /**
    * Settle a round of expired leases against the system of record before any is requeued: an

@@ -4,7 +4,7 @@
 // queue store and embedded Postgres in DATA_DIR; the code above those two ports is the same.
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import type { Clock } from '../engine/clock.js';
 import { ServerClock, systemClock } from '../engine/clock.js';
 import { MemoryQueueStore } from '../engine/memory/memory-queue-store.js';
@@ -17,7 +17,7 @@ import { leaseIdsFrom } from './auth/lease-ids.js';
 import type { LeaseIds } from '../engine/lease.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { demoPasswordFrom, seedDemo } from './demo-seed.js';
+import { demoPasswordFrom, seedDemo, shouldSeedDemo } from './demo-seed.js';
 import type { DemoSeed } from './demo-seed.js';
 import { createGateway } from './gateway.js';
 import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
@@ -89,16 +89,18 @@ async function openQueue(
   resources: Resource[],
   checks: HealthCheck[],
 ): Promise<Queue> {
-  if (config.REDIS_URL === undefined) {
+  if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined) {
     const store = new MemoryQueueStore({ leaseIds });
     resources.push({ name: 'queue store', close: () => store.close() });
     return { store, clock: systemClock, label: 'in memory (one process)' };
   }
-  const url = config.REDIS_URL;
+  const nodes = config.REDIS_CLUSTER_NODES;
+  const url = config.REDIS_URL ?? nodes![0]!;
   const prefix = config.REDIS_KEY_PREFIX;
-  const unreachable = `Redis at ${where(url)} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`;
+  const target = nodes ? `the Redis Cluster at ${nodes.map(where).join(', ')}` : `Redis at ${where(url)}`;
+  const unreachable = `${target} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`;
   const store = await within(
-    createRedisQueueStore({ url, keyPrefix: prefix, leaseIds }),
+    createRedisQueueStore({ ...(nodes ? { clusterNodes: nodes } : { url }), keyPrefix: prefix, leaseIds }),
     REDIS_CONNECT_TIMEOUT_MS,
     unreachable,
   );
@@ -111,10 +113,17 @@ async function openQueue(
   resources.push({ name: 'server clock', close: () => clock.stop() });
 
   // The Socket.IO adapter gets a client of its own: it duplicates it for blocking stream reads
-  // and subscriptions, which must not queue behind the store's commands.
-  const adapterClient = createClient({ url });
+  // and subscriptions, which must not queue behind the store's commands. On a cluster it is a
+  // cluster client too (the adapter reads its stream from the node that owns it).
+  const adapterClient = nodes
+    ? createCluster({ rootNodes: nodes.map((u) => ({ url: u })) })
+    : createClient({ url });
   adapterClient.on('error', () => undefined); // reconnects on its own; readiness reports Redis
-  await within(adapterClient.connect(), REDIS_CONNECT_TIMEOUT_MS, unreachable);
+  await within(
+    (adapterClient.connect as () => Promise<unknown>).call(adapterClient),
+    REDIS_CONNECT_TIMEOUT_MS,
+    unreachable,
+  );
   resources.push({
     name: 'adapter client',
     close: async () => {
@@ -131,7 +140,7 @@ async function openQueue(
     clock,
     adapter,
     redis: { client: store.client, keyPrefix: prefix },
-    label: `Redis (key prefix ${prefix})`,
+    label: `${nodes ? `Redis Cluster (${nodes.length} seed nodes)` : 'Redis'} (key prefix ${prefix})`,
   };
 }
 
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
     const tokens = createDeviceTokens(secrets.deviceTokenSecret, {
       isSessionLive: sessionLiveness(db.sessions),
     });
-    const demo = config.SEED_DEMO
+    const demo = (await shouldSeedDemo(config, db))
       ? await seedDemo({ db, tokens, logger, demoPassword: demoPasswordFrom(secrets.deviceTokenSecret) })
       : null;
     gateway = createGateway({

@@ -60,7 +60,7 @@ export class AdminClient {
     return { authorization: `Bearer ${this.#bearer}` };
   }
 
-  async #send(method: 'PUT' | 'POST' | 'GET', path: string, body?: unknown): Promise<unknown> {
+  async #send(method: 'PUT' | 'POST' | 'GET' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${this.#base}${path}`, {
       method,
       headers: {
@@ -106,6 +106,18 @@ export class AdminClient {
       await this.#send('PUT', `/tenants/${tenantId}/agents/${agentId}`, { name: `Bench agent ${agentId}` });
     } catch (err) {
       if (!(err instanceof AdminApiError && err.status === 409)) throw err;
+    }
+  }
+
+  /**
+   * Delete an agent the run created: its devices' tokens are refused from then on and any
+   * session it still has is ended. One already gone counts as deleted.
+   */
+  async deleteAgent(tenantId: string, agentId: string): Promise<void> {
+    try {
+      await this.#send('DELETE', `/tenants/${tenantId}/users/${agentId}`);
+    } catch (err) {
+      if (!(err instanceof AdminApiError && err.status === 404)) throw err;
     }
   }
 

@@ -15,6 +15,8 @@ export const SUITE_ORDER: readonly string[] = [
   'connections',
   'loop',
   'floor',
+  'scale',
+  'recovery',
   'import',
   'wallboard',
 ];

@@ -20,6 +20,12 @@ export interface ScenarioContext {
   readonly postgresUrl: string;
   /** Smaller sizes for a smoke run; the full run is the one whose numbers are reported. */
   readonly quick: boolean;
+  /**
+   * Run as part of `all`: the scenario uses its suite size (shorter windows, fewer rounds, a
+   * smaller largest step), so the whole suite fits in about 15 minutes on 2 cores. Alone, a
+   * scenario runs at its full size; the JSON `config` says which ran.
+   */
+  readonly suite: boolean;
   /** --agents: the scenario's main size when given (agents, devices). */
   readonly agents?: number;
   /** --duration: how long the scenario's main window lasts, in seconds, when given. */

@@ -18,7 +18,7 @@ import { undisturbed, WindowMeter } from '../lib/window-meter.js';
 import type { RetryBudget, WindowCpu } from '../lib/window-meter.js';
 import type { IdleAuth, IdleWorkerApi } from './connections/api.js';
 import type { BareServerArgs } from './connections/bare-server.js';
-import { FULL, GOALS, QUICK } from './connections/plan.js';
+import { FULL, GOALS, QUICK, SUITE } from './connections/plan.js';
 import type { ConnectionsPlan } from './connections/plan.js';
 import { seedDevices } from './connections/seed.js';
 import type { AgentCredential, MemoryReading, QueueServerApi, ServerApi, WorkerApi } from './loop/api.js';
@@ -231,7 +231,7 @@ async function ramp(env: Env, side: Side, target: number) {
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const plan = ctx.quick ? QUICK : FULL;
+  const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
   const requested = ctx.agents ?? plan.devices;
   // The server holds one descriptor per device: without the right to raise its hard limit, the
   // bench cannot go past it, and says so (config.fd_capped) instead of failing at the end.

@@ -22,7 +22,7 @@ import { campaignKeyBytes, measureFootprint } from './engine/footprint.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
 import { buildOutcome } from './engine/outcome.js';
 import type { DepthResult, DialhubRun, RoundResult, Tuning } from './engine/outcome.js';
-import { FULL, QUICK } from './engine/plan.js';
+import { FULL, QUICK, SUITE } from './engine/plan.js';
 import type { DialhubShape, Plan } from './engine/plan.js';
 
 const TENANT = 'bench';
@@ -208,7 +208,7 @@ export const engineScenario: Scenario = {
   name: 'engine',
   summary: 'dialhub lease+complete vs BullMQ add/process, lease latency at 10k/1M, bytes per lead',
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-    const plan = ctx.quick ? QUICK : FULL;
+    const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
     const dhPrefix = `${ctx.keyPrefix}dh:`;
     const admin = await connectAdmin(ctx.redisUrl);
     let store: RedisQueueStore | undefined;

@@ -23,7 +23,7 @@ import { WindowMeter } from '../lib/window-meter.js';
 import type { WindowCpu } from '../lib/window-meter.js';
 import type { FloorDeviceCredential, FloorMark, FloorWorkerApi } from './floor/api.js';
 import type { FloorGatewayArgs } from './floor/gateway-server.js';
-import { FULL, GOALS, QUICK } from './floor/plan.js';
+import { FULL, GOALS, QUICK, SUITE } from './floor/plan.js';
 import type { FloorPlan } from './floor/plan.js';
 import { DEFAULT_PROFILE, idealUtilisation, OUTCOMES, paced, withAnswerRate } from './floor/profile.js';
 import type { FloorProfile } from './floor/profile.js';
@@ -140,7 +140,7 @@ function sumMarks(marks: readonly FloorMark[]) {
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const plan: FloorPlan = ctx.quick ? QUICK : FULL;
+  const plan: FloorPlan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
   const agents = ctx.agents ?? plan.agents;
   const durationS = ctx.durationS ?? plan.durationS;
   const pace = typeof ctx.options['pace'] === 'number' ? ctx.options['pace'] : plan.pace;
@@ -185,6 +185,16 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       tenant = `bench${ctx.runId.slice(-6)}`;
     }
     const api = new AdminClient(url, { token });
+    if (remote) {
+      // Runs last (after the workers have closed): a remote dialhub keeps no agent or device
+      // token of the run. A local gateway's schema is dropped whole instead.
+      teardowns.add('agents and their devices (deleted)', async () => {
+        const ids = Array.from({ length: agents }, (_, i) => `fa${i}`);
+        for (let i = 0; i < ids.length; i += 10) {
+          await Promise.all(ids.slice(i, i + 10).map((id) => api.deleteAgent(tenant, id)));
+        }
+      });
+    }
     const setup = await setUp(ctx, api, tenant, agents, leads, profile);
     // Retire the campaign whatever happens next, so a remote dialhub stops offering its leads.
     teardowns.add('campaign (archived)', () =>
@@ -361,7 +371,7 @@ function buildOutcome(o: OutcomeInput): ScenarioOutcome {
       'Talk time counts when a call completes: calls still in progress when the floor stops, and the log-in spread at the start, make utilisation read low on short runs (--quick); the full run is long enough for that to fade.',
       'No-answers and busies come back as retries (campaign dispositions with a short retry delay) and callbacks are booked for anyone, so redials counts offers of leads dialled before.',
       o.remote
-        ? 'Remote run: the server is not ours to measure, so gateway CPU is not reported; the run created its own tenant and owner with the operator token, worked as that owner, and archived its campaign at the end (the admin API cannot delete tenants).'
+        ? 'Remote run: the server is not ours to measure, so gateway CPU is not reported; the run created its own tenant and owner with the operator token, worked as that owner, and at the end archived its campaign and deleted its agents with their devices (the admin API cannot delete tenants).'
         : 'The gateway ran in its own process on this machine, with its HTTP admin API; the floor set itself up through that API as it would on a remote dialhub.',
     ],
   };

@@ -21,7 +21,7 @@ import { buildOutcome } from './loop/outcome.js';
 import type { Attempt } from './loop/outcome.js';
 import { runPhase } from './loop/phase.js';
 import type { PhaseEnv, PhaseResult, PhaseSpec } from './loop/phase.js';
-import { FULL, QUICK } from './loop/plan.js';
+import { FULL, QUICK, SUITE } from './loop/plan.js';
 import type { LoopPlan } from './loop/plan.js';
 import { buildRig, connectAgents, fill, msSince, Teardowns } from './loop/rig.js';
 
@@ -129,7 +129,7 @@ async function profileServers(env: PhaseEnv, plan: LoopPlan, ratePerS: number, d
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const plan = ctx.quick ? QUICK : FULL;
+  const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
   const opts = loopOptions(ctx.options);
   const agents = opts.agents ?? plan.agents;
   const ratePerS = opts.rate ?? plan.open.ratePerS;

@@ -21,7 +21,7 @@ import { undisturbed, WindowMeter } from '../lib/window-meter.js';
 import type { RetryBudget, WindowCpu } from '../lib/window-meter.js';
 import { Teardowns } from './loop/rig.js';
 import { createSchemas } from './loop/seed.js';
-import { FULL, GOALS, QUICK } from './persist/plan.js';
+import { FULL, GOALS, QUICK, SUITE } from './persist/plan.js';
 import type { PersistPlan } from './persist/plan.js';
 
 const TENANT = 'bench';
@@ -121,7 +121,7 @@ async function rawRound(
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const plan = ctx.quick ? QUICK : FULL;
+  const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
   const outcomes = ctx.agents === undefined ? plan.outcomes : Math.max(ctx.agents * 10, 100);
   const teardowns = new Teardowns();
   try {

@@ -24,7 +24,9 @@ type Sup = Socket<SupervisorServerEvents, SupervisorClientEvents>;
 const STALE_AFTER_MS = 3_000;
 
 const params = new URLSearchParams(location.search);
-const tv = params.get('tv') === '1';
+/** A TV link's key (`/?tv=1#key=dhtv_…`): in the fragment, which is never sent to a server. */
+const tvKey = new URLSearchParams(location.hash.slice(1)).get('key');
+const tv = params.get('tv') === '1' || tvKey !== null;
 document.body.classList.toggle('tv', tv);
 document.documentElement.classList.toggle('tv', tv);
 
@@ -104,7 +106,8 @@ function start(): void {
   const s: Sup = io('/supervisor', {
     transports: ['websocket'],
     auth: (cb) => {
-      void session.accessToken().then((token) => cb({ token: token ?? '' }));
+      if (tvKey !== null) cb({ token: tvKey });
+      else void session.accessToken().then((token) => cb({ token: token ?? '' }));
     },
   });
   socket = s;
@@ -119,7 +122,21 @@ function start(): void {
     const code = (err as unknown as { data?: { code?: string } }).data?.code;
     if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
       s.disconnect();
-      void session.logout().then(() => showLogin(err.message));
+      if (tvKey !== null) linkRefused();
+      else void session.logout().then(() => showLogin(err.message));
+    }
+  });
+  // The server ended the connection: an expired access token reconnects with a refreshed one;
+  // a logout, a deleted user or a revoked TV link ends here.
+  s.on('session:ended', (f) => {
+    state.connected = false;
+    if (f.reason === 'token_expired' && tvKey === null) {
+      setTimeout(() => s.connect(), 100);
+    } else if (tvKey !== null) {
+      linkRefused();
+    } else {
+      s.disconnect();
+      void session.logout().then(() => showLogin('Your session has ended; log in again.'));
     }
   });
   s.on('floor:snapshot', (f) => {
@@ -145,8 +162,21 @@ function start(): void {
     frame(f.at);
     state.campaigns = [...f.campaigns];
     state.averages = { ...f.agentAverages };
+    if (f.settings) state.settings = f.settings;
     render(true);
   });
+}
+
+/** A revoked (or mistyped) TV link: say so, never keep showing the last frame as if live. */
+function linkRefused(): void {
+  socket?.disconnect();
+  socket = null;
+  state.connected = false;
+  $('#board').hidden = true;
+  $('#login').hidden = true;
+  const note = $('#link-refused');
+  note.hidden = false;
+  setBadge('stale', 'link revoked');
 }
 
 function subscribe(): void {
@@ -192,7 +222,7 @@ function freshness(): void {
   const ageText = Number.isFinite(age) ? `last update ${Math.round(age / 1000)} s ago` : 'no data yet';
   const stale = !state.connected || age > STALE_AFTER_MS;
   document.body.classList.toggle('stale', stale && !state.replay);
-  if ($('#login').hidden === false) return;
+  if ($('#login').hidden === false || $('#link-refused').hidden === false) return;
   if (state.replay) setBadge('replay', `replay ${clock(state.replay.at, state.settings.timeZone)}`);
   else if (!state.connected && age > STALE_AFTER_MS) setBadge('stale', `stale · reconnecting · ${ageText}`);
   else if (!state.connected) setBadge('reconnecting', `reconnecting · ${ageText}`);
@@ -444,5 +474,5 @@ setInterval(() => {
 }, 1_000);
 
 initControls();
-if (session.current()) start();
+if (tvKey !== null || session.current()) start();
 else showLogin();

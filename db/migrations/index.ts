@@ -4,12 +4,23 @@ import { core } from './0001_core.js';
 import { leaseFence } from './0002_lease_fence.js';
 import { identity } from './0003_identity.js';
 import { devicesKeys } from './0004_devices_keys.js';
+import { leadImports } from './0005_lead_imports.js';
 import { wallboard } from './0010_wallboard.js';
+import { wallboardLinks } from './0011_wallboard_links.js';
 import { privacy } from './0015_privacy.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [core, leaseFence, identity, devicesKeys, wallboard, privacy];
+export const MIGRATIONS: readonly Migration[] = [
+  core,
+  leaseFence,
+  identity,
+  devicesKeys,
+  leadImports,
+  wallboard,
+  wallboardLinks,
+  privacy,
+];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });
 

@@ -2,7 +2,8 @@
 // the campaign's slot. Commands issued in the same tick are pipelined by node-redis; batch
 // operations (dispatch, claim, apply, extend) carry many items per script call. Lease ids are
 // formatted and signed here (engine/lease.ts) from what the scripts return.
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
+import calculateSlot from 'cluster-key-slot';
 import type { CampaignConfig } from '../campaign.js';
 import { callingWindowSchema, computeWindow } from '../calling-window.js';
 import type { CallingWindow, ZoneKey } from '../calling-window.js';
@@ -69,12 +70,24 @@ import {
   groupByCampaign,
 } from '../store-input.js';
 import type { CheckedCommit, CheckedCompletion } from '../store-input.js';
+import { checkEvictionPolicy } from './eviction-policy.js';
 import { buildScripts } from './scripts.js';
 import type { ScriptArg, ScriptName } from './scripts.js';
 
 export interface RedisQueueStoreOptions {
   /** redis://host:port; default redis://127.0.0.1:6379 */
   readonly url?: string;
+  /**
+   * Redis Cluster: redis:// URLs of some of its nodes (the client finds the rest). A campaign's
+   * keys carry one hash tag, so each script runs on the one node that owns the campaign's slot.
+   * When given, `url` and `database` are not used.
+   */
+  readonly clusterNodes?: readonly string[];
+  /**
+   * Refuse to start unless every node's maxmemory-policy cannot evict queue keys
+   * (eviction-policy.ts). Default true.
+   */
+  readonly checkEvictionPolicy?: boolean;
   readonly database?: number;
   /** Prefix of every key (isolates deployments and test files); default 'dh:' */
   readonly keyPrefix?: string;
@@ -106,6 +119,16 @@ function newClient(url: string, database: number | undefined, commandTimeoutMs: 
 
 type Client = ReturnType<typeof newClient>;
 
+function newCluster(nodes: readonly string[], commandTimeoutMs: number) {
+  return createCluster({
+    rootNodes: nodes.map((url) => ({ url })),
+    defaults: { disableOfflineQueue: commandTimeoutMs > 0 },
+    scripts: buildScripts(),
+  });
+}
+
+type ClusterClient = ReturnType<typeof newCluster>;
+
 interface CachedConfig {
   readonly version: string;
   readonly window: CallingWindow;
@@ -114,14 +137,30 @@ interface CachedConfig {
 const DEFAULT_RETENTION_MS = 15 * 60_000;
 
 export async function createRedisQueueStore(options: RedisQueueStoreOptions = {}): Promise<RedisQueueStore> {
-  const client = newClient(
-    options.url ?? 'redis://127.0.0.1:6379',
-    options.database,
-    options.commandTimeoutMs ?? 5_000,
-  );
-  client.on('error', () => undefined); // reconnects on its own; callers see failed commands
-  await client.connect();
-  return new RedisQueueStore(client, options);
+  const timeoutMs = options.commandTimeoutMs ?? 5_000;
+  let store: RedisQueueStore;
+  if (options.clusterNodes && options.clusterNodes.length > 0) {
+    const cluster = newCluster(options.clusterNodes, timeoutMs);
+    cluster.on('error', () => undefined); // reconnects on its own; callers see failed commands
+    await cluster.connect();
+    // The cluster client has the single-node client's typed commands, each routed to the node
+    // owning its first key; the few that differ (TIME, SCAN, closing) go through `cluster`.
+    store = new RedisQueueStore(cluster as unknown as Client, options, cluster);
+  } else {
+    const client = newClient(options.url ?? 'redis://127.0.0.1:6379', options.database, timeoutMs);
+    client.on('error', () => undefined); // reconnects on its own; callers see failed commands
+    await client.connect();
+    store = new RedisQueueStore(client, options);
+  }
+  if (options.checkEvictionPolicy !== false) {
+    try {
+      await store.checkEvictionPolicy();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
 }
 
 const asArray = (reply: unknown): unknown[] => reply as unknown[];
@@ -134,6 +173,7 @@ const SCRIPT_FAULT_COOLDOWN_MS = 60_000;
 export class RedisQueueStore implements QueueStore {
   readonly kind = 'redis' as const;
   readonly #client: Client;
+  readonly #cluster: ClusterClient | undefined;
   readonly #prefix: string;
   readonly #retention: number;
   readonly #promoteInline: number;
@@ -144,8 +184,9 @@ export class RedisQueueStore implements QueueStore {
   /** When each campaign was last marked stale for a script fault (see #scriptFault). */
   readonly #faultedAt = new Map<string, number>();
 
-  constructor(client: Client, options: RedisQueueStoreOptions) {
+  constructor(client: Client, options: RedisQueueStoreOptions, cluster?: ClusterClient) {
     this.#client = client;
+    this.#cluster = cluster;
     this.#timeoutMs = options.commandTimeoutMs ?? 5_000;
     this.#prefix = options.keyPrefix ?? 'dh:';
     this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
@@ -168,8 +209,39 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async serverTime(): Promise<readonly [number, number]> {
-    const reply = (await this.#client.sendCommand(['TIME'])) as unknown as [string, string];
+    const reply = (this.#cluster
+      ? await this.#cluster.sendCommand(undefined, true, ['TIME'])
+      : await this.#client.sendCommand(['TIME'])) as unknown as [string, string];
     return [Number(reply[0]), Number(reply[1])];
+  }
+
+  /** Whether this store runs on a Redis Cluster. */
+  get clustered(): boolean {
+    return this.#cluster !== undefined;
+  }
+
+  /** Every master's maxmemory-policy must keep queue keys (eviction-policy.ts); throws otherwise. */
+  async checkEvictionPolicy(): Promise<void> {
+    if (!this.#cluster) {
+      const { host, port } = this.#client.options?.socket as { host?: string; port?: number };
+      checkEvictionPolicy(`${host ?? '?'}:${port ?? '?'}`, await this.#client.info('memory'));
+      return;
+    }
+    for (const master of this.#cluster.masters) {
+      const node = await this.#cluster.nodeClient(master);
+      checkEvictionPolicy(`${master.host}:${master.port}`, await node.info('memory'));
+    }
+  }
+
+  /**
+   * SCAN for a campaign's keys: on a cluster, only the master owning the campaign's slot holds
+   * them (one hash tag), so only it is scanned.
+   */
+  async *#scan(ref: CampaignRef, match: string): AsyncGenerator<string[]> {
+    const node = this.#cluster
+      ? await this.#cluster.nodeClient(this.#cluster.getSlotMaster(calculateSlot(this.#keys(ref).cfg)))
+      : this.#client;
+    for await (const keys of node.scanIterator({ MATCH: match, COUNT: 1000 })) yield keys;
   }
 
   #keys(ref: CampaignRef): CampaignKeys {
@@ -271,10 +343,7 @@ export class RedisQueueStore implements QueueStore {
 
   async dropCampaign(ref: CampaignRef): Promise<void> {
     this.#configs.delete(this.#keys(ref).base);
-    for await (const keys of this.#client.scanIterator({
-      MATCH: campaignKeyPattern(this.#prefix, ref),
-      COUNT: 1000,
-    })) {
+    for await (const keys of this.#scan(ref, campaignKeyPattern(this.#prefix, ref))) {
       if (keys.length > 0) await this.#client.unlink(keys);
     }
   }
@@ -893,13 +962,8 @@ export class RedisQueueStore implements QueueStore {
     const cfg = await c.hGetAll(k.cfg);
     if (!cfg.seq) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
     const zoneNames = await c.hGetAll(k.zoneNames);
-    const pairs = (flat: string[]): [string, number][] => {
-      const out: [string, number][] = [];
-      for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
-      return out;
-    };
-    const withScores = async (key: string) =>
-      pairs((await c.sendCommand(['ZRANGE', key, '0', '-1', 'WITHSCORES'])) as unknown as string[]);
+    const withScores = async (key: string): Promise<[string, number][]> =>
+      (await c.zRangeWithScores(key, 0, -1)).map((e) => [String(e.value), Number(e.score)]);
 
     const ready: Record<string, string[]> = {};
     for (const [index, zone] of Object.entries(zoneNames)) {
@@ -942,7 +1006,7 @@ export class RedisQueueStore implements QueueStore {
     // The phone index buckets that exist, found by SCAN (O(keys in the database), like any snapshot).
     const phones: Record<string, string> = {};
     const pattern = `${campaignKeyPattern(this.#prefix, ref).slice(0, -1)}n:*`;
-    for await (const keys of c.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+    for await (const keys of this.#scan(ref, pattern)) {
       const buckets = await Promise.all(keys.map((key) => c.hGetAll(key)));
       for (const bucket of buckets) {
         for (const [digits, member] of Object.entries(bucket)) phones[`+${digits}`] = member;
@@ -962,7 +1026,9 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async close(): Promise<void> {
-    if (this.#client.isOpen) await this.#client.close();
+    if (this.#cluster) {
+      if (this.#cluster.isOpen) await this.#cluster.close();
+    } else if (this.#client.isOpen) await this.#client.close();
   }
 }
 

@@ -54,6 +54,7 @@ import type {
   SessionData,
 } from './agent-session.js';
 import { SessionRegistry } from './session-registry.js';
+import type { OfferBudget } from '../offer-budget.js';
 
 export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, InterServerEvents, SessionData>;
 
@@ -92,6 +93,8 @@ export interface AgentHubOptions {
   readonly completions: Completions;
   /** True when several gateway processes share the namespace through an adapter. */
   readonly clustered: boolean;
+  /** Times each stage of a ready -> offer (the bench's latency budget). */
+  readonly offerBudget?: OfferBudget;
 }
 
 /** The device commands: event name, payload schema, machine event. */
@@ -149,6 +152,12 @@ interface Outcome {
   fields: Record<string, unknown>;
 }
 
+/** How long a new session waits for other gateways to replace the agent's older session there. */
+const REPLACE_TIMEOUT_MS = 3_000;
+
+/** The offer budget's key for an agent (agent ids are unique within a tenant). */
+const budgetKey = (tenantId: string, agentId: string): string => `${tenantId}\x00${agentId}`;
+
 const firstName = (name: string): string | null => name.trim().split(/\s+/)[0] || null;
 
 export class AgentHub {
@@ -178,7 +187,9 @@ export class AgentHub {
         // that made it ready. Its own offer comes back with its result (the session is mid-command);
         // offers for other agents are delivered to their sessions.
         const ref = items[0]!.ref;
-        const { config } = options;
+        const { config, offerBudget } = options;
+        if (offerBudget)
+          for (const i of items) offerBudget.stamp(budgetKey(ref.tenantId, i.agent.agentId), 'flushed');
         const { ready, leases, nextOpenAt } = await options.store.readyAndDispatch(
           ref,
           items.map((i) => i.agent),
@@ -186,6 +197,8 @@ export class AgentHub {
           config.DISPATCH_BATCH,
           config.OFFER_TTL_MS,
         );
+        if (offerBudget)
+          for (const i of items) offerBudget.stamp(budgetKey(ref.tenantId, i.agent.agentId), 'scripted');
         const asking = new Map(items.map((i, n) => [i.agent.agentId as string, n]));
         const offers = new Array<Lease | null>(items.length).fill(null);
         for (const lease of leases) {
@@ -285,8 +298,23 @@ export class AgentHub {
       if (session) this.#control(session, control);
       ack(session !== undefined);
     });
-    nsp.on('campaign:closed', (ref) => this.#campaignClosedHere(ref));
     nsp.on('calls:held', (ref, ack) => ack(this.#heldHere(ref)));
+    nsp.on('session:replace', (tenantId, agentId, newer, ack) => {
+      const older = this.sessions.get(tenantId, agentId);
+      // The newer of two sessions connecting at once on two gateways replaces the other; the older
+      // one answers at once (it is replaced by the newer one's request), so neither waits on the other.
+      if (!older || older.socket.id === newer.socketId || older.isNewerThan(newer)) {
+        ack(false);
+        return;
+      }
+      older
+        .run(() => this.#process(older, { type: 'replaced' }))
+        .catch((err: unknown) => {
+          this.#o.logger.error({ err, agentId }, 'agent.replace_failed');
+          older.socket.disconnect(true);
+        })
+        .finally(() => ack(true));
+    });
   }
 
   async #authenticate(socket: AgentSocket): Promise<void> {
@@ -308,6 +336,11 @@ export class AgentHub {
     const session = new AgentSession(socket, this.#now);
     const previous = this.sessions.add(session);
     metrics.sockets.inc();
+    // One live session per agent across gateways: before the new session's first command runs,
+    // an older session of the agent on any other gateway is replaced and out of routing (its own
+    // commands in flight, an agent:ready on its way to the queue included, have finished), so
+    // nothing the older one does can land after the newer one's agent:ready.
+    if (this.#o.clustered) void session.run(() => this.#replaceElsewhere(session));
     this.#bind(session);
     await socket.join([agentRoom(session.tenantId, session.agentId), tenantRoom(session.tenantId)]);
 
@@ -327,13 +360,6 @@ export class AgentHub {
         this.#offline.set(session.key, previous);
       }
     }
-    if (this.#o.clustered) {
-      for (const other of await this.#nsp!.in(agentRoom(session.tenantId, session.agentId)).fetchSockets()) {
-        if (other.id === socket.id || other.id === previous?.socket.id) continue;
-        other.emit('session:replaced', { reason: 'newer_session' });
-        other.disconnect(true);
-      }
-    }
     logger.info(
       { tenantId: session.tenantId, agentId: session.agentId, deviceId: session.deviceId },
       'agent.connected',
@@ -343,6 +369,28 @@ export class AgentHub {
       if (session.state.name === 'paused') session.socket.emit('agent:state', wireState(session.state));
       this.#publish(session);
     });
+  }
+
+  /** Replace the agent's older session on every other gateway; bounded, for a gateway that hangs. */
+  async #replaceElsewhere(session: AgentSession): Promise<void> {
+    const nsp = this.#nsp;
+    if (!nsp) return;
+    const newer = { socketId: session.socket.id, since: session.since };
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<boolean>((resolve) => {
+      nsp.serverSideEmit('session:replace', session.tenantId, session.agentId, newer, (err: Error | null) =>
+        resolve(!err),
+      );
+    });
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), REPLACE_TIMEOUT_MS);
+    });
+    try {
+      if (!(await Promise.race([answered, timedOut])))
+        this.#o.logger.warn({ agentId: session.agentId }, 'agent.replace_unanswered');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A reconnecting device keeps its live call: the same lease, in the state it was in. */
@@ -416,6 +464,7 @@ export class AgentHub {
       const reply = (res: Ack<Record<string, unknown>>) => {
         if (typeof ack === 'function') (ack as (r: typeof res) => void)(res);
       };
+      if (name === 'agent:ready') this.#o.offerBudget?.received(budgetKey(session.tenantId, session.agentId));
       this.#limiter.consume(session.socket.id).then(
         () => {
           const parsed = command.schema.safeParse(payload);
@@ -540,7 +589,9 @@ export class AgentHub {
         let released = false;
         for (;;) {
           try {
+            this.#o.offerBudget?.stamp(budgetKey(tenantId, agentId), 'submitted');
             const { result, offer } = await this.#readyBatch.submit({ ref, agent });
+            if (!offer) this.#o.offerBudget?.drop(budgetKey(tenantId, agentId));
             if (
               !result.ok &&
               result.code === 'AGENT_BUSY' &&
@@ -738,6 +789,7 @@ export class AgentHub {
     const { metrics, config } = this.#o;
     const lead = session.leadOf(call);
     if (!lead) return; // a resumed offer: the device has it already
+    this.#o.offerBudget?.stamp(budgetKey(session.tenantId, session.agentId), 'sent');
     const started = performance.now();
     session.socket.timeout(config.OFFER_ACK_TIMEOUT_MS).emit(
       'call:offer',
@@ -864,13 +916,11 @@ export class AgentHub {
     }
   }
 
-  /** A campaign was paused or archived: its ready agents stop being routed, on every gateway. */
+  /**
+   * A campaign was paused or archived: its ready agents on this process stop being routed (every
+   * other gateway does the same once its campaign registry follows the change).
+   */
   campaignClosed(ref: CampaignRef): void {
-    this.#campaignClosedHere(ref);
-    if (this.#o.clustered) this.#nsp?.serverSideEmit('campaign:closed', ref);
-  }
-
-  #campaignClosedHere(ref: CampaignRef): void {
     for (const s of this.sessions.all()) {
       if (s.tenantId === ref.tenantId)
         this.#event(s, { type: 'campaign_closed', campaignId: ref.campaignId });

@@ -35,7 +35,18 @@ export interface InterServerEvents {
     control: AgentControl,
     ack: (found: boolean) => void,
   ) => void;
-  'campaign:closed': (ref: CampaignRef) => void;
+  /** A gateway changed a campaign's status or configuration: the others read it again. */
+  'campaign:changed': (ref: CampaignRef) => void;
+  /**
+   * A newer session of the agent (connected at `since`, server clock) asks every other gateway to
+   * replace the agent's session there; answered once the older one is out of routing.
+   */
+  'session:replace': (
+    tenantId: string,
+    agentId: string,
+    newer: { socketId: string; since: number },
+    ack: (replaced: boolean) => void,
+  ) => void;
   'calls:held': (ref: CampaignRef, ack: (calls: HeldCallInfo[]) => void) => void;
 }
 
@@ -66,6 +77,8 @@ export class AgentSession {
   /** The leads of offers this session was given, for the offer frame and the wallboard. */
   readonly leads = new Map<string, QueuedLead>();
   graceTimer: NodeJS.Timeout | undefined;
+  /** When it connected (server clock): of two sessions of one agent, the later one wins. */
+  readonly since: number;
   #chain: Promise<unknown> = Promise.resolve();
 
   constructor(socket: AgentSocket, now: number) {
@@ -74,6 +87,12 @@ export class AgentSession {
     this.agentId = socket.data.agentId;
     this.deviceId = socket.data.deviceId;
     this.state = LOGIN_STATE(now);
+    this.since = now;
+  }
+
+  /** Whether this session connected after the other one (ties broken by socket id). */
+  isNewerThan(other: { socketId: string; since: number }): boolean {
+    return this.since !== other.since ? this.since > other.since : this.socket.id > other.socketId;
   }
 
   /**

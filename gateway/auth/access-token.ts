@@ -28,6 +28,8 @@ export interface AccessClaims {
   readonly role: Role;
   /** The login session it was issued for (revoked by logout, refresh reuse, deletion). */
   readonly sessionId: string;
+  /** When the token stops being accepted (epoch ms): set by verify(), ignored by issue(). */
+  readonly expiresAt?: number;
 }
 
 export interface AccessTokens {
@@ -45,6 +47,7 @@ const payloadSchema = z.object({
   tid: tenantIdSchema,
   role: z.enum(USER_ROLES),
   sid: sessionIdSchema,
+  exp: z.number(),
 });
 
 /** The signing key of access tokens, derived from the server secret every gateway shares. */
@@ -74,7 +77,7 @@ export function createAccessTokens(serverSecret: string): AccessTokens {
           requiredClaims: ['exp', 'sub'],
         });
         const p = payloadSchema.parse(payload);
-        return { tenantId: p.tid, userId: p.sub, role: p.role, sessionId: p.sid };
+        return { tenantId: p.tid, userId: p.sub, role: p.role, sessionId: p.sid, expiresAt: p.exp * 1000 };
       } catch {
         throw new GatewayError('UNAUTHENTICATED', 'access token is invalid or expired');
       }

@@ -1,14 +1,19 @@
-// Ending live connections of a revoked device, a deleted agent or a logged-out session on every
-// gateway. Published on a Redis channel (every gateway subscribes; the publisher hears its own
-// message too), or straight to the local hub when there is no Redis (one process). The hub
-// disconnects the matching sockets (session:replaced, reason logged_out); a reconnect with the same
-// token is refused, since the session or the device it names is gone.
+// Ending live connections of a revoked device, a deleted agent, a logged-out session or a revoked
+// wallboard link on every gateway. Published on a Redis channel (every gateway subscribes; the
+// publisher hears its own message too), or straight to the local listeners when there is no Redis
+// (one process). The agent hub disconnects the matching devices (session:replaced, reason
+// logged_out), the supervisor side the matching wallboards (session:ended); a reconnect with the
+// same token is refused, since the session, the device or the link it names is gone.
 import type { Logger } from '../logger.js';
 
 export interface DisconnectTarget {
   readonly tenantId: string;
   readonly agentId?: string;
   readonly deviceId?: string;
+  /** A person's login session (their supervisor sockets end with it). */
+  readonly sessionId?: string;
+  /** A wallboard TV link (gateway/supervisor/tv-links.ts). */
+  readonly linkId?: string;
   readonly reason: string;
 }
 

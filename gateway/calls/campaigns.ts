@@ -25,6 +25,13 @@ export interface CampaignRegistry {
    */
   define(ref: CampaignRef, config: CampaignConfig): Promise<void>;
   forget(ref: CampaignRef): void;
+  /**
+   * Another gateway changed the campaign's status or configuration: read it again from Postgres
+   * and follow it here (live with its configuration, or forgotten). Reading the system of record
+   * rather than trusting the message makes it idempotent and order-free; calls for one campaign
+   * run one at a time, so two quick changes settle on the last.
+   */
+  refresh(ref: CampaignRef): Promise<void>;
   rebuild(ref: CampaignRef): Promise<RebuildResult>;
   /** The engine lost a campaign, or it went stale: define and rebuild it once, however many callers noticed. */
   recover(ref: CampaignRef): Promise<void>;
@@ -42,6 +49,8 @@ export function createCampaignRegistry(deps: {
   onDefined?: (ref: CampaignRef) => void;
   /** A campaign stopped being active (paused or archived). */
   onForgotten?: (ref: CampaignRef) => void;
+  /** This gateway changed a campaign (define or forget): every other gateway must refresh it. */
+  onChanged?: (ref: CampaignRef) => void;
   /** The calls in progress of a campaign (every gateway): a rebuild attaches them again. */
   heldCalls?: (ref: CampaignRef) => Promise<readonly HeldCallInfo[]>;
 }): CampaignRegistry {
@@ -49,6 +58,7 @@ export function createCampaignRegistry(deps: {
   const live = new Map<string, { ref: CampaignRef; config: CampaignConfig }>();
   const recovering = new Map<string, Promise<void>>();
   const pending = new Map<string, Promise<void>>();
+  const refreshing = new Map<string, Promise<void>>();
 
   /** The held calls whose leads the system of record still holds as queued in this campaign. */
   async function held(ref: CampaignRef): Promise<HeldLease[]> {
@@ -142,9 +152,37 @@ export function createCampaignRegistry(deps: {
       live.set(key(ref), { ref, config });
       await ensure(ref, config);
       deps.onDefined?.(ref);
+      deps.onChanged?.(ref);
     },
     forget(ref) {
       if (live.delete(key(ref))) deps.onForgotten?.(ref);
+      // Told even when this gateway never had it: others may.
+      deps.onChanged?.(ref);
+    },
+    refresh(ref) {
+      const k = key(ref);
+      const previous = refreshing.get(k) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        const c = await db.campaigns.get(ref.tenantId, ref.campaignId);
+        if (c && c.status === 'active') {
+          const known = live.has(k);
+          live.set(k, { ref, config: c.config });
+          // The gateway that made the change defined it in the engine; a gateway that had it
+          // already only needs to look for new matches (a resume, a window that opened).
+          if (!known) await ensure(ref, c.config);
+          deps.onDefined?.(ref);
+        } else if (live.delete(k)) {
+          deps.onForgotten?.(ref);
+        }
+      });
+      // The chain goes on past a failed refresh (its caller hears of the failure).
+      const settled: Promise<void> = next
+        .catch(() => undefined)
+        .finally(() => {
+          if (refreshing.get(k) === settled) refreshing.delete(k);
+        });
+      refreshing.set(k, settled);
+      return next;
     },
     rebuild,
     recover(ref) {

@@ -27,6 +27,7 @@ import { userRoutes } from './user-routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
+import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
@@ -45,7 +46,13 @@ const displayName = z.string().trim().min(1).max(200);
 
 export const tenantBodySchema = z.strictObject({
   name: displayName,
-  plan: z.strictObject({ deviceLimit: z.number().int().min(0).max(1_000_000) }),
+  plan: z.strictObject({
+    deviceLimit: z.number().int().min(0).max(1_000_000),
+    /** Country whose national formats CSV imports read by default (ISO 3166-1 alpha-2). */
+    defaultCountry: countryCodeSchema.optional(),
+    /** Zone for imported leads whose zone is neither given nor derivable from their number. */
+    defaultTimeZone: timeZoneSchema.optional(),
+  }),
 });
 
 export const agentBodySchema = z.strictObject({ name: displayName });
@@ -117,6 +124,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   );
   router.use('/tenants/:tenantId/devices', deviceRoutes(db, options.sessions, disconnects, audit));
   router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
+  router.use(importRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);

@@ -26,6 +26,10 @@ import type { StreamClient } from '../privacy/stream-sweep.js';
 import { errorHandler, notFound } from './http-errors.js';
 import { consoleRoutes } from '../supervisor/console-routes.js';
 import { dashboardPages } from '../supervisor/dashboard-pages.js';
+import { SUPERVISOR_NAMESPACE } from '../supervisor/protocol.js';
+import { cutSupervisors } from '../supervisor/session-cuts.js';
+import { wallboardRoutes } from '../supervisor/wallboard-routes.js';
+import type { CuttableSocket } from '../supervisor/session-cuts.js';
 import { agentAsyncApi } from '../protocol/asyncapi.js';
 import { AGENT_NAMESPACE } from '../protocol/events.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -144,6 +148,9 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
       gateway.hub.disconnectWhere({ tenantId: t.tenantId, deviceId: t.deviceId }, t.reason);
     else if (t.agentId !== undefined)
       gateway.hub.disconnectWhere({ tenantId: t.tenantId, agentId: t.agentId }, t.reason);
+    // Only when the supervisor side is attached: of() would create an unguarded namespace.
+    const wallboards = gateway.io._nsps.get(SUPERVISOR_NAMESPACE);
+    if (wallboards) cutSupervisors(wallboards.sockets as unknown as ReadonlyMap<string, CuttableSocket>, t);
   });
   gateway.io.httpServer.once('close', () => void disconnects.close());
   const assignments = guardAgentSockets(gateway.io.of(AGENT_NAMESPACE), db, options.logger);
@@ -163,8 +170,13 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
       {
         onDeviceReplaced: (tenantId, deviceId) =>
           disconnects.publish({ tenantId, deviceId, reason: 'device_registered_again' }),
-        onLogout: async (tenantId, _userId, deviceId) => {
-          if (deviceId !== null) await disconnects.publish({ tenantId, deviceId, reason: 'logged_out' });
+        onLogout: async (tenantId, _userId, deviceId, sessionId) => {
+          // A device's socket, or a person's wallboards.
+          await disconnects.publish(
+            deviceId !== null
+              ? { tenantId, deviceId, reason: 'logged_out' }
+              : { tenantId, sessionId, reason: 'logged_out' },
+          );
         },
       },
     ),
@@ -179,6 +191,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     authenticate({ adminToken: options.adminToken, sessions, apiKeys }),
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
     adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
+    wallboardRoutes(gateway, { disconnects }),
     privacyRoutes(gateway, {
       audit: auditTrail(db),
       ...(options.redis

@@ -76,7 +76,12 @@ export interface AuthHooks {
   /** A device's older sessions ended (it registered again): disconnect it everywhere. */
   readonly onDeviceReplaced?: (tenantId: string, deviceId: string) => Promise<void>;
   /** A session ended by logout: disconnect what it holds. */
-  readonly onLogout?: (tenantId: string, userId: string, deviceId: string | null) => Promise<void>;
+  readonly onLogout?: (
+    tenantId: string,
+    userId: string,
+    deviceId: string | null,
+    sessionId: string,
+  ) => Promise<void>;
 }
 
 export function authRoutes(sessions: UserSessions, limits: LoginLimits, hooks: AuthHooks = {}): Router {
@@ -132,7 +137,7 @@ export function authRoutes(sessions: UserSessions, limits: LoginLimits, hooks: A
     const ended = token
       ? await sessions.logout(await sessions.authenticate(token))
       : await sessions.logoutRefresh(body!.refreshToken);
-    if (ended) await hooks.onLogout?.(ended.tenantId, ended.userId, ended.deviceId);
+    if (ended) await hooks.onLogout?.(ended.tenantId, ended.userId, ended.deviceId, ended.id);
     res.status(204).end();
   });
 

@@ -16,6 +16,12 @@ import {
   tenantBodySchema,
 } from './admin-routes.js';
 import { apiKeyBodySchema } from './api-key-routes.js';
+import {
+  importListQuerySchema,
+  importParams,
+  importQuerySchema,
+  rejectsQuerySchema,
+} from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
 import {
@@ -34,6 +40,13 @@ import {
   rectificationBodySchema,
   rightsRequestQuerySchema,
 } from '../privacy/routes.js';
+import {
+  wallboardLinkBodySchema,
+  wallboardLinkListQuerySchema,
+  wallboardLinkParams,
+  wallboardSettingsBodySchema,
+  wallboardTenantParams,
+} from '../supervisor/wallboard-routes.js';
 
 // The library's documented set-up: adds .openapi() to zod schemas (metadata only).
 extendZodWithOpenApi(z);
@@ -50,11 +63,15 @@ export interface Operation {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
+  /** Content types of the body (application/json unless said). */
+  readonly bodyTypes?: readonly string[];
   /** Status of success (200 unless said). */
   readonly status?: number;
 }
 
 const T = '/tenants/:tenantId';
+/** A CSV file: the raw body (text/csv), or multipart/form-data with the file in a part named `file`. */
+const csvUploadSchema = z.string().openapi({ format: 'binary', description: 'The CSV file' });
 const ADMINS = ['owner', 'admin'] as const;
 const SUPERVISORS = ['owner', 'admin', 'supervisor'] as const;
 const userParams = tenantParams.extend({ userId: agentIdSchema });
@@ -257,6 +274,42 @@ export const OPERATIONS: readonly Operation[] = [
     body: leadsBodySchema,
   },
   {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/imports`,
+    summary:
+      'Import leads from a CSV file (the raw body, or a multipart part named file), streamed; answers the import record with its counts once every row is accounted for',
+    who: ADMINS,
+    params: campaignPathParams,
+    query: importQuerySchema,
+    body: csvUploadSchema,
+    bodyTypes: ['text/csv', 'multipart/form-data'],
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/imports`,
+    summary: "A campaign's imports, newest first",
+    who: ADMINS,
+    params: campaignPathParams,
+    query: importListQuerySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/imports/:importId`,
+    summary: 'An import and its counts (poll it while the file streams in)',
+    who: ADMINS,
+    params: importParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/imports/:importId/rejects`,
+    summary:
+      "An import's rejects (row, column, code, severity, detail, value): JSON pages, or format=csv to download",
+    who: ADMINS,
+    params: importParams,
+    query: rejectsQuerySchema,
+  },
+  {
     method: 'get',
     path: `${T}/campaigns/:campaignId/leads`,
     summary: 'List leads',
@@ -316,6 +369,47 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'The audit log, newest first',
     who: ADMINS,
     params: tenantParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/wallboard/settings`,
+    summary: "The wallboard's time zone and time-in-state escalation thresholds",
+    who: SUPERVISORS,
+    params: wallboardTenantParams,
+  },
+  {
+    method: 'put',
+    path: `${T}/wallboard/settings`,
+    summary:
+      'Set the time zone ("calls today" starts at its midnight) and the [warn, alert] seconds per agent state',
+    who: ADMINS,
+    params: wallboardTenantParams,
+    body: wallboardSettingsBodySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/wallboard/links`,
+    summary: 'Create a read-only TV link for a wallboard screen: answers its token and path once',
+    who: ADMINS,
+    params: wallboardTenantParams,
+    body: wallboardLinkBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/wallboard/links`,
+    summary: 'List TV links (never their tokens)',
+    who: ADMINS,
+    params: wallboardTenantParams,
+    query: wallboardLinkListQuerySchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/wallboard/links/:linkId`,
+    summary: 'Revoke a TV link: its screens are disconnected on every gateway within a second',
+    who: ADMINS,
+    params: wallboardLinkParams,
+    status: 204,
   },
   {
     method: 'get',
@@ -392,7 +486,15 @@ export function adminOpenApi(version: string): Record<string, unknown> {
       request: {
         ...(op.params ? { params: op.params } : {}),
         ...(op.query ? { query: op.query } : {}),
-        ...(op.body ? { body: { content: { 'application/json': { schema: op.body } } } } : {}),
+        ...(op.body
+          ? {
+              body: {
+                content: Object.fromEntries(
+                  (op.bodyTypes ?? ['application/json']).map((type) => [type, { schema: op.body! }]),
+                ),
+              },
+            }
+          : {}),
       },
       responses: {
         [status]: {

@@ -155,6 +155,20 @@ export const WIRE_ERRORS = {
     retryable: false,
     meaning: 'A value is out of range or malformed; the message says which.',
   },
+  IMPORT_INVALID: {
+    status: 400,
+    message: 'The file cannot be imported',
+    retryable: false,
+    meaning:
+      'A CSV import has no header row, no column that looks like a phone number (give `mapping`), or a mapping that names columns the header lacks; the message says which. Problems of single rows never fail an import: they are in its rejects.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'Unsupported content type',
+    retryable: false,
+    meaning:
+      'The request body has a content type this route does not take; the message names the ones it does.',
+  },
   LEASE_UNKNOWN: {
     status: 404,
     message: 'No such lease',

@@ -1,9 +1,10 @@
 // The supervisor side's public surface: the /supervisor namespace (attached to a gateway with the
-// access-token check of gateway/auth), its protocol, and the dashboard's static pages.
+// access-token check of gateway/auth, or a TV link), its protocol, and the dashboard's static pages.
 import { createUserSessions } from '../auth/user-sessions.js';
 import type { Gateway } from '../gateway.js';
 import { attachSupervisor } from './supervisor-hub.js';
-import type { Supervisor } from './supervisor-hub.js';
+import type { AccessIdentity, Supervisor } from './supervisor-hub.js';
+import { createTvLinks, isTvLinkToken } from './tv-links.js';
 
 export { attachSupervisor } from './supervisor-hub.js';
 export type { AccessIdentity, AccessVerifier, Supervisor, SupervisorOptions } from './supervisor-hub.js';
@@ -22,6 +23,22 @@ export function supervisorWithLogins(
       serverSecret,
       deviceTokens: gateway.deps.tokens,
     });
-    return attachSupervisor(gateway, { ...options, verify: (token) => sessions.authenticate(token) });
+    const links = createTvLinks(gateway.deps.db.knex);
+    return attachSupervisor(gateway, {
+      ...options,
+      verify: async (token): Promise<AccessIdentity> => {
+        if (isTvLinkToken(token)) {
+          const link = await links.resolve(token);
+          // Watches as a supervisor would; the namespace refuses it every action.
+          return {
+            tenantId: link.tenantId,
+            userId: `link:${link.linkId}`,
+            role: 'supervisor',
+            link: { id: link.linkId, campaignId: link.campaignId },
+          };
+        }
+        return sessions.authenticate(token);
+      },
+    });
   };
 }

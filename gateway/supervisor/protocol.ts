@@ -113,6 +113,17 @@ export interface CountersFrame {
   readonly at: number;
   readonly campaigns: readonly CampaignTile[];
   readonly agentAverages: Readonly<Record<string, FloorAverages>>;
+  /** Only when an admin changed them since the last frame (time zone, escalation thresholds). */
+  readonly settings?: WallboardSettings;
+}
+
+/**
+ * Why the server ends a wallboard's connection: `token_expired` (refresh the access token and
+ * reconnect), `logged_out` (the session ended), `user_changed` (the user was deleted, or their
+ * role or password changed), `link_revoked` (a TV link was revoked).
+ */
+export interface SessionEndedFrame {
+  readonly reason: string;
 }
 
 export type ReplayAck = Ack<{ at: number; from: number; agents: AgentTile[] }>;
@@ -133,6 +144,7 @@ export interface SupervisorServerEvents {
   'floor:snapshot': (f: SnapshotFrame) => void;
   'floor:agents': (f: AgentsFrame) => void;
   'floor:counters': (f: CountersFrame) => void;
+  'session:ended': (f: SessionEndedFrame) => void;
 }
 
 /** GET /api/v1/console/campaigns: what the agent console offers (the campaign's own outcome codes). */

@@ -20,6 +20,7 @@ import type { Gateway } from '../gateway.js';
 import type { Ack } from '../protocol/errors.js';
 import { createSupervisorActions } from './actions.js';
 import { campaignTiles } from './counters.js';
+import { endSession } from './session-cuts.js';
 import { TenantFloor } from './floor.js';
 import type { StateRecord } from './floor.js';
 import {
@@ -45,6 +46,12 @@ export interface AccessIdentity {
   readonly tenantId: string;
   readonly userId: string;
   readonly role: UserRole;
+  /** The login session (a logout ends its sockets on every gateway). */
+  readonly sessionId?: string;
+  /** When the credential expires (epoch ms): the socket is cut then, and reconnects with a new one. */
+  readonly expiresAt?: number;
+  /** A TV link (gateway/supervisor/tv-links.ts): read-only, optionally pinned to one campaign. */
+  readonly link?: { readonly id: string; readonly campaignId: string | null };
 }
 
 /** Verifies an access token; throws UNAUTHENTICATED when it is not valid. */
@@ -62,6 +69,11 @@ interface SupervisorData {
   tenantId: TenantId;
   userId: string;
   role: UserRole;
+  sessionId?: string;
+  /** A TV link's id: the socket may watch, never act. */
+  linkId?: string;
+  /** The campaign a TV link is pinned to. */
+  pinned?: string | null;
   /** Subscribed: null for the whole floor, or one campaign. */
   scope?: string | null;
   seq: number;
@@ -99,9 +111,14 @@ interface TenantView {
   counters: { campaigns: CampaignTile[]; agentAverages: Record<string, FloorAverages> } | null;
   /** The computation in flight, shared by everyone who asks meanwhile. */
   computing: Promise<void> | null;
+  /** The settings the last counters frame (or snapshot) went out with, as JSON. */
+  sentSettings: string;
 }
 
 const ROSTER_REFRESH_MS = 30_000;
+
+/** The longest a timer can wait (setTimeout's limit); a later expiry is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Who may watch the floor and act on it. */
 const WALLBOARD_ROLES: ReadonlySet<UserRole> = new Set(['owner', 'admin', 'supervisor']);
@@ -148,6 +165,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
         dirty: new Set(),
         counters: null,
         computing: null,
+        sentSettings: '',
       };
       tenants.set(tenantId, v);
     }
@@ -245,7 +263,14 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
     campaigns.filter((c) => s.data.scope === null || s.data.scope === undefined || c.id === s.data.scope);
 
   function computeCounters(tenantId: string, v: TenantView): Promise<void> {
-    v.computing ??= campaignTiles({ db, wallboard, store, clock }, tenantId, v.settings.timeZone, v.floor)
+    // The settings are read again with every computation, so an admin's change (on any gateway)
+    // reaches every wallboard with the next counters frame.
+    v.computing ??= wallboard
+      .settings(tenantId)
+      .then((settings) => {
+        v.settings = settings;
+        return campaignTiles({ db, wallboard, store, clock }, tenantId, settings.timeZone, v.floor);
+      })
       .then((counters) => {
         v.counters = counters;
       })
@@ -269,6 +294,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
     v.sockets.add(s);
     s.data.shown = new Set(agents.map((a) => a.agentId));
     const seq = ++s.data.seq;
+    v.sentSettings = JSON.stringify(settingsOf(v));
     s.emit('floor:snapshot', {
       seq,
       at: clock.now(),
@@ -288,12 +314,16 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
         () => {
           if (!v.counters) return;
           const at = clock.now();
+          const settings = JSON.stringify(settingsOf(v));
+          const changed = settings !== v.sentSettings;
+          v.sentSettings = settings;
           for (const s of v.sockets) {
             s.emit('floor:counters', {
               seq: ++s.data.seq,
               at,
               campaigns: scopeCampaigns(s, v.counters.campaigns),
               agentAverages: v.counters.agentAverages,
+              ...(changed ? { settings: settingsOf(v) } : {}),
             });
           }
         },
@@ -311,6 +341,27 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
 
   // ---- the namespace ----
 
+  /** Cut the socket when its access token expires; the page refreshes the token and reconnects. */
+  function expireAt(socket: SupervisorSocket, expiresAt: number): void {
+    const wait = expiresAt - clock.now();
+    const timer = setTimeout(
+      () => {
+        if (clock.now() < expiresAt) {
+          expireAt(socket, expiresAt);
+          return;
+        }
+        logger.info(
+          { tenantId: socket.data.tenantId, userId: socket.data.userId },
+          'supervisor.token_expired',
+        );
+        endSession(socket, 'token_expired');
+      },
+      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
+    );
+    timer.unref();
+    socket.once('disconnect', () => clearTimeout(timer));
+  }
+
   nsp.use((socket, next) => {
     const parsed = supervisorHandshakeSchema.safeParse(socket.handshake.auth);
     const work = parsed.success
@@ -327,7 +378,10 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
           role: identity.role,
           seq: 0,
           shown: new Set(),
+          ...(identity.sessionId !== undefined ? { sessionId: identity.sessionId } : {}),
+          ...(identity.link ? { linkId: identity.link.id, pinned: identity.link.campaignId } : {}),
         };
+        if (identity.expiresAt !== undefined) expireAt(socket, identity.expiresAt);
         next();
       })
       .catch((err: unknown) => {
@@ -367,10 +421,15 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
     }
 
     handle('floor:subscribe', subscribeSchema, async (p) => {
-      if (p.campaignId !== undefined && !(await db.campaigns.get(tenantId, p.campaignId))) {
+      const { pinned } = socket.data;
+      if (pinned !== undefined && pinned !== null && p.campaignId !== undefined && p.campaignId !== pinned) {
+        throw new GatewayError('FORBIDDEN', 'this wallboard link shows one campaign only');
+      }
+      const campaignId = p.campaignId ?? pinned ?? undefined;
+      if (campaignId !== undefined && !(await db.campaigns.get(tenantId, campaignId))) {
         throw new GatewayError('CAMPAIGN_UNKNOWN');
       }
-      socket.data.scope = p.campaignId ?? null;
+      socket.data.scope = campaignId ?? null;
       return { seq: await snapshot(socket) };
     });
 
@@ -397,18 +456,27 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
     }
 
     const actor = { tenantId, userId };
+    /** A TV link watches; only a logged-in supervisor, admin or owner acts. */
+    const mayAct = (): void => {
+      if (socket.data.linkId !== undefined) {
+        throw new GatewayError('FORBIDDEN', 'a wallboard link is read-only');
+      }
+    };
 
     handle('agent:force_pause', forcePauseSchema, async (p) => {
+      mayAct();
       await agentOfTenant(p.agentId);
       return actions.forcePause(actor, p.agentId, p.reason);
     });
 
     handle('agent:logout', logoutSchema, async (p) => {
+      mayAct();
       await agentOfTenant(p.agentId);
       return actions.logout(actor, p.agentId);
     });
 
     const setStatus = async (campaignId: string, status: 'active' | 'paused') => {
+      mayAct();
       const done = await actions.setCampaignStatus(actor, campaignId, status);
       view(tenantId).counters = null;
       return done;

@@ -200,4 +200,133 @@ describe('a tiny run', () => {
       expect(m['raw_insert_rows_per_s']).toBeGreaterThan(0);
     },
   );
+  it(
+    'scale: lease latency and bytes per lead at every step, the ratio against the smallest',
+    { timeout: 120_000 },
+    async () => {
+      const json = join(dir, 'scale.json');
+      const r = await bench('scale', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      // The quick plan grows 2k -> 20k leads over 20 campaigns.
+      expectShape(
+        doc['scale']!,
+        [
+          'lease_p50_ms_2k',
+          'lease_p99_ms_2k',
+          'lease_p50_ms_20k',
+          'lease_p99_ms_20k',
+          'redis_bytes_per_lead_20k',
+          'redis_bytes_per_lead',
+          'enqueue_per_s_20k',
+          'leads_max',
+          'rounds_repeated',
+        ],
+        ['p50_20k_vs_2k', 'p99_20k_vs_2k'],
+      );
+      const m = doc['scale']!['metrics'] as Record<string, number>;
+      expect(m['leads_max']).toBe(20_000);
+      expect(m['lease_p50_ms_20k']).toBeGreaterThan(0);
+      // A queued lead costs something, and nothing like a kilobyte.
+      expect(m['redis_bytes_per_lead']).toBeGreaterThan(20);
+      expect(m['redis_bytes_per_lead']).toBeLessThan(1_000);
+      const steps = doc['scale']!['steps'] as { leads: number }[];
+      expect(steps.map((s) => s.leads)).toEqual([2_000, 20_000]);
+    },
+  );
+  it(
+    'recovery: frozen devices lose their calls to others, nothing lost or duplicated, late completions refused',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'recovery.json');
+      const r = await bench('recovery', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['recovery']!,
+        [
+          'orphans',
+          'reoffer_p50_ms',
+          'reoffer_p99_ms',
+          'reoffer_p99_ms_over_ttl',
+          'lost',
+          'duplicates',
+          'late_refused',
+          'bullmq_lock2s_reoffer_p99_ms',
+          'bullmq_lock2s_lost',
+        ],
+        ['reoffer_p99_vs_bullmq_lock2s'],
+      );
+      const m = doc['recovery']!['metrics'] as Record<string, number>;
+      // 10% of the quick run's 40 agents are frozen while each holds a call.
+      expect(m['orphans']).toBe(4);
+      // The contract, not a speed: every orphaned call comes back, once, and the frozen devices'
+      // late completions of calls offered to others are refused.
+      expect(m['lost']).toBe(0);
+      expect(m['duplicates']).toBe(0);
+      expect(m['late_refused']).toBe(4);
+      expect(m['late_accepted_of_reoffered']).toBe(0);
+      expect(m['reoffer_p50_ms']).toBeGreaterThan(0);
+    },
+  );
+  it(
+    'engine: dialhub and BullMQ side by side on Redis alone, with every metric and ratio',
+    { timeout: 600_000 },
+    async () => {
+      const json = join(dir, 'engine.json');
+      const r = await bench('engine', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['engine']!,
+        [
+          'dialhub_cycles_per_s',
+          'bullmq_jobs_per_s',
+          'lease_p50_ms_10k',
+          'redis_bytes_per_lead',
+          'dialhub_enqueue_per_s',
+          'bullmq_add_per_s',
+          'rounds_repeated',
+        ],
+        ['vs_bullmq', 'enqueue_vs_bullmq_add'],
+      );
+      const m = doc['engine']!['metrics'] as Record<string, number>;
+      expect(m['dialhub_cycles_per_s']).toBeGreaterThan(0);
+      expect(m['bullmq_jobs_per_s']).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    'loop: dialhub, the BullMQ dialer and bare Socket.IO over real WebSockets, in one JSON block',
+    { timeout: 600_000 },
+    async () => {
+      const json = join(dir, 'loop.json');
+      const r = await bench('loop', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      expectShape(
+        doc['loop']!,
+        [
+          'calls_per_s',
+          'socketio_roundtrips_per_s',
+          'bullmq_dialer_calls_per_s',
+          'offer_p50_ms',
+          'offer_p99_ms',
+          'bullmq_dialer_offer_p99_ms',
+          'cpu_ms_per_1k_calls',
+        ],
+        ['vs_socketio', 'vs_bullmq_dialer', 'offer_p99_vs_bullmq_dialer', 'cpu_per_call_vs_bullmq_dialer'],
+      );
+      const m = doc['loop']!['metrics'] as Record<string, number>;
+      expect(m['calls_per_s']).toBeGreaterThan(0);
+      expect(m['bullmq_dialer_calls_per_s']).toBeGreaterThan(0);
+      // The latency budget: the gateway's stages of a ready -> offer, and the rest outside it.
+      const budget = doc['loop']!['latency_budget'] as Record<string, number>;
+      expect(budget['offers_traced']).toBeGreaterThan(0);
+      expect(budget['script_ms']).toBeGreaterThan(0);
+      expect(budget['device_ready_sent_to_offer_mean_ms']).toBeGreaterThanOrEqual(
+        budget['inside_gateway_ms']!,
+      );
+    },
+  );
 });

@@ -90,9 +90,11 @@ describe('floor --url', () => {
       expect(doc.floor.metrics['errors']).toBe(0);
       // Not ours to measure on a remote dialhub.
       expect(doc.floor.metrics['gateway_cpu_cores']).toBeNull();
-      // Its own tenant and devices on the target; its campaign retired when done.
+      // Its own tenant on the target; when done, its campaign retired and its agents (with
+      // their devices) deleted, so no token of the run stays valid there.
       expect((await pg.db.campaigns.get(tenant, 'floor'))?.status).toBe('archived');
-      expect(await pg.db.users.get(tenant, 'fa0')).toBeDefined();
+      expect(await pg.db.users.get(tenant, 'fa0')).toBeUndefined();
+      expect((await pg.db.devices.list(tenant, { limit: 10, revoked: true })).items).toEqual([]);
       // It worked as the owner it created, not with the operator token.
       expect((await pg.db.users.get(tenant, 'bench-owner'))?.role).toBe('owner');
     },

@@ -1,6 +1,7 @@
 // The QueueStore contract (DESIGN.md "Semantics"), run against both adapters: whatever holds
-// for the in-memory store must hold for Redis, and the other way round.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// for the in-memory store must hold for Redis, and the other way round; and for the Redis store on
+// a 3-master Redis Cluster (every script touches one campaign's hash-tagged keys: no CROSSSLOT).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { CallingWindow } from '../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../engine/campaign.js';
@@ -13,7 +14,9 @@ import type { LeadInput } from '../../engine/lead.js';
 import type { Lease } from '../../engine/lease.js';
 import type { QueueStore, ReadyAgent } from '../../engine/queue-store.js';
 import { redisKeysHolding } from '../support/redis-scan.js';
-import { countingEpoch, makeStore, TEST_LEASE_IDS } from '../support/stores.js';
+import { startRedisCluster } from '../support/redis-servers.js';
+import type { RedisCluster } from '../support/redis-servers.js';
+import { countingEpoch, makeStore, TEST_LEASE_IDS, useRedisCluster } from '../support/stores.js';
 import type { StoreKind, TestStore } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0); // Monday 12:00 UTC: London 12:00, New York 07:00, Tokyo 21:00
@@ -45,10 +48,22 @@ async function expectCode(promise: Promise<unknown>, code: EngineErrorCode): Pro
   expect((err as { code: string }).code).toBe(code);
 }
 
-describe.each<StoreKind>(['memory', 'redis'])('QueueStore contract: %s', (kind) => {
+describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %s', (kind) => {
   let t: TestStore;
   let store: QueueStore;
   let ref: CampaignRef;
+
+  // 'cluster': a 3-master Redis Cluster of this file's own, from the redis-server binary.
+  let cluster: RedisCluster | undefined;
+  beforeAll(async () => {
+    if (kind !== 'cluster') return;
+    cluster = await startRedisCluster(3);
+    useRedisCluster(cluster.nodes);
+  }, 60_000);
+  afterAll(async () => {
+    useRedisCluster(null);
+    await cluster?.stop();
+  });
 
   const define = (config: Partial<CampaignConfigInput> = {}, r = ref, now = T0) =>
     store.defineCampaign(r, parseCampaignConfig({ window: ALWAYS_OPEN, ...config }), now);

@@ -14,6 +14,8 @@ const TABLES = [
   'campaigns',
   'devices',
   'dnc',
+  'lead_import_rejects',
+  'lead_imports',
   'leads',
   'privacy_keys',
   'rights_requests',
@@ -21,6 +23,7 @@ const TABLES = [
   'suppressions',
   'tenants',
   'users',
+  'wallboard_links',
   'wallboard_settings',
 ];
 

@@ -174,8 +174,10 @@ describe('the admin API: reads and OpenAPI', () => {
       agentId: 'newagent',
       deviceId: 'dev1',
       keyId: 'AAAAAAAAAAAAAAAA',
+      linkId: 'AAAAAAAAAAAAAAAA',
       campaignId: 'spring',
       leadId: '1',
+      importId: '1',
       phone: encodeURIComponent(phone(9)),
     };
     for (const op of OPERATIONS) {

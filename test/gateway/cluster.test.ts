@@ -1,12 +1,10 @@
 // Several gateway processes share one Redis through the Socket.IO streams adapter: any gateway
 // may dispatch for any agent (the offer travels to the gateway holding the device), and one live
 // session per agent holds across gateways.
-import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRef } from '../../engine/ids.js';
+import { sharedAdapter } from '../support/adapter.js';
 import { call, next, TestGateway } from '../support/gateway.js';
-import { deleteKeys, REDIS_URL } from '../support/stores.js';
 
 const T = 'cluster';
 const C = 'c1';
@@ -15,19 +13,11 @@ describe('two gateways on one Redis', () => {
   let a: TestGateway;
   let b: TestGateway;
   let ref: CampaignRef;
-  const clients: ReturnType<typeof createClient>[] = [];
-  let stream = '';
+  const shared = sharedAdapter('cluster');
 
   beforeAll(async () => {
-    const adapter = async (name: string) => {
-      const client = createClient({ url: REDIS_URL });
-      await client.connect();
-      clients.push(client);
-      return createAdapter(client, { streamName: name, channelPrefix: name, sessionKeyPrefix: `${name}:s:` });
-    };
-    stream = `test:cluster:${process.pid}:${Date.now()}`;
-    a = await TestGateway.start({ adapter: await adapter(stream) });
-    b = await TestGateway.start({ shared: { store: a.store, pg: a.pg }, adapter: await adapter(stream) });
+    a = await TestGateway.start({ adapter: await shared.adapter() });
+    b = await TestGateway.start({ shared: { store: a.store, pg: a.pg }, adapter: await shared.adapter() });
     await a.seedTenant(T, 2);
     ref = await a.campaign(T, C);
     await b.gateway.campaigns.define(ref, (await a.db.campaigns.get(T, C))!.config);
@@ -35,8 +25,7 @@ describe('two gateways on one Redis', () => {
   afterAll(async () => {
     await b.stop();
     await a.stop();
-    for (const c of clients) await c.close();
-    await deleteKeys(`${stream}*`);
+    await shared.close();
   });
 
   it('delivers an offer made by one gateway to the device connected to the other', async () => {

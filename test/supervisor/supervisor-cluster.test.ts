@@ -1,12 +1,10 @@
 // Two gateways on one Redis (Socket.IO streams adapter): a supervisor connected to one gateway
 // sees the agents connected to the other, in its first snapshot and in every change after it,
 // and its force-pause reaches a device on the other gateway.
-import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
+import { sharedAdapter } from '../support/adapter.js';
 import { call, next, TEST_SECRET, TestGateway } from '../support/gateway.js';
-import { deleteKeys, REDIS_URL } from '../support/stores.js';
 import { command, connectSupervisor, FloorWatcher, loginAs } from '../support/supervisor.js';
 
 const T = 'sup-cluster';
@@ -15,22 +13,14 @@ const C = 'c1';
 describe('the floor across two gateways', () => {
   let a: TestGateway;
   let b: TestGateway;
-  const clients: ReturnType<typeof createClient>[] = [];
-  let stream = '';
+  const shared = sharedAdapter('sup-cluster');
 
   beforeAll(async () => {
-    const adapter = async (name: string) => {
-      const client = createClient({ url: REDIS_URL });
-      await client.connect();
-      clients.push(client);
-      return createAdapter(client, { streamName: name, channelPrefix: name, sessionKeyPrefix: `${name}:s:` });
-    };
-    stream = `test:sup-cluster:${process.pid}:${Date.now()}`;
     const supervisor = supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 300 });
-    a = await TestGateway.start({ adapter: await adapter(stream), supervisor });
+    a = await TestGateway.start({ adapter: await shared.adapter(), supervisor });
     b = await TestGateway.start({
       shared: { store: a.store, pg: a.pg },
-      adapter: await adapter(stream),
+      adapter: await shared.adapter(),
       supervisor,
     });
     await a.seedTenant(T, 2);
@@ -40,8 +30,7 @@ describe('the floor across two gateways', () => {
   afterAll(async () => {
     await b?.stop();
     await a?.stop();
-    for (const c of clients) await c.close();
-    await deleteKeys(`${stream}*`);
+    await shared.close();
   });
 
   it('shows agents connected to the other gateway, snapshot and deltas, and acts on them', async () => {

@@ -30,6 +30,8 @@ export interface AdminGatewayOptions {
   readonly loginLimits?: HttpAppOptions['loginLimits'];
   /** Share login rate limits and disconnects through the test store's Redis (under its prefix). */
   readonly redis?: boolean;
+  /** Attach the /supervisor namespace too (gateway/supervisor). */
+  readonly supervisor?: GatewayDeps['supervisor'];
 }
 
 export class AdminGateway {
@@ -54,6 +56,7 @@ export class AdminGateway {
       logger,
       tokens,
       ...(options.adapter ? { adapter: options.adapter } : {}),
+      ...(options.supervisor ? { supervisor: options.supervisor } : {}),
       http: (g) =>
         createHttpApp(g, {
           adminToken: TEST_ADMIN_TOKEN,

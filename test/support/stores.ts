@@ -12,7 +12,14 @@ export const TEST_LEASE_IDS = createLeaseIds('test-lease-id-secret-test-lease-id
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
-export type StoreKind = 'memory' | 'redis';
+/** 'cluster': the Redis store on the Redis Cluster given to useRedisCluster (redis-servers.ts). */
+export type StoreKind = 'memory' | 'redis' | 'cluster';
+
+let clusterNodes: readonly string[] | null = null;
+/** The Redis Cluster makeStore('cluster') connects to (null: none any more). */
+export function useRedisCluster(nodes: readonly string[] | null): void {
+  clusterNodes = nodes;
+}
 
 export interface TestStore {
   readonly store: QueueStore;
@@ -44,6 +51,18 @@ export async function makeStore(
     return { store, prefix: '', dispose: () => store.close() };
   }
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
+  if (kind === 'cluster') {
+    if (!clusterNodes) throw new Error('makeStore("cluster") needs useRedisCluster(nodes) first');
+    const store = await createRedisQueueStore({
+      clusterNodes,
+      keyPrefix: prefix,
+      ...options,
+      newEpoch,
+      leaseIds,
+    });
+    // The cluster is the test's own and is killed with every key in it.
+    return { store, prefix, dispose: () => store.close() };
+  }
   const store = await createRedisQueueStore({
     url: REDIS_URL,
     keyPrefix: prefix,

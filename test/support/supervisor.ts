@@ -118,12 +118,18 @@ export class FloorWatcher {
   }
 }
 
-export async function connectSupervisor(url: string, token: string): Promise<SupervisorClient> {
+/** A supervisor's socket; `query` is sent with the handshake (e.g. HAProxy's gw pin, haproxy.ts). */
+export async function connectSupervisor(
+  url: string,
+  token: string,
+  query?: Record<string, string>,
+): Promise<SupervisorClient> {
   const socket: SupervisorClient = connect(`${url}${SUPERVISOR_NAMESPACE}`, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
     auth: { token },
+    ...(query ? { query } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

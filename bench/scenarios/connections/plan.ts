@@ -71,6 +71,9 @@ export const QUICK: ConnectionsPlan = {
   retryBudget: 0,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: ConnectionsPlan = { ...FULL, devices: 10_000, steps: 2, retryBudget: 2 };
+
 export const GOALS = {
   devices: 20_000,
   /** heap + external per idle device. */

@@ -70,14 +70,27 @@ export const FULL: Plan = {
 
 export const QUICK: Plan = {
   ...FULL,
-  leadsPerRound: 20_000,
-  warmupLeads: 5000,
-  tuneLeads: 10_000,
+  leadsPerRound: 5_000,
+  rounds: 1,
+  warmupLeads: 1_000,
+  tuneLeads: 2_000,
   tunePasses: 1,
-  largeDepth: 100_000,
-  latencySamples: 500,
-  latencyWarmup: 100,
-  latencyBlock: 50,
+  dialhubCandidates: FULL.dialhubCandidates.slice(0, 2),
+  bullmqConcurrencies: FULL.bullmqConcurrencies.slice(0, 2),
+  largeDepth: 20_000,
+  latencySamples: 100,
+  latencyWarmup: 20,
+  latencyBlock: 20,
+};
+
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: Plan = {
+  ...FULL,
+  leadsPerRound: 100_000,
+  rounds: 2,
+  tunePasses: 1,
+  tuneLeads: 30_000,
+  latencySamples: 1000,
 };
 
 export const GOALS = { vs_bullmq: 4, p50_1m_vs_10k: 1.3, redis_bytes_per_lead: 200 } as const;

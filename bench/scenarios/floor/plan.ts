@@ -36,6 +36,9 @@ export const QUICK: FloorPlan = {
   pace: 10,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: FloorPlan = { ...FULL, durationS: 120 };
+
 export const GOALS = {
   /** ready -> offer, ms. */
   offer_p99_ms: 50,

@@ -15,6 +15,7 @@ import { loadConfig } from '../../../gateway/config.js';
 import type { ConfigInput } from '../../../gateway/config.js';
 import { createGateway } from '../../../gateway/gateway.js';
 import { createLogger } from '../../../gateway/logger.js';
+import { OfferBudget } from '../../../gateway/offer-budget.js';
 import { elapsedMs } from '../../lib/stats.js';
 import { standardLead } from '../engine/leads.js';
 import type { QueueServerApi } from './api.js';
@@ -44,7 +45,9 @@ const clock = new ServerClock(() => store.serverTime());
 await clock.start();
 const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema });
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...args.config });
+const offerBudget = new OfferBudget();
 const gateway = createGateway({
+  offerBudget,
   config,
   store,
   clock,
@@ -88,6 +91,7 @@ serve<QueueServerApi>({
         outcome_batches: w.batches,
         outcome_largest_batch: w.largestBatch,
         outcome_rejected: w.rejected,
+        ...offerBudget.counters(),
       }),
     );
   },

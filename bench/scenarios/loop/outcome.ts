@@ -60,6 +60,35 @@ function attemptRecord(a: Attempt) {
   };
 }
 
+/**
+ * The latency budget of dialhub's ready -> offer in the open loop: the mean time of each stage
+ * inside the gateway (gateway/offer-budget.ts counts them), and what the device saw from sending
+ * ready to receiving the offer; the difference is outside the gateway's own code (the wire both
+ * ways, Socket.IO framing, event-loop queueing before the handler runs, the client). Means, so
+ * the stages add up.
+ */
+export function latencyBudget(rs: readonly PhaseResult[]) {
+  const sum = (k: string) => rs.reduce((a, r) => a + (r.figures.serverCounters[k] ?? 0), 0);
+  const offers = sum('budget_offers');
+  if (offers === 0) return null;
+  const ms = (k: string) => round(sum(k) / offers / 1000, 3);
+  const stages = {
+    session_ms: ms('budget_session_us'),
+    batch_wait_ms: ms('budget_batch_wait_us'),
+    script_ms: ms('budget_script_us'),
+    after_script_ms: ms('budget_after_script_us'),
+  };
+  const inside = Object.values(stages).reduce((a, v) => a + v, 0);
+  const seen = median(rs.map((r) => r.latency.offerFromSend.mean_ms));
+  return {
+    offers_traced: offers,
+    ...stages,
+    inside_gateway_ms: round(inside, 3),
+    device_ready_sent_to_offer_mean_ms: round(seen, 3),
+    outside_gateway_ms: round(seen - inside, 3),
+  };
+}
+
 export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
   const counted = (system: SystemName, mode: ModeName) =>
     input.attempts
@@ -91,6 +120,7 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
   const bqCost = costs.bullmq_dialer.closed;
   const dhAll = allRounds(dhOpen);
   const bqAll = allRounds(bqOpen);
+  const budget = latencyBudget(dhOpen);
 
   const metrics = {
     calls_per_s: calls,
@@ -171,6 +201,7 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
     warmups: input.warmups.map((r) => ({ system: r.system, calls_per_s: round(r.callsPerS, 0) })),
     per_call: costs,
     open_loop_all_rounds_ms: { dialhub: dhAll, bullmq_dialer: bqAll },
+    latency_budget: budget,
     charts: [
       {
         kind: 'lines',
@@ -291,6 +322,16 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
       baseline: ms(metrics.bullmq_dialer_offer_max_ms),
       explain: 'the same, the slowest offer of the window',
     }),
+    ...(budget === null
+      ? []
+      : [
+          row({
+            metric: '  budget, mean ms',
+            value: `${ms(budget.session_ms)} / ${ms(budget.batch_wait_ms)} / ${ms(budget.script_ms)} / ${ms(budget.after_script_ms)} / ${ms(budget.outside_gateway_ms)}`,
+            explain:
+              'where a ready->offer spends its time, means over the open loop: waiting for its session and the state machine / in the tick batcher / the ready-and-dispatch script round trip to Redis / after the script until the offer is handed to Socket.IO / outside the gateway code (wire, framing, event-loop queueing, client)',
+          }),
+        ]),
     row({
       metric: '  p99 ms from actual send',
       value: ms(metrics.offer_from_send_p99_ms),

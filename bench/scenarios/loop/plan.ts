@@ -78,6 +78,9 @@ export const QUICK: LoopPlan = {
   initialDepth: 50_000,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: LoopPlan = { ...FULL, rounds: 2, retryBudget: 3, initialDepth: 150_000 };
+
 export const GOALS = {
   /** calls/s over the BullMQ dialer's. */
   vs_bullmq_dialer: 3,

@@ -33,6 +33,9 @@ export const QUICK: PersistPlan = {
   retryBudget: 0,
 };
 
+/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
+export const SUITE: PersistPlan = { ...FULL, rounds: 2, retryBudget: 2 };
+
 export const GOALS = {
   outcomes_per_s: 20_000,
   commit_p99_ms: 20,

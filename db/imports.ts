@@ -1,0 +1,279 @@
+// Lead imports: the job record of each uploaded file (counts that move while it streams in, so
+// progress can be polled) and its rejects (row number, column, stable code), kept for the rejects
+// report. Every query takes the tenant.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { campaignIdSchema } from '../engine/ids.js';
+import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
+import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js';
+
+export const IMPORT_STATUSES = ['running', 'done', 'failed'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+export interface ImportCounts {
+  /** Data rows read from the file (the header is not one). */
+  readonly rowsRead: number;
+  readonly queued: number;
+  /** Rows whose number was already queued in the campaign (a file imported again, or an earlier file). */
+  readonly alreadyQueued: number;
+  /** Rows repeating a number earlier in the same file. */
+  readonly duplicates: number;
+  /** Rows whose number is on the tenant's do-not-call list. */
+  readonly dnc: number;
+  /** Rows not imported for a reason given in the rejects. */
+  readonly rejected: number;
+  /** Rows imported with a cell dropped (e.g. an invalid second number), also in the rejects. */
+  readonly warnings: number;
+}
+
+export interface ImportJob extends ImportCounts {
+  readonly id: string;
+  readonly campaignId: string;
+  readonly fileName: string;
+  readonly fileSha256: string | null;
+  readonly status: ImportStatus;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly error: string | null;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+}
+
+export interface ImportReject {
+  /** The row's number as a spreadsheet shows it (the header is row 1). */
+  readonly row: number;
+  readonly column: string;
+  readonly code: string;
+  readonly severity: 'error' | 'warning';
+  readonly detail: string;
+  /** The cell at fault, as read. */
+  readonly value: string;
+}
+
+export interface ImportRepository {
+  create(input: {
+    tenantId: string;
+    campaignId: string;
+    fileName: string;
+    settings: Record<string, unknown>;
+    createdBy: string;
+  }): Promise<ImportJob>;
+  /** Add to the counts and store these rejects, in one transaction. */
+  progress(
+    tenantId: string,
+    importId: string,
+    delta: ImportCounts,
+    rejects: readonly ImportReject[],
+  ): Promise<void>;
+  finish(
+    tenantId: string,
+    importId: string,
+    end: { status: 'done' | 'failed'; fileSha256?: string; error?: string },
+  ): Promise<ImportJob>;
+  get(tenantId: string, importId: string): Promise<ImportJob | undefined>;
+  /** Newest first, keyset pages by id. */
+  list(tenantId: string, campaignId: string, page: { before?: string; limit: number }): Promise<ImportJob[]>;
+  /** An earlier finished import of the same file into the same campaign. */
+  findByHash(
+    tenantId: string,
+    campaignId: string,
+    sha256: string,
+    exceptId: string,
+  ): Promise<ImportJob | undefined>;
+  /** Rejects in row order, keyset pages after a row number. */
+  rejects(
+    tenantId: string,
+    importId: string,
+    page: { afterRow?: number; limit: number },
+  ): Promise<ImportReject[]>;
+}
+
+interface ImportRow {
+  tenant_id: string;
+  id: string;
+  campaign_id: string;
+  file_name: string;
+  file_sha256: string | null;
+  status: ImportStatus;
+  settings: Record<string, unknown>;
+  rows_read: number;
+  queued: number;
+  already_queued: number;
+  duplicates: number;
+  dnc: number;
+  rejected: number;
+  warnings: number;
+  error: string | null;
+  created_by: string;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+const toJob = (r: ImportRow): ImportJob => ({
+  id: String(r.id),
+  campaignId: r.campaign_id,
+  fileName: r.file_name,
+  fileSha256: r.file_sha256,
+  status: r.status,
+  settings: r.settings,
+  rowsRead: r.rows_read,
+  queued: r.queued,
+  alreadyQueued: r.already_queued,
+  duplicates: r.duplicates,
+  dnc: r.dnc,
+  rejected: r.rejected,
+  warnings: r.warnings,
+  error: r.error,
+  createdBy: r.created_by,
+  createdAt: fromTimestamp(r.created_at),
+  finishedAt: r.finished_at === null ? null : fromTimestamp(r.finished_at),
+});
+
+const importIdSchema = z.string().regex(/^[1-9]\d{0,18}$/, 'must be an import id');
+const REJECT_CHUNK = 1000;
+/** A cell kept in a reject is cut to this many characters (the report names it, not archives it). */
+export const MAX_REJECT_VALUE = 200;
+
+export function createImportRepository(knex: Knex): ImportRepository {
+  const one = async (tenant: string, id: string) =>
+    knex<ImportRow>('lead_imports').where({ tenant_id: tenant, id }).first();
+
+  return {
+    async create(input) {
+      const tenant = tenantOf(input.tenantId);
+      const campaign = parseInput(campaignIdSchema, input.campaignId, 'campaign id');
+      const fileName = parseInput(storableText(255), input.fileName, 'file name');
+      try {
+        const [row] = await knex('lead_imports')
+          .insert({
+            tenant_id: tenant,
+            campaign_id: campaign,
+            file_name: fileName,
+            settings: JSON.stringify(input.settings),
+            created_by: input.createdBy,
+          })
+          .returning<ImportRow[]>('*');
+        return toJob(row!);
+      } catch (err) {
+        if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw new DbError('CAMPAIGN_UNKNOWN');
+        throw err;
+      }
+    },
+
+    async progress(tenantId, importId, d, rejects) {
+      const tenant = tenantOf(tenantId);
+      const id = parseInput(importIdSchema, importId, 'import id');
+      await knex.transaction(async (trx) => {
+        await trx('lead_imports')
+          .where({ tenant_id: tenant, id })
+          .update({
+            rows_read: trx.raw('rows_read + ?', [d.rowsRead]),
+            queued: trx.raw('queued + ?', [d.queued]),
+            already_queued: trx.raw('already_queued + ?', [d.alreadyQueued]),
+            duplicates: trx.raw('duplicates + ?', [d.duplicates]),
+            dnc: trx.raw('dnc + ?', [d.dnc]),
+            rejected: trx.raw('rejected + ?', [d.rejected]),
+            warnings: trx.raw('warnings + ?', [d.warnings]),
+          });
+        const seq = new Map<number, number>();
+        const rows = rejects.map((r) => {
+          const n = seq.get(r.row) ?? 0;
+          seq.set(r.row, n + 1);
+          return {
+            tenant_id: tenant,
+            import_id: id,
+            row_number: r.row,
+            seq: n,
+            column_name: clean(r.column),
+            code: r.code,
+            severity: r.severity,
+            detail: clean(r.detail),
+            value: clean(r.value).slice(0, MAX_REJECT_VALUE),
+          };
+        });
+        for (let i = 0; i < rows.length; i += REJECT_CHUNK) {
+          await trx('lead_import_rejects').insert(rows.slice(i, i + REJECT_CHUNK));
+        }
+      });
+    },
+
+    async finish(tenantId, importId, end) {
+      const tenant = tenantOf(tenantId);
+      const id = parseInput(importIdSchema, importId, 'import id');
+      const [row] = await knex('lead_imports')
+        .where({ tenant_id: tenant, id })
+        .update({
+          status: end.status,
+          file_sha256: end.fileSha256 ?? null,
+          error: end.error ?? null,
+          finished_at: knex.fn.now(),
+        })
+        .returning<ImportRow[]>('*');
+      if (!row) throw new DbError('IMPORT_UNKNOWN');
+      return toJob(row);
+    },
+
+    async get(tenantId, importId) {
+      const tenant = tenantOf(tenantId);
+      if (!importIdSchema.safeParse(importId).success) return undefined;
+      const row = await one(tenant, importId);
+      return row ? toJob(row) : undefined;
+    },
+
+    async list(tenantId, campaignId, page) {
+      const tenant = tenantOf(tenantId);
+      const q = knex<ImportRow>('lead_imports')
+        .where({ tenant_id: tenant, campaign_id: campaignId })
+        .orderBy('id', 'desc')
+        .limit(page.limit);
+      if (page.before !== undefined) q.andWhere('id', '<', parseInput(importIdSchema, page.before, 'cursor'));
+      return (await q).map(toJob);
+    },
+
+    async findByHash(tenantId, campaignId, sha256, exceptId) {
+      const row = await knex<ImportRow>('lead_imports')
+        .where({
+          tenant_id: tenantOf(tenantId),
+          campaign_id: campaignId,
+          file_sha256: sha256,
+          status: 'done',
+        })
+        .andWhereNot('id', exceptId)
+        .orderBy('id')
+        .first();
+      return row ? toJob(row) : undefined;
+    },
+
+    async rejects(tenantId, importId, page) {
+      const tenant = tenantOf(tenantId);
+      const id = parseInput(importIdSchema, importId, 'import id');
+      const rows = await knex('lead_import_rejects')
+        .where({ tenant_id: tenant, import_id: id })
+        .andWhere('row_number', '>', page.afterRow ?? 0)
+        .orderBy(['row_number', 'seq'])
+        .limit(page.limit)
+        .select<
+          {
+            row_number: number;
+            column_name: string;
+            code: string;
+            severity: 'error' | 'warning';
+            detail: string;
+            value: string;
+          }[]
+        >('row_number', 'column_name', 'code', 'severity', 'detail', 'value');
+      return rows.map((r) => ({
+        row: r.row_number,
+        column: r.column_name,
+        code: r.code,
+        severity: r.severity,
+        detail: r.detail,
+        value: r.value,
+      }));
+    },
+  };
+}
+
+// NUL and lone surrogates cannot be stored in text: a messy file's cell is kept without them.
+// eslint-disable-next-line no-control-regex
+const clean = (s: string): string => s.replace(/\u0000|[\ud800-\udfff]/g, '\ufffd');

@@ -1,0 +1,361 @@
+// A CSV file of leads into a campaign, streamed: decoded (encoding and separator sniffed), parsed
+// record by record by csv-parse, each row checked and normalised (E.164 by libphonenumber-js with
+// the default country, time zone given or derived from the number, duplicates within the file),
+// then added in batches through the same intake as the JSON API (DNC scrub, dedupe against the
+// campaign, Postgres then queue). Every row ends in exactly one count — queued, already queued,
+// duplicate, DNC, rejected — and every row not queued, or queued with a cell dropped, is in the
+// rejects with its row number, column and a stable code. Memory stays bounded: one batch of rows,
+// and one number per distinct phone seen (to name the row a duplicate repeats).
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { CountryCode } from 'libphonenumber-js';
+import { isValidZone } from '../../engine/calling-window.js';
+import { MAX_PRIORITY } from '../../engine/lead.js';
+import type { ImportCounts, ImportReject, NewLead } from '../../db/index.js';
+import type { AddedLeads } from './intake.js';
+import { guessMapping, resolveMapping } from './column-mapping.js';
+import type { ColumnMapping, ResolvedMapping } from './column-mapping.js';
+import { decodeText } from './csv-text.js';
+import type { Delimiter, TextEncoding } from './csv-text.js';
+import { normalisePhone } from './phone-numbers.js';
+import { MAX_CANDIDATE_ZONES, phoneZones } from './phone-zones.js';
+import type { PhoneZones } from './phone-zones.js';
+
+/** Stable codes of the rejects report. */
+export const REJECT_CODES = {
+  PHONE_MISSING: 'No phone number in any phone column',
+  PHONE_INVALID: 'Not a valid phone number for the default country or in international form',
+  ZONE_UNKNOWN: 'No time zone: none given, none derivable from the number, and no default time zone',
+  TIME_ZONE_INVALID: 'The time zone column is not an IANA time zone name',
+  NAME_TOO_LONG: 'The name is longer than 120 characters',
+  FIELD_TOO_LONG: 'A custom field is longer than 1,000 characters',
+  FIELDS_TOO_LARGE: 'The custom fields are more than 4 KB together',
+  PRIORITY_INVALID: `The priority is not a whole number from 0 to ${MAX_PRIORITY}`,
+  ROW_MALFORMED: 'The CSV record could not be read (unbalanced quotes)',
+  DUPLICATE_IN_FILE: 'The number is on an earlier row of this file',
+  DUPLICATE_IN_CAMPAIGN: 'The number is already queued in this campaign',
+  DNC: "The number is on the tenant's do-not-call list",
+} as const;
+export type RejectCode = keyof typeof REJECT_CODES;
+
+export interface CsvImportOptions {
+  /** Explicit mapping; else guessed from the header. */
+  readonly mapping?: ColumnMapping | undefined;
+  readonly defaultCountry?: CountryCode | undefined;
+  /** For rows whose zone is neither given nor derivable from the number. */
+  readonly defaultTimeZone?: string | undefined;
+  /** Rows per batch handed to the intake. */
+  readonly batchSize?: number;
+}
+
+export interface CsvImportSink {
+  /** Add a batch (the intake: DNC scrub, dedupe against the campaign, Postgres, queue). */
+  addLeads(leads: readonly NewLead[]): Promise<AddedLeads>;
+  /** Record progress: counts since the last call and the rejects found in them. */
+  progress(delta: ImportCounts, rejects: readonly ImportReject[]): Promise<void>;
+}
+
+export interface CsvImportResult {
+  readonly encoding: TextEncoding;
+  readonly delimiter: Delimiter;
+  readonly header: readonly string[];
+  readonly mapping: ColumnMapping;
+  readonly sha256: string;
+  readonly counts: ImportCounts;
+}
+
+export class CsvImportError extends Error {
+  override readonly name = 'CsvImportError';
+  constructor(
+    readonly code: 'CSV_EMPTY' | 'MAPPING_NONE' | 'MAPPING_INVALID',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_BATCH = 5_000;
+const MAX_NAME = 120;
+const MAX_FIELD = 1000;
+const MAX_FIELDS_JSON = 4096;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]+/g;
+
+interface PendingRow {
+  readonly row: number;
+  readonly lead: NewLead;
+}
+
+const zero = (): { -readonly [K in keyof ImportCounts]: number } => ({
+  rowsRead: 0,
+  queued: 0,
+  alreadyQueued: 0,
+  duplicates: 0,
+  dnc: 0,
+  rejected: 0,
+  warnings: 0,
+});
+
+export async function importCsv(
+  source: AsyncIterable<Uint8Array>,
+  options: CsvImportOptions,
+  sink: CsvImportSink,
+  zones: PhoneZones = phoneZones(),
+): Promise<CsvImportResult> {
+  const decoded = await decodeText(source);
+  const parser = parse({
+    delimiter: decoded.delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    info: true,
+  });
+  const skipped: number[] = [];
+  parser.on('skip', (err: { lines?: number }) => skipped.push(err.lines ?? 0));
+  const input = Readable.from(decoded.text, { objectMode: false });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+
+  const total = zero();
+  let delta = zero();
+  let rejects: ImportReject[] = [];
+  let batch: PendingRow[] = [];
+  // First row of each distinct number in this file, the number as a JS number (E.164 digits fit
+  // in 2^53): a duplicate names the row it repeats, with ~40 bytes per distinct number.
+  const seen = new Map<number, number>();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+
+  let header: string[] | undefined;
+  let mapping: ColumnMapping | undefined;
+  let resolved: ResolvedMapping | undefined;
+
+  const reject = (
+    row: number,
+    code: RejectCode,
+    column: string,
+    value: string,
+    detail: string = REJECT_CODES[code],
+  ) => rejects.push({ row, column, code, severity: 'error', detail, value });
+  const warn = (row: number, code: RejectCode, column: string, value: string) => {
+    delta.warnings++;
+    rejects.push({
+      row,
+      column,
+      code,
+      severity: 'warning',
+      detail: `${REJECT_CODES[code]}; the row is imported without it`,
+      value,
+    });
+  };
+
+  async function flush(): Promise<void> {
+    const rows = batch;
+    batch = [];
+    if (rows.length > 0) {
+      const added = await sink.addLeads(rows.map((r) => r.lead));
+      for (const r of added.rows) {
+        const { row, lead } = rows[r.index]!;
+        switch (r.status) {
+          case 'queued':
+            delta.queued++;
+            break;
+          case 'already_queued':
+            delta.alreadyQueued++;
+            break;
+          case 'duplicate':
+            delta.duplicates++;
+            reject(row, 'DUPLICATE_IN_CAMPAIGN', '', lead.phone);
+            break;
+          case 'dnc':
+            delta.dnc++;
+            reject(row, 'DNC', '', lead.phone);
+            break;
+          default: {
+            const never: never = r.status;
+            throw new Error(`unknown row status ${String(never)}`);
+          }
+        }
+      }
+    }
+    if (rejects.length > 0 || Object.values(delta).some((n) => n > 0)) {
+      await sink.progress(delta, rejects);
+      for (const k of Object.keys(total) as (keyof ImportCounts)[]) total[k] += delta[k];
+      delta = zero();
+      rejects = [];
+    }
+  }
+
+  const takeSkipped = () => {
+    for (const line of skipped.splice(0)) {
+      delta.rowsRead++;
+      delta.rejected++;
+      reject(line, 'ROW_MALFORMED', '', '');
+    }
+  };
+
+  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    takeSkipped();
+    const { record, info } = item;
+    if (!header) {
+      header = record.map((h) => h.trim());
+      mapping = options.mapping ?? guessMapping(header) ?? undefined;
+      if (!mapping)
+        throw new CsvImportError(
+          'MAPPING_NONE',
+          'No column of the header looks like a phone number: give a mapping',
+        );
+      const r = resolveMapping(mapping, header);
+      if (!r.ok)
+        throw new CsvImportError(
+          'MAPPING_INVALID',
+          `The mapping names columns the header lacks: ${r.missing.join(', ')}`,
+        );
+      resolved = r.resolved;
+      continue;
+    }
+    // A row of empty cells (`;;;`) is no lead and no problem: spreadsheets export them.
+    if (record.every((c) => c.trim() === '')) continue;
+    // The row a spreadsheet shows: where the record starts (a quoted cell may span lines).
+    const row = info.lines - record.reduce((n, c) => n + newlines(c), 0);
+    delta.rowsRead++;
+    const lead = checkRow(record, row, resolved!, options, zones, reject, warn);
+    if (!lead) {
+      delta.rejected++;
+    } else {
+      const digits = Number(lead.phone.slice(1));
+      const first = seen.get(digits);
+      if (first !== undefined) {
+        delta.duplicates++;
+        reject(row, 'DUPLICATE_IN_FILE', '', lead.phone, `${REJECT_CODES.DUPLICATE_IN_FILE} (row ${first})`);
+      } else {
+        seen.set(digits, row);
+        batch.push({ row, lead });
+      }
+    }
+    if (batch.length >= batchSize || rejects.length >= batchSize) await flush();
+  }
+  takeSkipped();
+  if (!header || !mapping) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
+  await flush();
+  return {
+    encoding: decoded.encoding,
+    delimiter: decoded.delimiter,
+    header,
+    mapping,
+    sha256: decoded.sha256(),
+    counts: total,
+  };
+}
+
+function newlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+type Report = (row: number, code: RejectCode, column: string, value: string) => void;
+
+/** One record to a lead, or null (its problems reported). */
+function checkRow(
+  record: readonly string[],
+  row: number,
+  m: ResolvedMapping,
+  options: CsvImportOptions,
+  zones: PhoneZones,
+  reject: Report,
+  warn: Report,
+): NewLead | null {
+  const cell = (i: number) => (record[i] ?? '').trim();
+  const col = (i: number) => m.header[i] ?? '';
+
+  // Phones in column order: the first valid one is the lead's; the other valid ones are kept as
+  // fields; an invalid one is the row's error only when no column holds a valid number.
+  let phone: string | undefined;
+  let ext: string | undefined;
+  const others: string[] = [];
+  const bad: { i: number; code: 'PHONE_MISSING' | 'PHONE_INVALID' }[] = [];
+  for (const i of m.phones) {
+    const raw = cell(i);
+    const n = normalisePhone(raw, options.defaultCountry);
+    if (!n.ok) {
+      if (n.code === 'PHONE_INVALID') bad.push({ i, code: n.code });
+      continue;
+    }
+    if (phone === undefined) {
+      phone = n.e164;
+      ext = n.ext;
+    } else if (n.e164 !== phone) others.push(n.e164);
+  }
+  if (phone === undefined) {
+    const first = bad[0];
+    if (first) reject(row, first.code, col(first.i), cell(first.i));
+    else reject(row, 'PHONE_MISSING', col(m.phones[0]!), '');
+    return null;
+  }
+  for (const b of bad) warn(row, b.code, col(b.i), cell(b.i));
+
+  // Time zone: the column, else the number's zones, else the default; never silently none.
+  let timeZone: string[] | undefined;
+  const given = m.timeZone === undefined ? '' : cell(m.timeZone);
+  if (given !== '') {
+    const names = given
+      .split(/[,;|]/)
+      .map((z) => z.trim())
+      .filter(Boolean);
+    if (names.length > MAX_CANDIDATE_ZONES || !names.every(isValidZone)) {
+      reject(row, 'TIME_ZONE_INVALID', col(m.timeZone!), given);
+      return null;
+    }
+    timeZone = names;
+  } else {
+    const derived = zones.zonesOf(phone);
+    if (derived.length > 0 && derived.length <= MAX_CANDIDATE_ZONES) timeZone = [...derived];
+    else if (options.defaultTimeZone) timeZone = [options.defaultTimeZone];
+    else {
+      reject(row, 'ZONE_UNKNOWN', m.timeZone === undefined ? '' : col(m.timeZone), '');
+      return null;
+    }
+  }
+
+  const name = m.name.map(cell).filter(Boolean).join(' ').replace(CONTROL, ' ');
+  if (name.length > MAX_NAME) {
+    reject(row, 'NAME_TOO_LONG', col(m.name[0]!), name);
+    return null;
+  }
+
+  let priority = 0;
+  if (m.priority !== undefined && cell(m.priority) !== '') {
+    const p = Number(cell(m.priority));
+    if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY) {
+      reject(row, 'PRIORITY_INVALID', col(m.priority), cell(m.priority));
+      return null;
+    }
+    priority = p;
+  }
+
+  const fields: Record<string, string> = {};
+  if (m.externalRef !== undefined && cell(m.externalRef) !== '') fields.externalRef = cell(m.externalRef);
+  others.forEach((p, k) => (fields[`phone${k + 2}`] = p));
+  if (ext) fields.ext = ext;
+  for (const [i, key] of m.fields) {
+    const v = cell(i).replace(CONTROL, ' ');
+    if (v === '') continue;
+    if (v.length > MAX_FIELD) {
+      reject(row, 'FIELD_TOO_LONG', col(i), v);
+      return null;
+    }
+    fields[key.replace(CONTROL, ' ')] = v;
+  }
+  if (JSON.stringify(fields).length > MAX_FIELDS_JSON) {
+    reject(row, 'FIELDS_TOO_LARGE', '', '');
+    return null;
+  }
+  return {
+    phone,
+    name,
+    timeZone: timeZone.length === 1 ? timeZone[0]! : timeZone,
+    priority,
+    ...(Object.keys(fields).length > 0 ? { fields } : {}),
+  };
+}

@@ -1,0 +1,136 @@
+// Three gateway processes (gateway/main.ts) behind HAProxy on loopback, WebSocket transport, one
+// Redis (streams adapter) and one Postgres. Each connection is pinned to a gateway through
+// HAProxy (query gw=<n>), so the test knows where each device lives while all traffic goes
+// through the one address: an agent on gateway 1 gets offers dispatched on gateway 2; a
+// force-pause and a device revocation sent to gateway 3 reach gateway 1 within 1 s; a campaign
+// paused through any gateway stops offers on every gateway within 1 s.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALWAYS_OPEN } from '../../engine/calling-window.js';
+import { call, next } from '../support/gateway.js';
+import type { Device } from '../support/gateway.js';
+import { connectDevice, seedFloor, startGatewayProcesses } from '../support/gateway-processes.js';
+import type { GatewayProcesses } from '../support/gateway-processes.js';
+import { startHaproxy } from '../support/haproxy.js';
+import type { Haproxy } from '../support/haproxy.js';
+import { createTestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { REDIS_URL } from '../support/stores.js';
+import { command, connectSupervisor, loginAs } from '../support/supervisor.js';
+import { freePort } from '../faults/services.js';
+
+const T = 'lb';
+const C = 'c1';
+
+describe('three gateways behind HAProxy', () => {
+  let pg: TestDatabase;
+  let floor: GatewayProcesses;
+  let lb: Haproxy;
+  let admin = '';
+  const devices: Device[] = [];
+
+  const api = (gw: number, method: string, path: string, body?: unknown) =>
+    fetch(`${lb.url}/api/v1${path}${path.includes('?') ? '&' : '?'}gw=${gw}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const device = async (agent: number, gw: number) => {
+    const d = await connectDevice(lb.url, T, agent, gw);
+    devices.push(d);
+    return d;
+  };
+  const within = async <V>(ms: number, work: Promise<V>): Promise<V> => {
+    const started = Date.now();
+    const value = await work;
+    expect(Date.now() - started).toBeLessThanOrEqual(ms);
+    return value;
+  };
+
+  beforeAll(async () => {
+    pg = await createTestDatabase();
+    await seedFloor(pg, T, C, 6);
+    admin = await loginAs(pg.db, T, 'boss', 'admin');
+    floor = await startGatewayProcesses(3, pg, { REDIS_URL });
+    lb = await startHaproxy(await freePort(), floor.ports);
+  }, 180_000);
+  afterAll(async () => {
+    for (const d of devices) d.disconnect();
+    await lb?.stop();
+    await floor?.stop();
+    await pg?.dispose();
+  });
+
+  it('an agent on gateway 1 gets the offer of a dispatch that ran on gateway 2', async () => {
+    const a0 = await device(0, 1);
+    expect(await call(a0, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+    const offered = next(a0, 'call:offer');
+    // Leads added through gateway 2: it dispatches them, the offer travels to gateway 1.
+    const res = await api(2, 'POST', `/tenants/${T}/campaigns/${C}/leads`, {
+      leads: [{ phone: '+442079400101', name: 'Grace Hopper', timeZone: 'Europe/London' }],
+    });
+    expect(res.status).toBeLessThan(300);
+    const [offer, ack] = await offered;
+    ack({ accept: true });
+    expect(offer.lead.name).toBe('Grace Hopper');
+    expect(
+      await call(a0, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 5 }),
+    ).toMatchObject({ ok: true });
+  });
+
+  it('a force-pause sent to gateway 3 reaches the agent on gateway 1 within 1 s', async () => {
+    const a1 = await device(1, 1);
+    expect(await call(a1, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+    // The supervisor connects through HAProxy too, pinned to gateway 3.
+    const pinned = await connectSupervisor(lb.url, admin, { gw: '3' });
+    try {
+      const told = next(a1, 'agent:state', 1_000);
+      expect(
+        await within(1_000, command(pinned, 'agent:force_pause', { agentId: 'a1', reason: 'coaching' })),
+      ).toMatchObject({ ok: true, found: true });
+      expect((await told)[0]).toMatchObject({ state: 'paused', reason: 'coaching' });
+    } finally {
+      pinned.disconnect();
+    }
+  });
+
+  it('a device revoked through gateway 3 is disconnected on gateway 1 within 1 s', async () => {
+    const a2 = await device(2, 1);
+    const gone = new Promise<number>((resolve) => a2.once('disconnect', () => resolve(Date.now())));
+    const started = Date.now();
+    expect((await api(3, 'DELETE', `/tenants/${T}/devices/d2`)).status).toBe(204);
+    expect((await gone) - started).toBeLessThanOrEqual(1_000);
+  });
+
+  it('a campaign paused through any gateway stops offers on every gateway within 1 s', async () => {
+    const on1 = await device(3, 1);
+    const on2 = await device(4, 2);
+    for (const d of [on1, on2])
+      expect(await call(d, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+    const paused = [on1, on2].map((d) => next(d, 'agent:state', 1_000));
+    const started = Date.now();
+    const res = await api(3, 'PUT', `/tenants/${T}/campaigns/${C}`, {
+      name: C,
+      status: 'paused',
+      window: ALWAYS_OPEN,
+    });
+    expect(res.status).toBe(200);
+    for (const p of paused)
+      expect((await p)[0]).toMatchObject({ state: 'paused', reason: 'campaign_closed' });
+    expect(Date.now() - started).toBeLessThanOrEqual(1_000);
+    // Every gateway refuses to route into it now; leads can no longer be added through any.
+    for (const d of [on1, on2])
+      expect(await call(d, 'agent:ready', { campaignId: C })).toMatchObject({
+        ok: false,
+        error: { code: 'CAMPAIGN_UNKNOWN' },
+      });
+    const offers: unknown[] = [];
+    for (const d of [on1, on2]) d.on('call:offer', (o) => offers.push(o));
+    for (const gw of [1, 2, 3]) {
+      const r = await api(gw, 'POST', `/tenants/${T}/campaigns/${C}/leads`, {
+        leads: [{ phone: `+44207940020${gw}`, name: 'Paused Lead', timeZone: 'Europe/London' }],
+      });
+      expect(r.status).toBeGreaterThanOrEqual(400);
+    }
+    expect(offers).toEqual([]);
+  });
+});

@@ -1,0 +1,294 @@
+// CSV import of the four ordinary exports issue 7 names, through the admin API on real Redis and
+// Postgres: an Excel file with `;` and a BOM, a US export in national formats with a second phone
+// column, Indonesian and Malaysian numbers, a Latin-1 file. Asserted: the exact numbers, zones and
+// names imported, every other row in the rejects (row, column, code), the counts of the import's
+// record, the queue, a second import of the same file changing nothing, and tenancy.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALWAYS_OPEN } from '../../engine/calling-window.js';
+import type { CampaignRef } from '../../engine/ids.js';
+import { AdminGateway, TEST_ADMIN_TOKEN, TEST_PASSWORD } from '../support/admin-gateway.js';
+
+const fixture = (name: string) => readFileSync(resolve(import.meta.dirname, '../fixtures/imports', name));
+
+interface Reject {
+  row: number;
+  column: string;
+  code: string;
+  severity: string;
+  value: string;
+}
+interface Lead {
+  phone: string;
+  name: string;
+  timeZone: string[] | null;
+  fields: Record<string, string>;
+}
+
+describe('CSV import', () => {
+  let g: AdminGateway;
+  let owner: string;
+  let otherOwner: string;
+  const api = () => request(g.url);
+
+  beforeAll(async () => {
+    g = await AdminGateway.start();
+    await g.seedTenant('acme', [
+      { id: 'boss', role: 'owner' },
+      { id: 'sue', role: 'supervisor' },
+    ]);
+    await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
+    const login = async (tenantId: string, id: string) =>
+      `Bearer ${
+        (
+          (
+            await api()
+              .post('/api/v1/auth/login')
+              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
+              .expect(200)
+          ).body as { accessToken: string }
+        ).accessToken
+      }`;
+    owner = await login('acme', 'boss');
+    otherOwner = await login('other', 'oz');
+    for (const c of ['uk', 'us', 'asia', 'fr']) {
+      await api()
+        .put(`/api/v1/tenants/acme/campaigns/${c}`)
+        .set('Authorization', owner)
+        .send({ name: c, status: 'active', window: ALWAYS_OPEN })
+        .expect(200);
+    }
+    // A number the US file holds is on the do-not-call list (written nationally there).
+    await api()
+      .post('/api/v1/tenants/acme/dnc')
+      .set('Authorization', owner)
+      .send({ phones: ['+16465550111'] });
+  }, 60_000);
+  afterAll(() => g.stop());
+
+  async function upload(campaign: string, file: string, query: Record<string, string>, type = 'text/csv') {
+    const res = await api()
+      .post(`/api/v1/tenants/acme/campaigns/${campaign}/imports`)
+      .query(query)
+      .set('Authorization', owner)
+      .set('Content-Type', type)
+      .send(fixture(file));
+    return res;
+  }
+  async function rejectsOf(importId: string): Promise<Reject[]> {
+    const res = await api()
+      .get(`/api/v1/tenants/acme/imports/${importId}/rejects`)
+      .set('Authorization', owner)
+      .expect(200);
+    return (res.body as { items: Reject[] }).items;
+  }
+  async function leadsOf(campaign: string): Promise<Lead[]> {
+    const res = await api()
+      .get(`/api/v1/tenants/acme/campaigns/${campaign}/leads`)
+      .query({ limit: 100 })
+      .set('Authorization', owner)
+      .expect(200);
+    return (res.body as { items: Lead[] }).items;
+  }
+  const brief = (rs: Reject[]) => rs.map((r) => [r.row, r.column, r.code, r.severity]);
+
+  it('an Excel export: BOM, `;`, CRLF, quoted separators and line breaks, UK national formats', async () => {
+    const res = await upload('uk', 'excel-semicolon-bom.csv', { defaultCountry: 'GB' });
+    expect(res.status).toBe(201);
+    const body = res.body as { import: Record<string, unknown>; encoding: string; delimiter: string };
+    expect(body).toMatchObject({ encoding: 'utf-8', delimiter: ';' });
+    expect(body.import).toMatchObject({
+      status: 'done',
+      rowsRead: 7,
+      queued: 3,
+      duplicates: 1,
+      rejected: 3,
+      dnc: 0,
+      warnings: 0,
+    });
+    const leads = await leadsOf('uk');
+    expect(leads.map((l) => [l.phone, l.name, l.timeZone])).toEqual([
+      ['+442079460018', 'Anna Smith', ['Europe/London']],
+      ['+442079460019', 'Brown; Bob', ['Europe/London']],
+      ['+442079460020', 'Chloé Dubois', ['Europe/London']],
+    ]);
+    expect(leads[0]!.fields).toEqual({ Notiz: 'Prefers mornings; ask for Anna' });
+    expect(leads[2]!.fields).toEqual({ Notiz: 'Line one line two' });
+    expect(brief(await rejectsOf(body.import.id as string))).toEqual([
+      [6, '', 'DUPLICATE_IN_FILE', 'error'],
+      [7, 'Telefon', 'PHONE_INVALID', 'error'],
+      [8, 'Zeitzone', 'TIME_ZONE_INVALID', 'error'],
+      [10, 'Telefon', 'PHONE_MISSING', 'error'],
+    ]);
+    const stats = await g.gateway.deps.store.stats(
+      { tenantId: 'acme', campaignId: 'uk' } as CampaignRef,
+      Date.now(),
+    );
+    expect(stats.ready).toBe(3);
+  });
+
+  it('a US export: national formats, a second phone column, +10000000 refused, no zone for toll-free, DNC scrubbed', async () => {
+    const res = await upload('us', 'us-national.csv', { defaultCountry: 'US' });
+    expect(res.status).toBe(201);
+    const job = (res.body as { import: Record<string, unknown> }).import;
+    expect(job).toMatchObject({ rowsRead: 7, queued: 4, dnc: 1, rejected: 2, duplicates: 0, warnings: 1 });
+    const leads = await leadsOf('us');
+    expect(leads.map((l) => [l.phone, l.name, l.timeZone, l.fields])).toEqual([
+      [
+        '+12125550123',
+        'Amy Adams',
+        ['America/New_York'],
+        { externalRef: 'C-1', phone2: '+13105550147', City: 'New York' },
+      ],
+      [
+        '+12125550198',
+        'Ben Baker',
+        ['America/New_York'],
+        { externalRef: 'C-2', ext: '12', City: 'Boston, MA' },
+      ],
+      ['+14155550132', 'Cat Clark', ['America/Los_Angeles'], { externalRef: 'C-3', City: 'San Francisco' }],
+      ['+442079460022', 'Flo Ford', ['Europe/London'], { externalRef: 'C-6', City: 'London' }],
+    ]);
+    const rejects = await rejectsOf(job.id as string);
+    expect(brief(rejects)).toEqual([
+      [4, 'Phone', 'PHONE_INVALID', 'warning'],
+      [5, 'Phone', 'PHONE_INVALID', 'error'],
+      [6, '', 'ZONE_UNKNOWN', 'error'],
+      [8, '', 'DNC', 'error'],
+    ]);
+    expect(rejects[1]!.value).toBe('+10000000');
+  });
+
+  it('a toll-free number gets the default time zone when one is given, never none', async () => {
+    await api()
+      .put('/api/v1/tenants/acme/campaigns/tollfree')
+      .set('Authorization', owner)
+      .send({ name: 'tf', status: 'active', window: ALWAYS_OPEN })
+      .expect(200);
+    const res = await upload('tollfree', 'us-national.csv', {
+      defaultCountry: 'US',
+      defaultTimeZone: 'America/Chicago',
+    });
+    expect((res.body as { import: Record<string, unknown> }).import).toMatchObject({
+      queued: 5,
+      rejected: 1,
+    });
+    const leads = await leadsOf('tollfree');
+    expect(leads.find((l) => l.phone === '+18005550199')?.timeZone).toEqual(['America/Chicago']);
+  });
+
+  it('Indonesian and Malaysian numbers, tab separated, Indonesian headers, 00 and + prefixes', async () => {
+    const res = await upload('asia', 'id-my.tsv', { defaultCountry: 'ID' }, 'text/plain');
+    expect(res.status).toBe(201);
+    const body = res.body as { import: Record<string, unknown>; delimiter: string; mapping: unknown };
+    expect(body.delimiter).toBe('\t');
+    expect(body.mapping).toEqual({ phones: ['No HP', 'Telepon Kantor'], name: ['Nama'] });
+    expect(body.import).toMatchObject({ rowsRead: 7, queued: 6, duplicates: 1, rejected: 0 });
+    const leads = await leadsOf('asia');
+    expect(leads.map((l) => [l.phone, l.timeZone])).toEqual([
+      ['+6281234567890', ['Asia/Jakarta']],
+      ['+6281312345678', ['Asia/Jakarta']],
+      ['+62361234567', ['Asia/Makassar']],
+      ['+60123456789', ['Asia/Kuching']],
+      ['+60321611234', ['Asia/Kuching']],
+      ['+60198765432', ['Asia/Kuching']],
+    ]);
+    expect(leads[1]!.fields).toEqual({ phone2: '+622123456789', Kota: 'Jakarta' });
+    expect(brief(await rejectsOf(body.import.id as string))).toEqual([[8, '', 'DUPLICATE_IN_FILE', 'error']]);
+  });
+
+  it('a Latin-1 (Windows-1252) file as a multipart upload: names read right, first and last joined', async () => {
+    const res = await api()
+      .post('/api/v1/tenants/acme/campaigns/fr/imports')
+      .set('Authorization', owner)
+      .field('defaultCountry', 'FR')
+      .attach('file', fixture('latin1.csv'), 'clients.csv');
+    expect(res.status).toBe(201);
+    const body = res.body as { import: Record<string, unknown>; encoding: string };
+    expect(body.encoding).toBe('windows-1252');
+    expect(body.import).toMatchObject({ fileName: 'clients.csv', rowsRead: 4, queued: 3, rejected: 1 });
+    const leads = await leadsOf('fr');
+    expect(leads.map((l) => [l.phone, l.name, l.timeZone, l.fields.Société])).toEqual([
+      ['+33142685300', 'José Müller', ['Europe/Paris'], 'Café Crème'],
+      ['+33612345678', 'François Gaëlle', ['Europe/Paris'], 'Œuvres & Fils'],
+      ['+33491551234', 'Zoë Ñúñez', ['Europe/Paris'], 'Société Générale'],
+    ]);
+    // The rejects report as a CSV file to download.
+    const csv = await api()
+      .get(`/api/v1/tenants/acme/imports/${body.import.id as string}/rejects`)
+      .query({ format: 'csv' })
+      .set('Authorization', owner)
+      .expect(200)
+      .expect('Content-Type', /text\/csv/);
+    expect(csv.text).toBe(
+      '\ufeffrow,column,code,severity,detail,value\r\n' +
+        '5,Téléphone,PHONE_INVALID,error,Not a valid phone number for the default country or in international form,06 12\r\n',
+    );
+  });
+
+  it('importing the same file again queues nothing twice and says so', async () => {
+    const res = await upload('uk', 'excel-semicolon-bom.csv', { defaultCountry: 'GB' });
+    const body = res.body as { import: Record<string, unknown>; sameFileAs: string | null };
+    expect(body.import).toMatchObject({
+      rowsRead: 7,
+      queued: 0,
+      alreadyQueued: 3,
+      duplicates: 1,
+      rejected: 3,
+    });
+    expect(body.sameFileAs).not.toBeNull();
+    expect(await leadsOf('uk')).toHaveLength(3);
+    const list = await api()
+      .get('/api/v1/tenants/acme/campaigns/uk/imports')
+      .set('Authorization', owner)
+      .expect(200);
+    expect((list.body as { items: unknown[] }).items).toHaveLength(2);
+  });
+
+  it('refuses a file with no phone column, a mapping naming missing columns, and other media types', async () => {
+    const none = await api()
+      .post('/api/v1/tenants/acme/campaigns/uk/imports')
+      .set('Authorization', owner)
+      .set('Content-Type', 'text/csv')
+      .send('a,b\n1,2\n');
+    expect(none.status).toBe(400);
+    expect((none.body as { error: { code: string } }).error.code).toBe('IMPORT_INVALID');
+    const mapped = await upload('uk', 'latin1.csv', { mapping: JSON.stringify({ phones: ['Mobile'] }) });
+    expect((mapped.body as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'IMPORT_INVALID',
+      message: expect.stringContaining('Mobile') as string,
+    });
+    const json = await api()
+      .post('/api/v1/tenants/acme/campaigns/uk/imports')
+      .set('Authorization', owner)
+      .send({ rows: [] });
+    expect(json.status).toBe(415);
+    expect((json.body as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const country = await upload('uk', 'latin1.csv', { defaultCountry: 'XX' });
+    expect((country.body as { error: { code: string } }).error.code).toBe('PAYLOAD_INVALID');
+  });
+
+  it('is tenant-scoped and for admins: another tenant and a supervisor are refused', async () => {
+    const list = await api()
+      .get('/api/v1/tenants/acme/campaigns/uk/imports')
+      .set('Authorization', owner)
+      .expect(200);
+    const id = (list.body as { items: { id: string }[] }).items[0]!.id;
+    await api().get(`/api/v1/tenants/acme/imports/${id}`).set('Authorization', otherOwner).expect(403);
+    await api().get(`/api/v1/tenants/other/imports/${id}`).set('Authorization', otherOwner).expect(404);
+    await api()
+      .post('/api/v1/tenants/acme/campaigns/uk/imports')
+      .set('Authorization', otherOwner)
+      .set('Content-Type', 'text/csv')
+      .send(fixture('latin1.csv'))
+      .expect(403);
+    await api()
+      .post('/api/v1/tenants/acme/campaigns/uk/imports')
+      .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`)
+      .set('Content-Type', 'text/csv')
+      .send(fixture('latin1.csv'))
+      .expect(403);
+  });
+});

@@ -1,0 +1,154 @@
+// Extra Redis servers for tests, started from the redis-server binary: a lone server with chosen
+// settings, or a Redis Cluster (`--cluster-enabled yes`, `redis-cli --cluster create`). Ports are
+// picked at random from 20000–40000 (the cluster bus is port + 10000), data dirs live under /tmp,
+// and every process is started in its own process group and killed by it in stop().
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Kill the process group (SIGKILL: a crash, for failover). */
+  kill(): void;
+}
+
+export interface RedisServers {
+  readonly servers: readonly RedisServer[];
+  /** Kill every server and remove its data dir. */
+  stop(): Promise<void>;
+}
+
+const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) {
+    const p = randomPort();
+    if (!ports.has(p) && (await portFree(p)) && (await portFree(p + 10_000))) ports.add(p);
+  }
+  return [...ports];
+}
+
+async function ping(port: number, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const { stdout } = await run('redis-cli', ['-p', String(port), 'ping']);
+      if (stdout.trim() === 'PONG') return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startServers(count: number, args: readonly string[]): Promise<RedisServers> {
+  const dir = await mkdtemp(join(tmpdir(), 'dialhub-redis-'));
+  const servers: RedisServer[] = [];
+  const stop = async () => {
+    for (const s of servers) s.kill();
+    await Promise.all(
+      servers
+        .filter((s) => s.process.exitCode === null && s.process.signalCode === null)
+        .map((s) => new Promise((r) => s.process.once('exit', r))),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of await freePorts(count)) {
+      const child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
+          .concat(['--dbfilename', `dump-${port}.rdb`, '--cluster-config-file', `nodes-${port}.conf`])
+          .concat(args),
+        { detached: true, stdio: 'ignore' },
+      );
+      servers.push({
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        process: child,
+        kill: () => {
+          if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+            try {
+              process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
+        },
+      });
+    }
+    await Promise.all(servers.map((s) => ping(s.port, 10_000)));
+    return { servers, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** One redis-server with extra settings (e.g. ['--maxmemory-policy', 'allkeys-lru']). */
+export async function startRedisServer(args: readonly string[] = []): Promise<RedisServers> {
+  return startServers(1, args);
+}
+
+export interface RedisCluster extends RedisServers {
+  /** redis:// URLs of every node, masters first. */
+  readonly nodes: readonly string[];
+}
+
+/**
+ * A Redis Cluster of `masters` masters with `replicas` replicas each, ready (cluster_state:ok
+ * on every node) when this resolves. Replicas fail over quickly (cluster-node-timeout 1000 ms).
+ */
+export async function startRedisCluster(masters = 3, replicas = 0): Promise<RedisCluster> {
+  const all = await startServers(masters * (1 + replicas), [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-node-timeout',
+    '1000',
+  ]);
+  try {
+    const hosts = all.servers.map((s) => `127.0.0.1:${s.port}`);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...hosts,
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ]);
+    const deadline = Date.now() + 20_000;
+    for (const s of all.servers) {
+      for (;;) {
+        const { stdout } = await run('redis-cli', ['-p', String(s.port), 'cluster', 'info']);
+        if (/cluster_state:ok/.test(stdout)) break;
+        if (Date.now() > deadline) throw new Error(`cluster node ${s.port} not ok: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return { ...all, nodes: all.servers.map((s) => s.url) };
+  } catch (err) {
+    await all.stop();
+    throw err;
+  }
+}
