@@ -55,6 +55,8 @@ interface Plan {
 
 const FULL: Plan = { agents: 5_000, eventsPerS: 1_000, supervisors: 50, warmupS: 3, windowS: 20 };
 const QUICK: Plan = { agents: 500, eventsPerS: 200, supervisors: 5, warmupS: 1, windowS: 3 };
+/** Inside `all` (the whole suite in about 15 minutes): a shorter window. */
+const SUITE: Plan = { ...FULL, windowS: 10 };
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -105,7 +107,7 @@ export const wallboard: Scenario = {
     { flags: '--supervisors <n>', description: 'supervisor sockets (default 50)', parse: positiveInt },
   ],
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-    const base = ctx.quick ? QUICK : FULL;
+    const base = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
     const plan: Plan = {
       ...base,
       agents: ctx.agents ?? base.agents,

@@ -52,6 +52,14 @@ export interface HttpAppOptions {
 
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
+/**
+ * A request path as logged: a phone number in it (`/dnc/+447700900123`, percent-encoded or not,
+ * or whatever a client put after `/dnc/`) becomes `:phone`.
+ */
+export function maskNumbers(path: string | undefined): string | undefined {
+  return path?.replace(/(\/dnc\/)[^/]+/g, '$1:phone').replace(/(?:%2B|\+)\d{6,15}/gi, ':phone');
+}
+
 export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -74,7 +82,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
         req: (req: { id?: unknown; method?: string; url?: string }) => ({
           id: req.id,
           method: req.method,
-          path: req.url?.split('?')[0],
+          path: maskNumbers(req.url?.split('?')[0]),
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
