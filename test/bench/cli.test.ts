@@ -357,4 +357,25 @@ describe('a tiny run', () => {
       expect(m['queued']! + m['duplicates']! + m['dnc']! + m['rejected']!).toBe(2_000);
     },
   );
+  it(
+    'wallboard: supervisors watching a busy floor vs a naive broadcast, with every metric',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'wallboard.json');
+      const r = await bench('wallboard', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      const m = doc['wallboard']!['metrics'] as Record<string, number>;
+      for (const k of [
+        'lag_p50_ms',
+        'lag_p99_ms',
+        'bytes_per_s_per_supervisor',
+        'cpu_ms_per_1k_events',
+        'frames_per_s_per_supervisor',
+      ]) {
+        expect(typeof m[k], k).toBe('number');
+      }
+      expect(m['frames_per_s_per_supervisor']).toBeGreaterThan(0);
+    },
+  );
 });
