@@ -34,8 +34,13 @@ async function unauthenticated(promise: Promise<unknown>): Promise<void> {
 describe('access tokens', () => {
   const tokens = createAccessTokens(TEST_SECRET);
 
-  it('carry tenant, user, role and session, and verify to the same claims', async () => {
-    expect(await tokens.verify(await tokens.issue(claims))).toEqual(claims);
+  it('carry tenant, user, role and session, and verify to the same claims and their expiry', async () => {
+    const before = Date.now();
+    const { expiresAt, ...rest } = await tokens.verify(await tokens.issue(claims));
+    expect(rest).toEqual(claims);
+    // A short-lived token: the expiry a supervisor socket is cut at lies minutes ahead.
+    expect(expiresAt).toBeGreaterThan(before);
+    expect(expiresAt).toBeLessThanOrEqual(before + 60 * 60_000);
   });
 
   it('are refused when expired, tampered, signed with another key or another algorithm', async () => {
