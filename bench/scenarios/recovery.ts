@@ -20,11 +20,10 @@ import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario
 import { round, summarize } from '../lib/stats.js';
 import type { LatencySummary } from '../lib/stats.js';
 import type { QueueServerApi } from './loop/api.js';
-import type { DialhubServerArgs } from './loop/dialhub-server.js';
 import { ChildHandle } from './loop/ipc.js';
 import type { ChildApi } from './loop/ipc.js';
 import { Teardowns } from './loop/rig.js';
-import { CAMPAIGN, createSchemas, seedDialhub, TENANT } from './loop/seed.js';
+import { CAMPAIGN, createSchemas, dialhubServerArgs, seedDialhub } from './loop/seed.js';
 import type { BullmqWorkerApi, DialhubFleetApi, LateCompletions, Tally } from './recovery/api.js';
 import type { BullmqWorkerArgs } from './recovery/bullmq-worker.js';
 import {
@@ -141,16 +140,7 @@ async function runDialhub(ctx: ScenarioContext, plan: RecoveryPlan): Promise<Sys
     t.add('postgres schemas', () => postgres.drop());
     const secret = randomBytes(32).toString('hex');
     const creds = await seedDialhub(postgres.dialhub, plan.agents, secret);
-    const args: DialhubServerArgs = {
-      redisUrl: ctx.redisUrl,
-      keyPrefix: `${ctx.keyPrefix}dh:`,
-      postgresUrl: postgres.dialhub.url,
-      schema: postgres.dialhub.schema,
-      deviceTokenSecret: secret,
-      tenantId: TENANT,
-      campaignId: CAMPAIGN,
-      config: DIALHUB_CONFIG,
-    };
+    const args = dialhubServerArgs(ctx, postgres.dialhub, secret, DIALHUB_CONFIG);
     const server = await forkChild<QueueServerApi>(t, 'dialhub gateway', './loop/dialhub-server.ts', args);
     const { port } = await server.call('start');
     const silentCount = Math.round(plan.agents * plan.silentShare);

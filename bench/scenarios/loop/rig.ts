@@ -10,12 +10,11 @@ import type { AdminClient } from '../../lib/redis-admin.js';
 import type { ScenarioContext } from '../../lib/scenario.js';
 import type { AgentCredential, QueueServerApi, ServerApi, SystemName, WorkerApi } from './api.js';
 import type { BullmqDialerArgs } from './bullmq-dialer.js';
-import type { DialhubServerArgs } from './dialhub-server.js';
 import { ChildHandle } from './ipc.js';
 import type { ChildApi } from './ipc.js';
 import type { PostgresWatch, Processes } from './meter.js';
 import type { LoopPlan } from './plan.js';
-import { CAMPAIGN, createSchemas, seedDialhub, TENANT } from './seed.js';
+import { CAMPAIGN, createSchemas, dialhubServerArgs, seedDialhub } from './seed.js';
 import type { SeededPostgres } from './seed.js';
 
 export interface RigOptions {
@@ -116,16 +115,7 @@ export async function buildRig(
     apps: { dialhub: postgres.dialhub.applicationName, bullmq: postgres.bullmq.applicationName },
   };
 
-  const dialhubArgs: DialhubServerArgs = {
-    redisUrl: ctx.redisUrl,
-    keyPrefix: `${ctx.keyPrefix}dh:`,
-    postgresUrl: postgres.dialhub.url,
-    schema: postgres.dialhub.schema,
-    deviceTokenSecret: secret,
-    tenantId: TENANT,
-    campaignId: CAMPAIGN,
-    config: GATEWAY_CONFIG,
-  };
+  const dialhubArgs = dialhubServerArgs(ctx, postgres.dialhub, secret, GATEWAY_CONFIG);
   const bullmqConfig = {
     queueName: 'calls',
     poolMax: o.plan.bullmqPoolMax,

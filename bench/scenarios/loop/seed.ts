@@ -9,7 +9,10 @@ import { parseCampaignConfig } from '../../../engine/campaign.js';
 import { asAgentId, asDeviceId, asTenantId } from '../../../engine/ids.js';
 import { createDatabase } from '../../../db/index.js';
 import { createDeviceTokens } from '../../../gateway/auth/device-token.js';
+import type { ConfigInput } from '../../../gateway/config.js';
+import type { ScenarioContext } from '../../lib/scenario.js';
 import type { AgentCredential } from './api.js';
+import type { DialhubServerArgs } from './dialhub-server.js';
 
 export const TENANT = 'bench';
 export const CAMPAIGN = 'loop';
@@ -150,4 +153,26 @@ export async function seedDialhub(
       }),
     })),
   );
+}
+
+/**
+ * The arguments of a dialhub gateway child (dialhub-server.ts) on the seeded schema: the run's
+ * key prefix, the seeded tenant and campaign, and `config` on top of the gateway's defaults.
+ */
+export function dialhubServerArgs(
+  ctx: Pick<ScenarioContext, 'redisUrl' | 'keyPrefix'>,
+  place: PostgresPlace,
+  deviceTokenSecret: string,
+  config: ConfigInput,
+): DialhubServerArgs {
+  return {
+    redisUrl: ctx.redisUrl,
+    keyPrefix: `${ctx.keyPrefix}dh:`,
+    postgresUrl: place.url,
+    schema: place.schema,
+    deviceTokenSecret,
+    tenantId: TENANT,
+    campaignId: CAMPAIGN,
+    config,
+  };
 }
