@@ -13,6 +13,13 @@
 //
 // A repeated lease id within the batch is answered like a repeat across batches: the first
 // occurrence is written, the later ones get its record with duplicate: true.
+//
+// The common batch (no dnc outcome among its fresh rows) is steps 1 and 2 in ONE statement,
+// `COMMIT_OUTCOMES`: data-modifying CTEs, atomic on their own, prepared once per connection
+// (node-postgres named statement), so a group commit costs one round trip instead of BEGIN,
+// INSERT, UPDATE, COMMIT through knex. Step 3's read runs after it only when some lease already
+// had a row. A batch with a dnc outcome takes the transaction below: it lists numbers and takes
+// queued leads out with the shared `removeQueuedByPhone`.
 import type { Knex } from 'knex';
 import type { Disposition } from '../engine/disposition.js';
 import { encodeDisposition } from '../engine/disposition.js';
@@ -117,6 +124,75 @@ const SELECT_STORED = `
   JOIN jsonb_to_recordset(?::jsonb) AS v(tenant_id text, lease_id text)
     ON a.tenant_id = v.tenant_id AND a.lease_id = v.lease_id`;
 
+// Steps 1 and 2 in one statement, for a batch without dnc outcomes. `$1` holds one row per
+// first occurrence of a lease, with the lead state the engine decided (`leadStateAfter`) and the
+// callback to open, if any. The winner per lead is picked as `applyToLeads` does: most attempts,
+// the later one in the batch on a tie. Every CTE sees the snapshot the statement started with,
+// so the callbacks closed are the ones pending before this batch, never the one it opens.
+const COMMIT_OUTCOMES = `
+  WITH v AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
+      ord integer, tenant_id text, lease_id text, campaign_id text, lead_id bigint, agent_id text,
+      device_id text, outcome text, disposition text, attempts integer, late boolean,
+      duration_sec integer, notes text, tags text[], callback_at timestamptz, callback_scope text,
+      follow_up jsonb, completed_at timestamptz, status text, next_due_at timestamptz,
+      pinned_agent_id text, opens_callback boolean)
+  ), ins AS (
+    INSERT INTO call_attempts AS a (
+      tenant_id, lease_id, campaign_id, lead_id, agent_id, device_id, outcome, disposition,
+      attempts, late, duration_sec, notes, tags, callback_at, callback_scope, follow_up,
+      completed_at)
+    SELECT v.tenant_id, v.lease_id, v.campaign_id, v.lead_id, v.agent_id, v.device_id, v.outcome,
+      v.disposition, v.attempts, v.late, v.duration_sec, v.notes, v.tags, v.callback_at,
+      v.callback_scope, v.follow_up, v.completed_at
+    FROM v
+    JOIN leads l ON l.tenant_id = v.tenant_id AND l.id = v.lead_id AND l.campaign_id = v.campaign_id
+    ORDER BY v.ord
+    ON CONFLICT (tenant_id, lease_id) DO NOTHING
+    RETURNING a.*
+  ), win AS (
+    SELECT DISTINCT ON (v.tenant_id, v.lead_id) v.*
+    FROM v JOIN ins ON ins.tenant_id = v.tenant_id AND ins.lease_id = v.lease_id
+    ORDER BY v.tenant_id, v.lead_id, v.attempts DESC, v.ord DESC
+  ), moved AS (
+    UPDATE leads l SET
+      status = CASE WHEN l.status IN ('removed', 'final') THEN l.status ELSE w.status END,
+      attempts = w.attempts,
+      next_due_at = CASE WHEN l.status IN ('removed', 'final') THEN NULL ELSE w.next_due_at END,
+      pinned_agent_id = CASE WHEN l.status IN ('removed', 'final') THEN NULL ELSE w.pinned_agent_id END,
+      updated_at = now()
+    FROM win w
+    WHERE l.tenant_id = w.tenant_id AND l.id = w.lead_id AND l.attempts <= w.attempts
+    RETURNING l.tenant_id, l.id, l.status
+  ), closed AS (
+    UPDATE callbacks c SET status = 'done', updated_at = now()
+    FROM moved m
+    WHERE c.tenant_id = m.tenant_id AND c.lead_id = m.id AND c.status = 'pending'
+  ), opened AS (
+    INSERT INTO callbacks (tenant_id, campaign_id, lead_id, agent_id, due_at, lease_id)
+    SELECT w.tenant_id, w.campaign_id, w.lead_id, w.pinned_agent_id, w.next_due_at, w.lease_id
+    FROM win w
+    JOIN moved m ON m.tenant_id = w.tenant_id AND m.id = w.lead_id AND m.status = 'queued'
+    WHERE w.opens_callback
+  )
+  SELECT * FROM ins`;
+
+const SELECT_STORED_BY_LEASE = `
+  SELECT a.* FROM call_attempts a
+  JOIN jsonb_to_recordset($1::jsonb) AS v(tenant_id text, lease_id text)
+    ON a.tenant_id = v.tenant_id AND a.lease_id = v.lease_id`;
+
+/** The pg client knex's pool hands out (only `query` is used). */
+interface PooledClient {
+  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+}
+
+/** knex's pool, as its `client` exposes it (typed `any` by knex). */
+interface KnexPool {
+  acquireConnection(): Promise<PooledClient>;
+  releaseConnection(client: PooledClient): Promise<void>;
+}
+
 /**
  * Write a batch in one transaction. Resolves (after COMMIT) with one result per input, in input
  * order; rejects, with nothing written, if the transaction fails.
@@ -132,47 +208,9 @@ export async function commitOutcomeBatch(
   });
   const firsts = [...primaries.values()].map((index) => inputs[index]!);
 
-  const { inserted, stored } = await knex.transaction(async (trx) => {
-    const attemptRows = firsts.map((o, ord) => ({
-      ord,
-      tenant_id: o.tenantId,
-      lease_id: o.leaseId,
-      campaign_id: o.campaignId,
-      lead_id: o.leadId,
-      agent_id: o.agentId,
-      device_id: o.deviceId,
-      outcome: o.outcome,
-      disposition: encodeDisposition(o.disposition),
-      attempts: o.attempts,
-      late: o.late,
-      duration_sec: o.durationSec,
-      notes: o.notes ?? null,
-      tags: o.tags ?? [],
-      callback_at: o.callback ? toTimestamp(o.callback.at) : null,
-      callback_scope: o.callback?.scope ?? null,
-      follow_up: o.followUp ?? null,
-      completed_at: toTimestamp(o.completedAt),
-    }));
-    const { rows: insertedRows } = await trx.raw<{ rows: CallAttemptRow[] }>(INSERT_ATTEMPTS, [
-      JSON.stringify(attemptRows),
-    ]);
-    const insertedKeys = new Set(
-      insertedRows.map((r) => keyOf({ tenantId: r.tenant_id, leaseId: r.lease_id })),
-    );
-    const fresh = firsts.filter((o) => insertedKeys.has(keyOf(o)));
-
-    if (fresh.length > 0) await applyToLeads(trx, fresh);
-
-    const seen = firsts.filter((o) => !insertedKeys.has(keyOf(o)));
-    let storedRows: CallAttemptRow[] = [];
-    if (seen.length > 0) {
-      const pairs = seen.map((o) => ({ tenant_id: o.tenantId, lease_id: o.leaseId }));
-      ({ rows: storedRows } = await trx.raw<{ rows: CallAttemptRow[] }>(SELECT_STORED, [
-        JSON.stringify(pairs),
-      ]));
-    }
-    return { inserted: insertedRows, stored: storedRows };
-  });
+  const { inserted, stored } = firsts.some(listsNumber)
+    ? await inTransaction(knex, firsts)
+    : await inOneStatement(knex, firsts);
 
   const answers = new Map<string, OutcomeRecord | DbError>();
   for (const row of inserted) {
@@ -211,6 +249,99 @@ export async function commitOutcomeBatch(
     }
     const repeatInBatch = primaries.get(keyOf(input)) !== index;
     return { ok: true, record: repeatInBatch && !answer.duplicate ? { ...answer, duplicate: true } : answer };
+  });
+}
+
+/** A completion that puts a number on the do-not-call list (then the batch takes the transaction). */
+const listsNumber = (o: ValidOutcome): boolean =>
+  o.disposition.kind === 'dnc' || (o.dncPhone ?? null) !== null;
+
+/** Step 1's row for one completion: the call_attempts columns, `ord` keeping the batch order. */
+const attemptRow = (o: ValidOutcome, ord: number) => ({
+  ord,
+  tenant_id: o.tenantId,
+  lease_id: o.leaseId,
+  campaign_id: o.campaignId,
+  lead_id: o.leadId,
+  agent_id: o.agentId,
+  device_id: o.deviceId,
+  outcome: o.outcome,
+  disposition: encodeDisposition(o.disposition),
+  attempts: o.attempts,
+  late: o.late,
+  duration_sec: o.durationSec,
+  notes: o.notes ?? null,
+  tags: o.tags ?? [],
+  callback_at: o.callback ? toTimestamp(o.callback.at) : null,
+  callback_scope: o.callback?.scope ?? null,
+  follow_up: o.followUp ?? null,
+  completed_at: toTimestamp(o.completedAt),
+});
+
+interface Written {
+  inserted: CallAttemptRow[];
+  stored: CallAttemptRow[];
+}
+
+/** Steps 1 and 2 as one prepared statement, then step 3's read when some lease had a row. */
+async function inOneStatement(knex: Knex, firsts: readonly ValidOutcome[]): Promise<Written> {
+  const rows = firsts.map((o, ord) => {
+    const next = leadStateAfter(o.disposition);
+    return {
+      ...attemptRow(o, ord),
+      status: next.status,
+      next_due_at: next.nextDueAt === null ? null : toTimestamp(next.nextDueAt),
+      pinned_agent_id: next.pinnedAgentId,
+      opens_callback: o.disposition.kind === 'callback',
+    };
+  });
+  const pool = knex.client as KnexPool;
+  const client = await pool.acquireConnection();
+  try {
+    const { rows: inserted } = await client.query<CallAttemptRow>({
+      name: 'dialhub_commit_outcomes_v1',
+      text: COMMIT_OUTCOMES,
+      values: [JSON.stringify(rows)],
+    });
+    const insertedKeys = new Set(inserted.map((r) => keyOf({ tenantId: r.tenant_id, leaseId: r.lease_id })));
+    const seen = firsts.filter((o) => !insertedKeys.has(keyOf(o)));
+    if (seen.length === 0) return { inserted, stored: [] };
+    // Its own statement (a fresh snapshot): a row another gateway committed while ours waited on
+    // its conflict is visible here, as it would be to the transaction's next statement.
+    const { rows: stored } = await client.query<CallAttemptRow>({
+      name: 'dialhub_stored_outcomes_v1',
+      text: SELECT_STORED_BY_LEASE,
+      values: [JSON.stringify(seen.map((o) => ({ tenant_id: o.tenantId, lease_id: o.leaseId })))],
+    });
+    return { inserted, stored };
+  } finally {
+    await pool.releaseConnection(client);
+  }
+}
+
+/** Steps 1 to 3 in one knex transaction: the path for batches that list numbers. */
+async function inTransaction(knex: Knex, firsts: readonly ValidOutcome[]): Promise<Written> {
+  return knex.transaction(async (trx) => {
+    const attemptRows = firsts.map(attemptRow);
+    const { rows: insertedRows } = await trx.raw<{ rows: CallAttemptRow[] }>(INSERT_ATTEMPTS, [
+      JSON.stringify(attemptRows),
+    ]);
+    const insertedKeys = new Set(
+      insertedRows.map((r) => keyOf({ tenantId: r.tenant_id, leaseId: r.lease_id })),
+    );
+    const fresh = firsts.filter((o) => insertedKeys.has(keyOf(o)));
+
+    if (fresh.length > 0) await applyToLeads(trx, fresh);
+
+    const seen = firsts.filter((o) => !insertedKeys.has(keyOf(o)));
+    let storedRows: CallAttemptRow[] = [];
+    if (seen.length > 0) {
+      const pairs = seen.map((o) => ({ tenant_id: o.tenantId, lease_id: o.leaseId }));
+      ({ rows: storedRows } = await trx.raw<{ rows: CallAttemptRow[] }>(SELECT_STORED, [
+        JSON.stringify(pairs),
+      ]));
+    }
+    return { inserted: insertedRows, stored: storedRows };
   });
 }
 
