@@ -1,6 +1,6 @@
 // Where the time of a ready -> offer goes inside the gateway, for the bench's latency budget: an
 // agent's `agent:ready` arrives (received), waits for its session and the state machine
-// (submitted), waits in the tick batcher with other agents' readies (flushed), waits for the
+// (submitted), waits in the batcher while a call of its campaign is in flight (flushed), waits for the
 // ready-and-dispatch script's round trip to Redis (scripted), and its offer is handed to
 // Socket.IO (sent). Off unless the process that builds the gateway passes one in (the bench's
 // gateway does): a production gateway pays nothing for it.

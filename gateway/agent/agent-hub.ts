@@ -43,8 +43,8 @@ import {
   rejectSchema,
 } from '../protocol/schemas.js';
 import type { AgentState, RevokeReason } from '../protocol/schemas.js';
-import { createTickBatcher } from '../tick-batcher.js';
-import type { TickBatcher } from '../tick-batcher.js';
+import { createNagleBatcher } from '../nagle-batcher.js';
+import type { NagleBatcher } from '../nagle-batcher.js';
 import { AgentSession, agentRoom, tenantRoom } from './agent-session.js';
 import type {
   AgentControl,
@@ -165,11 +165,11 @@ export class AgentHub {
   readonly #o: AgentHubOptions;
   /** Per device: a device stuck in a loop cannot starve the others (sockets live on one process). */
   readonly #limiter: RateLimiterMemory;
-  readonly #readyBatch: TickBatcher<
+  readonly #readyBatch: NagleBatcher<
     { ref: CampaignRef; agent: ReadyAgent },
     { result: ItemResult<{ agentId: AgentId }>; offer: Lease | null }
   >;
-  readonly #acceptBatch: TickBatcher<{ tenantId: TenantId; lease: LeaseRef }, ItemResult<LeaseExtension>>;
+  readonly #acceptBatch: NagleBatcher<{ tenantId: TenantId; lease: LeaseRef }, ItemResult<LeaseExtension>>;
   readonly #listeners = new Set<(change: AgentStateChange) => void>();
   /** Dropped sessions holding a call for the grace period, by agent: a reconnect takes it over. */
   readonly #offline = new Map<string, AgentSession>();
@@ -180,7 +180,7 @@ export class AgentHub {
   constructor(options: AgentHubOptions) {
     this.#o = options;
     this.#limiter = new RateLimiterMemory({ points: options.config.AGENT_EVENT_RATE, duration: 1 });
-    this.#readyBatch = createTickBatcher(
+    this.#readyBatch = createNagleBatcher(
       ({ ref }) => `${ref.tenantId}\x00${ref.campaignId}`,
       async (items) => {
         // Ready and dispatch in one step: an agent can be offered its call in the same round trip
@@ -211,7 +211,7 @@ export class AgentHub {
         return ready.map((result, n) => ({ result, offer: offers[n]! }));
       },
     );
-    this.#acceptBatch = createTickBatcher(
+    this.#acceptBatch = createNagleBatcher(
       ({ tenantId }) => tenantId,
       (items) =>
         options.store.acceptMany(

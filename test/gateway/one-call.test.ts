@@ -24,9 +24,15 @@ const refOf = (campaignId: string) => ({ tenantId: tenant, campaignId }) as Camp
 const EVERY_DAY = [1, 2, 3, 4, 5, 6, 7];
 
 /** A clock that reads `at` now and runs on in real time. */
-function clockAt(at: number): Clock {
-  const offset = at - Date.now();
-  return { now: () => Date.now() + offset };
+function clockAt(at: number): Clock & { set(at: number): void } {
+  let offset = at - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    /** Jump to `at` and run on from there (a test's setup time does not eat its margins). */
+    set: (to: number) => {
+      offset = to - Date.now();
+    },
+  };
 }
 
 /** Today's London wall-clock time as epoch ms (tomorrow's if it has passed). */
@@ -117,8 +123,10 @@ describe('one call, one agent, one outcome', () => {
   });
 
   it('a call accepted in the offer acknowledgement that cannot be taken is announced with agent:state', async () => {
+    const closesAt = londonAt(21, 0, 0);
+    const clock = clockAt(closesAt - 2_000);
     g = await TestGateway.start({
-      clock: clockAt(londonAt(20, 59, 58)),
+      clock,
       config: { OFFER_TTL_MS: '10000', OFFER_ACK_TIMEOUT_MS: '5000' },
     });
     await g.seedTenant(T, 1);
@@ -126,10 +134,11 @@ describe('one call, one agent, one outcome', () => {
     await g.leads(T, 'A', 1);
     const d0 = await g.connect(T, 0);
     const offered = next(d0, 'call:offer');
+    clock.set(closesAt - 2_000); // 20:59:58 in London, however long the setup took
     await call(d0, 'agent:ready', { campaignId: 'A' });
     const [, ack] = await offered;
     const announced = next(d0, 'agent:state', 6_000);
-    await new Promise((r) => setTimeout(r, 2_500)); // 21:00:00.5 in London: the window closed
+    await new Promise((r) => setTimeout(r, closesAt + 500 - clock.now())); // the window closed
     ack({ accept: true });
     const [state] = await announced;
     expect(state).toMatchObject({ state: 'paused', reason: 'window_closed' });

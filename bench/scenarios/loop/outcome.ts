@@ -329,7 +329,7 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
             metric: '  budget, mean ms',
             value: `${ms(budget.session_ms)} / ${ms(budget.batch_wait_ms)} / ${ms(budget.script_ms)} / ${ms(budget.after_script_ms)} / ${ms(budget.outside_gateway_ms)}`,
             explain:
-              'where a ready->offer spends its time, means over the open loop: waiting for its session and the state machine / in the tick batcher / the ready-and-dispatch script round trip to Redis / after the script until the offer is handed to Socket.IO / outside the gateway code (wire, framing, event-loop queueing, client)',
+              'where a ready->offer spends its time, means over the open loop: waiting for its session and the state machine / in the batcher (a call of its campaign in flight) / the ready-and-dispatch script round trip to Redis / after the script until the offer is handed to Socket.IO / outside the gateway code (wire, framing, event-loop queueing, client)',
           }),
         ]),
     row({
