@@ -52,6 +52,10 @@ const result = await build({
   banner: {
     js: "import { createRequire as __dialhubRequire } from 'node:module'; const require = __dialhubRequire(import.meta.url);",
   },
+  // Whitespace and syntax only: a third less source for Node to read and parse at every start,
+  // while function names stay readable in stack traces and CPU profiles.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   metafile: true,
 });

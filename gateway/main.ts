@@ -4,7 +4,7 @@
 // queue store and embedded Postgres in DATA_DIR; the code above those two ports is the same.
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster } from '@redis/client';
 import type { Clock } from '../engine/clock.js';
 import { ServerClock, systemClock } from '../engine/clock.js';
 import { MemoryQueueStore } from '../engine/memory/memory-queue-store.js';

@@ -2,7 +2,7 @@
 // the campaign's slot. Commands issued in the same tick are pipelined by node-redis; batch
 // operations (dispatch, claim, apply, extend) carry many items per script call. Lease ids are
 // formatted and signed here (engine/lease.ts) from what the scripts return.
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster } from '@redis/client';
 import calculateSlot from 'cluster-key-slot';
 import type { CampaignConfig } from '../campaign.js';
 import { callingWindowSchema, computeWindow } from '../calling-window.js';

@@ -5,8 +5,8 @@
 // (includes/campaign-keys.lua) as its KEYS, so file names carry no key count.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineScript } from 'redis';
-import type { CommandParser } from 'redis';
+import { defineScript } from '@redis/client';
+import type { CommandParser } from '@redis/client';
 import { CAMPAIGN_KEY_SET } from '../keys.js';
 
 const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
