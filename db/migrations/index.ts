@@ -8,6 +8,7 @@ import { leadImports } from './0005_lead_imports.js';
 import { wallboard } from './0010_wallboard.js';
 import { wallboardLinks } from './0011_wallboard_links.js';
 import { privacy } from './0015_privacy.js';
+import { consent } from './0016_consent.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   wallboard,
   wallboardLinks,
   privacy,
+  consent,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

@@ -8,6 +8,10 @@ import { eraseNumber } from './erasure.js';
 import type { ErasedRecords } from './erasure.js';
 import { rectifyNumber } from './rectification.js';
 import type { Rectification, RectifiedLead } from './rectification.js';
+import { createConsentRepository } from '../consent.js';
+import type { ConsentRepository } from '../consent.js';
+import { createExplainFacts } from './explain-facts.js';
+import type { ExplainFacts, LeadFacts } from './explain-facts.js';
 import { createRightsRequestRepository } from './rights-requests.js';
 import type { RightsRequest, RightsRequestKind, RightsRequestRepository } from './rights-requests.js';
 import { createSubjectKeys } from './subject-keys.js';
@@ -17,6 +21,17 @@ import type { SubjectExport } from './subject-export.js';
 import { createSuppressionRepository } from './suppressions.js';
 import type { SuppressionRepository } from './suppressions.js';
 
+export type { ExplainFacts, LeadFacts };
+export type {
+  CampaignKind,
+  CampaignPrivacy,
+  Consent,
+  ConsentChannel,
+  ConsentRepository,
+  LiveConsent,
+  NewConsent,
+} from '../consent.js';
+export { CAMPAIGN_KINDS, campaignPrivacySchema, CONSENT_CHANNELS } from '../consent.js';
 export type { ErasedRecords, Rectification, RectifiedLead, RightsRequest, RightsRequestKind, SubjectExport };
 export { ERASED_MARK } from './erasure.js';
 export { rectificationSchema } from './rectification.js';
@@ -35,6 +50,10 @@ export interface Privacy {
   readonly keys: SubjectKeys;
   readonly suppressions: SuppressionRepository;
   readonly requests: RightsRequestRepository;
+  /** The consent ledger and each campaign's privacy settings (kind, callback hand-over). */
+  readonly consent: ConsentRepository;
+  /** What "why not dialled?" reads from the system of record. */
+  readonly explain: ExplainFacts;
   /**
    * Erase the number from Postgres (see erasure.ts), recording an open erasure request in the
    * same transaction; the caller completes it once the queue side is done too.
@@ -66,6 +85,8 @@ export function createPrivacy(knex: Knex): Privacy {
     keys,
     suppressions,
     requests,
+    consent: createConsentRepository(knex),
+    explain: createExplainFacts(knex, keys),
 
     async erase(tenantId, phone, meta) {
       const hash = await keys.hashOf(tenantId, phone);

@@ -9,7 +9,9 @@ import { rectificationSchema, RIGHTS_REQUEST_STATUSES, subjectExportCsv } from '
 import type { Gateway } from '../gateway.js';
 import { actorOf, tenantPrincipal } from '../http/access.js';
 import type { Audit } from '../http/audit-trail.js';
-import { tenantParams } from '../http/read-routes.js';
+import { campaignParams, leadParams, tenantParams } from '../http/read-routes.js';
+import { createConsentGate } from './consent-gate.js';
+import { createExplainService } from './explain-service.js';
 import { createRights } from './rights.js';
 import type { StreamSweeper } from './stream-sweep.js';
 
@@ -60,6 +62,8 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
   const { audit } = options;
   const { clock } = gateway.deps;
   const P = '/tenants/:tenantId/privacy';
+  const gate = createConsentGate(gateway.deps.db, () => clock.now());
+  const explain = createExplainService(gateway, gate);
 
   // The role is checked before the body is read; the request's times come from the body.
   const actor = (req: Request, res: Response) => actorOf(tenantPrincipal(req, res, 'admin'));
@@ -130,6 +134,19 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
         ...(q.status === undefined ? {} : { status: q.status }),
       }),
     );
+  });
+
+  // "Why not dialled?": no number or name in the answer, so supervisors may ask too.
+  router.get('/tenants/:tenantId/leads/:leadId/explain', async (req, res) => {
+    const { tenantId, leadId } = leadParams.parse(req.params);
+    tenantPrincipal(req, res, 'supervisor');
+    res.json(await explain.lead(tenantId, leadId));
+  });
+
+  router.get('/tenants/:tenantId/campaigns/:campaignId/explain', async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    tenantPrincipal(req, res, 'supervisor');
+    res.json(await explain.campaign(tenantId, campaignId));
   });
 
   return router;
