@@ -9,6 +9,7 @@ import { wallboard } from './0010_wallboard.js';
 import { wallboardLinks } from './0011_wallboard_links.js';
 import { privacy } from './0015_privacy.js';
 import { consent } from './0016_consent.js';
+import { webhooks } from './0017_webhooks.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   wallboardLinks,
   privacy,
   consent,
+  webhooks,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

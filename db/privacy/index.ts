@@ -10,6 +10,8 @@ import { rectifyNumber } from './rectification.js';
 import type { Rectification, RectifiedLead } from './rectification.js';
 import { createConsentRepository } from '../consent.js';
 import type { ConsentRepository } from '../consent.js';
+import { createWebhookRepository } from '../webhooks.js';
+import type { WebhookRepository } from '../webhooks.js';
 import { createExplainFacts } from './explain-facts.js';
 import type { ExplainFacts, LeadFacts } from './explain-facts.js';
 import { createRightsRequestRepository } from './rights-requests.js';
@@ -32,6 +34,24 @@ export type {
   NewConsent,
 } from '../consent.js';
 export { CAMPAIGN_KINDS, campaignPrivacySchema, CONSENT_CHANNELS } from '../consent.js';
+export type {
+  ClaimedDelivery,
+  DeliveryResult,
+  DeliveryStatus,
+  EndpointInput,
+  EndpointPatch,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookRepository,
+} from '../webhooks.js';
+export {
+  DELIVERY_STATUSES,
+  endpointInputSchema,
+  endpointPatchSchema,
+  WEBHOOK_EVENTS,
+  webhookIdSchema,
+} from '../webhooks.js';
 export type { ErasedRecords, Rectification, RectifiedLead, RightsRequest, RightsRequestKind, SubjectExport };
 export { ERASED_MARK } from './erasure.js';
 export { rectificationSchema } from './rectification.js';
@@ -52,6 +72,8 @@ export interface Privacy {
   readonly requests: RightsRequestRepository;
   /** The consent ledger and each campaign's privacy settings (kind, callback hand-over). */
   readonly consent: ConsentRepository;
+  /** Webhook endpoints, the outbox of events, deliveries and their log (db/webhooks.ts). */
+  readonly webhooks: WebhookRepository;
   /** What "why not dialled?" reads from the system of record. */
   readonly explain: ExplainFacts;
   /**
@@ -86,6 +108,7 @@ export function createPrivacy(knex: Knex): Privacy {
     suppressions,
     requests,
     consent: createConsentRepository(knex),
+    webhooks: createWebhookRepository(knex),
     explain: createExplainFacts(knex, keys),
 
     async erase(tenantId, phone, meta) {

@@ -1,7 +1,14 @@
 // The privacy helper's operations for the admin API's OpenAPI document (gateway/http/openapi.ts
 // appends them): "why not dialled?" and whatever else gateway/privacy and gateway/webhooks serve.
 // Plain objects shaped as openapi.ts's Operation (not imported, so no import cycle).
-import { campaignParams, leadParams } from '../http/read-routes.js';
+import { campaignParams, leadParams, tenantParams } from '../http/read-routes.js';
+import {
+  deliveryParams,
+  deliveryQuerySchema,
+  endpointParams,
+  webhookBodySchema,
+  webhookPatchSchema,
+} from '../webhooks/routes.js';
 
 const T = '/tenants/:tenantId';
 const ADMINS = ['owner', 'admin'] as const;
@@ -24,6 +31,60 @@ export const PRIVACY_OPERATIONS = [
     who: SUPERVISORS,
     params: campaignParams,
   },
+  {
+    method: 'post',
+    path: `${T}/webhooks`,
+    summary:
+      'Add a webhook endpoint (url, events, description?, active?); answers the signing secret (Standard Webhooks, whsec_...) once',
+    who: ADMINS,
+    params: tenantParams,
+    body: webhookBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/webhooks`,
+    summary: 'The webhook endpoints',
+    who: ADMINS,
+    params: tenantParams,
+  },
+  {
+    method: 'get',
+    path: `${T}/webhooks/:endpointId`,
+    summary: 'One webhook endpoint',
+    who: ADMINS,
+    params: endpointParams,
+  },
+  {
+    method: 'patch',
+    path: `${T}/webhooks/:endpointId`,
+    summary: "Change an endpoint's url, events, description or active flag",
+    who: ADMINS,
+    params: endpointParams,
+    body: webhookPatchSchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/webhooks/:endpointId`,
+    summary: 'Delete an endpoint and its deliveries',
+    who: ADMINS,
+    params: endpointParams,
+    status: 204,
+  },
+  {
+    method: 'get',
+    path: `${T}/webhooks/:endpointId/deliveries`,
+    summary: "The endpoint's deliveries with their log of tries (status, HTTP status, error, duration)",
+    who: ADMINS,
+    params: endpointParams,
+    query: deliveryQuerySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/webhooks/:endpointId/deliveries/:deliveryId/replay`,
+    summary: 'Deliver the same event to the endpoint again (a new delivery, same webhook-id)',
+    who: ADMINS,
+    params: deliveryParams,
+    status: 202,
+  },
 ] as const;
-
-export { ADMINS as PRIVACY_ADMINS };

@@ -27,6 +27,10 @@ const TABLES = [
   'users',
   'wallboard_links',
   'wallboard_settings',
+  'webhook_deliveries',
+  'webhook_delivery_attempts',
+  'webhook_endpoints',
+  'webhook_events',
 ];
 
 async function tablesIn(t: TestDatabase): Promise<string[]> {
