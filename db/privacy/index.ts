@@ -13,6 +13,8 @@ import type { ConsentRepository } from '../consent.js';
 import { createWebhookRepository } from '../webhooks.js';
 import type { WebhookRepository } from '../webhooks.js';
 import { createExplainFacts } from './explain-facts.js';
+import { createRetention } from './retention.js';
+import type { PurgeCounts, PurgeResult, Retention } from './retention.js';
 import type { ExplainFacts, LeadFacts } from './explain-facts.js';
 import { createRightsRequestRepository } from './rights-requests.js';
 import type { RightsRequest, RightsRequestKind, RightsRequestRepository } from './rights-requests.js';
@@ -23,7 +25,8 @@ import type { SubjectExport } from './subject-export.js';
 import { createSuppressionRepository } from './suppressions.js';
 import type { SuppressionRepository } from './suppressions.js';
 
-export type { ExplainFacts, LeadFacts };
+export type { ExplainFacts, LeadFacts, PurgeCounts, PurgeResult, Retention };
+export { retentionPlanSchema } from './retention.js';
 export type {
   CampaignKind,
   CampaignPrivacy,
@@ -74,6 +77,8 @@ export interface Privacy {
   readonly consent: ConsentRepository;
   /** Webhook endpoints, the outbox of events, deliveries and their log (db/webhooks.ts). */
   readonly webhooks: WebhookRepository;
+  /** The retention purge (plan.retentionDays), one runner per tenant at a time. */
+  readonly retention: Retention;
   /** What "why not dialled?" reads from the system of record. */
   readonly explain: ExplainFacts;
   /**
@@ -109,6 +114,7 @@ export function createPrivacy(knex: Knex): Privacy {
     requests,
     consent: createConsentRepository(knex),
     webhooks: createWebhookRepository(knex),
+    retention: createRetention(knex),
     explain: createExplainFacts(knex, keys),
 
     async erase(tenantId, phone, meta) {

@@ -12,6 +12,8 @@ import type { Audit } from '../http/audit-trail.js';
 import { campaignParams, leadParams, tenantParams } from '../http/read-routes.js';
 import { createConsentGate } from './consent-gate.js';
 import { createExplainService } from './explain-service.js';
+import { startJobs } from './jobs.js';
+import { retentionJob } from './retention-job.js';
 import { createRights } from './rights.js';
 import type { StreamSweeper } from './stream-sweep.js';
 
@@ -64,6 +66,8 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
   const P = '/tenants/:tenantId/privacy';
   const gate = createConsentGate(gateway.deps.db, () => clock.now());
   const explain = createExplainService(gateway, gate);
+  const jobs = startJobs([retentionJob(gateway.deps.db, clock, gateway.deps.logger)], gateway.deps.logger);
+  gateway.io.httpServer.once('close', () => void jobs.stop());
 
   // The role is checked before the body is read; the request's times come from the body.
   const actor = (req: Request, res: Response) => actorOf(tenantPrincipal(req, res, 'admin'));
