@@ -41,7 +41,12 @@ describe('retention', () => {
   }
   const count = async (table: string, tenantId: string) =>
     Number(
-      ((await t.db.knex(table).where({ tenant_id: tenantId }).count({ n: '*' })) as { n: string }[])[0]!.n,
+      (
+        await t.db.knex.raw<{ rows: { n: string }[] }>(
+          `SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`,
+          [tenantId],
+        )
+      ).rows[0]!.n,
     );
 
   beforeAll(async () => {
@@ -89,9 +94,10 @@ describe('retention', () => {
   it('deletes call attempts (and their notes) and finished leads older than the retention period, and audits the counts', async () => {
     const [r] = await runRetention(t.db, clock, silentLogger);
     expect(r).toMatchObject({ tenantId: 'acme', state: 'purged', counts: { attempts: 2, leads: 1 } });
-    const notes = (await t.db.knex('call_attempts').where({ tenant_id: 'acme' }).select('notes')) as {
-      notes: string;
-    }[];
+    const notes = await t.db
+      .knex('call_attempts')
+      .where({ tenant_id: 'acme' })
+      .select<{ notes: string }[]>('notes');
     expect(notes.map((n) => n.notes)).toEqual(['a recent note']);
     expect(await count('leads', 'acme')).toBe(2); // the queued lead and the recent final one
     const audit = await t.db.audit.list('acme');
@@ -120,7 +126,7 @@ describe('retention', () => {
       runRetention(t.db, clock, silentLogger),
       runRetention(t.db, clock, silentLogger),
     ]);
-    const done = [...a!, ...b!].filter((r) => r.tenantId === 'acme' && r.state === 'purged') as {
+    const done = [...a, ...b].filter((r) => r.tenantId === 'acme' && r.state === 'purged') as {
       counts: { attempts: number; leads: number };
     }[];
     expect(done.reduce((n, r) => n + r.counts.attempts, 0)).toBe(1);
