@@ -9,6 +9,12 @@ import {
   webhookBodySchema,
   webhookPatchSchema,
 } from '../webhooks/routes.js';
+import {
+  campaignPrivacyBodySchema,
+  consentBodySchema,
+  consentListBodySchema,
+  consentWithdrawBodySchema,
+} from './routes.js';
 
 const T = '/tenants/:tenantId';
 const ADMINS = ['owner', 'admin'] as const;
@@ -30,6 +36,49 @@ export const PRIVACY_OPERATIONS = [
       "The campaign's leads counted by the first rule that holds each back, and how many are dialable now",
     who: SUPERVISORS,
     params: campaignParams,
+  },
+  {
+    method: 'post',
+    path: `${T}/privacy/consents`,
+    summary:
+      'Record a consent for a number and channel (voice, sms, whatsapp): source, givenAt, expiresAt, evidenceRef; kept by keyed hash. Voice consent queues again the leads marketing campaigns held for lack of it',
+    who: ADMINS,
+    params: tenantParams,
+    body: consentBodySchema,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: `${T}/privacy/consents/withdraw`,
+    summary:
+      "An opt-out: withdraw every consent of the number on every channel and put it on the tenant's do-not-call list (out of every queue, live leases revoked)",
+    who: ADMINS,
+    params: tenantParams,
+    body: consentWithdrawBodySchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/privacy/consents/list`,
+    summary: 'Every consent on record for the number, newest first, with live',
+    who: ADMINS,
+    params: tenantParams,
+    body: consentListBodySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/privacy`,
+    summary: "The campaign's kind (service or marketing) and callback hand-over delay",
+    who: SUPERVISORS,
+    params: campaignParams,
+  },
+  {
+    method: 'put',
+    path: `${T}/campaigns/:campaignId/privacy`,
+    summary:
+      'Set the campaign kind (marketing: only numbers with live voice consent are offered) and callbackHandoverMin',
+    who: ADMINS,
+    params: campaignParams,
+    body: campaignPrivacyBodySchema,
   },
   {
     method: 'post',
