@@ -12,6 +12,8 @@ import { createConsentRepository } from '../consent.js';
 import type { ConsentRepository } from '../consent.js';
 import { createWebhookRepository } from '../webhooks.js';
 import type { WebhookRepository } from '../webhooks.js';
+import { createCallbackHandover } from './callback-handover.js';
+import type { CallbackHandover, StrandedCallback } from './callback-handover.js';
 import { createExplainFacts } from './explain-facts.js';
 import { createRetention } from './retention.js';
 import type { PurgeCounts, PurgeResult, Retention } from './retention.js';
@@ -25,6 +27,7 @@ import type { SubjectExport } from './subject-export.js';
 import { createSuppressionRepository } from './suppressions.js';
 import type { SuppressionRepository } from './suppressions.js';
 
+export type { CallbackHandover, StrandedCallback };
 export type { ExplainFacts, LeadFacts, PurgeCounts, PurgeResult, Retention };
 export { retentionPlanSchema } from './retention.js';
 export type {
@@ -79,6 +82,8 @@ export interface Privacy {
   readonly webhooks: WebhookRepository;
   /** The retention purge (plan.retentionDays), one runner per tenant at a time. */
   readonly retention: Retention;
+  /** Agent-only callbacks whose agent does not take them move to anyone. */
+  readonly callbacks: CallbackHandover;
   /** What "why not dialled?" reads from the system of record. */
   readonly explain: ExplainFacts;
   /**
@@ -115,6 +120,7 @@ export function createPrivacy(knex: Knex): Privacy {
     consent: createConsentRepository(knex),
     webhooks: createWebhookRepository(knex),
     retention: createRetention(knex),
+    callbacks: createCallbackHandover(knex),
     explain: createExplainFacts(knex, keys),
 
     async erase(tenantId, phone, meta) {

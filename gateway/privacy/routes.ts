@@ -12,6 +12,7 @@ import { GatewayError } from '../errors.js';
 import { actorOf, tenantPrincipal } from '../http/access.js';
 import type { Audit } from '../http/audit-trail.js';
 import { campaignParams, leadParams, tenantParams } from '../http/read-routes.js';
+import { callbackHandoverJob } from './callback-handover.js';
 import { consentJobs, createConsentService } from './consent.js';
 import { createConsentGate } from './consent-gate.js';
 import { createExplainService } from './explain-service.js';
@@ -95,7 +96,11 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
   const explain = createExplainService(gateway, gate);
   const consent = createConsentService(gateway);
   const jobs = startJobs(
-    [retentionJob(gateway.deps.db, clock, gateway.deps.logger), ...consentJobs(consent)],
+    [
+      retentionJob(gateway.deps.db, clock, gateway.deps.logger),
+      ...consentJobs(consent),
+      callbackHandoverJob(gateway),
+    ],
     gateway.deps.logger,
   );
   gateway.io.httpServer.once('close', () => void jobs.stop());
