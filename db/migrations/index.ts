@@ -8,6 +8,8 @@ import { leadImports } from './0005_lead_imports.js';
 import { wallboard } from './0010_wallboard.js';
 import { wallboardLinks } from './0011_wallboard_links.js';
 import { privacy } from './0015_privacy.js';
+import { consent } from './0016_consent.js';
+import { webhooks } from './0017_webhooks.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -20,6 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
   wallboard,
   wallboardLinks,
   privacy,
+  consent,
+  webhooks,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

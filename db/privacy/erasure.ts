@@ -6,6 +6,8 @@
 // - Its do-not-call row is deleted: the hash on the erasure list suppresses it from now on.
 // - Free text elsewhere that quotes the number (notes and custom fields of other leads, the audit
 //   log) has the digits overwritten with "[erased]"; the rows themselves stay.
+// - Webhook events that quote the number (dnc.added) are deleted with their deliveries, and the
+//   number's consent ledger rows (kept by hash) go too.
 //
 // The hash is inserted first, in the same transaction, so a commit that removes the number also
 // suppresses it; the queue side (engine eraseNumbers) runs after the commit.
@@ -79,6 +81,9 @@ export async function eraseNumber(
      WHERE tenant_id = ? AND (subject LIKE ? OR details::text LIKE ?)`,
     [digits, ERASED_MARK, digits, ERASED_MARK, tenant, like, like],
   );
+  // Events not yet delivered are not delivered any more: the person is gone.
+  await trx.raw(`DELETE FROM webhook_events WHERE tenant_id = ? AND payload::text LIKE ?`, [tenant, like]);
+  await trx.raw(`DELETE FROM consents WHERE tenant_id = ? AND phone_hash = ?`, [tenant, phoneHash]);
   return {
     leads: deleted.map((r) => ({ leadId: r.id, campaignId: r.campaign_id as CampaignId })),
     attempts: Number(counts[0]!.attempts),

@@ -8,6 +8,16 @@ import { eraseNumber } from './erasure.js';
 import type { ErasedRecords } from './erasure.js';
 import { rectifyNumber } from './rectification.js';
 import type { Rectification, RectifiedLead } from './rectification.js';
+import { createConsentRepository } from '../consent.js';
+import type { ConsentRepository } from '../consent.js';
+import { createWebhookRepository } from '../webhooks.js';
+import type { WebhookRepository } from '../webhooks.js';
+import { createCallbackHandover } from './callback-handover.js';
+import type { CallbackHandover, StrandedCallback } from './callback-handover.js';
+import { createExplainFacts } from './explain-facts.js';
+import { createRetention } from './retention.js';
+import type { PurgeCounts, PurgeResult, Retention } from './retention.js';
+import type { ExplainFacts, LeadFacts } from './explain-facts.js';
 import { createRightsRequestRepository } from './rights-requests.js';
 import type { RightsRequest, RightsRequestKind, RightsRequestRepository } from './rights-requests.js';
 import { createSubjectKeys } from './subject-keys.js';
@@ -17,6 +27,37 @@ import type { SubjectExport } from './subject-export.js';
 import { createSuppressionRepository } from './suppressions.js';
 import type { SuppressionRepository } from './suppressions.js';
 
+export type { CallbackHandover, StrandedCallback };
+export type { ExplainFacts, LeadFacts, PurgeCounts, PurgeResult, Retention };
+export { retentionPlanSchema } from './retention.js';
+export type {
+  CampaignKind,
+  CampaignPrivacy,
+  Consent,
+  ConsentChannel,
+  ConsentRepository,
+  LiveConsent,
+  NewConsent,
+} from '../consent.js';
+export { CAMPAIGN_KINDS, campaignPrivacySchema, CONSENT_CHANNELS } from '../consent.js';
+export type {
+  ClaimedDelivery,
+  DeliveryResult,
+  DeliveryStatus,
+  EndpointInput,
+  EndpointPatch,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookRepository,
+} from '../webhooks.js';
+export {
+  DELIVERY_STATUSES,
+  endpointInputSchema,
+  endpointPatchSchema,
+  WEBHOOK_EVENTS,
+  webhookIdSchema,
+} from '../webhooks.js';
 export type { ErasedRecords, Rectification, RectifiedLead, RightsRequest, RightsRequestKind, SubjectExport };
 export { ERASED_MARK } from './erasure.js';
 export { rectificationSchema } from './rectification.js';
@@ -35,6 +76,16 @@ export interface Privacy {
   readonly keys: SubjectKeys;
   readonly suppressions: SuppressionRepository;
   readonly requests: RightsRequestRepository;
+  /** The consent ledger and each campaign's privacy settings (kind, callback hand-over). */
+  readonly consent: ConsentRepository;
+  /** Webhook endpoints, the outbox of events, deliveries and their log (db/webhooks.ts). */
+  readonly webhooks: WebhookRepository;
+  /** The retention purge (plan.retentionDays), one runner per tenant at a time. */
+  readonly retention: Retention;
+  /** Agent-only callbacks whose agent does not take them move to anyone. */
+  readonly callbacks: CallbackHandover;
+  /** What "why not dialled?" reads from the system of record. */
+  readonly explain: ExplainFacts;
   /**
    * Erase the number from Postgres (see erasure.ts), recording an open erasure request in the
    * same transaction; the caller completes it once the queue side is done too.
@@ -66,6 +117,11 @@ export function createPrivacy(knex: Knex): Privacy {
     keys,
     suppressions,
     requests,
+    consent: createConsentRepository(knex),
+    webhooks: createWebhookRepository(knex),
+    retention: createRetention(knex),
+    callbacks: createCallbackHandover(knex),
+    explain: createExplainFacts(knex, keys),
 
     async erase(tenantId, phone, meta) {
       const hash = await keys.hashOf(tenantId, phone);

@@ -21,6 +21,7 @@ import { authRoutes } from './auth-routes.js';
 import { adminOpenApi } from './openapi.js';
 import { auditTrail } from './audit-trail.js';
 import { privacyRoutes } from '../privacy/routes.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 import { adapterStreamName, createStreamSweeper } from '../privacy/stream-sweep.js';
 import type { StreamClient } from '../privacy/stream-sweep.js';
 import { errorHandler, notFound } from './http-errors.js';
@@ -192,6 +193,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
     adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
     wallboardRoutes(gateway, { disconnects }),
+    webhookRoutes(gateway, { audit: auditTrail(db) }),
     privacyRoutes(gateway, {
       audit: auditTrail(db),
       ...(options.redis

@@ -47,6 +47,7 @@ import {
   rectificationBodySchema,
   rightsRequestQuerySchema,
 } from '../privacy/routes.js';
+import { PRIVACY_OPERATIONS } from '../privacy/openapi-ops.js';
 
 // The library's documented set-up: adds .openapi() to zod schemas (metadata only).
 extendZodWithOpenApi(z);
@@ -454,6 +455,7 @@ export const OPERATIONS: readonly Operation[] = [
     params: tenantParams,
     query: rightsRequestQuerySchema,
   },
+  ...PRIVACY_OPERATIONS,
 ];
 
 const errorSchema = z.object({

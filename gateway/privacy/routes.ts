@@ -6,10 +6,18 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { e164Schema } from '../../engine/lead.js';
 import { rectificationSchema, RIGHTS_REQUEST_STATUSES, subjectExportCsv } from '../../db/index.js';
+import { campaignPrivacySchema, CONSENT_CHANNELS } from '../../db/privacy/index.js';
 import type { Gateway } from '../gateway.js';
+import { GatewayError } from '../errors.js';
 import { actorOf, tenantPrincipal } from '../http/access.js';
 import type { Audit } from '../http/audit-trail.js';
-import { tenantParams } from '../http/read-routes.js';
+import { campaignParams, leadParams, tenantParams } from '../http/read-routes.js';
+import { callbackHandoverJob } from './callback-handover.js';
+import { consentJobs, createConsentService } from './consent.js';
+import { createConsentGate } from './consent-gate.js';
+import { createExplainService } from './explain-service.js';
+import { startJobs } from './jobs.js';
+import { retentionJob } from './retention-job.js';
 import { createRights } from './rights.js';
 import type { StreamSweeper } from './stream-sweep.js';
 
@@ -48,6 +56,30 @@ export const rightsRequestQuerySchema = z.object({
     .transform((v) => v === 'true'),
 });
 
+const isoTime = z.iso.datetime({ offset: true });
+export const consentBodySchema = z
+  .strictObject({
+    phone: e164Schema,
+    channel: z.enum(CONSENT_CHANNELS),
+    source: z.string().min(1).max(200).describe('Where the consent was given (a web form, a call, ...)'),
+    givenAt: isoTime.optional().describe('When it was given (ISO 8601); now when absent'),
+    expiresAt: isoTime.nullable().optional().describe('When it lapses; absent or null: until withdrawn'),
+    evidenceRef: z.string().max(500).optional().describe('A reference to the evidence (form id, recording)'),
+  })
+  .refine(
+    (b) => b.expiresAt == null || b.givenAt === undefined || Date.parse(b.expiresAt) > Date.parse(b.givenAt),
+    {
+      message: 'expiresAt must be after givenAt',
+      path: ['expiresAt'],
+    },
+  );
+export const consentWithdrawBodySchema = z.strictObject({
+  phone: e164Schema,
+  channel: z.enum(CONSENT_CHANNELS).optional().describe('The channel the opt-out came in on (recorded)'),
+});
+export const consentListBodySchema = z.strictObject({ phone: e164Schema });
+export { campaignPrivacySchema as campaignPrivacyBodySchema };
+
 export interface PrivacyRoutesOptions {
   readonly audit: Audit;
   /** Sweeps Redis streams of erased numbers (full mode); absent with the in-memory store. */
@@ -60,6 +92,18 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
   const { audit } = options;
   const { clock } = gateway.deps;
   const P = '/tenants/:tenantId/privacy';
+  const gate = createConsentGate(gateway.deps.db, () => clock.now());
+  const explain = createExplainService(gateway, gate);
+  const consent = createConsentService(gateway);
+  const jobs = startJobs(
+    [
+      retentionJob(gateway.deps.db, clock, gateway.deps.logger),
+      ...consentJobs(consent),
+      callbackHandoverJob(gateway),
+    ],
+    gateway.deps.logger,
+  );
+  gateway.io.httpServer.once('close', () => void jobs.stop());
 
   // The role is checked before the body is read; the request's times come from the body.
   const actor = (req: Request, res: Response) => actorOf(tenantPrincipal(req, res, 'admin'));
@@ -130,6 +174,75 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
         ...(q.status === undefined ? {} : { status: q.status }),
       }),
     );
+  });
+
+  // The consent ledger: the number is in the body here too.
+  router.post(`${P}/consents`, async (req, res) => {
+    const { tenantId } = tenantParams.parse(req.params);
+    actor(req, res);
+    const body = consentBodySchema.parse(req.body);
+    const now = clock.now();
+    const givenAt = body.givenAt === undefined ? now : Date.parse(body.givenAt);
+    const result = await consent.record(tenantId, body.phone, {
+      channel: body.channel,
+      source: body.source,
+      givenAt,
+      expiresAt: body.expiresAt == null ? null : Date.parse(body.expiresAt),
+      evidenceRef: body.evidenceRef ?? null,
+    });
+    await audit(req, res, 'consent.record', result.consent.id, {
+      channel: body.channel,
+      released: result.released,
+    });
+    res.status(201).json(result);
+  });
+
+  router.post(`${P}/consents/withdraw`, async (req, res) => {
+    const { tenantId } = tenantParams.parse(req.params);
+    actor(req, res);
+    const body = consentWithdrawBodySchema.parse(req.body);
+    const result = await consent.withdraw(tenantId, body.phone);
+    await audit(req, res, 'consent.withdraw', '', { channel: body.channel ?? null, ...result });
+    res.json(result);
+  });
+
+  router.post(`${P}/consents/list`, async (req, res) => {
+    const { tenantId } = tenantParams.parse(req.params);
+    actor(req, res);
+    const body = consentListBodySchema.parse(req.body);
+    res.json({ consents: await consent.list(tenantId, body.phone) });
+  });
+
+  router.get('/tenants/:tenantId/campaigns/:campaignId/privacy', async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    tenantPrincipal(req, res, 'supervisor');
+    if (!(await gateway.deps.db.campaigns.get(tenantId, campaignId)))
+      throw new GatewayError('CAMPAIGN_UNKNOWN');
+    res.json({ privacy: await gateway.deps.db.privacy.consent.campaignSettings(tenantId, campaignId) });
+  });
+
+  router.put('/tenants/:tenantId/campaigns/:campaignId/privacy', async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    actor(req, res);
+    const body = campaignPrivacySchema.parse(req.body);
+    const privacy = await gateway.deps.db.privacy.consent.setCampaignSettings(tenantId, campaignId, body);
+    await audit(req, res, 'campaign.privacy', campaignId, { ...privacy });
+    // A campaign that becomes marketing holds its unconsented leads at once.
+    if (privacy.kind === 'marketing') await consent.sweepCampaign(tenantId, campaignId);
+    res.json({ privacy });
+  });
+
+  // "Why not dialled?": no number or name in the answer, so supervisors may ask too.
+  router.get('/tenants/:tenantId/leads/:leadId/explain', async (req, res) => {
+    const { tenantId, leadId } = leadParams.parse(req.params);
+    tenantPrincipal(req, res, 'supervisor');
+    res.json(await explain.lead(tenantId, leadId));
+  });
+
+  router.get('/tenants/:tenantId/campaigns/:campaignId/explain', async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    tenantPrincipal(req, res, 'supervisor');
+    res.json(await explain.campaign(tenantId, campaignId));
   });
 
   return router;

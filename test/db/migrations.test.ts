@@ -11,7 +11,9 @@ const TABLES = [
   'call_attempts',
   'callbacks',
   'campaign_agents',
+  'campaign_privacy',
   'campaigns',
+  'consents',
   'devices',
   'dnc',
   'lead_import_rejects',
@@ -25,6 +27,10 @@ const TABLES = [
   'users',
   'wallboard_links',
   'wallboard_settings',
+  'webhook_deliveries',
+  'webhook_delivery_attempts',
+  'webhook_endpoints',
+  'webhook_events',
 ];
 
 async function tablesIn(t: TestDatabase): Promise<string[]> {

@@ -1,0 +1,102 @@
+// The "why not dialled?" reads: one lead, or a whole campaign counted by the first rule holding
+// each lead back. Gathers the facts (explain.ts says what each rule means) from Postgres, the
+// consent ledger and one queue snapshot, then evaluates them with the same pure function.
+import { isEngineError } from '../../engine/errors.js';
+import { campaignRef } from '../../engine/ids.js';
+import type { TenantId } from '../../engine/ids.js';
+import type { Gateway } from '../gateway.js';
+import { GatewayError } from '../errors.js';
+import type { ConsentGate } from './consent-gate.js';
+import { explainLead, PREDICATES, queuePositions } from './explain.js';
+import type { Explanation, PredicateName, QueuePosition } from './explain.js';
+
+export interface CampaignExplanation {
+  readonly campaignId: string;
+  readonly at: string;
+  readonly leads: number;
+  readonly dialableNow: number;
+  /** Leads by the first rule that holds them back (every rule listed, zeros included). */
+  readonly heldBy: Readonly<Record<PredicateName, number>>;
+}
+
+export interface ExplainService {
+  lead(tenantId: TenantId, leadId: string): Promise<Explanation>;
+  campaign(tenantId: TenantId, campaignId: string): Promise<CampaignExplanation>;
+}
+
+const PAGE = 1_000;
+
+export function createExplainService(gateway: Gateway, consent: ConsentGate): ExplainService {
+  const { db, store, clock } = gateway.deps;
+
+  /** The queue's view of the campaign; empty when the queue does not hold the campaign. */
+  async function positions(tenantId: TenantId, campaignId: string): Promise<Map<string, QueuePosition>> {
+    try {
+      return queuePositions(await store.snapshot(campaignRef(tenantId, campaignId)));
+    } catch (err) {
+      if (isEngineError(err, 'CAMPAIGN_UNKNOWN')) return new Map();
+      throw err;
+    }
+  }
+
+  async function campaignOf(tenantId: TenantId, campaignId: string) {
+    const campaign = await db.campaigns.get(tenantId, campaignId);
+    if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
+    return {
+      status: campaign.status,
+      window: campaign.config.window,
+      dispositions: campaign.config.dispositions,
+    };
+  }
+
+  return {
+    async lead(tenantId, leadId) {
+      const facts = await db.privacy.explain.lead(tenantId, leadId);
+      if (!facts) throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
+      const campaign = await campaignOf(tenantId, facts.campaignId);
+      const queue = await positions(tenantId, facts.campaignId);
+      const consents = await consent.forCampaign(tenantId, facts.campaignId, [facts.phone]);
+      return explainLead(facts, campaign, queue.get(facts.leadId), consents.get(facts.phone)!, clock.now());
+    },
+
+    async campaign(tenantId, campaignId) {
+      const campaign = await campaignOf(tenantId, campaignId);
+      const now = clock.now();
+      const queue = await positions(tenantId, campaignId);
+      const heldBy = Object.fromEntries(PREDICATES.map((p) => [p, 0])) as Record<PredicateName, number>;
+      const cache = new Map<string, number | null>();
+      let leads = 0;
+      let dialableNow = 0;
+      let after: string | undefined;
+      for (;;) {
+        const page = await db.privacy.explain.campaignPage(tenantId, {
+          campaignId,
+          limit: PAGE,
+          ...(after === undefined ? {} : { after }),
+        });
+        if (page.length === 0) break;
+        const consents = await consent.forCampaign(
+          tenantId,
+          campaignId,
+          page.map((l) => l.phone),
+        );
+        for (const facts of page) {
+          const e = explainLead(
+            facts,
+            campaign,
+            queue.get(facts.leadId),
+            consents.get(facts.phone)!,
+            now,
+            cache,
+          );
+          leads++;
+          if (e.heldBy === null) dialableNow++;
+          else heldBy[e.heldBy]++;
+        }
+        after = page[page.length - 1]!.leadId;
+        if (page.length < PAGE) break;
+      }
+      return { campaignId, at: new Date(now).toISOString(), leads, dialableNow, heldBy };
+    },
+  };
+}
