@@ -163,8 +163,19 @@ const copyText = (s: string): string =>
     ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
     : s;
 
-/** One lead as a COPY line after its id (tenant, id, campaign first). */
-function copyLine(lead: NewLead, index: number): string {
+interface LeadRow {
+  readonly phone: string;
+  readonly name: string;
+  readonly timeZone: string | null;
+  readonly priority: number;
+  readonly attempts: number;
+  readonly dueAt: string | null;
+  readonly pinnedAgentId: string | null;
+  readonly fields: string;
+}
+
+/** One lead checked as `leads.insertBatch` checks it, as the columns it is stored in. */
+function leadRow(lead: NewLead, index: number): LeadRow {
   const parsed = newLeadSchema.safeParse(lead);
   if (!parsed.success) {
     throw new DbError('INPUT_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, { index });
@@ -180,19 +191,72 @@ function copyLine(lead: NewLead, index: number): string {
     if (isEngineError(err)) throw new DbError('INPUT_INVALID', `lead ${index}: ${err.message}`, { index });
     throw err;
   }
-  return [
-    l.phone,
-    copyText(l.name),
-    zones === '' ? '\\N' : copyText(zones),
-    String(l.priority),
-    String(l.attempts),
-    l.dueAt === undefined ? '\\N' : toTimestamp(l.dueAt),
-    l.pinnedAgentId === undefined ? '\\N' : copyText(l.pinnedAgentId),
-    copyText(JSON.stringify(l.fields ?? {})),
-  ].join('\t');
+  return {
+    phone: l.phone,
+    name: l.name,
+    timeZone: zones === '' ? null : zones,
+    priority: l.priority,
+    attempts: l.attempts,
+    dueAt: l.dueAt === undefined ? null : toTimestamp(l.dueAt),
+    pinnedAgentId: l.pinnedAgentId ?? null,
+    fields: JSON.stringify(l.fields ?? {}),
+  };
+}
+
+const LEAD_COLUMNS =
+  'tenant_id, id, campaign_id, phone, name, time_zone, priority, attempts, next_due_at, pinned_agent_id, fields';
+const copyCell = (v: string | null): string => (v === null ? '\\N' : copyText(v));
+
+/** The rows as COPY text lines, in chunks of about 64 KB. */
+function* copyText64k(tenant: string, campaign: string, ids: readonly string[], rows: readonly LeadRow[]) {
+  const head = `${copyText(tenant)}\t`;
+  const mid = `\t${copyText(campaign)}\t`;
+  let chunk = '';
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    chunk += `${head}${ids[i]!}${mid}${r.phone}\t${copyText(r.name)}\t${copyCell(r.timeZone)}\t${r.priority}\t${r.attempts}\t${copyCell(r.dueAt)}\t${copyCell(r.pinnedAgentId)}\t${copyText(r.fields)}\n`;
+    if (chunk.length > 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
+}
+
+/** The same rows for a server without COPY FROM STDIN over the wire (PGlite): arrays, unnested. */
+async function insertUnnested(
+  conn: pg.Client,
+  tenant: string,
+  campaign: string,
+  ids: readonly string[],
+  rows: readonly LeadRow[],
+): Promise<void> {
+  const col = <K extends keyof LeadRow>(k: K) => rows.map((r) => r[k]);
+  await conn.query(
+    `INSERT INTO leads (${LEAD_COLUMNS}) OVERRIDING SYSTEM VALUE
+     SELECT $1, u.id, $2, u.phone, u.name, u.time_zone, u.priority, u.attempts, u.next_due_at, u.pinned, u.fields
+     FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::smallint[], $8::int[],
+                 $9::timestamptz[], $10::text[], $11::jsonb[])
+       AS u(id, phone, name, time_zone, priority, attempts, next_due_at, pinned, fields)`,
+    [
+      tenant,
+      campaign,
+      ids,
+      col('phone'),
+      col('name'),
+      col('timeZone'),
+      col('priority'),
+      col('attempts'),
+      col('dueAt'),
+      col('pinnedAgentId'),
+      col('fields'),
+    ],
+  );
 }
 
 export function createImportRepository(knex: Knex): ImportRepository {
+  /** Whether the server takes COPY FROM STDIN (PGlite, the zero-setup Postgres, does not). */
+  let copies: Promise<boolean> | undefined;
   const one = async (tenant: string, id: string) =>
     knex<ImportRow>('lead_imports').where({ tenant_id: tenant, id }).first();
 
@@ -305,10 +369,12 @@ export function createImportRepository(knex: Knex): ImportRepository {
     async copyLeads(tenantId, campaignId, leads) {
       const tenant = tenantOf(tenantId);
       const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
-      const lines = leads.map(copyLine);
-      if (lines.length === 0) return [];
-      const prefix = `${copyText(tenant)}\t`;
-      const campaignCell = `\t${copyText(campaign)}\t`;
+      const rows = leads.map(leadRow);
+      if (rows.length === 0) return [];
+      copies ??= knex
+        .raw<{ rows: { version: string }[] }>('SELECT version()')
+        .then((r) => !/PGlite/.test(r.rows[0]?.version ?? ''));
+      const copy = await copies;
       // knex's pool hands out its pg clients (search_path set) for what knex cannot say: COPY.
       const pool = knex.client as {
         acquireConnection(): Promise<pg.Client>;
@@ -318,32 +384,21 @@ export function createImportRepository(knex: Knex): ImportRepository {
       try {
         await conn.query('BEGIN');
         // The ids first, ascending, from the identity's own sequence: COPY writes an identity
-        // column's given values (as INSERT ... OVERRIDING SYSTEM VALUE would).
-        const { rows } = await conn.query<{ id: string }>(
+        // column's given values (as INSERT ... OVERRIDING SYSTEM VALUE does).
+        const { rows: taken } = await conn.query<{ id: string }>(
           `SELECT id::text AS id FROM (
              SELECT nextval(pg_get_serial_sequence('leads', 'id')) AS id FROM generate_series(1, $1::int)
            ) s ORDER BY s.id`,
-          [lines.length],
+          [rows.length],
         );
-        const ids = rows.map((r) => r.id);
-        const copy = conn.query(
-          copyFrom(
-            `COPY leads (tenant_id, id, campaign_id, phone, name, time_zone, priority, attempts,
-               next_due_at, pinned_agent_id, fields) FROM STDIN`,
-          ),
-        );
-        function* text(): Generator<string> {
-          let chunk = '';
-          for (let i = 0; i < lines.length; i++) {
-            chunk += prefix + ids[i]! + campaignCell + lines[i]! + '\n';
-            if (chunk.length > 64 * 1024) {
-              yield chunk;
-              chunk = '';
-            }
-          }
-          if (chunk !== '') yield chunk;
+        const ids = taken.map((r) => r.id);
+        if (copy) {
+          const stream = conn.query(copyFrom(`COPY leads (${LEAD_COLUMNS}) FROM STDIN`));
+          await pipeline(Readable.from(copyText64k(tenant, campaign, ids, rows)), stream);
+        } else {
+          for (let i = 0; i < rows.length; i += 1000)
+            await insertUnnested(conn, tenant, campaign, ids.slice(i, i + 1000), rows.slice(i, i + 1000));
         }
-        await pipeline(Readable.from(text()), copy);
         await conn.query('COMMIT');
         return ids;
       } catch (err) {

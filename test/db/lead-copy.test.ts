@@ -1,8 +1,11 @@
 // The bulk path of the lead intake (imports.copyLeads, one COPY): the same rows as
 // leads.insertBatch writes, ids in input order and ascending, text with backslashes and
 // quotes kept as written, all or none on a bad lead, tenancy and an unknown campaign refused.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDbError } from '../../db/index.js';
+import { createDatabase, isDbError, startEmbeddedPostgres } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
@@ -76,4 +79,37 @@ describe('imports.copyLeads', () => {
     expect(isDbError(err) && err.code === 'CAMPAIGN_UNKNOWN').toBe(true);
     expect(await db.leads.countByStatus(b.tenantId, 'only-b')).toMatchObject({ queued: 0 });
   });
+
+  it(
+    'writes the same rows on the zero-setup Postgres (PGlite), which has no COPY over the wire',
+    { timeout: 120_000 },
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dialhub-pglite-copy-'));
+      const pgl = await startEmbeddedPostgres({ dataDir });
+      const zero = createDatabase({ url: pgl.url, pool: { min: 0, max: 2 } });
+      try {
+        await zero.migrate();
+        const s = await seedTenant(zero, { tenantId: 'zero', leads: 2 });
+        const leads = Array.from({ length: 1500 }, (_, i) => ({
+          phone: phone(100 + i),
+          name: `Lead ${i}`,
+          timeZone: ['America/New_York', 'America/Chicago'],
+          priority: 3,
+          fields: { ref: `r${i}` },
+        }));
+        const ids = await zero.imports.copyLeads('zero', s.campaignId, leads);
+        expect(ids.map(Number)).toEqual(Array.from({ length: 1500 }, (_, i) => Number(s.leadIds[1]) + 1 + i));
+        expect(await zero.leads.get('zero', ids[1499]!)).toMatchObject({
+          phone: phone(1599),
+          timeZone: ['America/Chicago', 'America/New_York'],
+          priority: 3,
+          fields: { ref: 'r1499' },
+        });
+      } finally {
+        await zero.close();
+        await pgl.close();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
