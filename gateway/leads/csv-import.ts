@@ -411,3 +411,175 @@ function checkRow(
     ...(Object.keys(fields).length > 0 ? { fields } : {}),
   };
 }
+
+/** A row of a preview: the lead it would be (null: not imported) and its problems. */
+export interface PreviewRow {
+  readonly row: number;
+  readonly lead: {
+    readonly phone: string;
+    readonly timeZones: readonly string[];
+    readonly name: string;
+    readonly fields: Readonly<Record<string, string>>;
+  } | null;
+  readonly problems: readonly {
+    readonly column: string;
+    readonly code: RejectCode;
+    readonly severity: 'error' | 'warning';
+    readonly detail: string;
+  }[];
+}
+
+export interface CsvPreview {
+  readonly encoding: TextEncoding;
+  readonly delimiter: Delimiter;
+  readonly header: readonly string[];
+  readonly mapping: ColumnMapping;
+  readonly sample: readonly PreviewRow[];
+}
+
+export interface PreviewOptions {
+  /** Data rows in the sample. */
+  readonly rows?: number;
+  /** The source is the head of a longer file: its last record may be cut and is left out. */
+  readonly truncated?: boolean;
+  /** The numbers of `phones` on the do-not-call (or erasure) list. */
+  readonly listed?: (phones: readonly string[]) => Promise<ReadonlySet<string>>;
+}
+
+/**
+ * The first rows of a file as the import would read them (the same sniffing, mapping and checks
+ * per row, duplicates within the sample, DNC), importing nothing.
+ */
+export async function previewCsv(
+  source: AsyncIterable<Uint8Array>,
+  options: CsvImportOptions,
+  preview: PreviewOptions = {},
+  zones: PhoneZones = phoneZones(),
+): Promise<CsvPreview> {
+  const want = preview.rows ?? 20;
+  const decoded = await decodeText(source);
+  const parser = parse({
+    delimiter: decoded.delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    info: true,
+  });
+  const skipped: number[] = [];
+  parser.on('skip', (err: { lines?: number }) => skipped.push(err.lines ?? 0));
+  const input = Readable.from(decoded.text, { objectMode: false });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+
+  // Records in file order: a data record, or the line of one that could not be read.
+  const records: ({ row: number; record: string[] } | { row: number; malformed: true })[] = [];
+  let header: string[] | undefined;
+  let ended = true;
+  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for (const line of skipped.splice(0)) records.push({ row: line, malformed: true });
+    if (!header) {
+      header = item.record.map((h) => h.trim());
+      continue;
+    }
+    if (isBlank(item.record)) continue;
+    records.push({ row: item.info.lines - newlinesIn(item.record), record: item.record });
+    // One more than needed: the last one read may be cut where the head of the file ends.
+    if (records.length > want) {
+      ended = false;
+      break;
+    }
+  }
+  if (ended) for (const line of skipped.splice(0)) records.push({ row: line, malformed: true });
+  input.unpipe(parser);
+  parser.destroy();
+  if (!header) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
+  if (ended && preview.truncated) records.pop();
+  const mapping = options.mapping ?? guessMapping(header) ?? undefined;
+  if (!mapping)
+    throw new CsvImportError(
+      'MAPPING_NONE',
+      'No column of the header looks like a phone number: give a mapping',
+    );
+  const r = resolveMapping(mapping, header);
+  if (!r.ok)
+    throw new CsvImportError(
+      'MAPPING_INVALID',
+      `The mapping names columns the header lacks: ${r.missing.join(', ')}`,
+    );
+
+  const phones = phoneMemo(normalisePhone, options.defaultCountry);
+  const seen = new PhoneRows(64);
+  type Problem = PreviewRow['problems'][number];
+  const rows: { row: number; lead: NewLead | null; problems: Problem[] }[] = [];
+  for (const rec of records.slice(0, want)) {
+    const problems: Problem[] = [];
+    const note =
+      (severity: 'error' | 'warning') =>
+      (_row: number, code: RejectCode, column: string, _value: string, detail?: string) =>
+        problems.push({
+          column,
+          code,
+          severity,
+          detail:
+            detail ??
+            (severity === 'warning'
+              ? `${REJECT_CODES[code]}; the row is imported without it`
+              : REJECT_CODES[code]),
+        });
+    if ('malformed' in rec) {
+      note('error')(rec.row, 'ROW_MALFORMED', '', '');
+      rows.push({ row: rec.row, lead: null, problems });
+      continue;
+    }
+    let lead = checkRow(
+      rec.record,
+      rec.row,
+      r.resolved,
+      options,
+      phones,
+      zones,
+      note('error'),
+      note('warning'),
+    );
+    if (lead) {
+      const first = seen.firstRow(lead.phone, rec.row);
+      if (first !== 0) {
+        note('error')(
+          rec.row,
+          'DUPLICATE_IN_FILE',
+          '',
+          '',
+          `${REJECT_CODES.DUPLICATE_IN_FILE} (row ${first})`,
+        );
+        lead = null;
+      }
+    }
+    rows.push({ row: rec.row, lead, problems });
+  }
+  const listed = preview.listed
+    ? await preview.listed(rows.flatMap((x) => (x.lead ? [x.lead.phone] : [])))
+    : new Set<string>();
+  return {
+    encoding: decoded.encoding,
+    delimiter: decoded.delimiter,
+    header,
+    mapping,
+    sample: rows.map(({ row, lead, problems }) => {
+      if (lead && listed.has(lead.phone)) {
+        problems.push({ column: '', code: 'DNC', severity: 'error', detail: REJECT_CODES.DNC });
+        return { row, lead: null, problems };
+      }
+      return {
+        row,
+        lead: lead && {
+          phone: lead.phone,
+          timeZones: typeof lead.timeZone === 'string' ? [lead.timeZone] : [...(lead.timeZone ?? [])],
+          name: lead.name ?? '',
+          fields: lead.fields ?? {},
+        },
+        problems,
+      };
+    }),
+  };
+}
