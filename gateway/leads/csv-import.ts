@@ -127,6 +127,7 @@ export async function importCsv(
   // One segment is written while the next is read: the CPU work of reading (parsing, numbers,
   // zones) overlaps Postgres and Redis doing theirs.
   let writing: Promise<void> | undefined;
+  let recording: Promise<void> = Promise.resolve();
   const seen = new PhoneRows();
   const phones = phoneMemo(normalisePhone, options.defaultCountry);
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
@@ -183,8 +184,15 @@ export async function importCsv(
       }
     }
     if (rejects.length > 0 || Object.values(delta).some((n) => n > 0)) {
-      await sink.progress(delta, rejects);
-      for (const k of Object.keys(total) as (keyof ImportCounts)[]) total[k] += delta[k];
+      // Recorded in order, while the next segment is added: counts add up and each segment's
+      // rows are its own, so only the order of the records matters.
+      const before = recording;
+      recording = (async () => {
+        await before;
+        await sink.progress(delta, rejects);
+        for (const k of Object.keys(total) as (keyof ImportCounts)[]) total[k] += delta[k];
+      })();
+      recording.catch(() => undefined);
     }
   }
 
@@ -193,6 +201,8 @@ export async function importCsv(
     const s = seg;
     seg = segment();
     if (writing) await writing;
+    // A failed record stops the import at the next segment, not at the end of the file.
+    await Promise.race([recording, Promise.resolve()]);
     writing = write(s);
     // Awaited at the next hand-off or at the end; never an unhandled rejection meanwhile.
     writing.catch(() => undefined);
@@ -256,9 +266,11 @@ export async function importCsv(
     if (!header || !mapping) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
     await handOff();
     await writing;
+    await recording;
   } catch (err) {
     // Nothing is left writing when the import answers (a failed import is final).
     await writing?.catch(() => undefined);
+    await recording.catch(() => undefined);
     throw err;
   }
   return {
