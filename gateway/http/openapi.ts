@@ -19,6 +19,7 @@ import { apiKeyBodySchema } from './api-key-routes.js';
 import {
   importListQuerySchema,
   importParams,
+  importPreviewSchema,
   importQuerySchema,
   rejectsQuerySchema,
 } from './import-routes.js';
@@ -68,6 +69,8 @@ export interface Operation {
   readonly bodyTypes?: readonly string[];
   /** Status of success (200 unless said). */
   readonly status?: number;
+  /** The success answer's schema (any JSON object unless given). */
+  readonly response?: z.ZodType;
 }
 
 const T = '/tenants/:tenantId';
@@ -287,6 +290,18 @@ export const OPERATIONS: readonly Operation[] = [
     status: 201,
   },
   {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/imports/preview`,
+    summary:
+      'Preview a CSV import: reads the first 256 KB only, imports nothing, answers the encoding, separator, header, mapping (given or guessed) and the first 20 data rows as the import would read them',
+    who: ADMINS,
+    params: campaignPathParams,
+    query: importQuerySchema,
+    body: csvUploadSchema,
+    bodyTypes: ['text/csv', 'multipart/form-data'],
+    response: importPreviewSchema,
+  },
+  {
     method: 'get',
     path: `${T}/campaigns/:campaignId/imports`,
     summary: "A campaign's imports, newest first",
@@ -501,7 +516,9 @@ export function adminOpenApi(version: string): Record<string, unknown> {
       responses: {
         [status]: {
           description: 'Done',
-          ...(status === 204 ? {} : { content: { 'application/json': { schema: z.looseObject({}) } } }),
+          ...(status === 204
+            ? {}
+            : { content: { 'application/json': { schema: op.response ?? z.looseObject({}) } } }),
         },
         default: {
           description: 'Every failure: one shape, a stable code',

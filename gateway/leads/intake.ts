@@ -65,10 +65,14 @@ export async function addLeads(
 
   // Scrub before anything is written: the do-not-call list, numbers erased on request (kept
   // only as keyed hashes, reported as 'dnc' too), and numbers twice in the batch.
-  const listed = new Set([
-    ...(await db.dnc.filterListed(tenantId, phones)),
-    ...(await db.privacy.suppressions.filterSuppressed(tenantId, phones)),
+  // The three reads at once (each its own pooled connection): the lists, and the queued lead of
+  // every number of the batch (those of listed numbers or repeated rows are simply not used).
+  const [onDnc, erased, queuedLeads] = await Promise.all([
+    db.dnc.filterListed(tenantId, phones),
+    db.privacy.suppressions.filterSuppressed(tenantId, phones),
+    db.leads.findQueued(tenantId, ref.campaignId, phones),
   ]);
+  const listed = new Set([...onDnc, ...erased]);
   const firstRow = new Map<string, number>();
   const candidates: number[] = [];
   leads.forEach((l, index) => {
@@ -83,19 +87,11 @@ export async function addLeads(
 
   // A number with a queued lead in this campaign already is that lead (queued again if the queue
   // lacks it: the retry of an import that failed half way); the rest are new leads.
-  const existing = new Map(
-    (
-      await db.leads.findQueued(
-        tenantId,
-        ref.campaignId,
-        candidates.map((i) => leads[i]!.phone),
-      )
-    ).map((l) => [l.phone, l]),
-  );
+  const existing = new Map(queuedLeads.map((l) => [l.phone, l]));
   const fresh = candidates.filter((i) => !existing.has(leads[i]!.phone));
   const ids =
     fresh.length > 0
-      ? await db.leads.insertBatch(
+      ? await db.imports.copyLeads(
           tenantId,
           ref.campaignId,
           fresh.map((i) => leads[i]!),
