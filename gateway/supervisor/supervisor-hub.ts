@@ -64,8 +64,8 @@ export interface SupervisorOptions {
   /** How often campaign counters are recomputed and sent (default 1000 ms). */
   readonly countersIntervalMs?: number;
   /**
-   * How long agent changes are gathered into one frame (default 100 ms): several changes of one
-   * agent in that window go out as one, and a frame's overhead is paid ten times a second at most.
+   * How long agent changes are gathered into one frame (default 50 ms): several changes of one
+   * agent in that window go out as one, and a frame's overhead is paid twenty times a second at most.
    */
   readonly deltaFlushMs?: number;
 }
@@ -191,7 +191,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
   const wallboard: WallboardRepository = createWallboardRepository(db.knex);
   const actions = createSupervisorActions(gateway);
   const countersMs = options.countersIntervalMs ?? 1_000;
-  const flushMs = options.deltaFlushMs ?? 100;
+  const flushMs = options.deltaFlushMs ?? 50;
   const nsp = (gateway.io as unknown as Server).of(SUPERVISOR_NAMESPACE) as unknown as SupervisorNamespace;
   const tenants = new Map<string, TenantView>();
   let flushTimer: NodeJS.Timeout | undefined;
