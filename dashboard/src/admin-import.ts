@@ -83,7 +83,7 @@ function rolesOf(header: readonly string[], m: Mapping | null): Map<string, stri
 /** The mapping the selects say, in header order, checked with the API's schema. */
 function mappingOf(deps: ImportDeps, header: readonly string[], box: HTMLElement): Mapping {
   const role = (h: string, i: number) =>
-    (box.querySelector(`select[data-column="${i}"]`) as HTMLSelectElement | null)?.value ?? 'field';
+    box.querySelector<HTMLSelectElement>(`select[data-column="${i}"]`)?.value ?? 'field';
   const pick = (r: string) => header.filter((h, i) => role(h, i) === r);
   const one = (r: string) => pick(r)[0];
   const skipped = pick('skip').length > 0;
