@@ -7,14 +7,11 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { callingWindowSchema } from '../../engine/calling-window.js';
-import { dispositionsSchema } from '../../engine/disposition.js';
 import { isEngineError } from '../../engine/errors.js';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { e164Schema, leadInputSchema } from '../../engine/lead.js';
 import type { QueueStats } from '../../engine/queue-store.js';
-import { CAMPAIGN_STATUSES } from '../../db/index.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { AssignmentGuard } from '../auth/assignment-guard.js';
 import type { Disconnects } from '../auth/disconnects.js';
@@ -27,6 +24,7 @@ import { userRoutes } from './user-routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
+import { campaignRoutes } from './campaign-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
@@ -57,13 +55,7 @@ export const tenantBodySchema = z.strictObject({
 
 export const agentBodySchema = z.strictObject({ name: displayName });
 
-/** The engine's own schemas: what is accepted here is exactly what the queue runs. */
-export const campaignBodySchema = z.strictObject({
-  name: displayName,
-  status: z.enum(CAMPAIGN_STATUSES),
-  window: callingWindowSchema,
-  dispositions: dispositionsSchema,
-});
+export { campaignBodySchema } from './campaign-routes.js';
 
 export const leadsBodySchema = z.strictObject({
   leads: z
@@ -125,6 +117,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use('/tenants/:tenantId/devices', deviceRoutes(db, options.sessions, disconnects, audit));
   router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
   router.use(importRoutes(gateway, audit));
+  router.use(campaignRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
@@ -159,34 +152,6 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     res
       .status(201)
       .json({ agent: { id: user.id, name: user.name, role: user.role, createdAt: user.createdAt } });
-  });
-
-  router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
-    const { tenantId, campaignId } = params(campaignParams, req);
-    const body = campaignBodySchema.parse(req.body);
-    const config = { window: body.window, dispositions: body.dispositions };
-    const campaign = await db.campaigns.upsert({
-      tenantId,
-      id: campaignId,
-      name: body.name,
-      status: body.status,
-      config,
-    });
-    const ref: CampaignRef = { tenantId, campaignId };
-    // Postgres first (the system of record), then the live queue follows it.
-    if (campaign.status === 'active') await gateway.campaigns.define(ref, campaign.config);
-    else gateway.campaigns.forget(ref);
-    await audit(req, res, 'campaign.put', campaignId, { status: campaign.status });
-    res.json({
-      campaign: {
-        id: campaign.id,
-        name: campaign.name,
-        status: campaign.status,
-        window: campaign.config.window,
-        dispositions: campaign.config.dispositions,
-        updatedAt: campaign.updatedAt,
-      },
-    });
   });
 
   router.post('/tenants/:tenantId/campaigns/:campaignId/leads', admin, async (req, res) => {

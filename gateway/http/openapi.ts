@@ -16,6 +16,7 @@ import {
   tenantBodySchema,
 } from './admin-routes.js';
 import { apiKeyBodySchema } from './api-key-routes.js';
+import { campaignPatchBodySchema, campaignViewSchema } from './campaign-routes.js';
 import {
   importListQuerySchema,
   importParams,
@@ -67,6 +68,8 @@ export interface Operation {
   readonly bodyTypes?: readonly string[];
   /** Status of success (200 unless said). */
   readonly status?: number;
+  /** The success body's schema (a loose object unless said). */
+  readonly response?: z.ZodType;
 }
 
 const T = '/tenants/:tenantId';
@@ -249,6 +252,26 @@ export const OPERATIONS: readonly Operation[] = [
     who: ADMINS,
     params: campaignPathParams,
     body: campaignBodySchema,
+    response: campaignViewSchema,
+  },
+  {
+    method: 'patch',
+    path: `${T}/campaigns/:campaignId`,
+    summary:
+      'Change some of a campaign (name, status active/paused/archived, calling window, dispositions); every gateway follows at once',
+    who: ADMINS,
+    params: campaignPathParams,
+    body: campaignPatchBodySchema,
+    response: campaignViewSchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/campaigns/:campaignId`,
+    summary:
+      'Archive a campaign: nothing more is offered, its queued leads leave Redis, its rows and call history stay readable',
+    who: ADMINS,
+    params: campaignPathParams,
+    response: campaignViewSchema,
   },
   {
     method: 'get',
@@ -499,7 +522,9 @@ export function adminOpenApi(version: string): Record<string, unknown> {
       responses: {
         [status]: {
           description: 'Done',
-          ...(status === 204 ? {} : { content: { 'application/json': { schema: z.looseObject({}) } } }),
+          ...(status === 204
+            ? {}
+            : { content: { 'application/json': { schema: op.response ?? z.looseObject({}) } } }),
         },
         default: {
           description: 'Every failure: one shape, a stable code',
