@@ -113,7 +113,7 @@ describe('lead import, do-not-call and campaign edit pages in Chromium', { timeo
       page.click('#import-progress button.rejects'),
     ]);
     expect(download.suggestedFilename()).toMatch(/^import-\d+-rejects\.csv$/);
-    const csv = await readFile((await download.path()), 'utf8');
+    const csv = await readFile(await download.path(), 'utf8');
     const lines = csv
       .replace(/^\ufeff/, '')
       .trim()
