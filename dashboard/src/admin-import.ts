@@ -248,10 +248,10 @@ export function importPanel(deps: ImportDeps, campaignIds: readonly string[]): H
       let done = false;
       progress.replaceChildren(el('p', {}, 'Uploading…'));
       // The answer comes when every row is accounted for: meanwhile the newest import of the
-      // campaign (this one) is read every half second.
+      // campaign (this one) is read every 0.3 s.
       const poll = async () => {
         while (!done) {
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 300));
           const list = await send<{ items: ImportRecord[] }>(deps, 'GET', path('?limit=1')).catch(() => null);
           const job = list?.items[0];
           if (done || !job || job.createdAt < started - 60_000) continue;

@@ -15,7 +15,7 @@ import { artifact, buildDashboard, launchChromium } from '../support/browser.js'
 import { TEST_SECRET } from '../support/gateway.js';
 
 const T = 'imp';
-const BULK = 30_000;
+const BULK = 80_000;
 
 /** A spreadsheet export with the usual faults, then many good rows (so the import takes a while). */
 function messyCsv(): string {
