@@ -22,7 +22,7 @@ function messyCsv(): string {
   const head = [
     'Vorname;Nachname;Telefon;Handy;Notiz',
     'Anna;Smith;+44 20 7946 0018;;"Prefers mornings; ask for Anna"',
-    'Bob;Brown;+442079460019;+44 7700 900123;',
+    'Bob;Brown;+442079460019;+44 7911 123456;',
     'Chloé;Dubois;not a number;;x',
     'Dan;Again;+442079460018;;',
     'Eve;Nophone;;;',
@@ -163,7 +163,7 @@ describe('lead import, do-not-call and campaign edit pages in Chromium', { timeo
     expect(
       (leads.body.items as { phone: string; fields: unknown }[]).map((l) => [l.phone, l.fields]),
       // The landline is a custom field now; the note was left out.
-    ).toEqual([['+447700900123', { Telefon: '+442079460019' }]]);
+    ).toEqual([['+447911123456', { Telefon: '+442079460019' }]]);
   });
 
   it('edits a campaign’s calling hours with PATCH, leaving its name and status as they were', async () => {
