@@ -181,7 +181,12 @@ describe('lead import, do-not-call and campaign edit pages in Chromium', { timeo
     const saved = await gw.db.campaigns.get(T, 'autumn');
     expect(saved).toMatchObject({ name: 'autumn', status: 'active' });
     expect(JSON.stringify(saved?.config.window)).toContain('18:30');
-    await page.screenshot({ path: artifact('admin-campaign-edit-1280.png'), fullPage: false });
+    // The section drawn again with the change (its queue figures read first).
+    await page.waitForSelector('form.campaign-edit');
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.locator('form.campaign-edit').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: artifact('admin-campaign-edit-1280.png') });
+    await page.setViewportSize({ width: 1920, height: 1080 });
   });
 
   it('removes a number from the do-not-call list', async () => {
