@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { isEngineError } from '../../engine/errors.js';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
-import { e164Schema, leadInputSchema } from '../../engine/lead.js';
+import { leadInputSchema } from '../../engine/lead.js';
 import type { QueueStats } from '../../engine/queue-store.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { AssignmentGuard } from '../auth/assignment-guard.js';
@@ -25,12 +25,11 @@ import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
 import { campaignRoutes } from './campaign-routes.js';
+import { dncRoutes } from './dnc-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
-/** Numbers per do-not-call request (the db accepts at most 100,000). */
-export const MAX_DNC_PER_REQUEST = 100_000;
 
 // ---- path parameters ----
 
@@ -64,9 +63,7 @@ export const leadsBodySchema = z.strictObject({
     .max(MAX_LEADS_PER_REQUEST),
 });
 
-export const dncBodySchema = z.strictObject({
-  phones: z.array(e164Schema).min(1).max(MAX_DNC_PER_REQUEST),
-});
+export { dncBodySchema, MAX_DNC_PER_REQUEST } from './dnc-routes.js';
 
 const params = <S extends z.ZodType>(schema: S, req: Request): z.output<S> => schema.parse(req.params);
 
@@ -118,6 +115,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
   router.use(importRoutes(gateway, audit));
   router.use(campaignRoutes(gateway, audit));
+  router.use(dncRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
@@ -183,14 +181,6 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     }
     const leads = await db.leads.countByStatus(tenantId, campaignId);
     res.json({ campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, queue, leads });
-  });
-
-  router.post('/tenants/:tenantId/dnc', admin, async (req, res) => {
-    const { tenantId } = params(tenantParams, req);
-    const body = dncBodySchema.parse(req.body);
-    const removed = await gateway.suppress(tenantId, body.phones, 'api');
-    await audit(req, res, 'dnc.add', '', { numbers: body.phones.length });
-    res.json({ removed });
   });
 
   return router;

@@ -18,6 +18,14 @@ import {
 import { apiKeyBodySchema } from './api-key-routes.js';
 import { campaignPatchBodySchema, campaignViewSchema } from './campaign-routes.js';
 import {
+  DNC_CSV_TYPES,
+  dncAddResponseSchema,
+  dncCheckResponseSchema,
+  dncImportQuerySchema,
+  dncImportResponseSchema,
+  dncRemoveResponseSchema,
+} from './dnc-routes.js';
+import {
   importListQuerySchema,
   importParams,
   importQuerySchema,
@@ -372,10 +380,25 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: `${T}/dnc`,
-    summary: 'Put numbers on the do-not-call list',
+    summary:
+      "Put numbers on the do-not-call list (E.164 or national formats of the plan's default country, normalised as lead imports are); their queued leads are removed",
     who: ADMINS,
     params: tenantParams,
     body: dncBodySchema,
+    response: dncAddResponseSchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/dnc/imports`,
+    summary:
+      'Import do-not-call numbers from a CSV file (the raw body; one phone column): per-row counts and rejects',
+    who: ADMINS,
+    params: tenantParams,
+    query: dncImportQuerySchema,
+    body: csvUploadSchema,
+    bodyTypes: DNC_CSV_TYPES,
+    status: 201,
+    response: dncImportResponseSchema,
   },
   {
     method: 'get',
@@ -385,7 +408,23 @@ export const OPERATIONS: readonly Operation[] = [
     params: tenantParams,
     query: pageQuerySchema,
   },
-  { method: 'get', path: `${T}/dnc/:phone`, summary: 'Is a number listed', who: ADMINS, params: dncParams },
+  {
+    method: 'get',
+    path: `${T}/dnc/:phone`,
+    summary: 'Is a number listed (normalised first)',
+    who: ADMINS,
+    params: dncParams,
+    response: dncCheckResponseSchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/dnc/:phone`,
+    summary:
+      'Take a number off the do-not-call list (404 DNC_UNKNOWN when not listed); leads the listing removed stay removed',
+    who: ADMINS,
+    params: dncParams,
+    response: dncRemoveResponseSchema,
+  },
   {
     method: 'get',
     path: `${T}/audit`,

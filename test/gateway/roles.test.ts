@@ -55,6 +55,9 @@ const ROUTES: readonly Route[] = [
     allowed: ADMINS,
   },
   { method: 'delete', path: (n) => `/campaigns/old${n}`, allowed: ADMINS },
+  // The do-not-call list (gateway/http/dnc-routes.ts): the POST above listed 500 + n.
+  { method: 'get', path: (n) => `/dnc/${encodeURIComponent(phone(500 + n))}`, allowed: ADMINS },
+  { method: 'delete', path: (n) => `/dnc/${encodeURIComponent(phone(600 + n))}`, allowed: ADMINS },
 ];
 
 describe('roles and tenancy on the admin API', () => {
@@ -90,6 +93,12 @@ describe('roles and tenancy on the admin API', () => {
       .set('Authorization', bearer.get('owner')!)
       .send({ name: 'Spring', status: 'active', window: ALWAYS_OPEN })
       .expect(200);
+    // One listed number for each try at taking one off the list.
+    await g.db.dnc.add(
+      'acme',
+      Array.from({ length: 300 }, (_, i) => phone(600 + i)),
+      'api',
+    );
     // One campaign for each try at archiving (the matrix numbers its tries).
     for (let n = 1; n <= 200; n++) {
       await g.db.campaigns.upsert({
