@@ -2,6 +2,7 @@
 // part named `file`), streamed straight through the import (never buffered), answered with the
 // import's record once every row is accounted for; the record and its rejects (JSON pages, or a
 // CSV to download) can be read while it runs and after. Tenant-scoped like every admin route.
+import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import busboy from 'busboy';
@@ -12,7 +13,8 @@ import type { ImportReject } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { columnMappingSchema } from '../leads/column-mapping.js';
-import { CsvImportError, importCsv } from '../leads/csv-import.js';
+import { CsvImportError, importCsv, previewCsv, REJECT_CODES } from '../leads/csv-import.js';
+import { SNIFF_BYTES } from '../leads/csv-text.js';
 import { isCountryCode } from '../leads/phone-numbers.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { principalOf, actorOf, requireRole } from './access.js';
@@ -80,7 +82,8 @@ export const CSV_TYPES = [
 ];
 
 interface Upload {
-  readonly source: AsyncIterable<Uint8Array>;
+  /** The file's bytes: the request itself, or the multipart part. */
+  readonly source: Readable;
   readonly fileName: string;
   readonly fields: Record<string, string>;
 }
@@ -118,6 +121,78 @@ function uploadOf(req: Request): Promise<Upload> {
       if (!found) reject(new GatewayError('IMPORT_INVALID', 'No form part named "file"'));
     });
     req.pipe(bb);
+  });
+}
+
+const rejectCodeSchema = z.enum(Object.keys(REJECT_CODES) as [keyof typeof REJECT_CODES]);
+
+/** The answer of a preview: what the import would make of the file's first rows. */
+export const importPreviewSchema = z.object({
+  encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252']),
+  delimiter: z.enum([',', ';', '\t']),
+  header: z.array(z.string()),
+  /** The mapping given, else the one guessed from the header (what the import would use). */
+  mapping: columnMappingSchema,
+  sample: z.array(
+    z.object({
+      /** The row as a spreadsheet numbers it (the header is row 1). */
+      row: z.number().int(),
+      /** The lead the row would be; null when the row would not be imported. */
+      lead: z
+        .object({
+          phone: z.string(),
+          timeZones: z.array(z.string()),
+          name: z.string(),
+          fields: z.record(z.string(), z.string()),
+        })
+        .nullable(),
+      problems: z.array(
+        z.object({
+          column: z.string(),
+          code: rejectCodeSchema,
+          severity: z.enum(['error', 'warning']),
+          detail: z.string(),
+        }),
+      ),
+    }),
+  ),
+});
+export type ImportPreview = z.infer<typeof importPreviewSchema>;
+
+/** Bytes of an upload a preview reads (the same the import sniffs the file from). */
+export const PREVIEW_BYTES = SNIFF_BYTES;
+/** Data rows in a preview's sample. */
+export const PREVIEW_ROWS = 20;
+
+/** The first `limit` bytes of a stream, leaving it paused after them. */
+function headOf(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (truncated: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      resolve({ chunks, truncated });
+    };
+    const onData = (chunk: Buffer) => {
+      const room = limit - size;
+      chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      size += Math.min(chunk.length, room);
+      if (size >= limit) {
+        stream.pause();
+        done(chunk.length > room || !stream.readableEnded);
+      }
+    };
+    const onEnd = () => done(false);
+    const onError = (err: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      reject(err);
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
   });
 }
 
@@ -203,6 +278,57 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
       /** The same file was imported before into this campaign (its rows are then already queued). */
       sameFileAs: earlier?.id ?? null,
     });
+  }
+
+  router.post('/tenants/:tenantId/campaigns/:campaignId/imports/preview', admin, async (req, res) => {
+    try {
+      await runPreview(req, res);
+    } catch (err) {
+      if (!req.readableEnded) {
+        res.set('Connection', 'close');
+        req.resume();
+      }
+      throw err;
+    }
+  });
+
+  async function runPreview(req: Request, res: Response): Promise<void> {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    const query = importQuerySchema.parse(req.query);
+    const ref = await gateway.campaigns.active(tenantId, campaignId);
+    if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN', 'No such active campaign in this tenant');
+    const upload = await uploadOf(req);
+    const options = { ...query, ...importQuerySchema.parse(upload.fields) };
+    const tenant = await db.tenants.get(tenantId);
+    const defaultCountry = (options.defaultCountry ?? tenant?.plan.defaultCountry) as CountryCode | undefined;
+    const defaultTimeZone = options.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
+    const head = await headOf(upload.source, PREVIEW_BYTES);
+    // Only the head is read: the rest of the upload is discarded, and the connection closed after
+    // the answer so a client still sending reads it.
+    if (head.truncated || !req.readableEnded) {
+      res.set('Connection', 'close');
+      upload.source.resume();
+      req.resume();
+    }
+    try {
+      const preview = await previewCsv(
+        Readable.from(head.chunks),
+        { mapping: options.mapping, defaultCountry, defaultTimeZone },
+        {
+          rows: PREVIEW_ROWS,
+          truncated: head.truncated,
+          listed: async (phones) =>
+            new Set([
+              ...(await db.dnc.filterListed(tenantId, phones)),
+              ...(await db.privacy.suppressions.filterSuppressed(tenantId, phones)),
+            ]),
+        },
+      );
+      res.json(preview);
+    } catch (err) {
+      if (err instanceof CsvImportError) throw new GatewayError('IMPORT_INVALID', err.message);
+      throw err;
+    }
   }
 
   router.get('/tenants/:tenantId/campaigns/:campaignId/imports', admin, async (req, res) => {

@@ -28,6 +28,7 @@ import {
 import {
   importListQuerySchema,
   importParams,
+  importPreviewSchema,
   importQuerySchema,
   rejectsQuerySchema,
 } from './import-routes.js';
@@ -315,6 +316,18 @@ export const OPERATIONS: readonly Operation[] = [
     body: csvUploadSchema,
     bodyTypes: ['text/csv', 'multipart/form-data'],
     status: 201,
+  },
+  {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/imports/preview`,
+    summary:
+      'Preview a CSV import: reads the first 256 KB only, imports nothing, answers the encoding, separator, header, mapping (given or guessed) and the first 20 data rows as the import would read them',
+    who: ADMINS,
+    params: campaignPathParams,
+    query: importQuerySchema,
+    body: csvUploadSchema,
+    bodyTypes: ['text/csv', 'multipart/form-data'],
+    response: importPreviewSchema,
   },
   {
     method: 'get',

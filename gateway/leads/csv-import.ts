@@ -18,6 +18,9 @@ import type { ColumnMapping, ResolvedMapping } from './column-mapping.js';
 import { decodeText } from './csv-text.js';
 import type { Delimiter, TextEncoding } from './csv-text.js';
 import { normalisePhone } from './phone-numbers.js';
+import { phoneMemo } from './phone-memo.js';
+import type { PhoneMemo } from './phone-memo.js';
+import { PhoneRows } from './phone-set.js';
 import { MAX_CANDIDATE_ZONES, phoneZones } from './phone-zones.js';
 import type { PhoneZones } from './phone-zones.js';
 
@@ -118,12 +121,14 @@ export async function importCsv(
   input.pipe(parser);
 
   const total = zero();
-  let delta = zero();
-  let rejects: ImportReject[] = [];
-  let batch: PendingRow[] = [];
-  // First row of each distinct number in this file, the number as a JS number (E.164 digits fit
-  // in 2^53): a duplicate names the row it repeats, with ~40 bytes per distinct number.
-  const seen = new Map<number, number>();
+  // The rows read since the last hand-off, their counts and their problems: a segment is written
+  // (intake, then progress) as one, so a row's problems are recorded together.
+  let seg = segment();
+  // One segment is written while the next is read: the CPU work of reading (parsing, numbers,
+  // zones) overlaps Postgres and Redis doing theirs.
+  let writing: Promise<void> | undefined;
+  const seen = new PhoneRows();
+  const phones = phoneMemo(normalisePhone, options.defaultCountry);
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
 
   let header: string[] | undefined;
@@ -136,10 +141,10 @@ export async function importCsv(
     column: string,
     value: string,
     detail: string = REJECT_CODES[code],
-  ) => rejects.push({ row, column, code, severity: 'error', detail, value });
+  ) => seg.rejects.push({ row, column, code, severity: 'error', detail, value });
   const warn = (row: number, code: RejectCode, column: string, value: string) => {
-    delta.warnings++;
-    rejects.push({
+    seg.delta.warnings++;
+    seg.rejects.push({
       row,
       column,
       code,
@@ -149,9 +154,8 @@ export async function importCsv(
     });
   };
 
-  async function flush(): Promise<void> {
-    const rows = batch;
-    batch = [];
+  async function write(s: Segment): Promise<void> {
+    const { rows, delta, rejects } = s;
     if (rows.length > 0) {
       const added = await sink.addLeads(rows.map((r) => r.lead));
       for (const r of added.rows) {
@@ -165,11 +169,11 @@ export async function importCsv(
             break;
           case 'duplicate':
             delta.duplicates++;
-            reject(row, 'DUPLICATE_IN_CAMPAIGN', '', lead.phone);
+            rejects.push(problem(row, 'DUPLICATE_IN_CAMPAIGN', lead.phone));
             break;
           case 'dnc':
             delta.dnc++;
-            reject(row, 'DNC', '', lead.phone);
+            rejects.push(problem(row, 'DNC', lead.phone));
             break;
           default: {
             const never: never = r.status;
@@ -181,63 +185,82 @@ export async function importCsv(
     if (rejects.length > 0 || Object.values(delta).some((n) => n > 0)) {
       await sink.progress(delta, rejects);
       for (const k of Object.keys(total) as (keyof ImportCounts)[]) total[k] += delta[k];
-      delta = zero();
-      rejects = [];
     }
+  }
+
+  /** Hand the current segment to the writer, once the one before it is written. */
+  async function handOff(): Promise<void> {
+    const s = seg;
+    seg = segment();
+    if (writing) await writing;
+    writing = write(s);
+    // Awaited at the next hand-off or at the end; never an unhandled rejection meanwhile.
+    writing.catch(() => undefined);
   }
 
   const takeSkipped = () => {
     for (const line of skipped.splice(0)) {
-      delta.rowsRead++;
-      delta.rejected++;
+      seg.delta.rowsRead++;
+      seg.delta.rejected++;
       reject(line, 'ROW_MALFORMED', '', '');
     }
   };
 
-  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    takeSkipped();
-    const { record, info } = item;
-    if (!header) {
-      header = record.map((h) => h.trim());
-      mapping = options.mapping ?? guessMapping(header) ?? undefined;
-      if (!mapping)
-        throw new CsvImportError(
-          'MAPPING_NONE',
-          'No column of the header looks like a phone number: give a mapping',
-        );
-      const r = resolveMapping(mapping, header);
-      if (!r.ok)
-        throw new CsvImportError(
-          'MAPPING_INVALID',
-          `The mapping names columns the header lacks: ${r.missing.join(', ')}`,
-        );
-      resolved = r.resolved;
-      continue;
-    }
-    // A row of empty cells (`;;;`) is no lead and no problem: spreadsheets export them.
-    if (record.every((c) => c.trim() === '')) continue;
-    // The row a spreadsheet shows: where the record starts (a quoted cell may span lines).
-    const row = info.lines - record.reduce((n, c) => n + newlines(c), 0);
-    delta.rowsRead++;
-    const lead = checkRow(record, row, resolved!, options, zones, reject, warn);
-    if (!lead) {
-      delta.rejected++;
-    } else {
-      const digits = Number(lead.phone.slice(1));
-      const first = seen.get(digits);
-      if (first !== undefined) {
-        delta.duplicates++;
-        reject(row, 'DUPLICATE_IN_FILE', '', lead.phone, `${REJECT_CODES.DUPLICATE_IN_FILE} (row ${first})`);
-      } else {
-        seen.set(digits, row);
-        batch.push({ row, lead });
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      takeSkipped();
+      const { record, info } = item;
+      if (!header) {
+        header = record.map((h) => h.trim());
+        mapping = options.mapping ?? guessMapping(header) ?? undefined;
+        if (!mapping)
+          throw new CsvImportError(
+            'MAPPING_NONE',
+            'No column of the header looks like a phone number: give a mapping',
+          );
+        const r = resolveMapping(mapping, header);
+        if (!r.ok)
+          throw new CsvImportError(
+            'MAPPING_INVALID',
+            `The mapping names columns the header lacks: ${r.missing.join(', ')}`,
+          );
+        resolved = r.resolved;
+        continue;
       }
+      // A row of empty cells (`;;;`) is no lead and no problem: spreadsheets export them.
+      if (isBlank(record)) continue;
+      // The row a spreadsheet shows: where the record starts (a quoted cell may span lines).
+      const row = info.lines - newlinesIn(record);
+      seg.delta.rowsRead++;
+      const lead = checkRow(record, row, resolved!, options, phones, zones, reject, warn);
+      if (!lead) {
+        seg.delta.rejected++;
+      } else {
+        const first = seen.firstRow(lead.phone, row);
+        if (first !== 0) {
+          seg.delta.duplicates++;
+          reject(
+            row,
+            'DUPLICATE_IN_FILE',
+            '',
+            lead.phone,
+            `${REJECT_CODES.DUPLICATE_IN_FILE} (row ${first})`,
+          );
+        } else {
+          seg.rows.push({ row, lead });
+        }
+      }
+      if (seg.rows.length >= batchSize || seg.rejects.length >= batchSize) await handOff();
     }
-    if (batch.length >= batchSize || rejects.length >= batchSize) await flush();
+    takeSkipped();
+    if (!header || !mapping) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
+    await handOff();
+    await writing;
+  } catch (err) {
+    // Nothing is left writing when the import answers (a failed import is final).
+    await writing?.catch(() => undefined);
+    throw err;
   }
-  takeSkipped();
-  if (!header || !mapping) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
-  await flush();
   return {
     encoding: decoded.encoding,
     delimiter: decoded.delimiter,
@@ -246,6 +269,34 @@ export async function importCsv(
     sha256: decoded.sha256(),
     counts: total,
   };
+}
+
+interface Segment {
+  readonly rows: PendingRow[];
+  readonly rejects: ImportReject[];
+  readonly delta: { -readonly [K in keyof ImportCounts]: number };
+}
+
+const segment = (): Segment => ({ rows: [], rejects: [], delta: zero() });
+
+const problem = (row: number, code: RejectCode, value: string): ImportReject => ({
+  row,
+  column: '',
+  code,
+  severity: 'error',
+  detail: REJECT_CODES[code],
+  value,
+});
+
+function isBlank(record: readonly string[]): boolean {
+  for (const c of record) if (c.trim() !== '') return false;
+  return true;
+}
+
+function newlinesIn(record: readonly string[]): number {
+  let n = 0;
+  for (const c of record) if (c.includes('\n')) n += newlines(c);
+  return n;
 }
 
 function newlines(s: string): number {
@@ -262,6 +313,7 @@ function checkRow(
   row: number,
   m: ResolvedMapping,
   options: CsvImportOptions,
+  phones: PhoneMemo,
   zones: PhoneZones,
   reject: Report,
   warn: Report,
@@ -277,7 +329,7 @@ function checkRow(
   const bad: { i: number; code: 'PHONE_MISSING' | 'PHONE_INVALID' }[] = [];
   for (const i of m.phones) {
     const raw = cell(i);
-    const n = normalisePhone(raw, options.defaultCountry);
+    const n = phones.normalise(raw);
     if (!n.ok) {
       if (n.code === 'PHONE_INVALID') bad.push({ i, code: n.code });
       continue;
@@ -357,5 +409,177 @@ function checkRow(
     timeZone: timeZone.length === 1 ? timeZone[0]! : timeZone,
     priority,
     ...(Object.keys(fields).length > 0 ? { fields } : {}),
+  };
+}
+
+/** A row of a preview: the lead it would be (null: not imported) and its problems. */
+export interface PreviewRow {
+  readonly row: number;
+  readonly lead: {
+    readonly phone: string;
+    readonly timeZones: readonly string[];
+    readonly name: string;
+    readonly fields: Readonly<Record<string, string>>;
+  } | null;
+  readonly problems: readonly {
+    readonly column: string;
+    readonly code: RejectCode;
+    readonly severity: 'error' | 'warning';
+    readonly detail: string;
+  }[];
+}
+
+export interface CsvPreview {
+  readonly encoding: TextEncoding;
+  readonly delimiter: Delimiter;
+  readonly header: readonly string[];
+  readonly mapping: ColumnMapping;
+  readonly sample: readonly PreviewRow[];
+}
+
+export interface PreviewOptions {
+  /** Data rows in the sample. */
+  readonly rows?: number;
+  /** The source is the head of a longer file: its last record may be cut and is left out. */
+  readonly truncated?: boolean;
+  /** The numbers of `phones` on the do-not-call (or erasure) list. */
+  readonly listed?: (phones: readonly string[]) => Promise<ReadonlySet<string>>;
+}
+
+/**
+ * The first rows of a file as the import would read them (the same sniffing, mapping and checks
+ * per row, duplicates within the sample, DNC), importing nothing.
+ */
+export async function previewCsv(
+  source: AsyncIterable<Uint8Array>,
+  options: CsvImportOptions,
+  preview: PreviewOptions = {},
+  zones: PhoneZones = phoneZones(),
+): Promise<CsvPreview> {
+  const want = preview.rows ?? 20;
+  const decoded = await decodeText(source);
+  const parser = parse({
+    delimiter: decoded.delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    info: true,
+  });
+  const skipped: number[] = [];
+  parser.on('skip', (err: { lines?: number }) => skipped.push(err.lines ?? 0));
+  const input = Readable.from(decoded.text, { objectMode: false });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+
+  // Records in file order: a data record, or the line of one that could not be read.
+  const records: ({ row: number; record: string[] } | { row: number; malformed: true })[] = [];
+  let header: string[] | undefined;
+  let ended = true;
+  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for (const line of skipped.splice(0)) records.push({ row: line, malformed: true });
+    if (!header) {
+      header = item.record.map((h) => h.trim());
+      continue;
+    }
+    if (isBlank(item.record)) continue;
+    records.push({ row: item.info.lines - newlinesIn(item.record), record: item.record });
+    // One more than needed: the last one read may be cut where the head of the file ends.
+    if (records.length > want) {
+      ended = false;
+      break;
+    }
+  }
+  if (ended) for (const line of skipped.splice(0)) records.push({ row: line, malformed: true });
+  input.unpipe(parser);
+  parser.destroy();
+  if (!header) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
+  if (ended && preview.truncated) records.pop();
+  const mapping = options.mapping ?? guessMapping(header) ?? undefined;
+  if (!mapping)
+    throw new CsvImportError(
+      'MAPPING_NONE',
+      'No column of the header looks like a phone number: give a mapping',
+    );
+  const r = resolveMapping(mapping, header);
+  if (!r.ok)
+    throw new CsvImportError(
+      'MAPPING_INVALID',
+      `The mapping names columns the header lacks: ${r.missing.join(', ')}`,
+    );
+
+  const phones = phoneMemo(normalisePhone, options.defaultCountry);
+  const seen = new PhoneRows(64);
+  type Problem = PreviewRow['problems'][number];
+  const rows: { row: number; lead: NewLead | null; problems: Problem[] }[] = [];
+  for (const rec of records.slice(0, want)) {
+    const problems: Problem[] = [];
+    const note =
+      (severity: 'error' | 'warning') =>
+      (_row: number, code: RejectCode, column: string, _value: string, detail?: string) =>
+        problems.push({
+          column,
+          code,
+          severity,
+          detail:
+            detail ??
+            (severity === 'warning'
+              ? `${REJECT_CODES[code]}; the row is imported without it`
+              : REJECT_CODES[code]),
+        });
+    if ('malformed' in rec) {
+      note('error')(rec.row, 'ROW_MALFORMED', '', '');
+      rows.push({ row: rec.row, lead: null, problems });
+      continue;
+    }
+    let lead = checkRow(
+      rec.record,
+      rec.row,
+      r.resolved,
+      options,
+      phones,
+      zones,
+      note('error'),
+      note('warning'),
+    );
+    if (lead) {
+      const first = seen.firstRow(lead.phone, rec.row);
+      if (first !== 0) {
+        note('error')(
+          rec.row,
+          'DUPLICATE_IN_FILE',
+          '',
+          '',
+          `${REJECT_CODES.DUPLICATE_IN_FILE} (row ${first})`,
+        );
+        lead = null;
+      }
+    }
+    rows.push({ row: rec.row, lead, problems });
+  }
+  const listed = preview.listed
+    ? await preview.listed(rows.flatMap((x) => (x.lead ? [x.lead.phone] : [])))
+    : new Set<string>();
+  return {
+    encoding: decoded.encoding,
+    delimiter: decoded.delimiter,
+    header,
+    mapping,
+    sample: rows.map(({ row, lead, problems }) => {
+      if (lead && listed.has(lead.phone)) {
+        problems.push({ column: '', code: 'DNC', severity: 'error', detail: REJECT_CODES.DNC });
+        return { row, lead: null, problems };
+      }
+      return {
+        row,
+        lead: lead && {
+          phone: lead.phone,
+          timeZones: typeof lead.timeZone === 'string' ? [lead.timeZone] : [...(lead.timeZone ?? [])],
+          name: lead.name ?? '',
+          fields: lead.fields ?? {},
+        },
+        problems,
+      };
+    }),
   };
 }

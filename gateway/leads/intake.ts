@@ -95,7 +95,7 @@ export async function addLeads(
   const fresh = candidates.filter((i) => !existing.has(leads[i]!.phone));
   const ids =
     fresh.length > 0
-      ? await db.leads.insertBatch(
+      ? await db.imports.copyLeads(
           tenantId,
           ref.campaignId,
           fresh.map((i) => leads[i]!),

@@ -9,6 +9,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { CampaignRef } from '../../engine/ids.js';
+import { importPreviewSchema } from '../../gateway/http/import-routes.js';
+import type { ImportPreview } from '../../gateway/http/import-routes.js';
 import { AdminGateway, TEST_ADMIN_TOKEN, TEST_PASSWORD } from '../support/admin-gateway.js';
 
 const fixture = (name: string) => readFileSync(resolve(import.meta.dirname, '../fixtures/imports', name));
@@ -290,5 +292,178 @@ describe('CSV import', () => {
       .set('Content-Type', 'text/csv')
       .send(fixture('latin1.csv'))
       .expect(403);
+  });
+
+  describe('preview', () => {
+    const previewUrl = (campaign: string) => `/api/v1/tenants/acme/campaigns/${campaign}/imports/preview`;
+    async function preview(campaign: string, file: string | Buffer, query: Record<string, string>) {
+      const res = await api()
+        .post(previewUrl(campaign))
+        .query(query)
+        .set('Authorization', owner)
+        .set('Content-Type', 'text/csv')
+        .send(typeof file === 'string' ? fixture(file) : file)
+        .expect(200);
+      // The contract the admin page is built against, checked by its own zod schema.
+      return importPreviewSchema.parse(res.body);
+    }
+    const problemsOf = (p: ImportPreview) =>
+      p.sample.flatMap((r) => r.problems.map((x) => [r.row, x.column, x.code, x.severity]));
+    async function importsOf(campaign: string): Promise<number> {
+      const res = await api()
+        .get(`/api/v1/tenants/acme/campaigns/${campaign}/imports`)
+        .set('Authorization', owner)
+        .expect(200);
+      return (res.body as { items: unknown[] }).items.length;
+    }
+
+    it('reads the first rows as the import does: the same leads, zones and problems, importing nothing', async () => {
+      const before = await importsOf('us');
+      const p = await preview('us', 'us-national.csv', { defaultCountry: 'US' });
+      expect(p).toMatchObject({
+        encoding: 'utf-8',
+        delimiter: ',',
+        header: ['Customer ID', 'First Name', 'Last Name', 'Phone', 'Phone 2', 'City'],
+        mapping: {
+          phones: ['Phone', 'Phone 2'],
+          name: ['First Name', 'Last Name'],
+          externalRef: 'Customer ID',
+        },
+      });
+      expect(p.sample[0]).toEqual({
+        row: 2,
+        lead: {
+          phone: '+12125550123',
+          timeZones: ['America/New_York'],
+          name: 'Amy Adams',
+          fields: { externalRef: 'C-1', phone2: '+13105550147', City: 'New York' },
+        },
+        problems: [],
+      });
+      expect(p.sample[1]!.lead).toMatchObject({ phone: '+12125550198', fields: { ext: '12' } });
+      // C-3: the first column's number is bad, the second one's is imported (a warning).
+      expect(p.sample[2]).toMatchObject({ row: 4, lead: { phone: '+14155550132' } });
+      // C-7 is on the do-not-call list: not imported.
+      expect(p.sample.find((r) => r.row === 8)).toMatchObject({ lead: null, problems: [{ code: 'DNC' }] });
+      // The import of the same file (done above) found exactly these problems on these rows.
+      const list = await api()
+        .get('/api/v1/tenants/acme/campaigns/us/imports')
+        .set('Authorization', owner)
+        .expect(200);
+      const first = (list.body as { items: { id: string }[] }).items.at(-1)!.id;
+      const imported = (await rejectsOf(first))
+        .filter((r) => r.code !== 'DUPLICATE_IN_CAMPAIGN')
+        .map((r) => [r.row, r.column, r.code, r.severity]);
+      expect(problemsOf(p)).toEqual(imported);
+      expect(p.sample.filter((r) => r.lead === null).map((r) => r.row)).toEqual([5, 6, 8]);
+      expect(await importsOf('us')).toBe(before);
+    });
+
+    it('an Excel "Unicode text" export: UTF-16 with a BOM, tabs, CRLF, a blank row, a duplicate, bad and missing numbers', async () => {
+      const p = await preview('asia', 'excel-unicode-text.txt', { defaultCountry: 'ID' });
+      expect(p).toMatchObject({ encoding: 'utf-16le', delimiter: '\t', header: ['Nama', 'No HP', 'Email'] });
+      expect(p.mapping).toEqual({ phones: ['No HP'], name: ['Nama'] });
+      expect(p.sample.map((r) => [r.row, r.lead?.phone ?? null, r.lead?.timeZones ?? null])).toEqual([
+        [2, '+6281234567890', ['Asia/Jakarta']],
+        [4, '+6281312345678', ['Asia/Jakarta']],
+        [5, null, null],
+        [6, null, null],
+        [7, null, null],
+        [8, '+622123456789', ['Asia/Jakarta']],
+      ]);
+      expect(p.sample[1]!.lead).toMatchObject({
+        name: 'Siti "Ayu" Rahayu',
+        fields: { Email: 'siti@example.id' },
+      });
+      expect(problemsOf(p)).toEqual([
+        [5, '', 'DUPLICATE_IN_FILE', 'error'],
+        [6, 'No HP', 'PHONE_INVALID', 'error'],
+        [7, 'No HP', 'PHONE_MISSING', 'error'],
+      ]);
+      expect(p.sample[2]!.problems[0]!.detail).toContain('(row 2)');
+    });
+
+    it('takes a multipart upload with the mapping and options as form fields', async () => {
+      const res = await api()
+        .post(previewUrl('fr'))
+        .set('Authorization', owner)
+        .field('defaultCountry', 'FR')
+        .field('mapping', JSON.stringify({ phones: ['Téléphone'], name: ['Nom'] }))
+        .attach('file', fixture('latin1.csv'), 'clients.csv')
+        .expect(200);
+      const p = importPreviewSchema.parse(res.body);
+      expect(p.encoding).toBe('windows-1252');
+      expect(p.mapping).toEqual({ phones: ['Téléphone'], name: ['Nom'] });
+      expect(p.sample.length).toBeGreaterThan(0);
+      expect(p.sample.every((r) => r.lead === null || r.lead.phone.startsWith('+33'))).toBe(true);
+    });
+
+    it('reads only the head of a large file: 20 rows, answered before the upload ends, the connection closed', async () => {
+      const lines = ['Name,Phone'];
+      for (let i = 0; i < 200_000; i++)
+        lines.push(`Lead ${i},(212) 555-${String(i % 10_000).padStart(4, '0')}`);
+      const big = Buffer.from(lines.join('\n'));
+      expect(big.length).toBeGreaterThan(4 * 1024 * 1024);
+      const res = await api()
+        .post(previewUrl('us'))
+        .query({ defaultCountry: 'US' })
+        .set('Authorization', owner)
+        .set('Content-Type', 'text/csv')
+        .send(big)
+        .expect(200);
+      expect(res.headers.connection).toBe('close');
+      const p = importPreviewSchema.parse(res.body);
+      expect(p.sample.map((r) => r.row)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      expect(p.sample[19]!.lead).toMatchObject({ phone: '+12125550019', name: 'Lead 19' });
+    });
+
+    it('refuses a file without a phone column, bad options, and other tenants and roles', async () => {
+      const none = await api()
+        .post(previewUrl('us'))
+        .set('Authorization', owner)
+        .set('Content-Type', 'text/csv')
+        .send('Name,City\nAmy,Boston\n')
+        .expect(400);
+      expect((none.body as { error: { code: string } }).error.code).toBe('IMPORT_INVALID');
+      const missing = await api()
+        .post(previewUrl('us'))
+        .query({ mapping: JSON.stringify({ phones: ['Mobile'] }) })
+        .set('Authorization', owner)
+        .set('Content-Type', 'text/csv')
+        .send(fixture('us-national.csv'))
+        .expect(400);
+      expect((missing.body as { error: { message: string } }).error.message).toContain('Mobile');
+      await api()
+        .post(previewUrl('us'))
+        .query({ defaultCountry: 'XX' })
+        .set('Authorization', owner)
+        .set('Content-Type', 'text/csv')
+        .send(fixture('us-national.csv'))
+        .expect(400);
+      await api()
+        .post(previewUrl('us'))
+        .set('Authorization', owner)
+        .set('Content-Type', 'application/json')
+        .send('{}')
+        .expect(415);
+      await api()
+        .post(previewUrl('nope'))
+        .set('Authorization', owner)
+        .set('Content-Type', 'text/csv')
+        .send(fixture('us-national.csv'))
+        .expect(404);
+      await api()
+        .post(previewUrl('us'))
+        .set('Authorization', otherOwner)
+        .set('Content-Type', 'text/csv')
+        .send(fixture('us-national.csv'))
+        .expect(403);
+      await api()
+        .post('/api/v1/tenants/other/campaigns/us/imports/preview')
+        .set('Authorization', otherOwner)
+        .set('Content-Type', 'text/csv')
+        .send(fixture('us-national.csv'))
+        .expect(404);
+    });
   });
 });
