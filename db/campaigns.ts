@@ -58,6 +58,20 @@ export interface CampaignRepository {
   listActive(): Promise<ActiveCampaign[]>;
   /** Ids of every campaign of the tenant, whatever its status (do-not-call reaches them all). */
   listIds(tenantId: string): Promise<CampaignId[]>;
+  /**
+   * Change some of a campaign's name, status, calling window and dispositions, keeping the rest,
+   * under a row lock so two concurrent edits of different fields both stand. An archived campaign
+   * is not edited (CONFLICT): archiving is its last state. Undefined when there is no such
+   * campaign in the tenant. Fails with CAMPAIGN_INVALID as upsert does.
+   */
+  update(tenantId: string, campaignId: string, patch: CampaignPatch): Promise<Campaign | undefined>;
+}
+
+export interface CampaignPatch {
+  readonly name?: string | undefined;
+  readonly status?: CampaignStatus | undefined;
+  readonly window?: CampaignConfigInput['window'] | undefined;
+  readonly dispositions?: CampaignConfigInput['dispositions'] | undefined;
 }
 
 interface CampaignRow {
@@ -130,6 +144,37 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
         .where({ tenant_id: tenantOf(tenantId) })
         .orderBy('id');
       return rows.map((row) => row.id as CampaignId);
+    },
+
+    async update(tenantId, campaignId, patch) {
+      const tenant = tenantOf(tenantId);
+      return knex.transaction(async (trx) => {
+        const row = await trx<CampaignRow>('campaigns')
+          .where({ tenant_id: tenant, id: campaignId })
+          .forUpdate()
+          .first();
+        if (!row) return undefined;
+        if (row.status === 'archived') {
+          throw new DbError('CONFLICT', 'an archived campaign cannot be changed');
+        }
+        const current = toCampaign(row);
+        const name = parseInput(campaignInputSchema.shape.name, patch.name ?? current.name, 'name');
+        const config = parseCampaignConfig({
+          window: patch.window ?? current.config.window,
+          dispositions: patch.dispositions ?? current.config.dispositions,
+        });
+        const [updated] = await trx<CampaignRow>('campaigns')
+          .where({ tenant_id: tenant, id: campaignId })
+          .update({
+            name,
+            status: patch.status ?? current.status,
+            calling_window: JSON.stringify(config.window),
+            dispositions: JSON.stringify(config.dispositions),
+            updated_at: knex.fn.now() as unknown as Date,
+          })
+          .returning('*');
+        return toCampaign(updated!);
+      });
     },
 
     async listActive() {

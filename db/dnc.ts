@@ -18,6 +18,11 @@ export interface DncRepository {
   has(tenantId: string, phone: string): Promise<boolean>;
   /** The numbers of `phones` that are listed, in input order, each once. */
   filterListed(tenantId: string, phones: readonly string[]): Promise<string[]>;
+  /**
+   * Take a number off the list. True when it was listed. Leads the listing removed stay removed
+   * (their rows say so; nothing here queues them again).
+   */
+  remove(tenantId: string, phone: string): Promise<boolean>;
 }
 
 export function createDncRepository(knex: Knex): DncRepository {
@@ -47,6 +52,14 @@ export function createDncRepository(knex: Knex): DncRepository {
         .where({ tenant_id: tenantOf(tenantId), phone: number })
         .first<{ phone: string } | undefined>('phone');
       return row !== undefined;
+    },
+
+    async remove(tenantId, phone) {
+      const [number] = parseInput(phonesSchema, [phone], 'phone');
+      const deleted = await knex('dnc')
+        .where({ tenant_id: tenantOf(tenantId), phone: number })
+        .delete();
+      return deleted > 0;
     },
 
     async filterListed(tenantId, phones) {

@@ -423,4 +423,19 @@ export interface QueueStore {
   snapshot(ref: CampaignRef): Promise<QueueSnapshot>;
 
   close(): Promise<void>;
+
+  /**
+   * Take numbers off this campaign's suppression set (they left the do-not-call list): leads
+   * queued from now on are dialled; leads removed by the listing stay removed. When a lead removed
+   * by the listing is still on a call here (its completion could put a retry back), nothing
+   * changes and the numbers held are returned in `held` (retry once the call is completed).
+   */
+  unsuppressNumbers(ref: CampaignRef, phones: readonly string[]): Promise<UnsuppressResult>;
+}
+
+export interface UnsuppressResult {
+  /** How many of the numbers left the suppression set. */
+  readonly removed: number;
+  /** Numbers (E.164) whose removed lead's call is still held; when any, nothing changed. */
+  readonly held: readonly string[];
 }

@@ -1,6 +1,6 @@
 // The `wallboard` scenario: what a busy floor costs the supervisor side. N simulated agents change
 // state at a fixed rate (ready → offered → dialing → on call → wrap-up → paused → ready ...), fed
-// into the real /supervisor namespace (gateway/supervisor: the tenant's floor, 20 ms delta
+// into the real /supervisor namespace (gateway/supervisor: the tenant's floor, 50 ms delta
 // gathering, per-second counters computed from Postgres and the queue) of a real gateway, while M
 // supervisor sockets in another process watch the whole floor. Measured per supervisor: frames/s,
 // bytes/s as received, the lag from a state change to the frame that shows it (p50/p99), and the
@@ -296,7 +296,7 @@ export const wallboard: Scenario = {
           baseline: `${fmt(nv.framesPerSPerSupervisor, 1)} (naive broadcast)`,
           ratio: `${x(ratios.frames_vs_naive)}`,
           better: 'lower',
-          explain: `WebSocket frames each supervisor socket received per second while ${plan.agents} agents changed state ${plan.eventsPerS} times/s (agent deltas gathered for 20 ms, counters once a second)`,
+          explain: `WebSocket frames each supervisor socket received per second while ${plan.agents} agents changed state ${plan.eventsPerS} times/s (agent deltas gathered for 50 ms as compact tuples, counters once a second)`,
         }),
         tableRow('wallboard', {
           metric: 'bytes/s per supervisor',

@@ -13,6 +13,7 @@ import {
   wallboardLinkBodySchema,
   wallboardSettingsSchema,
 } from '../../gateway/supervisor/admin-schemas.js';
+import { importPanel } from './admin-import.js';
 import { $, el, field, LABELS, STATE_ORDER_LIST } from './dom.js';
 import { LoginError, session } from './session.js';
 
@@ -297,6 +298,7 @@ const campaigns: Section = {
           await show('campaigns');
         },
       ),
+      editCampaign(page.items),
       form(
         'Assign agents to a campaign',
         [
@@ -321,6 +323,74 @@ const campaigns: Section = {
     );
   },
 };
+
+/** Change an existing campaign's calling hours and outcome codes (PATCH: nothing else changes). */
+function editCampaign(items: readonly Json[]): HTMLElement {
+  const rulesOf = (c: Json | undefined) =>
+    ((c?.window as { rules?: { days: number[]; from: string; to: string }[] } | undefined)?.rules ?? [])[0];
+  const days = el(
+    'fieldset',
+    {},
+    el('legend', {}, 'Days'),
+    ...DAYS.map(([n, d]) =>
+      el('label', {}, el('input', { type: 'checkbox', name: 'day', value: txt(n) }), d),
+    ),
+  );
+  const f = form(
+    'Edit a campaign’s calling hours and outcome codes',
+    [
+      select(
+        'Campaign',
+        'campaign',
+        items.map((c) => [txt(c.id), txt(c.name)]),
+      ),
+      days,
+      input('From', 'from', { pattern: '\\d\\d:\\d\\d' }),
+      input('To', 'to', { pattern: '\\d\\d:\\d\\d' }),
+      el(
+        'label',
+        { class: 'wide' },
+        'Own outcome codes (JSON: code → policy) ',
+        el('textarea', { name: 'dispositions', rows: '3' }),
+      ),
+    ],
+    'Save changes',
+    async (d) => {
+      const window = check(callingWindowSchema, {
+        rules: [{ days: d.getAll('day').map(Number), from: field(d, 'from'), to: field(d, 'to') }],
+      });
+      let custom: unknown;
+      try {
+        custom = JSON.parse(field(d, 'dispositions') || '{}');
+      } catch {
+        throw new Error('outcome codes: not valid JSON');
+      }
+      check(dispositionsSchema, custom);
+      const id = field(d, 'campaign');
+      await api('PATCH', `/campaigns/${encodeURIComponent(id)}`, { window, dispositions: custom });
+      say(`Campaign ${id} updated.`);
+      await show('campaigns');
+    },
+  );
+  f.classList.add('campaign-edit');
+  const sel = f.querySelector('select[name=campaign]') as HTMLSelectElement;
+  // Filled from the campaign chosen: what is changed is what it has now.
+  const fill = () => {
+    const c = items.find((x) => txt(x.id) === sel.value);
+    const r = rulesOf(c);
+    for (const box of Array.from(f.querySelectorAll<HTMLInputElement>('input[name=day]'))) {
+      box.checked = r?.days.includes(Number(box.value)) ?? false;
+    }
+    (f.querySelector('input[name=from]') as HTMLInputElement).value = r?.from ?? '09:00';
+    (f.querySelector('input[name=to]') as HTMLInputElement).value = r?.to ?? '20:00';
+    (f.querySelector('textarea[name=dispositions]') as HTMLTextAreaElement).value = JSON.stringify(
+      c?.dispositions ?? {},
+    );
+  };
+  sel.addEventListener('change', fill);
+  fill();
+  return f;
+}
 
 const leads: Section = {
   id: 'leads',
@@ -354,15 +424,52 @@ const leads: Section = {
         );
       });
     sel.addEventListener('change', load);
-    into.append(el('h3', {}, 'Leads (first 100)'), pick, list);
+    into.append(
+      importPanel(
+        {
+          base: () => `/api/v1/tenants/${tenant()}`,
+          token: () => session.accessToken(),
+          say,
+          attempt,
+          check,
+          fail: (code, message) => {
+            throw new ApiError(code, message);
+          },
+        },
+        ids,
+      ),
+      el('h3', {}, 'Leads (first 100)'),
+      pick,
+      list,
+    );
     load();
 
+    const removeDnc = (phone: string) =>
+      attempt(async () => {
+        const r = await api<{ removed: boolean }>('DELETE', `/dnc/${encodeURIComponent(phone)}`);
+        say(r.removed ? `${phone} removed from the do-not-call list.` : `${phone} was not listed.`);
+        await show('leads');
+      });
     const dnc = await api<Page>('GET', '/dnc?limit=100');
     into.append(
       el('h3', {}, 'Do-not-call list (first 100)'),
       table(
-        ['number', 'source', 'added'],
-        dnc.items.map((n) => [txt(n.phone), txt(n.source ?? ''), when(n.createdAt ?? n.addedAt)]),
+        ['number', 'source', 'added', ''],
+        dnc.items.map((n) => [
+          txt(n.phone),
+          txt(n.source ?? ''),
+          when(n.createdAt ?? n.addedAt),
+          button('Remove', () => removeDnc(txt(n.phone)), {
+            class: 'dnc-remove',
+            'aria-label': `Remove ${txt(n.phone)} from the do-not-call list`,
+          }),
+        ]),
+      ),
+      form(
+        'Remove a number from the do-not-call list',
+        [input('Number (E.164)', 'phone', { required: '', placeholder: '+442079460000' })],
+        'Remove',
+        (d) => Promise.resolve(removeDnc(field(d, 'phone'))),
       ),
       form(
         'Is a number listed?',

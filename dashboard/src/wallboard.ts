@@ -5,6 +5,7 @@
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import './style.css';
+import { FloorDecoder } from '../../gateway/supervisor/protocol.js';
 import type {
   AgentStateName,
   AgentTile,
@@ -47,6 +48,8 @@ const state = {
 };
 
 let socket: Sup | null = null;
+/** The compact deltas' tables (agent and campaign indexes), from the snapshot on. */
+const decoder = new FloorDecoder();
 const tiles = new Map<string, HTMLElement>();
 
 // ---- URL-kept view options ----
@@ -143,6 +146,7 @@ function start(): void {
     frame(f.at);
     state.seq = f.seq;
     state.awaitingSnapshot = false;
+    decoder.snapshot(f);
     state.settings = f.settings;
     state.agents = new Map(f.agents.map((a) => [a.agentId, a]));
     state.campaigns = [...f.campaigns];
@@ -154,16 +158,18 @@ function start(): void {
   s.on('floor:agents', (f) => {
     if (!inSequence(f.seq)) return;
     frame(f.at);
-    for (const a of f.agents) state.agents.set(a.agentId, a);
-    render(false, f.agents);
+    const agents = decoder.agents(f);
+    for (const a of agents) state.agents.set(a.agentId, a);
+    render(false, agents);
   });
   s.on('floor:counters', (f) => {
     if (!inSequence(f.seq)) return;
     frame(f.at);
-    state.campaigns = [...f.campaigns];
-    // Only the averages that changed come with each frame.
-    state.averages = { ...state.averages, ...f.agentAverages };
-    for (const id of f.agentAveragesRemoved ?? []) delete state.averages[id];
+    // Campaign tiles only when one changed; only the averages that changed.
+    if (f.campaigns) state.campaigns = [...f.campaigns];
+    const averages = decoder.averages(f);
+    Object.assign(state.averages, averages.changed);
+    for (const id of averages.removed) delete state.averages[id];
     if (f.settings) state.settings = f.settings;
     render(true);
   });

@@ -39,6 +39,7 @@ import type {
   RebuildResult,
   ReclaimedLease,
   RemovedLead,
+  UnsuppressResult,
 } from '../queue-store.js';
 import {
   checkAgents,
@@ -976,6 +977,26 @@ export class MemoryQueueStore implements QueueStore {
     }
     for (const digits of digitsList) c.suppressed.delete(digits);
     return out;
+  }
+
+  // unsuppressNumbers.lua
+  async unsuppressNumbers(ref: CampaignRef, phones: readonly string[]): Promise<UnsuppressResult> {
+    await Promise.resolve();
+    const digitsList = checkPhones(phones);
+    const c = this.#get(ref);
+    const wanted = new Set(digitsList);
+    // Records held by a lease but no longer in the phone index: the removal kept them for a call.
+    const held = new Set<string>();
+    for (const member of c.leaseOf.keys()) {
+      const rec = c.records.get(member);
+      if (rec && wanted.has(rec.phoneDigits) && c.phones.get(rec.phoneDigits) !== member) {
+        held.add(rec.phoneDigits);
+      }
+    }
+    if (held.size > 0) return { removed: 0, held: [...held].map((d) => `+${d}`) };
+    let removed = 0;
+    for (const digits of wanted) if (c.suppressed.delete(digits)) removed++;
+    return { removed, held: [] };
   }
 
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {

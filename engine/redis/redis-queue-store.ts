@@ -57,6 +57,7 @@ import type {
   RebuildResult,
   ReclaimedLease,
   RemovedLead,
+  UnsuppressResult,
 } from '../queue-store.js';
 import {
   checkAgents,
@@ -885,6 +886,15 @@ export class RedisQueueStore implements QueueStore {
     const reply = await this.#campaign('eraseNumbers', ref, [this.#keys(ref).base, ...digits]);
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     return this.#removedLeads(ref, asArray(reply));
+  }
+
+  // unsuppressNumbers.lua
+  async unsuppressNumbers(ref: CampaignRef, phones: readonly string[]): Promise<UnsuppressResult> {
+    const digits = checkPhones(phones);
+    const reply = await this.#campaign('unsuppressNumbers', ref, [this.#keys(ref).base, ...digits]);
+    if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+    const f = asArray(reply);
+    return { removed: Number(f[1]), held: f.slice(2).map((d) => `+${String(d)}`) };
   }
 
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {

@@ -34,6 +34,7 @@ export const SCRIPT_NAMES = [
   'setAgentNotReady',
   'setAgentsReady',
   'setWindows',
+  'unsuppressNumbers',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -7,14 +7,11 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { callingWindowSchema } from '../../engine/calling-window.js';
-import { dispositionsSchema } from '../../engine/disposition.js';
 import { isEngineError } from '../../engine/errors.js';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
-import { e164Schema, leadInputSchema } from '../../engine/lead.js';
+import { leadInputSchema } from '../../engine/lead.js';
 import type { QueueStats } from '../../engine/queue-store.js';
-import { CAMPAIGN_STATUSES } from '../../db/index.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { AssignmentGuard } from '../auth/assignment-guard.js';
 import type { Disconnects } from '../auth/disconnects.js';
@@ -27,12 +24,12 @@ import { userRoutes } from './user-routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
+import { campaignRoutes } from './campaign-routes.js';
+import { dncRoutes } from './dnc-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
-/** Numbers per do-not-call request (the db accepts at most 100,000). */
-export const MAX_DNC_PER_REQUEST = 100_000;
 
 // ---- path parameters ----
 
@@ -57,13 +54,7 @@ export const tenantBodySchema = z.strictObject({
 
 export const agentBodySchema = z.strictObject({ name: displayName });
 
-/** The engine's own schemas: what is accepted here is exactly what the queue runs. */
-export const campaignBodySchema = z.strictObject({
-  name: displayName,
-  status: z.enum(CAMPAIGN_STATUSES),
-  window: callingWindowSchema,
-  dispositions: dispositionsSchema,
-});
+export { campaignBodySchema } from './campaign-routes.js';
 
 export const leadsBodySchema = z.strictObject({
   leads: z
@@ -72,9 +63,7 @@ export const leadsBodySchema = z.strictObject({
     .max(MAX_LEADS_PER_REQUEST),
 });
 
-export const dncBodySchema = z.strictObject({
-  phones: z.array(e164Schema).min(1).max(MAX_DNC_PER_REQUEST),
-});
+export { dncBodySchema, MAX_DNC_PER_REQUEST } from './dnc-routes.js';
 
 const params = <S extends z.ZodType>(schema: S, req: Request): z.output<S> => schema.parse(req.params);
 
@@ -125,6 +114,8 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use('/tenants/:tenantId/devices', deviceRoutes(db, options.sessions, disconnects, audit));
   router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
   router.use(importRoutes(gateway, audit));
+  router.use(campaignRoutes(gateway, audit));
+  router.use(dncRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
@@ -161,34 +152,6 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
       .json({ agent: { id: user.id, name: user.name, role: user.role, createdAt: user.createdAt } });
   });
 
-  router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
-    const { tenantId, campaignId } = params(campaignParams, req);
-    const body = campaignBodySchema.parse(req.body);
-    const config = { window: body.window, dispositions: body.dispositions };
-    const campaign = await db.campaigns.upsert({
-      tenantId,
-      id: campaignId,
-      name: body.name,
-      status: body.status,
-      config,
-    });
-    const ref: CampaignRef = { tenantId, campaignId };
-    // Postgres first (the system of record), then the live queue follows it.
-    if (campaign.status === 'active') await gateway.campaigns.define(ref, campaign.config);
-    else gateway.campaigns.forget(ref);
-    await audit(req, res, 'campaign.put', campaignId, { status: campaign.status });
-    res.json({
-      campaign: {
-        id: campaign.id,
-        name: campaign.name,
-        status: campaign.status,
-        window: campaign.config.window,
-        dispositions: campaign.config.dispositions,
-        updatedAt: campaign.updatedAt,
-      },
-    });
-  });
-
   router.post('/tenants/:tenantId/campaigns/:campaignId/leads', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const body = leadsBodySchema.parse(req.body);
@@ -218,14 +181,6 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
     }
     const leads = await db.leads.countByStatus(tenantId, campaignId);
     res.json({ campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, queue, leads });
-  });
-
-  router.post('/tenants/:tenantId/dnc', admin, async (req, res) => {
-    const { tenantId } = params(tenantParams, req);
-    const body = dncBodySchema.parse(req.body);
-    const removed = await gateway.suppress(tenantId, body.phones, 'api');
-    await audit(req, res, 'dnc.add', '', { numbers: body.phones.length });
-    res.json({ removed });
   });
 
   return router;

@@ -25,6 +25,7 @@ import { webhookRoutes } from '../webhooks/routes.js';
 import { adapterStreamName, createStreamSweeper } from '../privacy/stream-sweep.js';
 import type { StreamClient } from '../privacy/stream-sweep.js';
 import { errorHandler, notFound } from './http-errors.js';
+import { jsonBodiesOnly, methodNotAllowed } from './http-hygiene.js';
 import { consoleRoutes } from '../supervisor/console-routes.js';
 import { dashboardPages } from '../supervisor/dashboard-pages.js';
 import { SUPERVISOR_NAMESPACE } from '../supervisor/protocol.js';
@@ -164,6 +165,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
       next();
     },
     cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
+    jsonBodiesOnly,
     express.json({ limit: '16kb', strict: true }),
     authRoutes(
       sessions,
@@ -190,6 +192,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     },
     cors({ origin: allowedOrigins ? [...allowedOrigins] : false }),
     authenticate({ adminToken: options.adminToken, sessions, apiKeys }),
+    jsonBodiesOnly,
     express.json({ limit: options.bodyLimit ?? '5mb', strict: true }),
     adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
     wallboardRoutes(gateway, { disconnects }),
@@ -209,6 +212,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
   );
 
   app.use(dashboardPages());
+  app.use(methodNotAllowed(app));
   app.use(notFound);
   app.use(errorHandler(options.logger));
   return app;

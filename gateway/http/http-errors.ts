@@ -17,8 +17,17 @@ function bodyParserError(err: unknown): WireError | undefined {
   const type = (err as { type?: unknown }).type;
   if (typeof type !== 'string') return undefined;
   switch (type) {
-    case 'entity.too.large':
-      return { code: 'PAYLOAD_TOO_LARGE', message: messageOf('PAYLOAD_TOO_LARGE'), retryable: false };
+    case 'entity.too.large': {
+      const limit = (err as { limit?: unknown }).limit;
+      return {
+        code: 'PAYLOAD_TOO_LARGE',
+        message:
+          typeof limit === 'number'
+            ? `Request body is larger than this route's limit of ${limit} bytes`
+            : messageOf('PAYLOAD_TOO_LARGE'),
+        retryable: false,
+      };
+    }
     case 'entity.parse.failed':
       return { code: 'BAD_REQUEST', message: 'Request body is not valid JSON', retryable: false };
     case 'encoding.unsupported':

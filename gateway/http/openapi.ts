@@ -16,6 +16,15 @@ import {
   tenantBodySchema,
 } from './admin-routes.js';
 import { apiKeyBodySchema } from './api-key-routes.js';
+import { campaignPatchBodySchema, campaignViewSchema } from './campaign-routes.js';
+import {
+  DNC_CSV_TYPES,
+  dncAddResponseSchema,
+  dncCheckResponseSchema,
+  dncImportQuerySchema,
+  dncImportResponseSchema,
+  dncRemoveResponseSchema,
+} from './dnc-routes.js';
 import {
   importListQuerySchema,
   importParams,
@@ -69,7 +78,7 @@ export interface Operation {
   readonly bodyTypes?: readonly string[];
   /** Status of success (200 unless said). */
   readonly status?: number;
-  /** The success answer's schema (any JSON object unless given). */
+  /** The success body's schema (a loose object unless said). */
   readonly response?: z.ZodType;
 }
 
@@ -253,6 +262,26 @@ export const OPERATIONS: readonly Operation[] = [
     who: ADMINS,
     params: campaignPathParams,
     body: campaignBodySchema,
+    response: campaignViewSchema,
+  },
+  {
+    method: 'patch',
+    path: `${T}/campaigns/:campaignId`,
+    summary:
+      'Change some of a campaign (name, status active/paused/archived, calling window, dispositions); every gateway follows at once',
+    who: ADMINS,
+    params: campaignPathParams,
+    body: campaignPatchBodySchema,
+    response: campaignViewSchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/campaigns/:campaignId`,
+    summary:
+      'Archive a campaign: nothing more is offered, its queued leads leave Redis, its rows and call history stay readable',
+    who: ADMINS,
+    params: campaignPathParams,
+    response: campaignViewSchema,
   },
   {
     method: 'get',
@@ -365,10 +394,25 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: `${T}/dnc`,
-    summary: 'Put numbers on the do-not-call list',
+    summary:
+      "Put numbers on the do-not-call list (E.164 or national formats of the plan's default country, normalised as lead imports are); their queued leads are removed",
     who: ADMINS,
     params: tenantParams,
     body: dncBodySchema,
+    response: dncAddResponseSchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/dnc/imports`,
+    summary:
+      'Import do-not-call numbers from a CSV file (the raw body; one phone column): per-row counts and rejects',
+    who: ADMINS,
+    params: tenantParams,
+    query: dncImportQuerySchema,
+    body: csvUploadSchema,
+    bodyTypes: DNC_CSV_TYPES,
+    status: 201,
+    response: dncImportResponseSchema,
   },
   {
     method: 'get',
@@ -378,7 +422,23 @@ export const OPERATIONS: readonly Operation[] = [
     params: tenantParams,
     query: pageQuerySchema,
   },
-  { method: 'get', path: `${T}/dnc/:phone`, summary: 'Is a number listed', who: ADMINS, params: dncParams },
+  {
+    method: 'get',
+    path: `${T}/dnc/:phone`,
+    summary: 'Is a number listed (normalised first)',
+    who: ADMINS,
+    params: dncParams,
+    response: dncCheckResponseSchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/dnc/:phone`,
+    summary:
+      'Take a number off the do-not-call list (404 DNC_UNKNOWN when not listed); leads the listing removed stay removed',
+    who: ADMINS,
+    params: dncParams,
+    response: dncRemoveResponseSchema,
+  },
   {
     method: 'get',
     path: `${T}/audit`,

@@ -5,7 +5,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
-import { e164Schema } from '../../engine/lead.js';
 import { CAMPAIGN_STATUSES, LEAD_STATUSES } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
@@ -15,7 +14,7 @@ import { pageQuerySchema } from './user-routes.js';
 export const tenantParams = z.object({ tenantId: tenantIdSchema });
 export const campaignParams = tenantParams.extend({ campaignId: campaignIdSchema });
 export const leadParams = tenantParams.extend({ leadId: z.string().regex(/^[1-9]\d{0,18}$/) });
-export const dncParams = tenantParams.extend({ phone: e164Schema });
+export { dncParams } from './dnc-routes.js';
 
 export const campaignListQuerySchema = pageQuerySchema.extend({
   status: z.enum(CAMPAIGN_STATUSES).optional(),
@@ -86,11 +85,6 @@ export function readRoutes(db: Database): Router {
     const { tenantId } = tenantParams.parse(req.params);
     const q = pageQuerySchema.parse(req.query);
     res.json(await db.reads.dnc(tenantId, q));
-  });
-
-  router.get('/tenants/:tenantId/dnc/:phone', admin, async (req, res) => {
-    const { tenantId, phone } = dncParams.parse(req.params);
-    res.json({ phone, listed: await db.dnc.has(tenantId, phone) });
   });
 
   return router;

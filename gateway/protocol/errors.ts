@@ -239,6 +239,47 @@ export const WIRE_ERRORS = {
     retryable: false,
     meaning: 'An agent holding a live call cannot be made ready; complete or release it first.',
   },
+  // admin API (gateway/http)
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: 'Method not allowed on this path',
+    retryable: false,
+    meaning:
+      'The path exists but not with this HTTP method; the `Allow` header (and the message) lists the methods it takes.',
+  },
+  CAMPAIGN_ARCHIVED: {
+    status: 409,
+    message: 'The campaign is archived',
+    retryable: false,
+    meaning:
+      'An archived campaign is read-only: it offers nothing, takes no leads and cannot be edited. Create a new campaign instead.',
+  },
+  DNC_UNKNOWN: {
+    status: 404,
+    message: 'The number is not on the do-not-call list',
+    retryable: false,
+    meaning: 'DELETE /dnc/:phone named a number (after normalization) that is not listed in this tenant.',
+  },
+  LEAD_BUSY: {
+    status: 409,
+    message: 'The lead is on a call',
+    retryable: true,
+    meaning:
+      'The lead is on a call: its number or time zone cannot change, and a number cannot leave the do-not-call list while a lead the listing removed is still on a call. Retry once the call is completed.',
+  },
+  LEAD_NOT_QUEUED: {
+    status: 409,
+    message: 'The lead is not queued',
+    retryable: false,
+    meaning:
+      'Only a queued lead can be re-prioritized, removed or given a callback; this one is final or removed.',
+  },
+  CALLBACK_UNKNOWN: {
+    status: 404,
+    message: 'No such pending callback',
+    retryable: false,
+    meaning: 'The callback id does not exist in this tenant, or it is already done or cancelled.',
+  },
 } as const satisfies Record<string, WireErrorSpec> & Record<EngineErrorCode, unknown>;
 
 export type WireErrorCode = keyof typeof WIRE_ERRORS;

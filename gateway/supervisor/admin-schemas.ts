@@ -6,3 +6,4 @@ export { callingWindowSchema } from '../../engine/calling-window.js';
 export { dispositionsSchema } from '../../engine/disposition.js';
 export { wallboardSettingsSchema } from '../../db/wallboard.js';
 export { wallboardLinkBodySchema } from './protocol.js';
+export { columnMappingSchema } from '../leads/column-mapping.js';

@@ -99,6 +99,33 @@ export interface WallboardSettings {
   readonly thresholds: Readonly<Partial<Record<AgentStateName, readonly [number, number]>>>;
 }
 
+/**
+ * One agent's change in a `floor:agents` frame, as a tuple instead of an object (a busy floor
+ * sends a thousand a second): `[index, state, ago, campaign, lead?, reason?]` where `index` is the
+ * agent's place in the `ids` table, `state` the place of its state in AGENT_STATES, `ago` how many
+ * ms before the frame's `at` the state began (`since = at - ago`), `campaign` the place of its
+ * campaign in the `campaignIds` table or -1 for none, `lead` the lead's first name or 0 for none,
+ * `reason` the pause reason (paused only). The agent's name is the one its tile already has.
+ */
+export type AgentDelta =
+  | readonly [number, number, number, number]
+  | readonly [number, number, number, number, string | 0]
+  | readonly [number, number, number, number, string | 0, string];
+
+/** One agent's averages in a `floor:counters` frame: `[index, waitSec, talkSec, wrapSec, pauseSec]`. */
+export type AverageDelta = readonly [number, number, number, number, number];
+
+/**
+ * The tables the compact deltas index into. The snapshot sends them whole; a later frame sends
+ * only what was appended since (the client appends): a table never shrinks or reorders.
+ */
+interface TableUpdates {
+  /** Agent ids by index (the whole tenant's, whatever the scope). */
+  readonly ids?: readonly string[];
+  /** Campaign ids by index. */
+  readonly campaignIds?: readonly string[];
+}
+
 export interface SnapshotFrame {
   readonly seq: number;
   readonly at: number;
@@ -107,28 +134,92 @@ export interface SnapshotFrame {
   readonly agents: readonly AgentTile[];
   readonly campaigns: readonly CampaignTile[];
   readonly agentAverages: Readonly<Record<string, FloorAverages>>;
+  readonly ids: readonly string[];
+  readonly campaignIds: readonly string[];
 }
 
-export interface AgentsFrame {
+export interface AgentsFrame extends TableUpdates {
   readonly seq: number;
   readonly at: number;
-  readonly agents: readonly AgentTile[];
+  /** Whole tiles, for agents this socket did not show yet (joined the floor or the campaign). */
+  readonly agents?: readonly AgentTile[];
+  /** The changes of agents it shows (and, once, of one that left the campaign it watches). */
+  readonly d?: readonly AgentDelta[];
 }
 
-export interface CountersFrame {
+export interface CountersFrame extends TableUpdates {
   readonly seq: number;
   readonly at: number;
-  readonly campaigns: readonly CampaignTile[];
+  /**
+   * Every campaign tile of the scope, only when one of them changed since the last frame (the
+   * frame itself still comes every interval: it is the wallboard's heartbeat).
+   */
+  readonly campaigns?: readonly CampaignTile[];
   /**
    * Agents whose averages changed since they were last sent (merge them into the snapshot's);
-   * filled every 10 s, empty in between: a floor of 5,000 agents does not resend 5,000 averages
+   * filled every 10 s, absent in between: a floor of 5,000 agents does not resend 5,000 averages
    * every second.
    */
-  readonly agentAverages: Readonly<Record<string, FloorAverages>>;
-  /** Agents with no visit left in the last hour: drop their averages. */
-  readonly agentAveragesRemoved?: readonly string[];
+  readonly averages?: readonly AverageDelta[];
+  /** Agents (indexes) with no visit left in the last hour: drop their averages. */
+  readonly averagesRemoved?: readonly number[];
   /** Only when an admin changed them since the last frame (time zone, escalation thresholds). */
   readonly settings?: WallboardSettings;
+}
+
+/**
+ * Turns the compact frames back into tiles: the page, the tests and the bench decode with it.
+ * Feed it every frame in sequence order (after a gap, only the next snapshot).
+ */
+export class FloorDecoder {
+  #ids: string[] = [];
+  #campaigns: string[] = [];
+  readonly #names = new Map<string, string>();
+
+  snapshot(f: SnapshotFrame): void {
+    this.#ids = [...f.ids];
+    this.#campaigns = [...f.campaignIds];
+    this.#names.clear();
+    for (const a of f.agents) this.#names.set(a.agentId, a.name);
+  }
+
+  #tables(f: TableUpdates): void {
+    if (f.ids) this.#ids.push(...f.ids);
+    if (f.campaignIds) this.#campaigns.push(...f.campaignIds);
+  }
+
+  /** The tiles a `floor:agents` frame carries, whole ones first. */
+  agents(f: AgentsFrame): AgentTile[] {
+    this.#tables(f);
+    const out: AgentTile[] = [];
+    for (const a of f.agents ?? []) {
+      this.#names.set(a.agentId, a.name);
+      out.push(a);
+    }
+    for (const [i, s, ago, c, lead, reason] of f.d ?? []) {
+      const agentId = this.#ids[i] ?? String(i);
+      out.push({
+        agentId,
+        name: this.#names.get(agentId) ?? agentId,
+        state: AGENT_STATES[s] ?? 'offline',
+        ...(reason === undefined ? {} : { reason }),
+        since: f.at - ago,
+        campaignId: c < 0 ? null : (this.#campaigns[c] ?? null),
+        leadFirstName: lead === undefined || lead === 0 ? null : lead,
+      });
+    }
+    return out;
+  }
+
+  /** The averages a `floor:counters` frame changes and removes, by agent id. */
+  averages(f: CountersFrame): { changed: Record<string, FloorAverages>; removed: string[] } {
+    this.#tables(f);
+    const changed: Record<string, FloorAverages> = {};
+    for (const [i, waitSec, talkSec, wrapSec, pauseSec] of f.averages ?? []) {
+      changed[this.#ids[i] ?? String(i)] = { waitSec, talkSec, wrapSec, pauseSec };
+    }
+    return { changed, removed: (f.averagesRemoved ?? []).map((i) => this.#ids[i] ?? String(i)) };
+  }
 }
 
 /**

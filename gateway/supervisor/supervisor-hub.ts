@@ -33,7 +33,9 @@ import {
   supervisorHandshakeSchema,
 } from './protocol.js';
 import type {
+  AgentDelta,
   AgentTile,
+  AverageDelta,
   CampaignTile,
   FloorAverages,
   SupervisorClientEvents,
@@ -61,7 +63,10 @@ export interface SupervisorOptions {
   readonly verify: AccessVerifier;
   /** How often campaign counters are recomputed and sent (default 1000 ms). */
   readonly countersIntervalMs?: number;
-  /** How long agent changes are gathered into one frame (default 20 ms). */
+  /**
+   * How long agent changes are gathered into one frame (default 50 ms): several changes of one
+   * agent in that window go out as one, and a frame's overhead is paid twenty times a second at most.
+   */
   readonly deltaFlushMs?: number;
 }
 
@@ -79,6 +84,9 @@ interface SupervisorData {
   seq: number;
   /** Agents this socket shows (a campaign scope drops agents that left it). */
   shown: Set<string>;
+  /** How much of the floor's ids and campaign ids tables this socket holds. */
+  idsKnown: number;
+  campaignsKnown: number;
 }
 
 interface InterServerEvents {
@@ -113,6 +121,8 @@ interface TenantView {
   computing: Promise<void> | null;
   /** The settings the last counters frame (or snapshot) went out with, as JSON. */
   sentSettings: string;
+  /** The campaign tiles the last counters frame carried, as JSON ('' after a fresh computation). */
+  sentCampaigns: string;
   /**
    * The agent averages every subscribed socket holds: what the last counters frame brought them
    * to. Snapshots carry these, counters frames the difference to the new ones.
@@ -151,10 +161,11 @@ function toRecord(c: AgentStateChange): StateRecord {
 
 /** The averages that differ from what the sockets hold, and the agents that have none any more. */
 function averagesDelta(
+  floor: TenantFloor,
   held: Readonly<Record<string, FloorAverages>>,
   next: Readonly<Record<string, FloorAverages>>,
-): { changed: Record<string, FloorAverages>; removed: string[] } {
-  const changed: Record<string, FloorAverages> = {};
+): { changed: AverageDelta[]; removed: number[] } {
+  const changed: AverageDelta[] = [];
   for (const [id, a] of Object.entries(next)) {
     const h = held[id];
     if (
@@ -164,10 +175,13 @@ function averagesDelta(
       h.wrapSec !== a.wrapSec ||
       h.pauseSec !== a.pauseSec
     ) {
-      changed[id] = a;
+      changed.push([floor.indexOf(id), a.waitSec, a.talkSec, a.wrapSec, a.pauseSec]);
     }
   }
-  return { changed, removed: Object.keys(held).filter((id) => !(id in next)) };
+  const removed = Object.keys(held)
+    .filter((id) => !(id in next))
+    .map((id) => floor.indexOf(id));
+  return { changed, removed };
 }
 
 export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): Supervisor {
@@ -177,7 +191,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
   const wallboard: WallboardRepository = createWallboardRepository(db.knex);
   const actions = createSupervisorActions(gateway);
   const countersMs = options.countersIntervalMs ?? 1_000;
-  const flushMs = options.deltaFlushMs ?? 20;
+  const flushMs = options.deltaFlushMs ?? 50;
   const nsp = (gateway.io as unknown as Server).of(SUPERVISOR_NAMESPACE) as unknown as SupervisorNamespace;
   const tenants = new Map<string, TenantView>();
   let flushTimer: NodeJS.Timeout | undefined;
@@ -197,6 +211,7 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
         counters: null,
         computing: null,
         sentSettings: '',
+        sentCampaigns: '',
         sentAverages: {},
         averagesAt: 0,
       };
@@ -267,23 +282,53 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
   const inScope = (s: SupervisorSocket, t: AgentTile): boolean =>
     s.data.scope === null || s.data.scope === undefined || t.campaignId === s.data.scope;
 
+  /** What of the floor's tables the socket does not hold yet (and now will). */
+  function tableUpdates(s: SupervisorSocket, floor: TenantFloor): { ids?: string[]; campaignIds?: string[] } {
+    const out: { ids?: string[]; campaignIds?: string[] } = {};
+    if (floor.ids.length > s.data.idsKnown) {
+      out.ids = floor.ids.slice(s.data.idsKnown);
+      s.data.idsKnown = floor.ids.length;
+    }
+    if (floor.campaignIds.length > s.data.campaignsKnown) {
+      out.campaignIds = floor.campaignIds.slice(s.data.campaignsKnown);
+      s.data.campaignsKnown = floor.campaignIds.length;
+    }
+    return out;
+  }
+
   function flush(): void {
     flushTimer = undefined;
     const at = clock.now();
     for (const v of tenants.values()) {
       if (v.dirty.size === 0) continue;
-      const tiles = [...v.dirty].map((id) => v.floor.tile(id));
+      // Each change is encoded once per tenant, whatever the number of sockets; an agent that
+      // changed several times since the last flush goes out once, in its latest state.
+      const changes = [...v.dirty].map((id) => ({ tile: v.floor.tile(id), delta: v.floor.delta(id, at) }));
       v.dirty.clear();
       for (const s of v.sockets) {
-        const agents = tiles.filter((t) => {
-          if (inScope(s, t)) {
-            s.data.shown.add(t.agentId);
-            return true;
+        const whole: AgentTile[] = [];
+        const d: AgentDelta[] = [];
+        for (const { tile, delta } of changes) {
+          const shown = s.data.shown.has(tile.agentId);
+          if (inScope(s, tile)) {
+            if (shown && delta) d.push(delta);
+            else whole.push(tile);
+            s.data.shown.add(tile.agentId);
+          } else if (shown) {
+            // Left the campaign this socket watches: sent once more (so it can drop it), then not.
+            s.data.shown.delete(tile.agentId);
+            if (delta) d.push(delta);
+            else whole.push(tile);
           }
-          // Left the campaign this socket watches: sent once more (so it can drop it), then not.
-          return s.data.shown.delete(t.agentId);
+        }
+        if (whole.length === 0 && d.length === 0) continue;
+        s.emit('floor:agents', {
+          seq: ++s.data.seq,
+          at,
+          ...tableUpdates(s, v.floor),
+          ...(whole.length > 0 ? { agents: whole } : {}),
+          ...(d.length > 0 ? { d } : {}),
         });
-        if (agents.length > 0) s.emit('floor:agents', { seq: ++s.data.seq, at, agents });
       }
     }
   }
@@ -320,12 +365,16 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
     const scope = s.data.scope ?? null;
     if (!v.counters || (scope !== null && !v.counters.campaigns.some((c) => c.id === scope))) {
       await computeCounters(tenantId, v);
+      // The sockets already watching have not had these: the next counters frame carries them.
+      v.sentCampaigns = '';
     }
     // Built and sent in one synchronous step, and only then does the socket get deltas: nothing
     // falls between the snapshot and the first delta.
     const agents = v.floor.tiles(scope);
     v.sockets.add(s);
     s.data.shown = new Set(agents.map((a) => a.agentId));
+    s.data.idsKnown = v.floor.ids.length;
+    s.data.campaignsKnown = v.floor.campaignIds.length;
     const seq = ++s.data.seq;
     v.sentSettings = JSON.stringify(settingsOf(v));
     s.emit('floor:snapshot', {
@@ -336,6 +385,8 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
       agents,
       campaigns: scopeCampaigns(s, v.counters?.campaigns ?? []),
       agentAverages: v.sentAverages,
+      ids: v.floor.ids.slice(),
+      campaignIds: v.floor.campaignIds.slice(),
     });
     return seq;
   }
@@ -355,8 +406,12 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
           // outweigh the state changes themselves.
           const due = at - v.averagesAt >= AVERAGES_EVERY_MS;
           const averages = due
-            ? averagesDelta(v.sentAverages, v.counters.agentAverages)
-            : { changed: {}, removed: [] };
+            ? averagesDelta(v.floor, v.sentAverages, v.counters.agentAverages)
+            : { changed: [], removed: [] };
+          // Campaign tiles only when one changed; the frame itself is the heartbeat.
+          const campaigns = JSON.stringify(v.counters.campaigns);
+          const campaignsChanged = campaigns !== v.sentCampaigns;
+          v.sentCampaigns = campaigns;
           if (due) {
             v.sentAverages = v.counters.agentAverages;
             v.averagesAt = at;
@@ -365,9 +420,10 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
             s.emit('floor:counters', {
               seq: ++s.data.seq,
               at,
-              campaigns: scopeCampaigns(s, v.counters.campaigns),
-              agentAverages: averages.changed,
-              ...(averages.removed.length > 0 ? { agentAveragesRemoved: averages.removed } : {}),
+              ...tableUpdates(s, v.floor),
+              ...(campaignsChanged ? { campaigns: scopeCampaigns(s, v.counters.campaigns) } : {}),
+              ...(averages.changed.length > 0 ? { averages: averages.changed } : {}),
+              ...(averages.removed.length > 0 ? { averagesRemoved: averages.removed } : {}),
               ...(changed ? { settings: settingsOf(v) } : {}),
             });
           }
@@ -423,6 +479,8 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
           role: identity.role,
           seq: 0,
           shown: new Set(),
+          idsKnown: 0,
+          campaignsKnown: 0,
           ...(identity.sessionId !== undefined ? { sessionId: identity.sessionId } : {}),
           ...(identity.link ? { linkId: identity.link.id, pinned: identity.link.campaignId } : {}),
         };

@@ -1343,4 +1343,49 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
       expect(await store.hasCampaign(ref)).toBe(true);
     });
   });
+
+  describe('unsuppression (a number off the do-not-call list)', () => {
+    it('queues and offers a number again once unsuppressed; the lead the listing removed stays removed', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      await store.removeNumbers(ref, [lead(1).phone, '+15550000000'], T0);
+      expect(await store.unsuppressNumbers(ref, [lead(1).phone, lead(7).phone])).toEqual({
+        removed: 1,
+        held: [],
+      });
+      expect((await store.snapshot(ref)).suppressed).toEqual(['+15550000000']);
+      // Removed is removed: nothing came back by itself.
+      expect(Object.values((await store.snapshot(ref)).records)).toEqual(['L2']);
+      expect(await store.enqueue(ref, [lead(1, { id: 'L1b' })], T0)).toMatchObject({
+        enqueued: 1,
+        suppressed: [],
+      });
+      const offered = [await leaseOne(agent(1)), await leaseOne(agent(2))].map((l) => l.lead.id).sort();
+      expect(offered).toEqual(['L1b', 'L2']);
+      await expectCode(
+        store.unsuppressNumbers(campaignRef('acme', 'nope'), [lead(1).phone]),
+        'CAMPAIGN_UNKNOWN',
+      );
+      await expectCode(store.unsuppressNumbers(ref, ['12345']), 'INPUT_INVALID');
+    });
+
+    it('changes nothing while a lead the listing removed is still on a call, then works once it is completed', async () => {
+      await define({ dispositions: { no_answer: { final: false, retryDelayMs: MIN, maxAttempts: 5 } } });
+      await store.enqueue(ref, [lead(1)], T0);
+      const l = await leaseOne();
+      await store.accept(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0, CALL_TTL);
+      await store.removeNumbers(ref, [lead(1).phone], T0 + 10);
+      expect(await store.unsuppressNumbers(ref, [lead(1).phone])).toEqual({
+        removed: 0,
+        held: [lead(1).phone],
+      });
+      expect((await store.snapshot(ref)).suppressed).toEqual([lead(1).phone]);
+      // The call's retry outcome does not bring the removed lead back ...
+      expect(await complete(l.leaseId, 'no_answer', T0 + 30)).toMatchObject({ ok: true, leadId: 'L1' });
+      // ... and now the number can leave the set.
+      expect(await store.unsuppressNumbers(ref, [lead(1).phone])).toEqual({ removed: 1, held: [] });
+      expect(await store.promote(ref, T0 + 10 * MIN, 100)).toBe(0);
+      expect(await store.lease(ref, agent(2), T0 + 10 * MIN, OFFER_TTL)).toBeNull();
+    });
+  });
 });

@@ -479,11 +479,13 @@ describe('the HTTP API', () => {
       const res = await api().get(path).set('Authorization', AUTH).expect(404);
       expect(res.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
     }
-    const unknownRoute = await api()
+    // A known path with a method it does not take: 405 with its methods (test/gateway/admin-http.test.ts).
+    const wrongMethod = await api()
       .delete(`/api/v1/tenants/${tenantId}`)
       .set('Authorization', AUTH)
-      .expect(404);
-    expect(unknownRoute.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+      .expect(405);
+    expect(wrongMethod.body).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, PUT');
   });
 
   it("keeps tenants apart: routes under tenant B cannot see or touch tenant A's campaign", async () => {

@@ -47,6 +47,17 @@ const ROUTES: readonly Route[] = [
   { method: 'post', path: () => '/dnc', body: (n) => ({ phones: [phone(500 + n)] }), allowed: ADMINS },
   { method: 'post', path: () => '/campaigns/spring/rebuild', allowed: ADMINS },
   { method: 'get', path: () => '/campaigns/spring/stats', allowed: ['owner', 'admin', 'supervisor'] },
+  // Campaign edits and archive (gateway/http/campaign-routes.ts).
+  {
+    method: 'patch',
+    path: () => '/campaigns/spring',
+    body: (n) => ({ name: `Spring ${n}` }),
+    allowed: ADMINS,
+  },
+  { method: 'delete', path: (n) => `/campaigns/old${n}`, allowed: ADMINS },
+  // The do-not-call list (gateway/http/dnc-routes.ts): the POST above listed 500 + n.
+  { method: 'get', path: (n) => `/dnc/${encodeURIComponent(phone(500 + n))}`, allowed: ADMINS },
+  { method: 'delete', path: (n) => `/dnc/${encodeURIComponent(phone(600 + n))}`, allowed: ADMINS },
 ];
 
 describe('roles and tenancy on the admin API', () => {
@@ -82,6 +93,22 @@ describe('roles and tenancy on the admin API', () => {
       .set('Authorization', bearer.get('owner')!)
       .send({ name: 'Spring', status: 'active', window: ALWAYS_OPEN })
       .expect(200);
+    // One listed number for each try at taking one off the list.
+    await g.db.dnc.add(
+      'acme',
+      Array.from({ length: 300 }, (_, i) => phone(600 + i)),
+      'api',
+    );
+    // One campaign for each try at archiving (the matrix numbers its tries).
+    for (let n = 1; n <= 200; n++) {
+      await g.db.campaigns.upsert({
+        tenantId: 'acme',
+        id: `old${n}`,
+        name: 'Old',
+        status: 'paused',
+        config: { window: ALWAYS_OPEN },
+      });
+    }
   });
   afterAll(async () => {
     await g?.stop();

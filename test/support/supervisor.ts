@@ -8,7 +8,7 @@ import type { Database, UserRole } from '../../db/index.js';
 import { hashPassword } from '../../gateway/auth/passwords.js';
 import { createDeviceTokens } from '../../gateway/auth/device-token.js';
 import { createUserSessions } from '../../gateway/auth/user-sessions.js';
-import { SUPERVISOR_NAMESPACE } from '../../gateway/supervisor/protocol.js';
+import { FloorDecoder, SUPERVISOR_NAMESPACE } from '../../gateway/supervisor/protocol.js';
 import { TEST_SECRET } from './gateway.js';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -53,6 +53,7 @@ export class FloorWatcher {
   readonly agents = new Map<string, AgentTile>();
   campaigns: CampaignTile[] = [];
   seq = 0;
+  readonly decoder = new FloorDecoder();
   /** Every sequence number received, in order. */
   readonly seqs: number[] = [];
   snapshots = 0;
@@ -67,6 +68,7 @@ export class FloorWatcher {
       this.snapshots++;
       this.#seq(f.seq);
       this.agents.clear();
+      this.decoder.snapshot(f);
       for (const a of f.agents) this.agents.set(a.agentId, a);
       this.history.push(...f.agents);
       this.campaigns = [...f.campaigns];
@@ -74,14 +76,16 @@ export class FloorWatcher {
     });
     socket.on('floor:agents', (f) => {
       this.#seq(f.seq);
-      for (const a of f.agents) this.agents.set(a.agentId, a);
-      this.history.push(...f.agents);
+      const agents = this.decoder.agents(f);
+      for (const a of agents) this.agents.set(a.agentId, a);
+      this.history.push(...agents);
       this.#wake();
     });
     socket.on('floor:counters', (f) => {
       this.counters++;
       this.#seq(f.seq);
-      this.campaigns = [...f.campaigns];
+      if (f.campaigns) this.campaigns = [...f.campaigns];
+      this.decoder.averages(f);
       this.#wake();
     });
   }

@@ -81,6 +81,94 @@ describe('the floor', () => {
   });
 });
 
+/** The averages as a rescan of every record of the hour computes them (the definition). */
+function rescan(floor: TenantFloor, now: number) {
+  const horizon = now - HISTORY_MS;
+  const bucket = {
+    ready: 0,
+    offered: 0,
+    dialing: 1,
+    on_call: 1,
+    wrap_up: 2,
+    paused: 3,
+    offline: -1,
+  } as const;
+  const zero = () => [0, 1, 2, 3].map(() => ({ ms: 0, n: 0 }));
+  const out = (acc: { ms: number; n: number }[]) => {
+    const avg = (x: { ms: number; n: number }) => (x.n === 0 ? 0 : Math.round(x.ms / x.n / 1000));
+    return { waitSec: avg(acc[0]!), talkSec: avg(acc[1]!), wrapSec: avg(acc[2]!), pauseSec: avg(acc[3]!) };
+  };
+  const agents: Record<string, ReturnType<typeof out>> = {};
+  const byCampaign = new Map<string, { ms: number; n: number }[]>();
+  for (const agentId of floor.agentsWithRecords()) {
+    const list = floor.records(agentId);
+    const acc = zero();
+    list.forEach((r, i) => {
+      const end = list[i + 1]?.at ?? now;
+      const b = bucket[r.state];
+      if (end <= horizon || b < 0) return;
+      const ms = Math.max(0, end - Math.max(r.at, horizon));
+      acc[b]!.ms += ms;
+      acc[b]!.n += 1;
+      if (r.campaignId !== null) {
+        const c = byCampaign.get(r.campaignId) ?? zero();
+        c[b]!.ms += ms;
+        c[b]!.n += 1;
+        byCampaign.set(r.campaignId, c);
+      }
+    });
+    agents[agentId] = out(acc);
+  }
+  return { agents, campaigns: Object.fromEntries([...byCampaign].map(([id, acc]) => [id, out(acc)])) };
+}
+
+describe('the floor averages', () => {
+  it('kept as running sums over the sliding hour, equal a rescan of the hour at every tick', () => {
+    // A seeded pseudo-random floor: 40 agents over three hours, three campaigns (and none),
+    // records arriving late and out of order, an agent flapping past the per-agent record cap,
+    // the hourly trim, and ticks reading the averages as the hour slides.
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const states = ['ready', 'offered', 'dialing', 'on_call', 'wrap_up', 'paused', 'offline'] as const;
+    const campaignsOf = ['c1', 'c2', 'c3', null] as const;
+    const floor = new TenantFloor();
+    let now = 5 * HISTORY_MS;
+    let ticks = 0;
+    let late = 0;
+    let capped = false;
+    const end = now + 3 * HISTORY_MS;
+    while (now < end) {
+      now += Math.floor(rand() * 4_000);
+      const agentId = `a${Math.floor(rand() * 40)}`;
+      const lateBy = rand() < 0.05 ? Math.floor(rand() * 30_000) : 0;
+      if (lateBy > 0) late++;
+      floor.apply(
+        rec(agentId, states[Math.floor(rand() * states.length)]!, now - lateBy, {
+          campaignId: campaignsOf[Math.floor(rand() * campaignsOf.length)]!,
+        }),
+      );
+      if (rand() < 0.02) {
+        // The flapping agent: many changes at one moment.
+        for (let k = 0; k < 100; k++) floor.apply(rec('flap', states[k % 6]!, now + k));
+        capped ||= floor.records('flap').length === 2_000;
+      }
+      if (rand() < 0.01) floor.trim(now);
+      if (rand() < 0.03) {
+        expect(floor.averages(now + 500)).toEqual(rescan(floor, now + 500));
+        ticks++;
+      }
+    }
+    // And an hour after the last change: only the current visits are left.
+    expect(floor.averages(now + HISTORY_MS + 1)).toEqual(rescan(floor, now + HISTORY_MS + 1));
+    expect(ticks).toBeGreaterThan(100);
+    expect(late).toBeGreaterThan(100);
+    expect(capped).toBe(true);
+  });
+});
+
 describe('the campaign tile', () => {
   it('counts today from midnight in the tenant’s time zone, DST included', () => {
     // 2026-03-29 10:00 UTC is 11:00 in London (BST began that night at 01:00 UTC).

@@ -4,6 +4,8 @@
 // the driver sets to the moment it produced the state change). Lags go into a 1-ms histogram.
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
+import { FloorDecoder } from '../../../gateway/supervisor/protocol.js';
+import type { AgentsFrame, SnapshotFrame } from '../../../gateway/supervisor/protocol.js';
 import { serve } from '../loop/ipc.js';
 
 export interface WatchersApi {
@@ -66,17 +68,20 @@ serve<WatchersApi>({
         bytes += typeof d === 'string' ? Buffer.byteLength(d) : (d as ArrayBuffer).byteLength;
       });
       let seq = 0;
+      const decoder = new FloorDecoder();
       const sequenced = (f: { seq: number }) => {
         if (seq !== 0 && f.seq !== seq + 1) gaps++;
         seq = f.seq;
         frames++;
       };
-      s.on('floor:snapshot', (f: { seq: number }) => {
+      s.on('floor:snapshot', (f: SnapshotFrame) => {
         seq = f.seq;
+        decoder.snapshot(f);
       });
-      s.on('floor:agents', (f: { seq: number; agents: { since: number | null }[] }) => {
+      // Decoded as the page decodes (the compact deltas back into tiles): its cost is the client's.
+      s.on('floor:agents', (f: AgentsFrame) => {
         sequenced(f);
-        for (const a of f.agents) tile(a);
+        for (const a of decoder.agents(f)) tile(a);
       });
       s.on('floor:counters', (f: { seq: number }) => sequenced(f));
       // The naive baseline: one frame per change.

@@ -1,0 +1,147 @@
+// A campaign's life through the admin API: create or replace (PUT), edit some fields (PATCH),
+// archive (DELETE). Each writes Postgres first (the system of record), then makes the live queue
+// follow it with the one path every change takes (`followCampaign`): an active campaign is
+// (re)defined in the engine and every gateway is told to read it again (its window and
+// dispositions reach their cached definitions, a resume brings ready agents back); a paused one is
+// forgotten for routing everywhere; an archived one is forgotten and its queue dropped from Redis
+// (its lead rows and call history stay in Postgres and reads keep working).
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { callingWindowSchema } from '../../engine/calling-window.js';
+import { dispositionPolicySchema, dispositionsSchema, outcomeCodeSchema } from '../../engine/disposition.js';
+import { campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
+import type { CampaignRef } from '../../engine/ids.js';
+import { CAMPAIGN_STATUSES, isDbError } from '../../db/index.js';
+import type { Campaign } from '../../db/index.js';
+import { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import { requireRole } from './access.js';
+import type { Audit } from './audit-trail.js';
+
+const displayName = z.string().trim().min(1).max(200);
+
+export const campaignParams = z.object({ tenantId: tenantIdSchema, campaignId: campaignIdSchema });
+
+/** The engine's own schemas: what is accepted here is exactly what the queue runs. */
+export const campaignBodySchema = z.strictObject({
+  name: displayName,
+  status: z.enum(CAMPAIGN_STATUSES),
+  window: callingWindowSchema,
+  dispositions: dispositionsSchema,
+});
+
+/**
+ * PATCH: the PUT body's fields, each optional; what is left out keeps its value. `dispositions`,
+ * when given, replaces the campaign's own outcome codes as a whole (as PUT does). Not the engine's
+ * dispositions schema itself: its default ({}) would fill a left-out field and reset the policy.
+ */
+const dispositionsPatchSchema = z
+  .record(outcomeCodeSchema, dispositionPolicySchema)
+  .superRefine((value, ctx) => {
+    const parsed = dispositionsSchema.safeParse(value);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: value });
+    }
+  });
+
+export const campaignPatchBodySchema = z
+  .strictObject({
+    name: displayName.optional(),
+    status: z.enum(CAMPAIGN_STATUSES).optional(),
+    window: callingWindowSchema.optional(),
+    dispositions: dispositionsPatchSchema.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });
+
+/** A campaign as PUT, PATCH and DELETE answer it (GET's fields). */
+export const campaignViewSchema = z.object({
+  campaign: z.object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(CAMPAIGN_STATUSES),
+    window: callingWindowSchema,
+    dispositions: z.looseObject({}),
+    /** Epoch ms. */
+    updatedAt: z.number().int(),
+  }),
+});
+
+export const campaignView = (campaign: Campaign): z.input<typeof campaignViewSchema> => ({
+  campaign: {
+    id: campaign.id,
+    name: campaign.name,
+    status: campaign.status,
+    window: campaign.config.window,
+    dispositions: campaign.config.dispositions,
+    updatedAt: campaign.updatedAt,
+  },
+});
+
+/** Make the live queue (this gateway's and, through `onChanged`, every other's) follow Postgres. */
+export async function followCampaign(gateway: Gateway, campaign: Campaign): Promise<void> {
+  const ref: CampaignRef = { tenantId: campaign.tenantId, campaignId: campaign.id };
+  if (campaign.status === 'active') {
+    await gateway.campaigns.define(ref, campaign.config);
+    return;
+  }
+  gateway.campaigns.forget(ref);
+  // Archived: its queued leads leave Redis. A call in progress keeps going; its completion is
+  // saved like any whose campaign the queue no longer knows (the lease id verifies on its own).
+  if (campaign.status === 'archived') await gateway.deps.store.dropCampaign(ref);
+}
+
+const archivedAsConflict = (err: unknown): never => {
+  if (isDbError(err, 'CONFLICT')) throw new GatewayError('CAMPAIGN_ARCHIVED');
+  throw err;
+};
+
+export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
+  const { db } = gateway.deps;
+  const router = Router({ mergeParams: true });
+  const admin = requireRole('admin');
+
+  const answer = async (req: Request, res: Response, action: string, campaign: Campaign, details = {}) => {
+    await followCampaign(gateway, campaign);
+    await audit(req, res, action, campaign.id, { status: campaign.status, ...details });
+    res.json(campaignView(campaign));
+  };
+
+  router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    const body = campaignBodySchema.parse(req.body);
+    const campaign = await db.campaigns.upsert({
+      tenantId,
+      id: campaignId,
+      name: body.name,
+      status: body.status,
+      config: { window: body.window, dispositions: body.dispositions },
+    });
+    await answer(req, res, 'campaign.put', campaign);
+  });
+
+  router.patch('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    const body = campaignPatchBodySchema.parse(req.body);
+    const campaign = await db.campaigns.update(tenantId, campaignId, body).catch(archivedAsConflict);
+    if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
+    await answer(req, res, 'campaign.patch', campaign, { fields: Object.keys(body).sort() });
+  });
+
+  // Archive, not delete: the rows and their history are the record of calls that happened.
+  router.delete('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
+    const { tenantId, campaignId } = campaignParams.parse(req.params);
+    const existing = await db.campaigns.get(tenantId, campaignId);
+    if (!existing) throw new GatewayError('CAMPAIGN_UNKNOWN');
+    // Archiving twice is harmless: the second answers the same archived campaign.
+    const campaign =
+      existing.status === 'archived'
+        ? existing
+        : await db.campaigns.update(tenantId, campaignId, { status: 'archived' }).catch(archivedAsConflict);
+    if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
+    await answer(req, res, 'campaign.archive', campaign);
+  });
+
+  return router;
+}
