@@ -20,6 +20,7 @@ import { runBullmqCycles } from './engine/bullmq-cycles.js';
 import { newCampaign, purgeTombstones, runDialhubCycles } from './engine/dialhub-cycles.js';
 import { campaignKeyBytes, measureFootprint } from './engine/footprint.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
+import { countWrites } from './engine/write-count.js';
 import { buildOutcome } from './engine/outcome.js';
 import type { DepthResult, DialhubRun, RoundResult, Tuning } from './engine/outcome.js';
 import { FULL, QUICK, SUITE } from './engine/plan.js';
@@ -225,8 +226,23 @@ export const engineScenario: Scenario = {
           `bullmq concurrency=${tuning.bullmqConcurrency}`,
       );
       const rounds = await throughputRounds(env, tuning);
+      // Untimed: element writes per cycle, counted from Redis under MONITOR (engine/write-count.ts).
+      const ref = await newCampaign(store, TENANT, 'writes');
+      const writes = await countWrites(ctx.redisUrl, admin, dhPrefix, store, ref, {
+        ...tuning.dialhub,
+        leads: plan.writeCountLeads,
+        agents: plan.agents,
+        offerTtlMs: plan.offerTtlMs,
+        enqueueBatch: plan.enqueueBatch,
+        retentionMs: plan.tombstoneRetentionMs,
+        signal: ctx.signal,
+        meter: new CpuMeter(admin),
+      }).finally(() => store?.dropCampaign(ref));
+      ctx.log(
+        `${fmt(writes.perCycle, 2)} Redis element writes per cycle (+${fmt(writes.deferredPerCycle, 2)} deferred)`,
+      );
       const depth = await depthAndMemory(env);
-      return buildOutcome({ quick: ctx.quick, redisUrl: ctx.redisUrl, plan, tuning, rounds, depth });
+      return buildOutcome({ quick: ctx.quick, redisUrl: ctx.redisUrl, plan, tuning, rounds, depth, writes });
     } finally {
       await store?.close();
       await admin.close();

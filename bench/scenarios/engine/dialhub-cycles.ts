@@ -22,6 +22,8 @@ export interface DialhubCycleSettings {
   readonly signal: AbortSignal;
   /** Measures who used the CPU during the timed phase. */
   readonly meter: CpuMeter;
+  /** Called once the campaign is filled and the agents are ready, just before the cycles start. */
+  readonly onStart?: () => Promise<void>;
 }
 
 export interface DialhubCycleResult {
@@ -89,6 +91,7 @@ export async function runDialhubCycles(
     }
   };
 
+  await s.onStart?.();
   await s.meter.start();
   const start = process.hrtime.bigint();
   // allSettled, not all: if one loop fails (or the run is aborted), wait for the others to stop
