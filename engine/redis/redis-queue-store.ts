@@ -760,8 +760,9 @@ export class RedisQueueStore implements QueueStore {
     if (Number(f[0]) !== STATUS_OK) return null;
     const r = decodeLeaseRecord(String(f[1]));
     const leadId = String(f[2]);
-    if (leadId === '' || r.agent !== agentId) return null;
-    const live = LIVE_STATES.has(r.state) && r.at > now;
+    // agentLeases names the agent's latest lease, also once it ended: only a live one is held.
+    if (leadId === '' || r.agent !== agentId || !LIVE_STATES.has(r.state)) return null;
+    const live = r.at > now;
     return {
       leaseId: this.#leaseId(ref, epoch, field, leadId, agentId),
       state: r.state,

@@ -46,7 +46,7 @@ for n = 0, count - 1 do
       hset(K.leases, field, joinLease({ state, member, agent, device, expires, '', epoch, '' }))
       hset(K.leaseOf, member, field)
       zadd(K.leaseExpiry, expires, field)
-      if not hget(K.agentLeases, agent) then
+      if not liveLeaseOf(K.agentLeases, K.leases, agent) then
         hset(K.agentLeases, agent, field)
       end
       attached = attached + 1

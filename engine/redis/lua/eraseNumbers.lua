@@ -72,7 +72,7 @@ for _, member in ipairs(members) do
         if state ~= 'c' then
           revoked, agent, device, leaseEpoch = field, lease[L_AGENT], lease[L_DEVICE], lease[L_EPOCH]
         end
-        releaseLive(K, field, lease[L_AGENT])
+        releaseLive(K, field)
       end
       hdel(K.leases, field)
       zrem(K.tombstones, field)

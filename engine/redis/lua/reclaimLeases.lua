@@ -51,14 +51,12 @@ else
   expired = redis.call('ZRANGEBYSCORE', K.leaseExpiry, '-inf', int(now), 'LIMIT', 0, limit)
 end
 hprefetch(K.leases, expired)
-local members, agents = {}, {}
+local members = {}
 for _, field in ipairs(expired) do
   local lease = splitLease(hget(K.leases, field))
   members[#members + 1] = lease[L_MEMBER]
-  agents[#agents + 1] = lease[L_AGENT]
 end
 prefetchRecords(base, members)
-hprefetch(K.agentLeases, agents)
 
 for _, field in ipairs(expired) do
   local lease = splitLease(hget(K.leases, field))
@@ -76,7 +74,7 @@ for _, field in ipairs(expired) do
         requeueHead(base, K, rec, member)
       end
     end
-    releaseLive(K, field, lease[L_AGENT])
+    releaseLive(K, field)
     if voiding then
       state = lease[L_AUX]
       lease[L_STATE] = 'v'

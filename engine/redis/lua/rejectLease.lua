@@ -37,6 +37,6 @@ else
 end
 hdel(K.leases, field)
 hdel(K.leaseOf, member)
-releaseLive(K, field, lease[L_AGENT])
+releaseLive(K, field)
 flush()
 return ST_OK

@@ -47,7 +47,7 @@ for n = 4, #ARGV do
       elseif LIVE[state] then
         keepRecord = true
         revoked, agent, device, leaseEpoch = field, lease[L_AGENT], lease[L_DEVICE], lease[L_EPOCH]
-        releaseLive(K, field, agent)
+        releaseLive(K, field)
         lease[L_STATE] = 'r'
         lease[L_AT] = int(now)
         hset(K.leases, field, joinLease(lease))

@@ -74,7 +74,7 @@ local function renewOne(epoch, counter, agent, phase)
         requeueHead(base, K, rec, member)
         hdel(K.leases, field)
         hdel(K.leaseOf, member)
-        releaseLive(K, field, lease[L_AGENT])
+        releaseLive(K, field)
         return ST_OUTSIDE_CALLING_WINDOW, 0
       end
       lease[L_STATE] = 'a'

@@ -132,7 +132,7 @@ local function applyResult(base, K, lease, field, result, now, retention)
     unqueue(base, K, rec, member)
   end
   if LIVE[state] then
-    releaseLive(K, field, lease[L_AGENT])
+    releaseLive(K, field)
   end
   if hget(K.leaseOf, member) == field then
     hdel(K.leaseOf, member)

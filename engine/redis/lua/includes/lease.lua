@@ -71,3 +71,36 @@ local function findLease(cfgKey, leasesKey, epoch, counter, agent)
   end
   return ST_OK, lease, field
 end
+
+--[[
+  The live lease an agent holds (its field), or nil. The agentLeases hash names the agent's
+  latest lease and is not cleared when that lease ends (a completion writes one element less):
+  whether the agent is busy is read from the lease it names, which must still be live and the
+  agent's (a counter of an earlier epoch may name another agent's lease).
+]]
+local function liveLeaseOf(agentLeasesKey, leasesKey, agent)
+  local field = hget(agentLeasesKey, agent)
+  if not field then
+    return nil
+  end
+  local raw = hget(leasesKey, field)
+  if raw and LIVE[string.sub(raw, 1, 1)] and splitLease(raw)[L_AGENT] == agent then
+    return field
+  end
+  return nil
+end
+
+-- Prefetch the leases the agentLeases hash names for these agents (for liveLeaseOf).
+local function prefetchAgentLeases(agentLeasesKey, leasesKey, agents)
+  hprefetch(agentLeasesKey, agents)
+  local fields = {}
+  for _, agent in ipairs(agents) do
+    local field = hget(agentLeasesKey, agent)
+    if field then
+      fields[#fields + 1] = field
+    end
+  end
+  if #fields > 0 then
+    hprefetch(leasesKey, fields)
+  end
+end

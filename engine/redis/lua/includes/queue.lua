@@ -184,12 +184,10 @@ local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames
   return { counter, agent, device, expires, pinned and 1 or 0, zoneNames[recordZone(raw)] or '', raw }
 end
 
--- End a live lease's bookkeeping (expiry index, the agent's current lease).
-local function releaseLive(K, field, agent)
+-- End a live lease's bookkeeping: its expiry. (The agent's entry in agentLeases stays: once the
+-- lease it names is no longer live, the agent is free; see liveLeaseOf.)
+local function releaseLive(K, field)
   zrem(K.leaseExpiry, field)
-  if hget(K.agentLeases, agent) == field then
-    hdel(K.agentLeases, agent)
-  end
 end
 
 -- Is the lead's number suppressed in this campaign (do-not-call, erased)?
