@@ -17,7 +17,7 @@ import type { AdminClient } from '../lib/redis-admin.js';
 import { fmt } from '../lib/report.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { runBullmqCycles } from './engine/bullmq-cycles.js';
-import { newCampaign, purgeTombstones, runDialhubCycles } from './engine/dialhub-cycles.js';
+import { newCampaign, purgeTombstones, runDialhubCycles, tombstoneCount } from './engine/dialhub-cycles.js';
 import { campaignKeyBytes, measureFootprint } from './engine/footprint.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
 import { countWrites } from './engine/write-count.js';
@@ -64,8 +64,10 @@ async function dialhubRun(
     // Every lead is done now: what is left is lease tombstones (kept for duplicate and late
     // completions) plus the agents and config, i.e. what a completed call goes on costing.
     const left = await campaignKeyBytes(admin, dhPrefix, ref);
-    const tombstones = campaignKeys(dhPrefix, ref).tombstones;
-    const purge = await purgeTombstones(store, ref, plan.tombstoneRetentionMs, () => admin.zCard(tombstones));
+    const keys = campaignKeys(dhPrefix, ref);
+    const purge = await purgeTombstones(store, ref, plan.tombstoneRetentionMs, () =>
+      tombstoneCount(admin, keys),
+    );
     return { ...cycles, retainedBytesPerCycle: left.bytes / cycles.cycles, purge };
   } finally {
     await store.dropCampaign(ref);

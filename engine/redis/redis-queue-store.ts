@@ -19,7 +19,7 @@ import {
   STATUS_OK,
 } from '../errors.js';
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
-import { campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
+import { AGENT_BUSY_BAND, campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
 import type { CampaignKeys } from '../keys.js';
 import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
 import type { LeadInput } from '../lead.js';
@@ -748,19 +748,35 @@ export class RedisQueueStore implements QueueStore {
 
   async agentLease(ref: CampaignRef, agentId: AgentId, now: number): Promise<LeaseView | null> {
     const k = this.#keys(ref);
-    const [field, current] = await Promise.all([
+    const [score, attached, current] = await Promise.all([
+      this.#client.zScore(k.agents, agentId),
       this.#client.hGet(k.agentLeases, agentId),
       this.#client.hGet(k.cfg, 'epoch'),
     ]);
     if (!current) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
-    if (!field) return null;
+    // The lease its busy score names (granted), else one a rebuild attached to it.
+    return (
+      (score !== null && score >= AGENT_BUSY_BAND
+        ? await this.#agentLeaseView(ref, agentId, String(score - AGENT_BUSY_BAND), current, now)
+        : null) ?? (attached ? await this.#agentLeaseView(ref, agentId, attached, current, now) : null)
+    );
+  }
+
+  async #agentLeaseView(
+    ref: CampaignRef,
+    agentId: AgentId,
+    field: string,
+    current: string,
+    now: number,
+  ): Promise<LeaseView | null> {
+    const k = this.#keys(ref);
     const sep = field.indexOf(':');
     const epoch = sep < 0 ? current : field.slice(0, sep);
     const f = asArray(await this.#campaign('peekLease', ref, [k.base, epoch, counterOfField(field)]));
     if (Number(f[0]) !== STATUS_OK) return null;
     const r = decodeLeaseRecord(String(f[1]));
     const leadId = String(f[2]);
-    // agentLeases names the agent's latest lease, also once it ended: only a live one is held.
+    // The busy score names the agent's latest lease also once it ended: only a live one is held.
     if (leadId === '' || r.agent !== agentId || !LIVE_STATES.has(r.state)) return null;
     const live = r.at > now;
     return {
@@ -1020,7 +1036,7 @@ export class RedisQueueStore implements QueueStore {
       pinned,
       leases: sortRecord(leases),
       revoked: sortRecord(revoked),
-      agents: await withScores(k.agents),
+      agents: (await withScores(k.agents)).filter(([, score]) => score < AGENT_BUSY_BAND),
       phones: sortRecord(phones),
       suppressed: (await c.sMembers(k.suppressed)).map((d) => `+${d}`).sort(),
     };

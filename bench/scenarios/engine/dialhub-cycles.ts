@@ -3,6 +3,9 @@
 // leased to an agent and completed as answered, after which the agent is ready again.
 import { ALWAYS_OPEN } from '../../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../../engine/campaign.js';
+import type { CampaignKeys } from '../../../engine/keys.js';
+import { TOMBSTONE_BAND } from '../../../engine/keys.js';
+import type { AdminClient } from '../../lib/redis-admin.js';
 import { asAgentId, asDeviceId, campaignRef } from '../../../engine/ids.js';
 import type { CampaignRef } from '../../../engine/ids.js';
 import type { QueueStore, ReadyAgent } from '../../../engine/queue-store.js';
@@ -103,6 +106,11 @@ export async function runDialhubCycles(
   if (failure) throw failure.reason;
   if (done !== s.leads) throw new Error(`expected ${s.leads} cycles, completed ${done}`);
   return { cycles: done, ms, cyclesPerS: (done / ms) * 1000, enqueuePerS: fill.perS, emptyDispatches, cpu };
+}
+
+/** Lease tombstones a campaign holds (in leaseExpiry's tombstone band; see engine/keys.ts). */
+export async function tombstoneCount(admin: AdminClient, keys: CampaignKeys): Promise<number> {
+  return admin.zCount(keys.leaseExpiry, TOMBSTONE_BAND, '+inf');
 }
 
 /** Tombstones removed per reclaim call while purging (the reaper's batch size). */

@@ -16,7 +16,7 @@ import { loadScriptSources } from '../../../engine/redis/scripts.js';
 import { connectAdmin } from '../../lib/redis-admin.js';
 import type { AdminClient } from '../../lib/redis-admin.js';
 import type { CpuMeter } from '../../lib/cpu-meter.js';
-import { purgeTombstones, runDialhubCycles } from './dialhub-cycles.js';
+import { purgeTombstones, runDialhubCycles, tombstoneCount } from './dialhub-cycles.js';
 
 export interface WriteCount {
   readonly cycles: number;
@@ -149,8 +149,8 @@ export async function countWrites(
     // The fill and the first "ready" of every agent are left out: counting starts at the cycles.
     const cycles = await runDialhubCycles(store, ref, { ...s, onStart: () => switchTo('cycle') });
     await switchTo('purge');
-    const tombstones = campaignKeys(keyPrefix, ref).tombstones;
-    await purgeTombstones(store, ref, s.retentionMs, () => admin.zCard(tombstones));
+    const keys = campaignKeys(keyPrefix, ref);
+    await purgeTombstones(store, ref, s.retentionMs, () => tombstoneCount(admin, keys));
     await switchTo('idle');
     const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
     const perCycle = (m: Map<string, number>) =>

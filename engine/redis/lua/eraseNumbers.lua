@@ -61,7 +61,7 @@ for _, member in ipairs(members) do
   if raw then
     local rec = splitRecord(raw)
     local revoked, agent, device, leaseEpoch = '', '', '', ''
-    local field = hget(K.leaseOf, member)
+    local field = currentLease(K, member)
     local leaseRaw = field and hget(K.leases, field)
     if leaseRaw then
       local lease = splitLease(leaseRaw)
@@ -75,10 +75,10 @@ for _, member in ipairs(members) do
         releaseLive(K, field)
       end
       hdel(K.leases, field)
-      zrem(K.tombstones, field)
+      zrem(K.leaseExpiry, field)
     end
     if field then
-      hdel(K.leaseOf, member)
+      unlinkLease(K, member, field)
     end
     unqueue(base, K, rec, member)
     forget(base, rec, member)

@@ -37,7 +37,7 @@ for n = 4, #ARGV do
     local rec = splitRecord(record(base, member))
     local revoked, agent, device, leaseEpoch = '', '', '', ''
     local keepRecord = false
-    local field = hget(K.leaseOf, member)
+    local field = currentLease(K, member)
     local raw = field and hget(K.leases, field)
     if raw then
       local lease = splitLease(raw)
@@ -51,11 +51,12 @@ for n = 4, #ARGV do
         lease[L_STATE] = 'r'
         lease[L_AT] = int(now)
         hset(K.leases, field, joinLease(lease))
-        zadd(K.tombstones, int(now + retention), field)
+        hset(K.leaseOf, member, field) -- still the lead's lease: its outcome is accepted
+        zadd(K.leaseExpiry, tombstoneScore(now + retention), field)
       else
         hdel(K.leases, field)
-        zrem(K.tombstones, field)
-        hdel(K.leaseOf, member)
+        zrem(K.leaseExpiry, field)
+        unlinkLease(K, member, field)
       end
     end
     unqueue(base, K, rec, member)

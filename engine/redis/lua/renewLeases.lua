@@ -73,7 +73,7 @@ local function renewOne(epoch, counter, agent, phase)
       if not open[rec[R_ZONE]] then
         requeueHead(base, K, rec, member)
         hdel(K.leases, field)
-        hdel(K.leaseOf, member)
+        unlinkLease(K, member, field)
         releaseLive(K, field)
         return ST_OUTSIDE_CALLING_WINDOW, 0
       end

@@ -15,6 +15,21 @@
 local L_STATE, L_MEMBER, L_AGENT, L_DEVICE, L_AT, L_RESULT, L_EPOCH, L_AUX = 1, 2, 3, 4, 5, 6, 7, 8
 
 local LIVE = { o = true, a = true, n = true, w = true, c = true }
+
+--[[
+  One sorted set indexes every lease record by time (KEYS leaseExpiry): a live lease by its
+  expiry, a tombstone by its purge time in a band above every expiry (TOMBSTONE_BAND + ms, exact
+  in a double). Completing a lease then moves one score instead of removing a member from one
+  set and adding it to another. Live leases: ZRANGEBYSCORE -inf (TOMBSTONE_BAND; tombstones due
+  for purge: TOMBSTONE_BAND .. tombstoneScore(now). The tombstones key of the key set is read
+  only to purge what campaigns written before this kept there.
+]]
+local TOMBSTONE_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
+local LIVE_BELOW = '(1125899906842624'
+
+local function tombstoneScore(at)
+  return string.format('%.0f', TOMBSTONE_BAND + at)
+end
 local ACCEPTED = { a = true, n = true, w = true }
 
 local function splitLease(s)
@@ -73,34 +88,72 @@ local function findLease(cfgKey, leasesKey, epoch, counter, agent)
 end
 
 --[[
-  The live lease an agent holds (its field), or nil. The agentLeases hash names the agent's
-  latest lease and is not cleared when that lease ends (a completion writes one element less):
-  whether the agent is busy is read from the lease it names, which must still be live and the
-  agent's (a counter of an earlier epoch may name another agent's lease).
+  The lease an agent holds. Granting a lease moves the agent from the ready range of the agents
+  zset to the busy band: score AGENT_BUSY_BAND + lease counter (one element write; nothing to
+  undo when the lease ends). The agent is busy while the lease its score names is live and its
+  own (a counter of an earlier epoch may name another agent's lease); a lease attached by a
+  rebuild is named by agentLeases instead. Ready agents: ZRANGEBYSCORE -inf (AGENT_BUSY_BAND.
 ]]
-local function liveLeaseOf(agentLeasesKey, leasesKey, agent)
-  local field = hget(agentLeasesKey, agent)
-  if not field then
-    return nil
+local AGENT_BUSY_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
+local READY_BELOW = '(1125899906842624'
+
+local function busyScore(counter)
+  return string.format('%.0f', AGENT_BUSY_BAND + tonumber(counter))
+end
+
+local function isBusyScore(score)
+  return score and tonumber(score) >= AGENT_BUSY_BAND
+end
+
+local function busyField(score)
+  if isBusyScore(score) then
+    return string.format('%.0f', tonumber(score) - AGENT_BUSY_BAND)
   end
-  local raw = hget(leasesKey, field)
-  if raw and LIVE[string.sub(raw, 1, 1)] and splitLease(raw)[L_AGENT] == agent then
+  return nil
+end
+
+local function liveLeaseFor(leasesKey, field, agent)
+  local raw = field and hget(leasesKey, field)
+  return raw and LIVE[string.sub(raw, 1, 1)] and splitLease(raw)[L_AGENT] == agent
+end
+
+-- The field of the live lease `agent` holds, or nil; `score` is its score in the agents zset.
+local function liveLeaseOf(K, agent, score)
+  local field = busyField(score)
+  if liveLeaseFor(K.leases, field, agent) then
+    return field
+  end
+  field = hget(K.agentLeases, agent)
+  if liveLeaseFor(K.leases, field, agent) then
     return field
   end
   return nil
 end
 
--- Prefetch the leases the agentLeases hash names for these agents (for liveLeaseOf).
-local function prefetchAgentLeases(agentLeasesKey, leasesKey, agents)
-  hprefetch(agentLeasesKey, agents)
+-- Prefetch what liveLeaseOf reads for these agents (scores as ZMSCORE returns them).
+local function prefetchAgentLeases(K, agents, scores)
+  hprefetch(K.agentLeases, agents)
   local fields = {}
-  for _, agent in ipairs(agents) do
-    local field = hget(agentLeasesKey, agent)
-    if field then
-      fields[#fields + 1] = field
+  for i, agent in ipairs(agents) do
+    local f = busyField(scores[i])
+    if f then
+      fields[#fields + 1] = f
+    end
+    f = hget(K.agentLeases, agent)
+    if f then
+      fields[#fields + 1] = f
     end
   end
   if #fields > 0 then
-    hprefetch(leasesKey, fields)
+    hprefetch(K.leases, fields)
   end
+end
+
+-- Take a ready agent out of routing (an agent in the busy band stays there). 1 if it was ready.
+local function unready(K, agent)
+  local score = redis.call('ZSCORE', K.agents, agent)
+  if score and not isBusyScore(score) then
+    return redis.call('ZREM', K.agents, agent)
+  end
+  return 0
 end

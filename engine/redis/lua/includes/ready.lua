@@ -5,7 +5,7 @@
   ("<device>\31<session>"): only that session may take the agent out of routing again, so an
   older session that a newer one replaced can never remove the newer one's ready flag. The entry
   is written only when it changes (an agent ready again on the same session writes only its
-  idle-since time). Busy is read from the lease agentLeases names (includes/lease.lua).
+  idle-since time). Busy is read from the lease the agent's score names (includes/lease.lua).
   Appends one status per agent to `reply`.
 ]]
 --- @include "status"
@@ -13,15 +13,24 @@
 --- @include "lease"
 
 local function markReady(K, now, agents, devices, sessions, reply)
-  prefetchAgentLeases(K.agentLeases, K.leases, agents)
+  if #agents == 0 then
+    return
+  end
+  local scores = redis.call('ZMSCORE', K.agents, unpack(agents))
+  prefetchAgentLeases(K, agents, scores)
   hprefetch(K.agentDevices, agents)
-  local adds = {}
+  local adds, seen = {}, {}
   for i, agent in ipairs(agents) do
-    if liveLeaseOf(K.agentLeases, K.leases, agent) then
+    local score = scores[i]
+    if liveLeaseOf(K, agent, score) then
       reply[#reply + 1] = ST_AGENT_BUSY
     else
-      adds[#adds + 1] = now
-      adds[#adds + 1] = agent
+      -- Ready already: keeps its idle-since time. Busy band with an ended lease: ready from now.
+      if not seen[agent] and not (score and not isBusyScore(score)) then
+        adds[#adds + 1] = now
+        adds[#adds + 1] = agent
+      end
+      seen[agent] = true
       local entry = devices[i] .. '\31' .. sessions[i]
       if hget(K.agentDevices, agent) ~= entry then
         hset(K.agentDevices, agent, entry) -- staged: the caller flushes
@@ -30,7 +39,7 @@ local function markReady(K, now, agents, devices, sessions, reply)
     end
   end
   if #adds > 0 then
-    redis.call('ZADD', K.agents, 'NX', unpack(adds))
+    redis.call('ZADD', K.agents, unpack(adds))
   end
 end
 
