@@ -51,7 +51,9 @@ export interface CampaignKeys {
   pinned(agentId: string): string;
   /** hash: member -> packed lead record, for one bucket of members */
   records(bucket: number): string;
-  /** hash: phone digits -> member, for one bucket of phones */
+  /** hash: phone digits -> member, for one bucket of phones (cfg pb of them; lua/includes/keys.lua) */
+  phoneBucket(bucket: number): string;
+  /** hash: phone digits -> member, by the last 4 digits (campaigns created before pb existed) */
   phones(bucket: string): string;
 }
 
@@ -82,6 +84,7 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
     ready: (zoneIndex) => `${base}r:${zoneIndex}`,
     pinned: (agentId) => `${base}p:${agentId}`,
     records: (bucket) => `${base}d:${bucket}`,
+    phoneBucket: (bucket) => `${base}h:${bucket}`,
     phones: (bucket) => `${base}n:${bucket}`,
   };
 }

@@ -342,10 +342,10 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async dropCampaign(ref: CampaignRef): Promise<void> {
-    this.#configs.delete(this.#keys(ref).base);
-    for await (const keys of this.#scan(ref, campaignKeyPattern(this.#prefix, ref))) {
-      if (keys.length > 0) await this.#client.unlink(keys);
-    }
+    const k = this.#keys(ref);
+    this.#configs.delete(k.base);
+    // Every key it may hold is known from its config and indexes: no SCAN (redis/lua/dropCampaign.lua).
+    await this.#campaign('dropCampaign', ref, [k.base]);
   }
 
   async hasCampaign(ref: CampaignRef): Promise<boolean> {
@@ -1020,13 +1020,20 @@ export class RedisQueueStore implements QueueStore {
         };
       }
     }
-    // The phone index buckets that exist, found by SCAN (O(keys in the database), like any snapshot).
+    // The phone index buckets: cfg pb of them; a campaign created before pb existed has up to
+    // 10,000 (n:<last 4 digits>), found by SCAN (O(keys in the database), like any snapshot).
     const phones: Record<string, string> = {};
-    const pattern = `${campaignKeyPattern(this.#prefix, ref).slice(0, -1)}n:*`;
-    for await (const keys of this.#scan(ref, pattern)) {
+    const addBuckets = async (keys: readonly string[]) => {
       const buckets = await Promise.all(keys.map((key) => c.hGetAll(key)));
       for (const bucket of buckets) {
         for (const [digits, member] of Object.entries(bucket)) phones[`+${digits}`] = member;
+      }
+    };
+    if (cfg.pb) {
+      await addBuckets(Array.from({ length: Number(cfg.pb) }, (_, b) => k.phoneBucket(b)));
+    } else {
+      for await (const keys of this.#scan(ref, `${campaignKeyPattern(this.#prefix, ref).slice(0, -1)}n:*`)) {
+        await addBuckets(keys);
       }
     }
     return {

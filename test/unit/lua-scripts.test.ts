@@ -84,6 +84,8 @@ describe('Lua scripts', () => {
     expect(k.records(7)).toBe(`${k.base}d:7`);
     expect(lua).toContain(`base .. 'n:' .. string.sub(digits, -4)`);
     expect(k.phones('0123')).toBe(`${k.base}n:0123`);
+    expect(lua).toContain(`base .. 'h:' .. string.format('%d', bucket)`);
+    expect(k.phoneBucket(12)).toBe(`${k.base}h:12`);
   });
 
   it('puts tombstones in the same score band as engine/keys.ts', () => {

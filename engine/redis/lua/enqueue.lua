@@ -51,6 +51,9 @@ i = i + 2 * zoneCount + 1
 local count = tonumber(ARGV[i])
 local first = i + 1
 
+-- Room in the phone index for every lead of the batch (includes/keys.lua), before any lookup.
+growPhoneIndex(base, tonumber(redis.call('HGET', K.cfg, 'seq')) + count)
+
 -- Pass 1: find duplicates, so sequence numbers are allocated in one step for the rest.
 local skipped = {}
 local duplicates, already, suppressed = {}, {}, {}

@@ -73,9 +73,7 @@ unlink(K.leaseOf) -- expired-lease tombstones keep their lease records, but thei
 for b = 0, math.floor(tonumber(seq) / RECORD_BUCKET_SIZE) do
   unlink(recordBucketKey(base, b))
 end
-for b = 0, 9999 do
-  unlink(base .. 'n:' .. string.format('%04d', b))
-end
+eachPhoneBucket(base, unlink)
 if #batch > 0 then
   redis.call('UNLINK', unpack(batch))
 end
