@@ -51,9 +51,6 @@ i = i + 2 * zoneCount + 1
 local count = tonumber(ARGV[i])
 local first = i + 1
 
--- Room in the phone index for every lead of the batch (includes/keys.lua), before any lookup.
-growPhoneIndex(base, tonumber(redis.call('HGET', K.cfg, 'seq')) + count)
-
 -- Pass 1: find duplicates, so sequence numbers are allocated in one step for the rest.
 local skipped = {}
 local duplicates, already, suppressed = {}, {}, {}
@@ -100,6 +97,9 @@ local function add(command, key, a, b)
 end
 
 local seq = redis.call('HINCRBY', K.cfg, 'seq', accepted) - accepted
+-- Room in the phone index for the leads accepted (includes/keys.lua): the lookups above used the
+-- buckets as they were, the writes below use them as they are now.
+growPhoneIndex(base, seq + accepted)
 local skip = 1
 for n = 0, count - 1 do
   if skipped[skip] == n + 1 then
