@@ -776,8 +776,10 @@ export class RedisQueueStore implements QueueStore {
     if (Number(f[0]) !== STATUS_OK) return null;
     const r = decodeLeaseRecord(String(f[1]));
     const leadId = String(f[2]);
-    // The busy score names the agent's latest lease also once it ended: only a live one is held.
-    if (leadId === '' || r.agent !== agentId || !LIVE_STATES.has(r.state)) return null;
+    // The busy score names the agent's latest lease also once it ended: only a live one is held,
+    // and not one claimed after it had freed the agent (expired and requeued, or revoked).
+    const freed = r.state === 'c' && (r.aux === 'x' || r.aux === 'r');
+    if (leadId === '' || r.agent !== agentId || !LIVE_STATES.has(r.state) || freed) return null;
     const live = r.at > now;
     return {
       leaseId: this.#leaseId(ref, epoch, field, leadId, agentId),

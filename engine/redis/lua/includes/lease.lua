@@ -31,6 +31,8 @@ local function tombstoneScore(at)
   return string.format('%.0f', TOMBSTONE_BAND + at)
 end
 local ACCEPTED = { a = true, n = true, w = true }
+-- States a lease frees its agent in (a claim from one of them does not hold the agent again).
+local FREED = { x = true, r = true }
 
 local function splitLease(s)
   local t = {}
@@ -91,8 +93,10 @@ end
   The lease an agent holds. Granting a lease moves the agent from the ready range of the agents
   zset to the busy band: score AGENT_BUSY_BAND + lease counter (one element write; nothing to
   undo when the lease ends). The agent is busy while the lease its score names is live and its
-  own (a counter of an earlier epoch may name another agent's lease); a lease attached by a
-  rebuild is named by agentLeases instead. Ready agents: ZRANGEBYSCORE -inf (AGENT_BUSY_BAND.
+  own (a counter of an earlier epoch may name another agent's lease), unless that lease is being
+  completed from a state that had already freed the agent (claimed after it expired and was
+  requeued, or after it was revoked). A lease attached by a rebuild is named by agentLeases
+  instead. Ready agents: ZRANGEBYSCORE -inf (AGENT_BUSY_BAND.
 ]]
 local AGENT_BUSY_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
 local READY_BELOW = '(1125899906842624'
@@ -114,7 +118,11 @@ end
 
 local function liveLeaseFor(leasesKey, field, agent)
   local raw = field and hget(leasesKey, field)
-  return raw and LIVE[string.sub(raw, 1, 1)] and splitLease(raw)[L_AGENT] == agent
+  if not (raw and LIVE[string.sub(raw, 1, 1)]) then
+    return false
+  end
+  local lease = splitLease(raw)
+  return lease[L_AGENT] == agent and not (lease[L_STATE] == 'c' and FREED[lease[L_AUX]])
 end
 
 -- The field of the live lease `agent` holds, or nil; `score` is its score in the agents zset.
