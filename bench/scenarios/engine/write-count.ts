@@ -79,7 +79,7 @@ export function monitorArgs(line: string): { client: string; argv: string[] } | 
   return { client: m[1]!, argv };
 }
 
-const kindOf = (suffix: string) => suffix.replace(/^([rpdn]):.*$/, '$1:*');
+const kindOf = (suffix: string) => suffix.replace(/^([rpdnh]):.*$/, '$1:*');
 
 /**
  * Run `leads` cycles on `ref` (fresh, defined, the caller drops it) under MONITOR, then purge its

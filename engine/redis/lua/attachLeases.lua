@@ -48,6 +48,7 @@ for n = 0, count - 1 do
       zadd(K.leaseExpiry, expires, field)
       if not liveLeaseOf(K, agent, redis.call('ZSCORE', K.agents, agent)) then
         hset(K.agentLeases, agent, field)
+        anyAttached = true -- staged, not yet in Redis: the next held call of this agent sees it
       end
       attached = attached + 1
     end

@@ -125,11 +125,23 @@ local function liveLeaseFor(leasesKey, field, agent)
   return lease[L_AGENT] == agent and not (lease[L_STATE] == 'c' and FREED[lease[L_AUX]])
 end
 
+-- Whether any agent has a lease a rebuild attached (agentLeases is empty otherwise).
+local anyAttached = nil
+local function attachedLeases(K)
+  if anyAttached == nil then
+    anyAttached = redis.call('EXISTS', K.agentLeases) == 1
+  end
+  return anyAttached
+end
+
 -- The field of the live lease `agent` holds, or nil; `score` is its score in the agents zset.
 local function liveLeaseOf(K, agent, score)
   local field = busyField(score)
   if liveLeaseFor(K.leases, field, agent) then
     return field
+  end
+  if not attachedLeases(K) then
+    return nil
   end
   field = hget(K.agentLeases, agent)
   if liveLeaseFor(K.leases, field, agent) then
@@ -140,14 +152,17 @@ end
 
 -- Prefetch what liveLeaseOf reads for these agents (scores as ZMSCORE returns them).
 local function prefetchAgentLeases(K, agents, scores)
-  hprefetch(K.agentLeases, agents)
+  local attached = attachedLeases(K)
+  if attached then
+    hprefetch(K.agentLeases, agents)
+  end
   local fields = {}
   for i, agent in ipairs(agents) do
     local f = busyField(scores[i])
     if f then
       fields[#fields + 1] = f
     end
-    f = hget(K.agentLeases, agent)
+    f = attached and hget(K.agentLeases, agent)
     if f then
       fields[#fields + 1] = f
     end
