@@ -21,17 +21,27 @@ export interface CampaignKeys {
   readonly pinnedAgents: string;
   /** hash: lease counter -> lease record (live and tombstones) */
   readonly leases: string;
-  /** zset: live lease counters by expiry (ms) */
+  /**
+   * zset: every lease counter by time: a live lease by its expiry (ms), a tombstone
+   * (expired-and-requeued, revoked, void, done) by TOMBSTONE_BAND + its purge time (ms)
+   */
   readonly leaseExpiry: string;
-  /** zset: tombstone lease counters (expired-and-requeued, done) by purge time (ms) */
+  /** zset: legacy tombstones (written before they moved into leaseExpiry); only purged now */
   readonly tombstones: string;
-  /** zset: ready agents by idle-since (ms) */
+  /**
+   * zset: ready agents by idle-since (ms); an agent that was granted a lease sits in the busy
+   * band, AGENT_BUSY_BAND + the lease's counter, and is busy while that lease is live
+   */
   readonly agents: string;
   /** hash: ready agent -> device */
   readonly agentDevices: string;
-  /** hash: agent -> counter of its live lease */
+  /** hash: agent -> field of a lease a rebuild attached to it (busy while that lease is live) */
   readonly agentLeases: string;
-  /** hash: lead member -> counter of its live or expired-and-requeued lease */
+  /**
+   * hash: lead member -> counter of its lease once that lease is no longer live but still the
+   * lead's (expired-and-requeued, void, revoked) and of adopted/attached leases; a live lease is
+   * found from its lead through leaseExpiry
+   */
   readonly leaseOf: string;
   /** set: phone digits this campaign must never queue again (do-not-call, erased) */
   readonly suppressed: string;
@@ -41,9 +51,17 @@ export interface CampaignKeys {
   pinned(agentId: string): string;
   /** hash: member -> packed lead record, for one bucket of members */
   records(bucket: number): string;
-  /** hash: phone digits -> member, for one bucket of phones */
+  /** hash: phone digits -> member, for one bucket of phones (cfg pb of them; lua/includes/keys.lua) */
+  phoneBucket(bucket: number): string;
+  /** hash: phone digits -> member, by the last 4 digits (campaigns created before pb existed) */
   phones(bucket: string): string;
 }
+
+/** Tombstones sit in leaseExpiry at this score plus their purge time (ms): above every expiry. */
+export const TOMBSTONE_BAND = 2 ** 50;
+
+/** An agent holding a lease sits in the agents zset at this score plus the lease's counter. */
+export const AGENT_BUSY_BAND = 2 ** 50;
 
 export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
   const base = `${prefix}{c:${ref.tenantId}:${ref.campaignId}}:`;
@@ -66,6 +84,7 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
     ready: (zoneIndex) => `${base}r:${zoneIndex}`,
     pinned: (agentId) => `${base}p:${agentId}`,
     records: (bucket) => `${base}d:${bucket}`,
+    phoneBucket: (bucket) => `${base}h:${bucket}`,
     phones: (bucket) => `${base}n:${bucket}`,
   };
 }

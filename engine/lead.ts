@@ -126,8 +126,8 @@ export const RECORD_BUCKET_SIZE = 128;
 
 export const recordBucketOf = (member: string): number => Math.floor(seqOf(member) / RECORD_BUCKET_SIZE);
 
-/** The phone index is bucketed by the last four digits, which are close to uniform. */
-export const phoneBucketOf = (phoneDigits: string): string => phoneDigits.slice(-4);
+// The phone index (Redis) is bucketed by linear hashing over the last 7 digits, growing with the
+// campaign: redis/lua/includes/keys.lua.
 
 const PRIORITY_SHIFT = 2 ** 44; // due times up to 2^44 ms (year 2527) fit below the priority band
 

@@ -17,9 +17,10 @@ import type { AdminClient } from '../lib/redis-admin.js';
 import { fmt } from '../lib/report.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { runBullmqCycles } from './engine/bullmq-cycles.js';
-import { newCampaign, purgeTombstones, runDialhubCycles } from './engine/dialhub-cycles.js';
+import { newCampaign, purgeTombstones, runDialhubCycles, tombstoneCount } from './engine/dialhub-cycles.js';
 import { campaignKeyBytes, measureFootprint } from './engine/footprint.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
+import { countWrites } from './engine/write-count.js';
 import { buildOutcome } from './engine/outcome.js';
 import type { DepthResult, DialhubRun, RoundResult, Tuning } from './engine/outcome.js';
 import { FULL, QUICK, SUITE } from './engine/plan.js';
@@ -63,8 +64,10 @@ async function dialhubRun(
     // Every lead is done now: what is left is lease tombstones (kept for duplicate and late
     // completions) plus the agents and config, i.e. what a completed call goes on costing.
     const left = await campaignKeyBytes(admin, dhPrefix, ref);
-    const tombstones = campaignKeys(dhPrefix, ref).tombstones;
-    const purge = await purgeTombstones(store, ref, plan.tombstoneRetentionMs, () => admin.zCard(tombstones));
+    const keys = campaignKeys(dhPrefix, ref);
+    const purge = await purgeTombstones(store, ref, plan.tombstoneRetentionMs, () =>
+      tombstoneCount(admin, keys),
+    );
     return { ...cycles, retainedBytesPerCycle: left.bytes / cycles.cycles, purge };
   } finally {
     await store.dropCampaign(ref);
@@ -225,8 +228,23 @@ export const engineScenario: Scenario = {
           `bullmq concurrency=${tuning.bullmqConcurrency}`,
       );
       const rounds = await throughputRounds(env, tuning);
+      // Untimed: element writes per cycle, counted from Redis under MONITOR (engine/write-count.ts).
+      const ref = await newCampaign(store, TENANT, 'writes');
+      const writes = await countWrites(ctx.redisUrl, admin, dhPrefix, store, ref, {
+        ...tuning.dialhub,
+        leads: plan.writeCountLeads,
+        agents: plan.agents,
+        offerTtlMs: plan.offerTtlMs,
+        enqueueBatch: plan.enqueueBatch,
+        retentionMs: plan.tombstoneRetentionMs,
+        signal: ctx.signal,
+        meter: new CpuMeter(admin),
+      }).finally(() => store?.dropCampaign(ref));
+      ctx.log(
+        `${fmt(writes.perCycle, 2)} Redis element writes per cycle (+${fmt(writes.deferredPerCycle, 2)} deferred)`,
+      );
       const depth = await depthAndMemory(env);
-      return buildOutcome({ quick: ctx.quick, redisUrl: ctx.redisUrl, plan, tuning, rounds, depth });
+      return buildOutcome({ quick: ctx.quick, redisUrl: ctx.redisUrl, plan, tuning, rounds, depth, writes });
     } finally {
       await store?.close();
       await admin.close();

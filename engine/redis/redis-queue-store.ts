@@ -19,7 +19,7 @@ import {
   STATUS_OK,
 } from '../errors.js';
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
-import { campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
+import { AGENT_BUSY_BAND, campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
 import type { CampaignKeys } from '../keys.js';
 import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
 import type { LeadInput } from '../lead.js';
@@ -343,10 +343,10 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async dropCampaign(ref: CampaignRef): Promise<void> {
-    this.#configs.delete(this.#keys(ref).base);
-    for await (const keys of this.#scan(ref, campaignKeyPattern(this.#prefix, ref))) {
-      if (keys.length > 0) await this.#client.unlink(keys);
-    }
+    const k = this.#keys(ref);
+    this.#configs.delete(k.base);
+    // Every key it may hold is known from its config and indexes: no SCAN (redis/lua/dropCampaign.lua).
+    await this.#campaign('dropCampaign', ref, [k.base]);
   }
 
   async hasCampaign(ref: CampaignRef): Promise<boolean> {
@@ -749,20 +749,39 @@ export class RedisQueueStore implements QueueStore {
 
   async agentLease(ref: CampaignRef, agentId: AgentId, now: number): Promise<LeaseView | null> {
     const k = this.#keys(ref);
-    const [field, current] = await Promise.all([
+    const [score, attached, current] = await Promise.all([
+      this.#client.zScore(k.agents, agentId),
       this.#client.hGet(k.agentLeases, agentId),
       this.#client.hGet(k.cfg, 'epoch'),
     ]);
     if (!current) throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
-    if (!field) return null;
+    // The lease its busy score names (granted), else one a rebuild attached to it.
+    return (
+      (score !== null && score >= AGENT_BUSY_BAND
+        ? await this.#agentLeaseView(ref, agentId, String(score - AGENT_BUSY_BAND), current, now)
+        : null) ?? (attached ? await this.#agentLeaseView(ref, agentId, attached, current, now) : null)
+    );
+  }
+
+  async #agentLeaseView(
+    ref: CampaignRef,
+    agentId: AgentId,
+    field: string,
+    current: string,
+    now: number,
+  ): Promise<LeaseView | null> {
+    const k = this.#keys(ref);
     const sep = field.indexOf(':');
     const epoch = sep < 0 ? current : field.slice(0, sep);
     const f = asArray(await this.#campaign('peekLease', ref, [k.base, epoch, counterOfField(field)]));
     if (Number(f[0]) !== STATUS_OK) return null;
     const r = decodeLeaseRecord(String(f[1]));
     const leadId = String(f[2]);
-    if (leadId === '' || r.agent !== agentId) return null;
-    const live = LIVE_STATES.has(r.state) && r.at > now;
+    // The busy score names the agent's latest lease also once it ended: only a live one is held,
+    // and not one claimed after it had freed the agent (expired and requeued, or revoked).
+    const freed = r.state === 'c' && (r.aux === 'x' || r.aux === 'r');
+    if (leadId === '' || r.agent !== agentId || !LIVE_STATES.has(r.state) || freed) return null;
+    const live = r.at > now;
     return {
       leaseId: this.#leaseId(ref, epoch, field, leadId, agentId),
       state: r.state,
@@ -1013,13 +1032,20 @@ export class RedisQueueStore implements QueueStore {
         };
       }
     }
-    // The phone index buckets that exist, found by SCAN (O(keys in the database), like any snapshot).
+    // The phone index buckets: cfg pb of them; a campaign created before pb existed has up to
+    // 10,000 (n:<last 4 digits>), found by SCAN (O(keys in the database), like any snapshot).
     const phones: Record<string, string> = {};
-    const pattern = `${campaignKeyPattern(this.#prefix, ref).slice(0, -1)}n:*`;
-    for await (const keys of this.#scan(ref, pattern)) {
+    const addBuckets = async (keys: readonly string[]) => {
       const buckets = await Promise.all(keys.map((key) => c.hGetAll(key)));
       for (const bucket of buckets) {
         for (const [digits, member] of Object.entries(bucket)) phones[`+${digits}`] = member;
+      }
+    };
+    if (cfg.pb) {
+      await addBuckets(Array.from({ length: Number(cfg.pb) }, (_, b) => k.phoneBucket(b)));
+    } else {
+      for await (const keys of this.#scan(ref, `${campaignKeyPattern(this.#prefix, ref).slice(0, -1)}n:*`)) {
+        await addBuckets(keys);
       }
     }
     return {
@@ -1029,7 +1055,7 @@ export class RedisQueueStore implements QueueStore {
       pinned,
       leases: sortRecord(leases),
       revoked: sortRecord(revoked),
-      agents: await withScores(k.agents),
+      agents: (await withScores(k.agents)).filter(([, score]) => score < AGENT_BUSY_BAND),
       phones: sortRecord(phones),
       suppressed: (await c.sMembers(k.suppressed)).map((d) => `+${d}`).sort(),
     };

@@ -18,6 +18,7 @@ export const SCRIPT_NAMES = [
   'attachLeases',
   'claimLeases',
   'defineCampaign',
+  'dropCampaign',
   'dispatch',
   'enqueue',
   'eraseNumbers',

@@ -329,6 +329,27 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
       );
     });
 
+    it('frees an agent once its lease expired, also while that call is being completed late', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const held = await leaseOne();
+      const later = T0 + OFFER_TTL + 1;
+      await store.reclaim(ref, later, 10);
+      expect(await store.agentLease(ref, agent(1).agentId, later)).toBeNull();
+      const [claimed] = await store.claimCompletions(
+        TENANT,
+        [{ leaseId: held.leaseId, agentId: agent(1).agentId, outcome: 'no_answer' }],
+        later,
+        CALL_TTL,
+      );
+      expect(claimed).toMatchObject({ ok: true, late: true });
+      expect(await store.agentLease(ref, agent(1).agentId, later)).toBeNull();
+      const [ready] = await store.setAgentsReady(ref, [agent(1)], later);
+      expect(ready).toMatchObject({ ok: true });
+      const [next] = (await store.dispatch(ref, later, 1, OFFER_TTL)).leases;
+      expect(next).toMatchObject({ agentId: 'a1', lead: { id: 'L2' } });
+    });
+
     it('takes an agent out of routing when it is no longer ready', async () => {
       await define();
       await store.enqueue(ref, [lead(1)], T0);

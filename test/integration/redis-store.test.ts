@@ -41,7 +41,7 @@ describe('Redis store', () => {
 
     const k = campaignKeys(t.prefix, ref);
     const fixed = new Set(Object.values(k).filter((v): v is string => typeof v === 'string' && v !== k.base));
-    const dynamic = [/r:\d+$/, /p:[A-Za-z0-9_-]+$/, /d:\d+$/, /n:\d{4}$/];
+    const dynamic = [/r:\d+$/, /p:[A-Za-z0-9_-]+$/, /d:\d+$/, /h:\d+$/];
     const client = createClient({ url: REDIS_URL });
     await client.connect();
     try {
@@ -74,13 +74,82 @@ describe('Redis store', () => {
     expect(stats.zones.length).toBeGreaterThan(0);
   });
 
-  it('drops a campaign with everything it held', async () => {
+  it('drops a campaign with everything it held, every key of it, without searching the keyspace', async () => {
     const other = campaignRef('acme', 'to-drop');
+    const base = campaignKeys(t.prefix, other).base;
     await store.defineCampaign(other, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
-    await store.enqueue(other, [{ id: 'X1', phone: '+447700900009', timeZone: 'UTC' }], T0);
-    await store.dropCampaign(other);
-    expect(await store.hasCampaign(other)).toBe(false);
-    expect(await store.hasCampaign(ref)).toBe(true);
+    await store.enqueue(
+      other,
+      [
+        ...Array.from({ length: 300 }, (_, i) => ({
+          id: `X${i}`,
+          phone: `+4477009${String(i).padStart(5, '0')}`,
+          timeZone: 'UTC',
+        })),
+        { id: 'Y1', phone: '+447700800001', timeZone: 'Europe/London', dueAt: T0 + 60_000 },
+        { id: 'Y2', phone: '+447700800002', timeZone: 'UTC', pinnedAgentId: asAgentId('a9') },
+      ],
+      T0,
+    );
+    await store.setAgentsReady(other, [{ agentId: asAgentId('a1'), deviceId: asDeviceId('d1') }], T0);
+    const [lease] = (await store.dispatch(other, T0, 1, 5_000)).leases;
+    await store.removeNumbers(other, [lease!.lead.phone, '+447700900007'], T0);
+    await store.complete(asTenantId('acme'), [{ leaseId: lease!.leaseId, outcome: 'answered' }], T0);
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    const keysOf = async () => {
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${base}*`, COUNT: 1000 })) keys.push(...batch);
+      return keys;
+    };
+    try {
+      expect((await keysOf()).length).toBeGreaterThan(10);
+      await store.dropCampaign(other);
+      expect(await keysOf()).toEqual([]);
+      expect(await store.hasCampaign(other)).toBe(false);
+      expect(await store.hasCampaign(ref)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('grows the phone index with the campaign: a few buckets for a few leads, each small', async () => {
+    const growing = campaignRef('acme', 'phone-index');
+    const k = campaignKeys(t.prefix, growing);
+    const leads = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        id: `G${from + i}`,
+        phone: `+44770${String(1_000_000 + (from + i) * 7919).padStart(7, '0')}`,
+        timeZone: 'UTC',
+      }));
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      await store.defineCampaign(growing, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
+      expect(await client.hGet(k.cfg, 'pb')).toBe('1');
+      await store.enqueue(growing, leads(0, 10), T0);
+      expect(await client.hGet(k.cfg, 'pb')).toBe('1');
+      // Grown in steps (one bucket split at a time), every number still found where it now lives.
+      for (let from = 10; from < 1000; from += 330) {
+        await store.enqueue(growing, leads(from, 330), T0);
+        const again = await store.enqueue(growing, leads(0, from + 330), T0);
+        expect(again.alreadyQueued).toHaveLength(from + 330);
+      }
+      const buckets = Number(await client.hGet(k.cfg, 'pb'));
+      expect(buckets).toBe(Math.ceil(1000 / 64));
+      const sizes = await Promise.all(
+        Array.from({ length: buckets }, (_, b) => client.hLen(k.phoneBucket(b))),
+      );
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(1000);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(128);
+      const snap = await store.snapshot(growing);
+      expect(Object.keys(snap.phones)).toHaveLength(1000);
+      const removed = await store.removeNumbers(growing, [leads(500, 1)[0]!.phone], T0);
+      expect(removed.map((r) => r.leadId)).toEqual(['G500']);
+    } finally {
+      await client.close();
+      await store.dropCampaign(growing);
+    }
   });
 
   describe('when Redis may have lost writes (restart, failover)', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { SCRIPT_STATUS, STATUS_DUPLICATE, STATUS_OK } from '../../engine/errors.js';
-import { CAMPAIGN_KEY_SET, campaignKeys } from '../../engine/keys.js';
+import { CAMPAIGN_KEY_SET, TOMBSTONE_BAND, campaignKeys } from '../../engine/keys.js';
 import { asCampaignId, asTenantId } from '../../engine/ids.js';
 import {
   buildScripts,
@@ -84,5 +84,16 @@ describe('Lua scripts', () => {
     expect(k.records(7)).toBe(`${k.base}d:7`);
     expect(lua).toContain(`base .. 'n:' .. string.sub(digits, -4)`);
     expect(k.phones('0123')).toBe(`${k.base}n:0123`);
+    expect(lua).toContain(`base .. 'h:' .. string.format('%d', bucket)`);
+    expect(k.phoneBucket(12)).toBe(`${k.base}h:12`);
+  });
+
+  it('puts tombstones in the same score band as engine/keys.ts', () => {
+    const lua = readFileSync(`${LUA_DIR}includes/lease.lua`, 'utf8');
+    expect(lua).toContain(`local TOMBSTONE_BAND = ${TOMBSTONE_BAND} -- 2^50`);
+    expect(lua).toContain(`local LIVE_BELOW = '(${TOMBSTONE_BAND}'`);
+    // Every expiry (ms, up to 2^44) is below the band, and band + purge time is exact in a double.
+    expect(TOMBSTONE_BAND + 2 ** 44 + 1).toBeLessThan(Number.MAX_SAFE_INTEGER);
+    expect(2 ** 44).toBeLessThan(TOMBSTONE_BAND);
   });
 });

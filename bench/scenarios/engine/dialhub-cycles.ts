@@ -3,6 +3,9 @@
 // leased to an agent and completed as answered, after which the agent is ready again.
 import { ALWAYS_OPEN } from '../../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../../engine/campaign.js';
+import type { CampaignKeys } from '../../../engine/keys.js';
+import { TOMBSTONE_BAND } from '../../../engine/keys.js';
+import type { AdminClient } from '../../lib/redis-admin.js';
 import { asAgentId, asDeviceId, campaignRef } from '../../../engine/ids.js';
 import type { CampaignRef } from '../../../engine/ids.js';
 import type { QueueStore, ReadyAgent } from '../../../engine/queue-store.js';
@@ -22,6 +25,8 @@ export interface DialhubCycleSettings {
   readonly signal: AbortSignal;
   /** Measures who used the CPU during the timed phase. */
   readonly meter: CpuMeter;
+  /** Called once the campaign is filled and the agents are ready, just before the cycles start. */
+  readonly onStart?: () => Promise<void>;
 }
 
 export interface DialhubCycleResult {
@@ -89,6 +94,7 @@ export async function runDialhubCycles(
     }
   };
 
+  await s.onStart?.();
   await s.meter.start();
   const start = process.hrtime.bigint();
   // allSettled, not all: if one loop fails (or the run is aborted), wait for the others to stop
@@ -100,6 +106,11 @@ export async function runDialhubCycles(
   if (failure) throw failure.reason;
   if (done !== s.leads) throw new Error(`expected ${s.leads} cycles, completed ${done}`);
   return { cycles: done, ms, cyclesPerS: (done / ms) * 1000, enqueuePerS: fill.perS, emptyDispatches, cpu };
+}
+
+/** Lease tombstones a campaign holds (in leaseExpiry's tombstone band; see engine/keys.ts). */
+export async function tombstoneCount(admin: AdminClient, keys: CampaignKeys): Promise<number> {
+  return admin.zCount(keys.leaseExpiry, TOMBSTONE_BAND, '+inf');
 }
 
 /** Tombstones removed per reclaim call while purging (the reaper's batch size). */

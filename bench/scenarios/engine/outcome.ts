@@ -14,6 +14,7 @@ import type { Footprint } from './footprint.js';
 import { STANDARD_LEAD } from './leads.js';
 import type { DepthSamples } from './lease-latency.js';
 import { GOALS } from './plan.js';
+import type { WriteCount } from './write-count.js';
 import type { DialhubShape, Plan } from './plan.js';
 
 export interface DialhubRun extends DialhubCycleResult {
@@ -52,6 +53,7 @@ export interface OutcomeInput {
   readonly tuning: Tuning;
   readonly rounds: readonly RoundResult[];
   readonly depth: DepthResult;
+  readonly writes: WriteCount;
 }
 
 const packageVersion = (name: string): string =>
@@ -107,6 +109,8 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
     redis_key_bytes_per_lead_1m: round(depth.large.keyBytesPerLead, 1),
     redis_key_bytes_per_lead_10k: round(depth.small.keyBytesPerLead, 1),
     redis_bytes_retained_per_completed_lead: round(retained, 1),
+    redis_writes_per_cycle: round(input.writes.perCycle, 2),
+    redis_deferred_writes_per_cycle: round(input.writes.deferredPerCycle, 2),
     /** Attempts beyond the planned rounds (each one replaced a disturbed round). */
     rounds_repeated: Math.max(0, input.rounds.length - plan.rounds),
     rounds_disturbed: input.rounds.filter((r) => r.disturbed).length,
@@ -122,6 +126,7 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
     vs_bullmq: ratios.vs_bullmq >= GOALS.vs_bullmq,
     p50_1m_vs_10k: ratios.p50_1m_vs_10k <= GOALS.p50_1m_vs_10k,
     redis_bytes_per_lead: metrics.redis_bytes_per_lead <= GOALS.redis_bytes_per_lead,
+    redis_writes_per_cycle: metrics.redis_writes_per_cycle <= GOALS.redis_writes_per_cycle,
   };
 
   const result: ScenarioResult = {
@@ -145,6 +150,11 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
         offer_ttl_ms: plan.offerTtlMs,
         tombstone_retention_ms: plan.tombstoneRetentionMs,
         purge_batch: PURGE_BATCH,
+        write_count: {
+          cycles: input.writes.cycles,
+          per_cycle: input.writes.breakdown,
+          deferred_per_cycle: input.writes.deferredBreakdown,
+        },
         dialhub_max_pairs: tuning.dialhub.maxPairs,
         dialhub_concurrency: tuning.dialhub.concurrency,
         bullmq_concurrency: tuning.bullmqConcurrency,
@@ -197,6 +207,7 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
       vs_bullmq: { goal: `>= ${GOALS.vs_bullmq}`, met: met.vs_bullmq },
       p50_1m_vs_10k: { goal: `<= ${GOALS.p50_1m_vs_10k}`, met: met.p50_1m_vs_10k },
       redis_bytes_per_lead: { goal: `<= ${GOALS.redis_bytes_per_lead}`, met: met.redis_bytes_per_lead },
+      redis_writes_per_cycle: { goal: `<= ${GOALS.redis_writes_per_cycle}`, met: met.redis_writes_per_cycle },
     },
     charts: [
       {
@@ -225,6 +236,7 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
       'dialhub_cycles_per_s leaves out the lease tombstones completion leaves behind for the retention period; dialhub_cycles_per_s_incl_purge adds the time the reaper later spends purging them (BullMQ removeOnComplete pays its removal inside the cycle).',
       'rounds[].*_cpu_cores: average cores busy during the timed phase: this process, the Redis server, everything else on the machine (other), and hypervisor steal. A round whose other + steal exceeded config.throughput.max_other_cores on either side is disturbed and re-run; medians use the undisturbed rounds (all rounds if too few were undisturbed; then counted_rounds_disturbed is true).',
       'redis_bytes_retained_per_completed_lead: campaign bytes left after every lead is done, before the purge (tombstones, agents, config).',
+      'redis_writes_per_cycle: Redis element writes (hash fields, zset and set members added, changed or removed) per leased+completed lead, counted by a MONITOR client in a separate untimed pass of the same cycle (dispatch, complete, ready again); config.write_count breaks it down by script and key; redis_deferred_writes_per_cycle is the later tombstone purge.',
     ],
   };
 

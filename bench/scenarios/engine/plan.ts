@@ -38,6 +38,8 @@ export interface Plan {
   readonly latencySamples: number;
   readonly latencyWarmup: number;
   readonly latencyBlock: number;
+  /** Cycles run under MONITOR to count Redis element writes per cycle (untimed). */
+  readonly writeCountLeads: number;
 }
 
 // Chosen from a wider sweep on the 2-core reference machine (maxPairs 25..500, concurrency 2..8;
@@ -66,6 +68,7 @@ export const FULL: Plan = {
   latencySamples: 2000,
   latencyWarmup: 200,
   latencyBlock: 100,
+  writeCountLeads: 5000,
 };
 
 export const QUICK: Plan = {
@@ -81,6 +84,7 @@ export const QUICK: Plan = {
   latencySamples: 100,
   latencyWarmup: 20,
   latencyBlock: 20,
+  writeCountLeads: 1000,
 };
 
 /** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
@@ -93,4 +97,9 @@ export const SUITE: Plan = {
   latencySamples: 1000,
 };
 
-export const GOALS = { vs_bullmq: 4, p50_1m_vs_10k: 1.3, redis_bytes_per_lead: 200 } as const;
+export const GOALS = {
+  vs_bullmq: 4,
+  p50_1m_vs_10k: 1.3,
+  redis_bytes_per_lead: 200,
+  redis_writes_per_cycle: 6,
+} as const;

@@ -60,7 +60,7 @@ local function adoptOne(n, epoch, counter, leadId, phone, agent, device, outcome
   if rec[R_ID] ~= leadId then
     return ST_LEASE_UNKNOWN
   end
-  local previous = hget(K.leaseOf, member)
+  local previous = currentLease(K, member)
   if previous then
     local prev = hget(K.leases, previous)
     if prev and LIVE[string.sub(prev, 1, 1)] then
@@ -85,7 +85,7 @@ local function adoptOne(n, epoch, counter, leadId, phone, agent, device, outcome
   end
   if previous then
     hdel(K.leases, previous)
-    zrem(K.tombstones, previous)
+    zrem(K.leaseExpiry, previous)
   end
   claim(base, K, lease, field, result, now + hold)
   return ST_OK, result, dncPhone

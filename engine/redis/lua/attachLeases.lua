@@ -31,12 +31,12 @@ for n = 0, count - 1 do
   local member = hget(phoneKey(base, phone), phone)
   local raw = member and record(base, member)
   if raw and splitRecord(raw)[R_ID] == leadId then
-    local previous = hget(K.leaseOf, member)
+    local previous = currentLease(K, member)
     local prev = previous and hget(K.leases, previous)
     if not (prev and LIVE[string.sub(prev, 1, 1)]) then
       if previous then
         hdel(K.leases, previous)
-        zrem(K.tombstones, previous)
+        zrem(K.leaseExpiry, previous)
       end
       local field = counter
       if epoch ~= current then
@@ -46,8 +46,9 @@ for n = 0, count - 1 do
       hset(K.leases, field, joinLease({ state, member, agent, device, expires, '', epoch, '' }))
       hset(K.leaseOf, member, field)
       zadd(K.leaseExpiry, expires, field)
-      if not hget(K.agentLeases, agent) then
+      if not liveLeaseOf(K, agent, redis.call('ZSCORE', K.agents, agent)) then
         hset(K.agentLeases, agent, field)
+        anyAttached = true -- staged, not yet in Redis: the next held call of this agent sees it
       end
       attached = attached + 1
     end

@@ -38,19 +38,14 @@ for n = 0, count - 1 do
   counters[#counters + 1] = ARGV[7 + n * 7]
 end
 hprefetch(K.leases, counters)
-local members, agents = {}, {}
+local members = {}
 for _, c in ipairs(counters) do
   local raw = hget(K.leases, c)
   if raw then
-    local l = splitLease(raw)
-    members[#members + 1] = l[L_MEMBER]
-    agents[#agents + 1] = l[L_AGENT]
+    members[#members + 1] = splitLease(raw)[L_MEMBER]
   end
 end
 prefetchRecords(base, members)
-if direct then
-  hprefetch(K.agentLeases, agents)
-end
 
 local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   local status, lease, field = findLease(K.cfg, K.leases, epoch, counter, agent)

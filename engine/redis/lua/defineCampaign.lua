@@ -31,7 +31,7 @@ if redis.call('EXISTS', K.cfg) == 0 then
       lseq = n
     end
   end
-  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId())
+  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId(), 'pb', 1)
 elseif checkRun(K.cfg) ~= ST_OK then
   stale = 1
 end

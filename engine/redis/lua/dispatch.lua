@@ -52,7 +52,7 @@ if readyCount > 0 then
   markReady(K, int(now), names, devices, sessions, reply)
 end
 
-local agents = redis.call('ZRANGE', K.agents, 0, maxPairs - 1)
+local agents = redis.call('ZRANGEBYSCORE', K.agents, '-inf', READY_BELOW, 'LIMIT', 0, maxPairs)
 if #agents == 0 then
   return reply
 end
@@ -115,7 +115,7 @@ if not allRecorded(base, members) then
   -- The agents asking now are not left ready: a dispatch after the rebuild would offer them a
   -- call while their own request is still being answered (their gateway asks again).
   for _, agent in ipairs(names) do
-    redis.call('ZREM', K.agents, agent)
+    unready(K, agent)
   end
   return damaged(K)
 end

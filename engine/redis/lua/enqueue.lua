@@ -97,6 +97,9 @@ local function add(command, key, a, b)
 end
 
 local seq = redis.call('HINCRBY', K.cfg, 'seq', accepted) - accepted
+-- Room in the phone index for the leads accepted (includes/keys.lua): the lookups above used the
+-- buckets as they were, the writes below use them as they are now.
+growPhoneIndex(base, seq + accepted)
 local skip = 1
 for n = 0, count - 1 do
   if skipped[skip] == n + 1 then

@@ -19,7 +19,7 @@
 ]]
 --- @include "status"
 --- @include "campaign-keys"
---- @include "queue"
+--- @include "removal"
 
 local base = ARGV[1]
 local epoch = hget(K.cfg, 'epoch')
@@ -60,34 +60,27 @@ for _, member in ipairs(members) do
   local raw = record(base, member)
   if raw then
     local rec = splitRecord(raw)
-    local revoked, agent, device, leaseEpoch = '', '', '', ''
-    local field = hget(K.leaseOf, member)
-    local leaseRaw = field and hget(K.leases, field)
-    if leaseRaw then
-      local lease = splitLease(leaseRaw)
+    local revoked = nil
+    local lease, field = leaseOfLead(K, member)
+    if lease then
       local state = lease[L_STATE]
       if LIVE[state] then
         -- A claim being committed (c) is not revoked: its commit finds no lead and its device
         -- is answered as for any lead that is gone.
         if state ~= 'c' then
-          revoked, agent, device, leaseEpoch = field, lease[L_AGENT], lease[L_DEVICE], lease[L_EPOCH]
+          revoked = lease
         end
-        releaseLive(K, field, lease[L_AGENT])
+        releaseLive(K, field)
       end
       hdel(K.leases, field)
-      zrem(K.tombstones, field)
+      zrem(K.leaseExpiry, field)
     end
     if field then
-      hdel(K.leaseOf, member)
+      unlinkLease(K, member, field)
     end
     unqueue(base, K, rec, member)
     forget(base, rec, member)
-    reply[#reply + 1] = rec[R_PHONE]
-    reply[#reply + 1] = rec[R_ID]
-    reply[#reply + 1] = revoked
-    reply[#reply + 1] = agent
-    reply[#reply + 1] = device
-    reply[#reply + 1] = leaseEpoch
+    replyRemoved(reply, rec[R_PHONE], rec[R_ID], revoked, field)
   end
 end
 if #list > 0 then

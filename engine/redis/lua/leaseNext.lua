@@ -32,7 +32,7 @@ local run = checkRun(K.cfg)
 if run ~= ST_OK then
   return run
 end
-if hget(K.agentLeases, agent) then
+if liveLeaseOf(K, agent, redis.call('ZSCORE', K.agents, agent)) then
   return ST_AGENT_BUSY
 end
 

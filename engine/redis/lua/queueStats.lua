@@ -12,6 +12,7 @@
 --- @include "campaign-keys"
 --- @include "keys"
 --- @include "window"
+--- @include "lease"
 
 local base, now = ARGV[1], tonumber(ARGV[2])
 if redis.call('EXISTS', K.cfg) == 0 then
@@ -21,7 +22,7 @@ local scheduled = redis.call('ZCARD', K.scheduled)
 for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
   scheduled = scheduled + redis.call('ZCARD', pinnedKey(base, agent))
 end
-local reply = { scheduled, redis.call('ZCARD', K.leaseExpiry), redis.call('ZCARD', K.agents) }
+local reply = { scheduled, redis.call('ZCOUNT', K.leaseExpiry, '-inf', LIVE_BELOW), redis.call('ZCOUNT', K.agents, '-inf', READY_BELOW) }
 local names = redis.call('HGETALL', K.zoneNames)
 for i = 1, #names, 2 do
   local index = names[i]

@@ -38,15 +38,19 @@ local function keep(field)
     end
   end
 end
-for _, field in ipairs(redis.call('ZRANGE', K.leaseExpiry, 0, -1)) do
+for _, field in ipairs(redis.call('ZRANGEBYSCORE', K.leaseExpiry, '-inf', LIVE_BELOW)) do
   keep(field)
 end
-for _, field in ipairs(redis.call('ZRANGE', K.tombstones, 0, -1)) do
-  local raw = redis.call('HGET', K.leases, field)
-  if raw and string.sub(raw, 1, 1) == 'r' then
-    keep(field)
+local function keepRevoked(fields)
+  for _, field in ipairs(fields) do
+    local raw = redis.call('HGET', K.leases, field)
+    if raw and string.sub(raw, 1, 1) == 'r' then
+      keep(field)
+    end
   end
 end
+keepRevoked(redis.call('ZRANGEBYSCORE', K.leaseExpiry, TOMBSTONE_BAND, '+inf'))
+keepRevoked(redis.call('ZRANGE', K.tombstones, 0, -1))
 
 local batch = {}
 local function unlink(key)
@@ -69,9 +73,7 @@ unlink(K.leaseOf) -- expired-lease tombstones keep their lease records, but thei
 for b = 0, math.floor(tonumber(seq) / RECORD_BUCKET_SIZE) do
   unlink(recordBucketKey(base, b))
 end
-for b = 0, 9999 do
-  unlink(base .. 'n:' .. string.format('%04d', b))
-end
+eachPhoneBucket(base, unlink)
 if #batch > 0 then
   redis.call('UNLINK', unpack(batch))
 end
@@ -83,7 +85,9 @@ for _, k in ipairs(kept) do
     local phone = splitRecord(raw)[R_PHONE]
     redis.call('HSET', phoneKey(base, phone), phone, member)
   end
-  redis.call('HSET', K.leaseOf, member, k[3])
+  if k[4] == 'r' then
+    redis.call('HSET', K.leaseOf, member, k[3]) -- live leases are found through the expiry index
+  end
 end
 
 if redis.call('HGET', K.cfg, 'stale') == '1' then

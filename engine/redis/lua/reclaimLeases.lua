@@ -51,14 +51,12 @@ else
   expired = redis.call('ZRANGEBYSCORE', K.leaseExpiry, '-inf', int(now), 'LIMIT', 0, limit)
 end
 hprefetch(K.leases, expired)
-local members, agents = {}, {}
+local members = {}
 for _, field in ipairs(expired) do
   local lease = splitLease(hget(K.leases, field))
   members[#members + 1] = lease[L_MEMBER]
-  agents[#agents + 1] = lease[L_AGENT]
 end
 prefetchRecords(base, members)
-hprefetch(K.agentLeases, agents)
 
 for _, field in ipairs(expired) do
   local lease = splitLease(hget(K.leases, field))
@@ -76,7 +74,9 @@ for _, field in ipairs(expired) do
         requeueHead(base, K, rec, member)
       end
     end
-    releaseLive(K, field, lease[L_AGENT])
+    releaseLive(K, field)
+    -- No longer live but still the lead's lease (until the lead is leased again): linked.
+    hset(K.leaseOf, member, field)
     if voiding then
       state = lease[L_AUX]
       lease[L_STATE] = 'v'
@@ -87,7 +87,7 @@ for _, field in ipairs(expired) do
     end
     lease[L_AT] = int(now)
     hset(K.leases, field, joinLease(lease))
-    zadd(K.tombstones, int(now + retention), field)
+    zadd(K.leaseExpiry, tombstoneScore(now + retention), field)
     reply[#reply + 1] = field
     reply[#reply + 1] = lease[L_AGENT]
     reply[#reply + 1] = lease[L_DEVICE]
@@ -100,7 +100,14 @@ end
 -- Purge tombstones past retention. An expired tombstone still named by its lead goes too: a
 -- late completion after that long is stale. A lead revoked mid-call whose outcome never came
 -- leaves with its lease.
-local purge = redis.call('ZRANGEBYSCORE', K.tombstones, '-inf', int(now), 'LIMIT', 0, limit)
+local purge = redis.call('ZRANGEBYSCORE', K.leaseExpiry, TOMBSTONE_BAND, tombstoneScore(now), 'LIMIT', 0, limit)
+local legacy = {}
+if #purge < limit then
+  for _, field in ipairs(redis.call('ZRANGEBYSCORE', K.tombstones, '-inf', int(now), 'LIMIT', 0, limit - #purge)) do
+    purge[#purge + 1] = field
+    legacy[field] = true
+  end
+end
 if #purge > 0 then
   hprefetch(K.leases, purge)
   for _, field in ipairs(purge) do
@@ -120,7 +127,11 @@ if #purge > 0 then
       end
     end
     hdel(K.leases, field)
-    zrem(K.tombstones, field)
+    if legacy[field] then
+      zrem(K.tombstones, field)
+    else
+      zrem(K.leaseExpiry, field)
+    end
   end
 end
 

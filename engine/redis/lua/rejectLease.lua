@@ -36,7 +36,7 @@ else
   requeueHead(base, K, rec, member)
 end
 hdel(K.leases, field)
-hdel(K.leaseOf, member)
-releaseLive(K, field, lease[L_AGENT])
+unlinkLease(K, member, field)
+releaseLive(K, field)
 flush()
 return ST_OK

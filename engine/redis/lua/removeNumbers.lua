@@ -20,7 +20,7 @@
 ]]
 --- @include "status"
 --- @include "campaign-keys"
---- @include "queue"
+--- @include "removal"
 
 local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local epoch = hget(K.cfg, 'epoch')
@@ -35,27 +35,26 @@ for n = 4, #ARGV do
   local member = hget(phones, phone)
   if member then
     local rec = splitRecord(record(base, member))
-    local revoked, agent, device, leaseEpoch = '', '', '', ''
+    local revoked = nil
     local keepRecord = false
-    local field = hget(K.leaseOf, member)
-    local raw = field and hget(K.leases, field)
-    if raw then
-      local lease = splitLease(raw)
+    local lease, field = leaseOfLead(K, member)
+    if lease then
       local state = lease[L_STATE]
       if state == 'c' then
         keepRecord = true -- completing: the apply sees the number suppressed
       elseif LIVE[state] then
         keepRecord = true
-        revoked, agent, device, leaseEpoch = field, lease[L_AGENT], lease[L_DEVICE], lease[L_EPOCH]
-        releaseLive(K, field, agent)
+        revoked = lease
+        releaseLive(K, field)
         lease[L_STATE] = 'r'
         lease[L_AT] = int(now)
         hset(K.leases, field, joinLease(lease))
-        zadd(K.tombstones, int(now + retention), field)
+        hset(K.leaseOf, member, field) -- still the lead's lease: its outcome is accepted
+        zadd(K.leaseExpiry, tombstoneScore(now + retention), field)
       else
         hdel(K.leases, field)
-        zrem(K.tombstones, field)
-        hdel(K.leaseOf, member)
+        zrem(K.leaseExpiry, field)
+        unlinkLease(K, member, field)
       end
     end
     unqueue(base, K, rec, member)
@@ -64,12 +63,7 @@ for n = 4, #ARGV do
     else
       forget(base, rec, member)
     end
-    reply[#reply + 1] = phone
-    reply[#reply + 1] = rec[R_ID]
-    reply[#reply + 1] = revoked
-    reply[#reply + 1] = agent
-    reply[#reply + 1] = device
-    reply[#reply + 1] = leaseEpoch
+    replyRemoved(reply, phone, rec[R_ID], revoked, field)
   end
 end
 local list = {}

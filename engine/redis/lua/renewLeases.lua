@@ -73,8 +73,8 @@ local function renewOne(epoch, counter, agent, phase)
       if not open[rec[R_ZONE]] then
         requeueHead(base, K, rec, member)
         hdel(K.leases, field)
-        hdel(K.leaseOf, member)
-        releaseLive(K, field, lease[L_AGENT])
+        unlinkLease(K, member, field)
+        releaseLive(K, field)
         return ST_OUTSIDE_CALLING_WINDOW, 0
       end
       lease[L_STATE] = 'a'

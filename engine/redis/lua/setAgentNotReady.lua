@@ -10,6 +10,7 @@
   Returns 1 if the agent was ready and is not any more, 0 if not.
 ]]
 --- @include "campaign-keys"
+--- @include "lease"
 
 local agent, session = ARGV[1], ARGV[2]
 if session ~= '' then
@@ -19,4 +20,4 @@ if session ~= '' then
   end
 end
 redis.call('HDEL', K.agentDevices, agent)
-return redis.call('ZREM', K.agents, agent)
+return unready(K, agent)

@@ -23,4 +23,5 @@ for n = 2, #ARGV, 3 do
 end
 local reply = {}
 markReady(K, ARGV[1], agents, devices, sessions, reply)
+flush()
 return reply

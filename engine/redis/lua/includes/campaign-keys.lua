@@ -8,8 +8,8 @@
     KEYS[5]  scheduled      zset  member -> due (ms)
     KEYS[6]  pinnedAgents   set   agents with pinned callbacks
     KEYS[7]  leases         hash  lease counter -> lease record
-    KEYS[8]  leaseExpiry    zset  live lease counter -> expiry (ms)
-    KEYS[9]  tombstones     zset  expired/done lease counter -> purge time (ms)
+    KEYS[8]  leaseExpiry    zset  live lease counter -> expiry (ms); tombstone -> TOMBSTONE_BAND + purge time (lease.lua)
+    KEYS[9]  tombstones     zset  legacy: tombstones of campaigns written before they moved into leaseExpiry (purged only)
     KEYS[10] agents         zset  ready agent -> idle since (ms)
     KEYS[11] agentDevices   hash  ready agent -> device
     KEYS[12] agentLeases    hash  agent -> counter of its live lease

@@ -93,9 +93,9 @@ local function claim(base, K, lease, field, result, holdUntil)
   if state ~= 'c' then
     if state == 'x' then
       unqueue(base, K, splitRecord(record(base, lease[L_MEMBER])), lease[L_MEMBER])
-      zrem(K.tombstones, field)
+      zrem(K.leaseExpiry, field)
     elseif state == 'r' then
-      zrem(K.tombstones, field)
+      zrem(K.leaseExpiry, field)
     end
     lease[L_AUX] = state
     lease[L_STATE] = 'c'
@@ -132,11 +132,9 @@ local function applyResult(base, K, lease, field, result, now, retention)
     unqueue(base, K, rec, member)
   end
   if LIVE[state] then
-    releaseLive(K, field, lease[L_AGENT])
+    releaseLive(K, field)
   end
-  if hget(K.leaseOf, member) == field then
-    hdel(K.leaseOf, member)
-  end
+  unlinkLease(K, member, field)
   local _, attempts, disposition = string.match(result, '^([^|]*)|([^|]*)|([^|]*)|')
   local kind, due, pinTo = parseDecision(disposition)
   if (kind == 'retry' or kind == 'callback') and not isSuppressed(K, rec) then
@@ -155,5 +153,5 @@ local function applyResult(base, K, lease, field, result, now, retention)
   lease[L_RESULT] = result
   lease[L_AUX] = ''
   hset(K.leases, field, joinLease(lease))
-  zadd(K.tombstones, int(now + retention), field)
+  zadd(K.leaseExpiry, tombstoneScore(now + retention), field)
 end

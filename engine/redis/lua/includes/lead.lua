@@ -2,7 +2,7 @@
   Lead records and order keys, mirroring engine/lead.ts.
   Record: attempts, priority, zone index, pinned agent, lead id, phone digits, name, custom
   fields JSON; separated by ASCII 31. Written at enqueue and rewritten only when a completion
-  changes attempts or the pin, never to note a lease (the leaseOf hash does that).
+  changes attempts or the pin, never to note a lease (includes/queue.lua: currentLease).
 ]]
 local SEP = '\31'
 local R_ATTEMPTS, R_PRIORITY, R_ZONE, R_PINNED, R_ID, R_PHONE, R_NAME, R_FIELDS = 1, 2, 3, 4, 5, 6, 7, 8

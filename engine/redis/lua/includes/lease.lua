@@ -15,7 +15,24 @@
 local L_STATE, L_MEMBER, L_AGENT, L_DEVICE, L_AT, L_RESULT, L_EPOCH, L_AUX = 1, 2, 3, 4, 5, 6, 7, 8
 
 local LIVE = { o = true, a = true, n = true, w = true, c = true }
+
+--[[
+  One sorted set indexes every lease record by time (KEYS leaseExpiry): a live lease by its
+  expiry, a tombstone by its purge time in a band above every expiry (TOMBSTONE_BAND + ms, exact
+  in a double). Completing a lease then moves one score instead of removing a member from one
+  set and adding it to another. Live leases: ZRANGEBYSCORE -inf (TOMBSTONE_BAND; tombstones due
+  for purge: TOMBSTONE_BAND .. tombstoneScore(now). The tombstones key of the key set is read
+  only to purge what campaigns written before this kept there.
+]]
+local TOMBSTONE_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
+local LIVE_BELOW = '(1125899906842624'
+
+local function tombstoneScore(at)
+  return string.format('%.0f', TOMBSTONE_BAND + at)
+end
 local ACCEPTED = { a = true, n = true, w = true }
+-- States a lease frees its agent in (a claim from one of them does not hold the agent again).
+local FREED = { x = true, r = true }
 
 local function splitLease(s)
   local t = {}
@@ -70,4 +87,96 @@ local function findLease(cfgKey, leasesKey, epoch, counter, agent)
     return ST_LEASE_NOT_OWNED, nil, nil
   end
   return ST_OK, lease, field
+end
+
+--[[
+  The lease an agent holds. Granting a lease moves the agent from the ready range of the agents
+  zset to the busy band: score AGENT_BUSY_BAND + lease counter (one element write; nothing to
+  undo when the lease ends). The agent is busy while the lease its score names is live and its
+  own (a counter of an earlier epoch may name another agent's lease), unless that lease is being
+  completed from a state that had already freed the agent (claimed after it expired and was
+  requeued, or after it was revoked). A lease attached by a rebuild is named by agentLeases
+  instead. Ready agents: ZRANGEBYSCORE -inf (AGENT_BUSY_BAND.
+]]
+local AGENT_BUSY_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
+local READY_BELOW = '(1125899906842624'
+
+local function busyScore(counter)
+  return string.format('%.0f', AGENT_BUSY_BAND + tonumber(counter))
+end
+
+local function isBusyScore(score)
+  return score and tonumber(score) >= AGENT_BUSY_BAND
+end
+
+local function busyField(score)
+  if isBusyScore(score) then
+    return string.format('%.0f', tonumber(score) - AGENT_BUSY_BAND)
+  end
+  return nil
+end
+
+local function liveLeaseFor(leasesKey, field, agent)
+  local raw = field and hget(leasesKey, field)
+  if not (raw and LIVE[string.sub(raw, 1, 1)]) then
+    return false
+  end
+  local lease = splitLease(raw)
+  return lease[L_AGENT] == agent and not (lease[L_STATE] == 'c' and FREED[lease[L_AUX]])
+end
+
+-- Whether any agent has a lease a rebuild attached (agentLeases is empty otherwise).
+local anyAttached = nil
+local function attachedLeases(K)
+  if anyAttached == nil then
+    anyAttached = redis.call('EXISTS', K.agentLeases) == 1
+  end
+  return anyAttached
+end
+
+-- The field of the live lease `agent` holds, or nil; `score` is its score in the agents zset.
+local function liveLeaseOf(K, agent, score)
+  local field = busyField(score)
+  if liveLeaseFor(K.leases, field, agent) then
+    return field
+  end
+  if not attachedLeases(K) then
+    return nil
+  end
+  field = hget(K.agentLeases, agent)
+  if liveLeaseFor(K.leases, field, agent) then
+    return field
+  end
+  return nil
+end
+
+-- Prefetch what liveLeaseOf reads for these agents (scores as ZMSCORE returns them).
+local function prefetchAgentLeases(K, agents, scores)
+  local attached = attachedLeases(K)
+  if attached then
+    hprefetch(K.agentLeases, agents)
+  end
+  local fields = {}
+  for i, agent in ipairs(agents) do
+    local f = busyField(scores[i])
+    if f then
+      fields[#fields + 1] = f
+    end
+    f = attached and hget(K.agentLeases, agent)
+    if f then
+      fields[#fields + 1] = f
+    end
+  end
+  if #fields > 0 then
+    hprefetch(K.leases, fields)
+  end
+end
+
+-- Take a ready agent out of routing (an agent in the busy band stays there). 1 if it was ready.
+local function unready(K, agent)
+  local score = redis.call('ZSCORE', K.agents, agent)
+  if score and not isBusyScore(score) then
+    return redis.call('ZREM', K.agents, agent)
+  end
+  return 0
 end

@@ -173,23 +173,59 @@ local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames
   local old = hget(K.leaseOf, member)
   if old then
     hdel(K.leases, old)
-    zrem(K.tombstones, old)
+    zrem(K.leaseExpiry, old)
+    hdel(K.leaseOf, member)
   end
-  hset(K.leaseOf, member, counter)
   local expires = int(now + ttl)
   hset(K.leases, counter, joinLease({ 'o', member, agent, device, expires, '', epoch, '' }))
   zadd(K.leaseExpiry, expires, counter)
-  hset(K.agentLeases, agent, counter)
-  zrem(K.agents, agent)
+  zadd(K.agents, busyScore(counter), agent)
   return { counter, agent, device, expires, pinned and 1 or 0, zoneNames[recordZone(raw)] or '', raw }
 end
 
--- End a live lease's bookkeeping (expiry index, the agent's current lease).
-local function releaseLive(K, field, agent)
-  zrem(K.leaseExpiry, field)
-  if hget(K.agentLeases, agent) == field then
-    hdel(K.agentLeases, agent)
+--[[
+  The lead -> lease links. A live lease is found from its lead through the expiry index (the live
+  leases are few: about one per agent), so granting and completing one writes no link; leaseOf
+  holds a link only for a lease that is still its lead's once it is no longer live (x expired
+  and requeued, v void, r revoked mid-call) and for adopted and attached leases. A grant drops
+  the link and the tombstone it names: a late completion of that lease is stale from then on.
+  currentLease(K, member) is the lead's lease: its link, else its live lease (or nil). Reads the
+  expiry index as flushed: call it before staging grants in the same script.
+]]
+local liveByMember = nil
+
+local function currentLease(K, member)
+  local field = hget(K.leaseOf, member)
+  if field then
+    return field
   end
+  if not liveByMember then
+    liveByMember = {}
+    local fields = redis.call('ZRANGEBYSCORE', K.leaseExpiry, '-inf', LIVE_BELOW)
+    if #fields > 0 then
+      hprefetch(K.leases, fields)
+      for _, f in ipairs(fields) do
+        local raw = hget(K.leases, f)
+        if raw then
+          liveByMember[splitLease(raw)[L_MEMBER]] = f
+        end
+      end
+    end
+  end
+  return liveByMember[member]
+end
+
+-- Drop the lead's link if it names this lease.
+local function unlinkLease(K, member, field)
+  if hget(K.leaseOf, member) == field then
+    hdel(K.leaseOf, member)
+  end
+end
+
+-- End a live lease's bookkeeping: its expiry. (The agent's busy score stays: once the lease it
+-- names is no longer live, the agent is free; see liveLeaseOf in lease.lua.)
+local function releaseLive(K, field)
+  zrem(K.leaseExpiry, field)
 end
 
 -- Is the lead's number suppressed in this campaign (do-not-call, erased)?
