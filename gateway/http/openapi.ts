@@ -33,6 +33,7 @@ import {
 } from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
+import { leadRemoveResponseSchema } from './lead-routes.js';
 import { attemptReportQuerySchema, totalsQuerySchema, totalsResponseSchema } from './report-routes.js';
 import {
   campaignListQuerySchema,
@@ -365,9 +366,18 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: `${T}/leads/:leadId`,
-    summary: 'Read a lead and its attempts',
+    summary: 'Read a lead (its status) and its attempts',
     who: ADMINS,
     params: leadParams,
+  },
+  {
+    method: 'delete',
+    path: `${T}/leads/:leadId`,
+    summary:
+      'Remove a queued lead: out of the queue (a call in progress is revoked for routing, its outcome still saved); its row and history stay',
+    who: ADMINS,
+    params: leadParams,
+    response: leadRemoveResponseSchema,
   },
   {
     method: 'get',
