@@ -91,6 +91,10 @@ export interface AdminReads {
       campaignId?: string | undefined;
       leadId?: string | undefined;
       agentId?: string | undefined;
+      /** Completed at or after (epoch ms). */
+      from?: number | undefined;
+      /** Completed before (epoch ms). */
+      to?: number | undefined;
     },
   ): Promise<Page<AttemptView>>;
   dnc(tenantId: string, page: PageRequest): Promise<Page<DncView>>;
@@ -206,16 +210,18 @@ export function createAdminReads(knex: Knex): AdminReads {
         .first();
       return row ? leadView(row) : undefined;
     },
-    async attempts(tenantId, { after, limit, campaignId, leadId, agentId }) {
+    async attempts(tenantId, { after, limit, campaignId, leadId, agentId, from, to }) {
       const q = knex('call_attempts')
         .where({ tenant_id: tenantOf(tenantId), voided: false })
         .orderBy('id')
         .limit(limit + 1);
-      const from = numericAfter(after);
-      if (from !== undefined) q.where('id', '>', from);
+      const fromId = numericAfter(after);
+      if (fromId !== undefined) q.where('id', '>', fromId);
       if (campaignId !== undefined) q.where({ campaign_id: campaignId });
       if (leadId !== undefined) q.where({ lead_id: numericAfter(leadId) });
       if (agentId !== undefined) q.where({ agent_id: agentId });
+      if (from !== undefined) q.where('completed_at', '>=', new Date(from));
+      if (to !== undefined) q.where('completed_at', '<', new Date(to));
       return paged(await q, limit, attemptView, (a) => a.id);
     },
     async dnc(tenantId, { after, limit }) {

@@ -102,3 +102,5 @@ export {
 } from './wallboard.js';
 export type { NewWallboardLink, WallboardLink, WallboardLinkRepository } from './wallboard-links.js';
 export { createWallboardLinkRepository, wallboardLinkIdSchema } from './wallboard-links.js';
+export type { ReportRange, ReportRow, Reports } from './reports.js';
+export { createReports } from './reports.js';

@@ -90,6 +90,11 @@ export interface LeadRepository {
    */
   markRemoved(tenantId: string, phones: readonly string[]): Promise<RemovedLead[]>;
   countByStatus(tenantId: string, campaignId: string): Promise<Record<LeadStatus, number>>;
+  /**
+   * An admin removes one queued lead: it becomes 'removed' (its row and attempts stay) and its
+   * pending callbacks are cancelled. False when it is not queued (final, removed, or unknown).
+   */
+  removeOne(tenantId: string, leadId: string): Promise<boolean>;
 }
 
 interface LeadRow {
@@ -290,6 +295,21 @@ export function createLeadRepository(knex: Knex): LeadRepository {
         numbers.map((phone) => ({ tenant_id: tenant, phone })),
       );
       return removed.map((r) => ({ leadId: r.id, campaignId: r.campaign_id as CampaignId }));
+    },
+
+    async removeOne(tenantId, leadId) {
+      const tenant = tenantOf(tenantId);
+      if (!/^[1-9]\d{0,18}$/.test(leadId)) return false;
+      return knex.transaction(async (trx) => {
+        const n = await trx('leads')
+          .where({ tenant_id: tenant, id: leadId, status: 'queued' })
+          .update({ status: 'removed', next_due_at: null, pinned_agent_id: null, updated_at: knex.fn.now() });
+        if (n === 0) return false;
+        await trx('callbacks')
+          .where({ tenant_id: tenant, lead_id: leadId, status: 'pending' })
+          .update({ status: 'cancelled', updated_at: knex.fn.now() });
+        return true;
+      });
     },
 
     async countByStatus(tenantId, campaignId) {

@@ -26,6 +26,8 @@ import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
 import { campaignRoutes } from './campaign-routes.js';
 import { dncRoutes } from './dnc-routes.js';
+import { reportRoutes } from './report-routes.js';
+import { leadRoutes } from './lead-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
@@ -116,6 +118,8 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use(importRoutes(gateway, audit));
   router.use(campaignRoutes(gateway, audit));
   router.use(dncRoutes(gateway, audit));
+  router.use(reportRoutes(db));
+  router.use(leadRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);

@@ -34,8 +34,9 @@ import {
 } from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
+import { leadRemoveResponseSchema } from './lead-routes.js';
+import { attemptReportQuerySchema, totalsQuerySchema, totalsResponseSchema } from './report-routes.js';
 import {
-  attemptListQuerySchema,
   campaignListQuerySchema,
   campaignParams,
   dncParams,
@@ -379,17 +380,46 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: `${T}/leads/:leadId`,
-    summary: 'Read a lead and its attempts',
+    summary: 'Read a lead (its status) and its attempts',
     who: ADMINS,
     params: leadParams,
   },
   {
+    method: 'delete',
+    path: `${T}/leads/:leadId`,
+    summary:
+      'Remove a queued lead: out of the queue (a call in progress is revoked for routing, its outcome still saved); its row and history stay',
+    who: ADMINS,
+    params: leadParams,
+    response: leadRemoveResponseSchema,
+  },
+  {
     method: 'get',
     path: `${T}/attempts`,
-    summary: 'List call attempts',
+    summary:
+      'Call attempts by completion time (from, to), campaign, agent or lead: JSON pages, or format=csv to download them all',
     who: SUPERVISORS,
     params: tenantParams,
-    query: attemptListQuerySchema,
+    query: attemptReportQuerySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/reports/agents`,
+    summary: 'Totals per agent over a range (default the last 30 days): calls, contacts, talk time, outcomes',
+    who: SUPERVISORS,
+    params: tenantParams,
+    query: totalsQuerySchema,
+    response: totalsResponseSchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/reports/campaigns`,
+    summary:
+      'Totals per campaign over a range (default the last 30 days): calls, contacts, talk time, outcomes',
+    who: SUPERVISORS,
+    params: tenantParams,
+    query: totalsQuerySchema,
+    response: totalsResponseSchema,
   },
   {
     method: 'post',

@@ -75,12 +75,6 @@ export function readRoutes(db: Database): Router {
     res.json({ lead, attempts: attempts.items });
   });
 
-  router.get('/tenants/:tenantId/attempts', supervisor, async (req, res) => {
-    const { tenantId } = tenantParams.parse(req.params);
-    const q = attemptListQuerySchema.parse(req.query);
-    res.json(await db.reads.attempts(tenantId, q));
-  });
-
   router.get('/tenants/:tenantId/dnc', admin, async (req, res) => {
     const { tenantId } = tenantParams.parse(req.params);
     const q = pageQuerySchema.parse(req.query);

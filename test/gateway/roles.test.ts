@@ -55,6 +55,9 @@ const ROUTES: readonly Route[] = [
     allowed: ADMINS,
   },
   { method: 'delete', path: (n) => `/campaigns/old${n}`, allowed: ADMINS },
+  // Reports (gateway/http/report-routes.ts).
+  { method: 'get', path: () => '/reports/agents', allowed: ['owner', 'admin', 'supervisor'] },
+  { method: 'get', path: () => '/attempts?format=csv', allowed: ['owner', 'admin', 'supervisor'] },
   // The do-not-call list (gateway/http/dnc-routes.ts): the POST above listed 500 + n.
   { method: 'get', path: (n) => `/dnc/${encodeURIComponent(phone(500 + n))}`, allowed: ADMINS },
   { method: 'delete', path: (n) => `/dnc/${encodeURIComponent(phone(600 + n))}`, allowed: ADMINS },
