@@ -3,7 +3,7 @@
 //    its routes take, read from the app's own router (every route registered is found, none is
 //    listed by hand);
 //  - a body that is not JSON on a JSON route: 415 UNSUPPORTED_MEDIA_TYPE (the CSV uploads, paths
-//    ending in /imports, take their files and say so themselves);
+//    ending in /imports or /imports/preview, take their files and say so themselves);
 //  - a body over the limit: 413 PAYLOAD_TOO_LARGE naming the limit (http-errors.ts).
 import type { Express, RequestHandler } from 'express';
 import { GatewayError } from '../errors.js';
@@ -58,7 +58,7 @@ export function methodNotAllowed(app: Express, prefix = '/api/v1/'): RequestHand
 }
 
 /** CSV uploads take files; every other body under /api/v1 is JSON. */
-const FILE_UPLOAD = /\/imports\/?$/;
+const FILE_UPLOAD = /\/imports(\/preview)?\/?$/;
 
 const hasBody = (headers: Record<string, string | string[] | undefined>): boolean =>
   headers['transfer-encoding'] !== undefined ||
