@@ -17,6 +17,8 @@ const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
 
 describe(`fault injection (${profile.name} profile)`, () => {
   let suite: FaultSuite | undefined;
+  /** Started for the first scenario that needs a Redis Cluster (redis-failover). */
+  let clusterSuite: FaultSuite | undefined;
   const results: ScenarioResult[] = [];
   const started = Date.now();
   let failed = false;
@@ -34,9 +36,11 @@ describe(`fault injection (${profile.name} profile)`, () => {
         );
       }
     } finally {
-      await suite?.dispose();
-      if (failed) process.stdout.write(`gateway logs kept in ${suite?.logDir}\n`);
-      else suite?.removeLogs();
+      for (const s of [suite, clusterSuite]) {
+        await s?.dispose();
+        if (failed && s) process.stdout.write(`gateway logs kept in ${s.logDir}\n`);
+        else s?.removeLogs();
+      }
     }
   }, 60_000);
 
@@ -45,7 +49,11 @@ describe(`fault injection (${profile.name} profile)`, () => {
       `${scenario.name}: ${scenario.fault}`,
       async () => {
         try {
-          const result = await runScenario(suite!, scenario, profile);
+          const world =
+            scenario.redis === 'cluster'
+              ? (clusterSuite ??= await FaultSuite.start({ cluster: true }))
+              : suite!;
+          const result = await runScenario(world, scenario, profile);
           results.push(result);
           expect(result.anomalies).toEqual([]);
           for (const [name, e] of Object.entries(result.evidence))
