@@ -5,10 +5,12 @@
 // slot map again from a live node (node-redis runs one refresh at a time); the errors repeat
 // with each reconnect attempt of the dead node's client, so the map is read again until the
 // replica owns the slots, and the dead node, out of the map, is dropped with its client.
+// (Tested by test/cluster/redis-failover.test.ts and the fault suite's redis-failover.)
 /** The part of node-redis's cluster client this uses (`_slots` is its slot map). */
 interface FollowableCluster {
   on(event: 'node-error', listener: (err: unknown) => void): unknown;
   readonly _slots: { rediscover(startWith: { options: unknown }): Promise<void> };
+  duplicate?: (...args: unknown[]) => object;
 }
 
 /** Never more often than this (ms): a dead node's reconnect attempts can be fast. */
@@ -30,4 +32,14 @@ export function followFailovers(
     const url = rootNodes[Math.floor(Math.random() * rootNodes.length)];
     c._slots.rediscover({ options: { url } }).catch(onError);
   });
+  // The Socket.IO streams adapter reads its stream through a duplicate of the client it is given
+  // (a cluster client of its own, with its own slot map): its duplicates follow failovers too.
+  if (typeof c.duplicate === 'function') {
+    const duplicate = c.duplicate.bind(c);
+    c.duplicate = (...args: unknown[]) => {
+      const copy = duplicate(...args);
+      followFailovers(copy, rootNodes, onError);
+      return copy;
+    };
+  }
 }
