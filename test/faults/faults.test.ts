@@ -64,7 +64,8 @@ describe(`fault injection (${profile.name} profile)`, () => {
           throw err;
         }
       },
-      profile.name === 'full' ? 600_000 : 120_000,
+      // A cluster scenario starts its own world (6 redis-servers, 2 gateways) inside its test.
+      profile.name === 'full' ? 600_000 : scenario.redis === 'cluster' ? 240_000 : 120_000,
     );
   }
 });
