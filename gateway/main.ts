@@ -4,7 +4,7 @@
 // queue store and embedded Postgres in DATA_DIR; the code above those two ports is the same.
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient, createCluster } from 'redis';
+import { createClient, createCluster, DisconnectsClientError } from 'redis';
 import { followFailovers } from './cluster-failover.js';
 import type { Clock } from '../engine/clock.js';
 import { ServerClock, systemClock } from '../engine/clock.js';
@@ -311,7 +311,12 @@ async function main(): Promise<void> {
   // its stack, so the careless caller can be found; anything else still ends the process.
   process.on('unhandledRejection', (reason: unknown) => {
     const code = (reason as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+    // A cluster client following a failover (cluster-failover.ts) drops the dead master's client,
+    // failing what was queued on it (DisconnectsClientError): a connection error too.
+    if (
+      (typeof code === 'string' && CONNECTION_ERRORS.has(code)) ||
+      reason instanceof DisconnectsClientError
+    ) {
       logger.error({ err: reason }, 'process.unhandled_connection_error');
       return;
     }
