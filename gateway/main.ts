@@ -4,7 +4,8 @@
 // queue store and embedded Postgres in DATA_DIR; the code above those two ports is the same.
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient, createCluster } from '@redis/client';
+import { createClient, createCluster, DisconnectsClientError } from '@redis/client';
+import { followFailovers } from './cluster-failover.js';
 import type { Clock } from '../engine/clock.js';
 import { ServerClock, systemClock } from '../engine/clock.js';
 import { MemoryQueueStore } from '../engine/memory/memory-queue-store.js';
@@ -106,6 +107,8 @@ async function openQueue(
   );
   resources.push({ name: 'queue store', close: () => store.close() });
   checks.push({ name: 'redis', check: () => store.client.ping() });
+  // On a cluster the store's client is the cluster client: it must find a failed master's replica.
+  if (nodes) followFailovers(store.client, nodes);
 
   // Lease expiry and due times follow Redis's clock, so gateways on skewed hosts agree.
   const clock = new ServerClock(() => store.serverTime());
@@ -119,6 +122,7 @@ async function openQueue(
     ? createCluster({ rootNodes: nodes.map((u) => ({ url: u })) })
     : createClient({ url });
   adapterClient.on('error', () => undefined); // reconnects on its own; readiness reports Redis
+  if (nodes) followFailovers(adapterClient, nodes);
   await within(
     (adapterClient.connect as () => Promise<unknown>).call(adapterClient),
     REDIS_CONNECT_TIMEOUT_MS,
@@ -307,7 +311,12 @@ async function main(): Promise<void> {
   // its stack, so the careless caller can be found; anything else still ends the process.
   process.on('unhandledRejection', (reason: unknown) => {
     const code = (reason as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+    // A cluster client following a failover (cluster-failover.ts) drops the dead master's client,
+    // failing what was queued on it (DisconnectsClientError): a connection error too.
+    if (
+      (typeof code === 'string' && CONNECTION_ERRORS.has(code)) ||
+      reason instanceof DisconnectsClientError
+    ) {
       logger.error({ err: reason }, 'process.unhandled_connection_error');
       return;
     }

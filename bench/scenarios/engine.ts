@@ -17,6 +17,7 @@ import type { AdminClient } from '../lib/redis-admin.js';
 import { fmt } from '../lib/report.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { runBullmqCycles } from './engine/bullmq-cycles.js';
+import { runClusterComparison } from './engine/cluster.js';
 import { newCampaign, purgeTombstones, runDialhubCycles, tombstoneCount } from './engine/dialhub-cycles.js';
 import { campaignKeyBytes, measureFootprint } from './engine/footprint.js';
 import { measureLeaseLatency } from './engine/lease-latency.js';
@@ -210,6 +211,13 @@ async function depthAndMemory(env: Env): Promise<DepthResult> {
 export const engineScenario: Scenario = {
   name: 'engine',
   summary: 'dialhub lease+complete vs BullMQ add/process, lease latency at 10k/1M, bytes per lead',
+  options: [
+    {
+      flags: '--cluster',
+      description:
+        'instead: lease+complete cycles/s on a local 3-master Redis Cluster (redis-server) vs the single Redis, 3 campaigns at once',
+    },
+  ],
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
     const dhPrefix = `${ctx.keyPrefix}dh:`;
@@ -221,6 +229,9 @@ export const engineScenario: Scenario = {
         keyPrefix: dhPrefix,
         tombstoneRetentionMs: plan.tombstoneRetentionMs,
       });
+      // --cluster: only the cycles on a local 3-master Redis Cluster against this single Redis.
+      if (ctx.options['cluster'] === true)
+        return await runClusterComparison(ctx, plan, admin, store, dhPrefix);
       const env: Env = { ctx, plan, store, admin, dhPrefix, bullPrefix: `${ctx.keyPrefix}bull` };
       const tuning = await tune(env);
       ctx.log(

@@ -378,4 +378,21 @@ describe('a tiny run', () => {
       expect(m['frames_per_s_per_supervisor']).toBeGreaterThan(0);
     },
   );
+
+  it(
+    'engine --cluster: cycles/s on a local 3-master Redis Cluster next to the single Redis',
+    { timeout: 240_000 },
+    async () => {
+      const json = join(dir, 'engine-cluster.json');
+      const r = await bench('engine', '--cluster', '--quick', '--json', json);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(await readFile(json, 'utf8')) as Record<string, Record<string, unknown>>;
+      const m = doc['engine']!['metrics'] as Record<string, number>;
+      expect(m['cycles_per_s_single']).toBeGreaterThan(0);
+      expect(m['cycles_per_s_cluster']).toBeGreaterThan(0);
+      const ratio = (doc['engine']!['ratios'] as Record<string, number>)['cluster_vs_single']!;
+      expect(Number.isFinite(ratio) && ratio > 0).toBe(true);
+      expect(doc['engine']!['config']).toMatchObject({ campaigns_at_once: 3 });
+    },
+  );
 });

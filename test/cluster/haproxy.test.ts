@@ -2,20 +2,23 @@
 // Redis (streams adapter) and one Postgres. Each connection is pinned to a gateway through
 // HAProxy (query gw=<n>), so the test knows where each device lives while all traffic goes
 // through the one address: an agent on gateway 1 gets offers dispatched on gateway 2; a
-// force-pause and a device revocation sent to gateway 3 reach gateway 1 within 1 s; a campaign
-// paused through any gateway stops offers on every gateway within 1 s.
+// force-pause and a device revocation sent to gateway 3 reach gateway 1 within 1 s; a supervisor
+// on gateway 3 sees gateway 1's agent live; a campaign paused through any gateway stops offers on
+// every gateway within 1 s. Every path is checked to have gone where the test says (HAProxy's
+// X-Dialhub-Gateway on each response, its per-server connection count for each socket, and each
+// gateway's own /metrics), so none can pass by landing on one gateway.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
-import { call, next } from '../support/gateway.js';
+import { call, next, until } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
 import { connectDevice, seedFloor, startGatewayProcesses } from '../support/gateway-processes.js';
 import type { GatewayProcesses } from '../support/gateway-processes.js';
-import { startHaproxy } from '../support/haproxy.js';
+import { servedBy, startHaproxy } from '../support/haproxy.js';
 import type { Haproxy } from '../support/haproxy.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { REDIS_URL } from '../support/stores.js';
-import { command, connectSupervisor, loginAs } from '../support/supervisor.js';
+import { command, connectSupervisor, FloorWatcher, loginAs } from '../support/supervisor.js';
 import { freePort } from '../faults/services.js';
 
 const T = 'lb';
@@ -28,15 +31,42 @@ describe('three gateways behind HAProxy', () => {
   let admin = '';
   const devices: Device[] = [];
 
-  const api = (gw: number, method: string, path: string, body?: unknown) =>
-    fetch(`${lb.url}/api/v1${path}${path.includes('?') ? '&' : '?'}gw=${gw}`, {
+  /** An admin call through HAProxy pinned to gateway `gw`; checks that gateway answered it. */
+  const api = async (gw: number, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${lb.url}/api/v1${path}${path.includes('?') ? '&' : '?'}gw=${gw}`, {
       method,
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    expect(servedBy(res), `${method} ${path} served by`).toBe(gw);
+    return res;
+  };
+  /** A gateway's own counter from its /metrics (straight to its port, not through HAProxy). */
+  const metric = async (gw: number, line: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${floor.ports[gw - 1]}/metrics`)).text();
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return Number(found?.slice(line.length + 1) ?? 0);
+  };
+  const SOCKETS = 'dialhub_agent_sockets';
+  const ACKED = 'dialhub_offers_total{result="acknowledged"}';
+  const perGateway = (line: string) => Promise.all([1, 2, 3].map((gw) => metric(gw, line)));
+  /** Open a connection and check HAProxy put it on gateway `gw` (and on no other). */
+  const landsOn = async <S>(gw: number, open: () => Promise<S>): Promise<S> => {
+    const before = await lb.connections();
+    const opened = await open();
+    const after = await lb.connections();
+    const delta = after.map((n, i) => n - before[i]!);
+    expect(delta[gw - 1], `connections on g${gw}: ${before.join()} -> ${after.join()}`).toBe(1);
+    for (const [i, d] of delta.entries()) if (i !== gw - 1) expect(d).toBeLessThanOrEqual(0);
+    return opened;
+  };
   const device = async (agent: number, gw: number) => {
-    const d = await connectDevice(lb.url, T, agent, gw);
+    const sockets = await perGateway(SOCKETS);
+    const d = await landsOn(gw, () => connectDevice(lb.url, T, agent, gw));
     devices.push(d);
+    // The gateway itself holds the device, and no other does.
+    const now = await perGateway(SOCKETS);
+    expect(now.map((n, i) => n - sockets[i]!)).toEqual([1, 2, 3].map((g) => (g === gw ? 1 : 0)));
     return d;
   };
   const within = async <V>(ms: number, work: Promise<V>): Promise<V> => {
@@ -48,7 +78,7 @@ describe('three gateways behind HAProxy', () => {
 
   beforeAll(async () => {
     pg = await createTestDatabase();
-    await seedFloor(pg, T, C, 6);
+    await seedFloor(pg, T, C, 7);
     admin = await loginAs(pg.db, T, 'boss', 'admin');
     floor = await startGatewayProcesses(3, pg, { REDIS_URL });
     lb = await startHaproxy(await freePort(), floor.ports);
@@ -63,6 +93,7 @@ describe('three gateways behind HAProxy', () => {
   it('an agent on gateway 1 gets the offer of a dispatch that ran on gateway 2', async () => {
     const a0 = await device(0, 1);
     expect(await call(a0, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+    const acked = await perGateway(ACKED);
     const offered = next(a0, 'call:offer');
     // Leads added through gateway 2: it dispatches them, the offer travels to gateway 1.
     const res = await api(2, 'POST', `/tenants/${T}/campaigns/${C}/leads`, {
@@ -72,6 +103,10 @@ describe('three gateways behind HAProxy', () => {
     const [offer, ack] = await offered;
     ack({ accept: true });
     expect(offer.lead.name).toBe('Grace Hopper');
+    // Gateway 1 pushed the offer to its device; gateway 2, which queued and dispatched the lead
+    // (its answer above), pushed nothing itself: the lease travelled over the adapter.
+    await until(async () => (await metric(1, ACKED)) === acked[0]! + 1, 2_000);
+    expect((await perGateway(ACKED)).map((n, i) => n - acked[i]!)).toEqual([1, 0, 0]);
     expect(
       await call(a0, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 5 }),
     ).toMatchObject({ ok: true });
@@ -81,7 +116,7 @@ describe('three gateways behind HAProxy', () => {
     const a1 = await device(1, 1);
     expect(await call(a1, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
     // The supervisor connects through HAProxy too, pinned to gateway 3.
-    const pinned = await connectSupervisor(lb.url, admin, { gw: '3' });
+    const pinned = await landsOn(3, () => connectSupervisor(lb.url, admin, { gw: '3' }));
     try {
       const told = next(a1, 'agent:state', 1_000);
       expect(
@@ -99,6 +134,21 @@ describe('three gateways behind HAProxy', () => {
     const started = Date.now();
     expect((await api(3, 'DELETE', `/tenants/${T}/devices/d2`)).status).toBe(204);
     expect((await gone) - started).toBeLessThanOrEqual(1_000);
+  });
+
+  it("a supervisor on gateway 3 sees gateway 1's agent live", async () => {
+    const pinned = await landsOn(3, () => connectSupervisor(lb.url, admin, { gw: '3' }));
+    try {
+      const floorSeen = new FloorWatcher(pinned);
+      expect(await command(pinned, 'floor:subscribe', {})).toMatchObject({ ok: true });
+      const a5 = await device(5, 1);
+      const started = Date.now();
+      expect(await call(a5, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+      await floorSeen.until((w) => w.state('a5') === 'ready', 1_000);
+      expect(Date.now() - started).toBeLessThanOrEqual(1_000);
+    } finally {
+      pinned.disconnect();
+    }
   });
 
   it('a campaign paused through any gateway stops offers on every gateway within 1 s', async () => {

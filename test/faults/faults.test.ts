@@ -5,7 +5,7 @@
 // `npm test` runs the short profile; `npm run test:faults` the full one (FAULTS_PROFILE=full).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table, writeResults } from './report.js';
-import { PROFILES, runScenario, SCENARIOS } from './scenarios.js';
+import { OPT_IN_SCENARIOS, PROFILES, runScenario, SCENARIOS } from './scenarios.js';
 import type { ScenarioResult } from './scenarios.js';
 import { FaultSuite } from './suite.js';
 
@@ -13,10 +13,14 @@ import { FaultSuite } from './suite.js';
 const env = process.env;
 const profile = PROFILES[env.FAULTS_PROFILE === 'full' ? 'full' : 'short'];
 const only = env.FAULTS_ONLY?.split(',');
-const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
+const scenarios = [...SCENARIOS, ...OPT_IN_SCENARIOS.filter((s) => only?.includes(s.name))].filter(
+  (s) => !only || only.includes(s.name),
+);
 
 describe(`fault injection (${profile.name} profile)`, () => {
   let suite: FaultSuite | undefined;
+  /** Started for the first scenario that needs a Redis Cluster (redis-failover). */
+  let clusterSuite: FaultSuite | undefined;
   const results: ScenarioResult[] = [];
   const started = Date.now();
   let failed = false;
@@ -34,9 +38,11 @@ describe(`fault injection (${profile.name} profile)`, () => {
         );
       }
     } finally {
-      await suite?.dispose();
-      if (failed) process.stdout.write(`gateway logs kept in ${suite?.logDir}\n`);
-      else suite?.removeLogs();
+      for (const s of [suite, clusterSuite]) {
+        await s?.dispose();
+        if (failed && s) process.stdout.write(`gateway logs kept in ${s.logDir}\n`);
+        else s?.removeLogs();
+      }
     }
   }, 60_000);
 
@@ -45,7 +51,11 @@ describe(`fault injection (${profile.name} profile)`, () => {
       `${scenario.name}: ${scenario.fault}`,
       async () => {
         try {
-          const result = await runScenario(suite!, scenario, profile);
+          const world =
+            scenario.redis === 'cluster'
+              ? (clusterSuite ??= await FaultSuite.start({ cluster: true }))
+              : suite!;
+          const result = await runScenario(world, scenario, profile);
           results.push(result);
           expect(result.anomalies).toEqual([]);
           for (const [name, e] of Object.entries(result.evidence))
@@ -56,7 +66,8 @@ describe(`fault injection (${profile.name} profile)`, () => {
           throw err;
         }
       },
-      profile.name === 'full' ? 600_000 : 120_000,
+      // A cluster scenario starts its own world (6 redis-servers, 2 gateways) inside its test.
+      profile.name === 'full' ? 600_000 : scenario.redis === 'cluster' ? 240_000 : 120_000,
     );
   }
 });

@@ -1,7 +1,9 @@
 // The scenarios: each dials a campaign with a floor of devices, injects its fault while calls are
 // live, drains, and returns the observer's verdict together with evidence that the fault really
 // happened (a suite that injects nothing must not pass).
+import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { Observer } from './observer.js';
 import type { Anomaly, ScenarioSummary } from './observer.js';
 import type { Floor, TenantSetup } from './suite.js';
@@ -77,11 +79,30 @@ export interface Scenario {
   readonly fault: string;
   readonly agents: (p: Profile) => number;
   readonly leads: (p: Profile) => number;
+  /** 'cluster': runs on a suite whose gateways use a private Redis Cluster with replicas. */
+  readonly redis?: 'cluster';
   /** Start floors (push them to run.floors) and inject the fault; fill run.evidence. */
   play(run: Run): Promise<void>;
 }
 
 const must = (value: number | string, ok: boolean) => ({ value, ok });
+
+const execute = promisify(execFile);
+const redisCli = async (port: number, ...args: string[]) =>
+  (await execute('redis-cli', ['-p', String(port), ...args])).stdout;
+
+/** The port of the live master serving `slot`, as the node on `askPort` sees the cluster. */
+async function masterOf(askPort: number, slot: number): Promise<number | null> {
+  for (const line of (await redisCli(askPort, 'cluster', 'nodes')).split('\n')) {
+    const f = line.split(' ');
+    if (!f[2]?.includes('master') || f[2].includes('fail')) continue;
+    for (const range of f.slice(8)) {
+      const [from, to] = range.split('-').map(Number) as [number, number | undefined];
+      if (slot >= from && slot <= (to ?? from)) return Number(f[1]!.split(':')[1]!.split('@')[0]);
+    }
+  }
+  return null;
+}
 
 /** Wait until `pick` finds something (polling the observer's live view). */
 async function waitFor<T>(pick: () => T | undefined, ms: number, what: string): Promise<T> {
@@ -424,6 +445,64 @@ export const SCENARIOS: readonly Scenario[] = [
       run.evidence.completionsRefusedRetryable = must(`${during.length} (${codes})`, during.length > 0);
       const after = observer.of('completed').filter((e) => e.t > cutAt + profile.postgresOutageMs).length;
       run.evidence.completedAfterOutage = must(after, after > 0);
+    },
+  },
+];
+
+/**
+ * Scenarios run only when named in FAULTS_ONLY, not yet in the profiles. redis-failover: on its
+ * last run (short profile) the replica took over in 2.9 s, the campaign was rebuilt under a new
+ * epoch and calls went on, with no lost, duplicated or double-leased lead, but 4 agents were
+ * still busy when the floor drained (drain-stuck): to be found before it joins the profiles.
+ */
+export const OPT_IN_SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'redis-failover',
+    fault: 'kill -9 the Redis Cluster master holding the campaign mid-run; its replica takes over',
+    agents: (p) => p.agents,
+    leads: (p) => p.leads,
+    redis: 'cluster',
+    async play(run) {
+      const { suite, setup, observer, profile } = run;
+      const cluster = suite.cluster!;
+      run.floors.push(suite.startFloor(setup, observer, setup.agents));
+      await sleep(profile.phaseMs);
+      const held = await waitFor(
+        () => {
+          const l = [...observer.live.values()].filter((x) => x.accepted).map((x) => x.leaseId);
+          return l.length >= 2 ? l : undefined;
+        },
+        20_000,
+        'live calls',
+      );
+      const any = cluster.servers[0]!.port;
+      const slot = Number(
+        (await redisCli(any, 'cluster', 'keyslot', `{c:${setup.tenantId}:${setup.campaignId}}`)).trim(),
+      );
+      const port = (await masterOf(any, slot))!;
+      const killedAt = Date.now();
+      cluster.servers.find((s) => s.port === port)!.kill();
+      observer.record({ kind: 'fault', t: killedAt, what: `SIGKILL Redis master :${port} (slot ${slot})` });
+      const witness = cluster.servers.find((s) => s.port !== port)!.port;
+      let takeover: number | null = null;
+      while (takeover === null && Date.now() - killedAt < 20_000) {
+        const now = await masterOf(witness, slot).catch(() => null);
+        if (now !== null && now !== port) takeover = now;
+        else await sleep(100);
+      }
+      const failoverMs = Date.now() - killedAt;
+      observer.record({ kind: 'fault', t: Date.now(), what: `replica :${takeover ?? '?'} took over` });
+      // Leases the replica holds keep their agents until settled (CALL_TTL_MS), as after a rollback.
+      await sleep(TIMINGS.CALL_TTL_MS + profile.phaseMs);
+      run.evidence.callsLiveAtKill = must(held.length, held.length >= 2);
+      run.evidence.replicaTookOver = must(
+        takeover === null ? 'no' : `yes (${failoverMs} ms)`,
+        takeover !== null,
+      );
+      const after = observer.of('completed').filter((e) => e.t > killedAt + failoverMs).length;
+      run.evidence.completedAfterFailover = must(after, after > 0);
+      const epochs = new Set(observer.of('offer').map((e) => e.leaseId.split('.')[1]));
+      run.evidence.epochs = must(epochs.size, epochs.size >= 2);
     },
   },
 ];

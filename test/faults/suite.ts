@@ -1,4 +1,5 @@
-// The fault suite's world: a private Redis, a private Postgres database behind a cuttable proxy,
+// The fault suite's world: a private Redis (or, for scenarios that need one, a private Redis
+// Cluster of 3 masters and 3 replicas), a private Postgres database behind a cuttable proxy,
 // two real gateway processes (gateway/main.ts) sharing them, floors of simulated devices in
 // child processes, and the observer that hears everything. Everything it starts, it ends
 // (dispose), whatever happened.
@@ -23,6 +24,8 @@ import type {
 } from './floor-protocol.js';
 import { GatewayProcess } from './gateway-process.js';
 import type { Observer } from './observer.js';
+import { startRedisCluster } from '../support/redis-servers.js';
+import type { RedisCluster } from '../support/redis-servers.js';
 import type { AttemptRow, EndState, LeadRow } from './observer.js';
 import {
   CuttableProxy,
@@ -121,24 +124,37 @@ export class FaultSuite {
   readonly floors: Floor[] = [];
   readonly logDir: string;
   private constructor(
-    readonly redis: PrivateRedis,
+    private readonly lone: PrivateRedis | null,
+    /** The Redis Cluster of a suite started with `{ cluster: true }` (masters first). */
+    readonly cluster: RedisCluster | null,
     readonly db: PrivateDatabase,
     readonly proxy: CuttableProxy,
   ) {
     this.logDir = mkdtempSync(join(tmpdir(), 'dialhub-faults-'));
   }
 
-  /** Start everything; on a failure part way, end what did start. */
-  static async start(): Promise<FaultSuite> {
+  /** The lone private Redis (every scenario but the cluster ones). */
+  get redis(): PrivateRedis {
+    if (!this.lone) throw new Error('this fault suite runs on a Redis Cluster');
+    return this.lone;
+  }
+
+  /**
+   * Start everything; on a failure part way, end what did start. With `cluster`, the gateways
+   * run on a private Redis Cluster (REDIS_CLUSTER_NODES) instead of one Redis.
+   */
+  static async start(options: { cluster?: boolean } = {}): Promise<FaultSuite> {
     const started: { stop(): Promise<void> }[] = [];
     try {
-      const redis = await PrivateRedis.start();
-      started.push(redis);
+      const redis = options.cluster ? null : await PrivateRedis.start();
+      if (redis) started.push(redis);
+      const cluster = options.cluster ? await startRedisCluster(3, 1) : null;
+      if (cluster) started.push(cluster);
       const db = await PrivateDatabase.create();
       started.push({ stop: () => db.drop() });
       const proxy = await CuttableProxy.start(5432);
       started.push(proxy);
-      const suite = new FaultSuite(redis, db, proxy);
+      const suite = new FaultSuite(redis, cluster, db, proxy);
       started.push({ stop: () => suite.dispose() });
       for (let i = 0; i < 2; i++) {
         const dataDir = join(suite.logDir, `data${i}`);
@@ -147,7 +163,7 @@ export class FaultSuite {
           NODE_ENV: 'test',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'info',
-          REDIS_URL: redis.url,
+          ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes.join(',') } : { REDIS_URL: redis!.url }),
           REDIS_KEY_PREFIX: KEY_PREFIX,
           DATABASE_URL: db.url(proxy.port),
           DATA_DIR: dataDir,
@@ -364,7 +380,7 @@ export class FaultSuite {
     ).rows;
     // Read the queue as any gateway would: same prefix, same lease id key.
     const store = await createRedisQueueStore({
-      url: this.redis.url,
+      ...(this.cluster ? { clusterNodes: this.cluster.nodes } : { url: this.redis.url }),
       keyPrefix: KEY_PREFIX,
       leaseIds: leaseIdsFrom(SECRET),
     });
@@ -393,7 +409,10 @@ export class FaultSuite {
           .filter(([, raw]) => raw.split('\x1f')[1] === member)
           .map(([f, raw]) => `${f}=${raw.replaceAll('\x1f', '|')}`);
         const zsets: string[] = [];
-        for await (const batch of store.client.scanIterator({ MATCH: `${k.base}*`, COUNT: 1000 })) {
+        // (A cluster client has no keyspace-wide SCAN: the raw sorted sets are left out there.)
+        for await (const batch of this.cluster
+          ? []
+          : store.client.scanIterator({ MATCH: `${k.base}*`, COUNT: 1000 })) {
           for (const key of batch) {
             if ((await store.client.type(key)) !== 'zset') continue;
             const score = await store.client.zScore(key, member);
@@ -428,7 +447,8 @@ export class FaultSuite {
     await this.disposeFloors();
     for (const g of this.gateways) await g.dispose();
     await this.proxy.stop().catch(() => undefined);
-    await this.redis.stop().catch(() => undefined);
+    await this.lone?.stop().catch(() => undefined);
+    await this.cluster?.stop().catch(() => undefined);
     await this.db.drop().catch(() => undefined);
   }
 

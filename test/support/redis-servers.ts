@@ -118,7 +118,8 @@ export interface RedisCluster extends RedisServers {
 
 /**
  * A Redis Cluster of `masters` masters with `replicas` replicas each, ready (cluster_state:ok
- * on every node) when this resolves. Replicas fail over quickly (cluster-node-timeout 1000 ms).
+ * on every node, every replica synced) when this resolves. Replicas fail over quickly
+ * (cluster-node-timeout 1000 ms).
  */
 export async function startRedisCluster(masters = 3, replicas = 0): Promise<RedisCluster> {
   const all = await startServers(masters * (1 + replicas), [
@@ -126,6 +127,10 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
     'yes',
     '--cluster-node-timeout',
     '1000',
+    // Replicas sync at once (Redis waits 5 s by default for more replicas to share one transfer):
+    // a replica that never synced refuses to take over.
+    '--repl-diskless-sync-delay',
+    '0',
   ]);
   try {
     const hosts = all.servers.map((s) => `127.0.0.1:${s.port}`);
@@ -143,6 +148,15 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
         const { stdout } = await run('redis-cli', ['-p', String(s.port), 'cluster', 'info']);
         if (/cluster_state:ok/.test(stdout)) break;
         if (Date.now() > deadline) throw new Error(`cluster node ${s.port} not ok: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    // Every replica has its master's data (a replica that never synced cannot fail over).
+    for (const s of all.servers) {
+      for (;;) {
+        const { stdout } = await run('redis-cli', ['-p', String(s.port), 'info', 'replication']);
+        if (/role:master/.test(stdout) || /master_link_status:up/.test(stdout)) break;
+        if (Date.now() > deadline) throw new Error(`replica ${s.port} never synced: ${stdout}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
