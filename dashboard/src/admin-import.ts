@@ -218,7 +218,16 @@ export function importPanel(deps: ImportDeps, campaignIds: readonly string[]): H
             el('td', {}, s.lead?.phone ?? '—'),
             el('td', {}, s.lead?.name ?? ''),
             el('td', {}, (s.lead?.timeZones ?? []).join(', ')),
-            el('td', {}, s.problems.map((x) => `${x.column}: ${x.code} (${x.severity})`).join('; ')),
+            el(
+              'td',
+              {},
+              s.problems
+                .map(
+                  (x) =>
+                    `${x.column ? `${x.column}: ` : ''}${x.code} (${x.severity})${x.detail ? ` ${x.detail}` : ''}`,
+                )
+                .join('; '),
+            ),
           ),
         ),
       ),
