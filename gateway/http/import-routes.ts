@@ -208,21 +208,24 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
   const router = Router({ mergeParams: true });
   const admin = requireRole('admin');
 
-  router.post('/tenants/:tenantId/campaigns/:campaignId/imports', admin, async (req, res) => {
-    try {
-      await runImport(req, res);
-    } catch (err) {
-      // Refused before (or while) the file was read: the rest of the upload is discarded and the
-      // connection closed after the answer, so a client still sending reads the error.
-      if (!req.readableEnded) {
-        res.set('Connection', 'close');
-        req.resume();
+  /** A route taking a CSV upload: refused before (or while) the file was read, the rest of the
+   * upload is discarded and the connection closed after the answer, so a client still sending
+   * reads the error. */
+  const uploadRoute =
+    (run: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+      try {
+        await run(req, res);
+      } catch (err) {
+        if (!req.readableEnded) {
+          res.set('Connection', 'close');
+          req.resume();
+        }
+        throw err;
       }
-      throw err;
-    }
-  });
+    };
 
-  async function runImport(req: Request, res: Response): Promise<void> {
+  /** The campaign, the upload and the options an import or a preview reads it with. */
+  async function openUpload(req: Request) {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const query = importQuerySchema.parse(req.query);
     const ref = await gateway.campaigns.active(tenantId, campaignId);
@@ -232,6 +235,13 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     const tenant = await db.tenants.get(tenantId);
     const defaultCountry = (options.defaultCountry ?? tenant?.plan.defaultCountry) as CountryCode | undefined;
     const defaultTimeZone = options.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
+    return { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone };
+  }
+
+  router.post('/tenants/:tenantId/campaigns/:campaignId/imports', admin, uploadRoute(runImport));
+
+  async function runImport(req: Request, res: Response): Promise<void> {
+    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
     const job = await db.imports.create({
       tenantId,
       campaignId,
@@ -280,28 +290,10 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     });
   }
 
-  router.post('/tenants/:tenantId/campaigns/:campaignId/imports/preview', admin, async (req, res) => {
-    try {
-      await runPreview(req, res);
-    } catch (err) {
-      if (!req.readableEnded) {
-        res.set('Connection', 'close');
-        req.resume();
-      }
-      throw err;
-    }
-  });
+  router.post('/tenants/:tenantId/campaigns/:campaignId/imports/preview', admin, uploadRoute(runPreview));
 
   async function runPreview(req: Request, res: Response): Promise<void> {
-    const { tenantId, campaignId } = campaignParams.parse(req.params);
-    const query = importQuerySchema.parse(req.query);
-    const ref = await gateway.campaigns.active(tenantId, campaignId);
-    if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN', 'No such active campaign in this tenant');
-    const upload = await uploadOf(req);
-    const options = { ...query, ...importQuerySchema.parse(upload.fields) };
-    const tenant = await db.tenants.get(tenantId);
-    const defaultCountry = (options.defaultCountry ?? tenant?.plan.defaultCountry) as CountryCode | undefined;
-    const defaultTimeZone = options.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
+    const { tenantId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
     const head = await headOf(upload.source, PREVIEW_BYTES);
     // Only the head is read: the rest of the upload is discarded, and the connection closed after
     // the answer so a client still sending reads it.

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { CampaignId, TenantId } from '../../engine/ids.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
+import { AdminGateway } from '../support/admin-gateway.js';
 
 const phone = (n: number) => `+447700900${String(n).padStart(3, '0')}`;
 const ref = { tenantId: 'acme' as TenantId, campaignId: 'spring' as CampaignId };
@@ -26,17 +26,7 @@ describe('campaigns: edit and archive', () => {
       { id: 'sue', role: 'supervisor' },
     ]);
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     sue = await login('acme', 'sue');
     oz = await login('other', 'oz');

@@ -28,17 +28,7 @@ describe('the do-not-call list: normalise, remove, import', () => {
     ]);
     await g.db.tenants.create({ id: 'uk', name: 'UK', plan: { deviceLimit: 1, defaultCountry: 'GB' } });
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     sue = await login('acme', 'sue');
     oz = await login('other', 'oz');

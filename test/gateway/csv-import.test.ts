@@ -11,7 +11,7 @@ import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { importPreviewSchema } from '../../gateway/http/import-routes.js';
 import type { ImportPreview } from '../../gateway/http/import-routes.js';
-import { AdminGateway, TEST_ADMIN_TOKEN, TEST_PASSWORD } from '../support/admin-gateway.js';
+import { AdminGateway, TEST_ADMIN_TOKEN } from '../support/admin-gateway.js';
 
 const fixture = (name: string) => readFileSync(resolve(import.meta.dirname, '../fixtures/imports', name));
 
@@ -42,17 +42,7 @@ describe('CSV import', () => {
       { id: 'sue', role: 'supervisor' },
     ]);
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     otherOwner = await login('other', 'oz');
     for (const c of ['uk', 'us', 'asia', 'fr']) {

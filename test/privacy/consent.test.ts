@@ -6,7 +6,7 @@ import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
 import { createConsentService } from '../../gateway/privacy/consent.js';
 import { queuePositions } from '../../gateway/privacy/explain.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
+import { AdminGateway } from '../support/admin-gateway.js';
 
 const CONSENTED = '+447700900301';
 const UNCONSENTED = '+447700900302';
@@ -57,17 +57,7 @@ describe('the consent ledger', () => {
     g = await AdminGateway.start({ redis: true });
     await g.seedTenant('acme', [{ id: 'boss', role: 'owner' }]);
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     oz = await login('other', 'oz');
     for (const c of ['promo', 'care']) {

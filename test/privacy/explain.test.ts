@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { CallingWindow } from '../../engine/calling-window.js';
 import { asAgentId, asDeviceId, campaignRef } from '../../engine/ids.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
+import { AdminGateway } from '../support/admin-gateway.js';
 
 const HOUR = 3_600_000;
 
@@ -66,17 +66,7 @@ describe('why not dialled', () => {
       { id: 'ann', role: 'agent' },
     ]);
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     sue = await login('acme', 'sue');
     oz = await login('other', 'oz');

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { campaignRef } from '../../engine/ids.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
+import { AdminGateway } from '../support/admin-gateway.js';
 
 const NUMBER = '+447700900321';
 
@@ -23,17 +23,7 @@ describe('the data-subject rights API', () => {
       { id: 'sue', role: 'supervisor' },
     ]);
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     sue = await login('acme', 'sue');
     oz = await login('other', 'oz');

@@ -13,7 +13,7 @@ import { systemClock } from '../../engine/clock.js';
 import { silentLogger } from '../../gateway/logger.js';
 import { createWebhookWorker } from '../../gateway/webhooks/delivery-worker.js';
 import type { WebhookWorker } from '../../gateway/webhooks/delivery-worker.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
+import { AdminGateway } from '../support/admin-gateway.js';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -61,17 +61,7 @@ describe('webhooks', () => {
     second = createWebhookWorker(g.db.privacy.webhooks, systemClock, silentLogger, { pollMs: 200 });
     await g.seedTenant('acme', [{ id: 'boss', role: 'owner' }]);
     await g.seedTenant('other', [{ id: 'oz', role: 'owner' }]);
-    const login = async (tenantId: string, id: string) =>
-      `Bearer ${
-        (
-          (
-            await api()
-              .post('/api/v1/auth/login')
-              .send({ tenantId, email: `${id}@${tenantId}.test`, password: TEST_PASSWORD })
-              .expect(200)
-          ).body as { accessToken: string }
-        ).accessToken
-      }`;
+    const login = (tenantId: string, id: string) => g.bearer(tenantId, id);
     owner = await login('acme', 'boss');
     oz = await login('other', 'oz');
     await api()

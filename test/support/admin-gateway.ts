@@ -77,6 +77,17 @@ export class AdminGateway {
     return this.pg.db;
   }
 
+  /** `Bearer <access token>` of a user seeded by `seedTenant` (logged in with TEST_PASSWORD). */
+  async bearer(tenantId: string, userId: string): Promise<string> {
+    const res = await fetch(`${this.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId, email: `${userId}@${tenantId}.test`, password: TEST_PASSWORD }),
+    });
+    if (res.status !== 200) throw new Error(`login of ${userId}@${tenantId} answered ${res.status}`);
+    return `Bearer ${((await res.json()) as { accessToken: string }).accessToken}`;
+  }
+
   /** A tenant with one user per role given, each with e-mail `<id>@<tenant>.test` and TEST_PASSWORD. */
   async seedTenant(
     tenantId: string,
