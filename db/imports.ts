@@ -7,20 +7,11 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
-import { zoneKey } from '../engine/calling-window.js';
-import { isEngineError } from '../engine/errors.js';
 import { campaignIdSchema } from '../engine/ids.js';
-import { leadInputSchema } from '../engine/lead.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
-import type { NewLead } from './leads.js';
-import {
-  fromTimestamp,
-  isStorableJson,
-  parseInput,
-  storableText,
-  tenantOf,
-  toTimestamp,
-} from './validate.js';
+import { leadColumns } from './leads.js';
+import type { LeadColumns, NewLead } from './leads.js';
+import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js';
 
 export const IMPORT_STATUSES = ['running', 'done', 'failed'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
@@ -155,66 +146,29 @@ const REJECT_CHUNK = 1000;
 /** A cell kept in a reject is cut to this many characters (the report names it, not archives it). */
 export const MAX_REJECT_VALUE = 200;
 
-const newLeadSchema = leadInputSchema.omit({ id: true });
-
 /** A COPY text-format field: backslash, tab, newline and carriage return escaped. */
 const copyText = (s: string): string =>
   /[\\\t\n\r]/.test(s)
     ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
     : s;
 
-interface LeadRow {
-  readonly phone: string;
-  readonly name: string;
-  readonly timeZone: string | null;
-  readonly priority: number;
-  readonly attempts: number;
-  readonly dueAt: string | null;
-  readonly pinnedAgentId: string | null;
-  readonly fields: string;
-}
-
-/** One lead checked as `leads.insertBatch` checks it, as the columns it is stored in. */
-function leadRow(lead: NewLead, index: number): LeadRow {
-  const parsed = newLeadSchema.safeParse(lead);
-  if (!parsed.success) {
-    throw new DbError('INPUT_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, { index });
-  }
-  const l = parsed.data;
-  if (!isStorableJson(l.name) || !isStorableJson(l.fields ?? {})) {
-    throw new DbError('INPUT_INVALID', `lead ${index}: text must not contain unpaired surrogates`, { index });
-  }
-  let zones: string;
-  try {
-    zones = zoneKey(l.timeZone);
-  } catch (err) {
-    if (isEngineError(err)) throw new DbError('INPUT_INVALID', `lead ${index}: ${err.message}`, { index });
-    throw err;
-  }
-  return {
-    phone: l.phone,
-    name: l.name,
-    timeZone: zones === '' ? null : zones,
-    priority: l.priority,
-    attempts: l.attempts,
-    dueAt: l.dueAt === undefined ? null : toTimestamp(l.dueAt),
-    pinnedAgentId: l.pinnedAgentId ?? null,
-    fields: JSON.stringify(l.fields ?? {}),
-  };
-}
-
 const LEAD_COLUMNS =
   'tenant_id, id, campaign_id, phone, name, time_zone, priority, attempts, next_due_at, pinned_agent_id, fields';
 const copyCell = (v: string | null): string => (v === null ? '\\N' : copyText(v));
 
 /** The rows as COPY text lines, in chunks of about 64 KB. */
-function* copyText64k(tenant: string, campaign: string, ids: readonly string[], rows: readonly LeadRow[]) {
+function* copyText64k(
+  tenant: string,
+  campaign: string,
+  ids: readonly string[],
+  rows: readonly LeadColumns[],
+) {
   const head = `${copyText(tenant)}\t`;
   const mid = `\t${copyText(campaign)}\t`;
   let chunk = '';
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    chunk += `${head}${ids[i]!}${mid}${r.phone}\t${copyText(r.name)}\t${copyCell(r.timeZone)}\t${r.priority}\t${r.attempts}\t${copyCell(r.dueAt)}\t${copyCell(r.pinnedAgentId)}\t${copyText(r.fields)}\n`;
+    chunk += `${head}${ids[i]!}${mid}${r.phone}\t${copyText(r.name)}\t${copyCell(r.time_zone)}\t${r.priority}\t${r.attempts}\t${copyCell(r.next_due_at)}\t${copyCell(r.pinned_agent_id)}\t${copyText(r.fields)}\n`;
     if (chunk.length > 65_536) {
       yield chunk;
       chunk = '';
@@ -229,9 +183,9 @@ async function insertUnnested(
   tenant: string,
   campaign: string,
   ids: readonly string[],
-  rows: readonly LeadRow[],
+  rows: readonly LeadColumns[],
 ): Promise<void> {
-  const col = <K extends keyof LeadRow>(k: K) => rows.map((r) => r[k]);
+  const col = <K extends keyof LeadColumns>(k: K) => rows.map((r) => r[k]);
   await conn.query(
     `INSERT INTO leads (${LEAD_COLUMNS}) OVERRIDING SYSTEM VALUE
      SELECT $1, u.id, $2, u.phone, u.name, u.time_zone, u.priority, u.attempts, u.next_due_at, u.pinned, u.fields
@@ -244,11 +198,11 @@ async function insertUnnested(
       ids,
       col('phone'),
       col('name'),
-      col('timeZone'),
+      col('time_zone'),
       col('priority'),
       col('attempts'),
-      col('dueAt'),
-      col('pinnedAgentId'),
+      col('next_due_at'),
+      col('pinned_agent_id'),
       col('fields'),
     ],
   );
@@ -369,7 +323,7 @@ export function createImportRepository(knex: Knex): ImportRepository {
     async copyLeads(tenantId, campaignId, leads) {
       const tenant = tenantOf(tenantId);
       const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
-      const rows = leads.map(leadRow);
+      const rows = leads.map(leadColumns);
       if (rows.length === 0) return [];
       copies ??= knex
         .raw<{ rows: { version: string }[] }>('SELECT version()')

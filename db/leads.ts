@@ -152,7 +152,11 @@ const toStoredLead = (row: LeadRow): StoredLead => ({
   updatedAt: fromTimestamp(row.updated_at),
 });
 
-function toInsertRow(tenantId: string, campaignId: string, lead: NewLead, index: number) {
+/**
+ * One new lead checked (schema, storable text, a valid zone key) as the columns it is stored in.
+ * Every path that writes leads (INSERT here, COPY in imports.ts) goes through it.
+ */
+export function leadColumns(lead: NewLead, index: number) {
   const parsed = newLeadSchema.safeParse(lead);
   if (!parsed.success) {
     throw new DbError('INPUT_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, { index });
@@ -169,18 +173,24 @@ function toInsertRow(tenantId: string, campaignId: string, lead: NewLead, index:
     throw err;
   }
   return {
-    tenant_id: tenantId,
-    campaign_id: campaignId,
     phone: l.phone,
     name: l.name,
-    time_zone: zones === '' ? null : zones,
+    time_zone: zones === '' ? null : (zones as string),
     priority: l.priority,
     attempts: l.attempts,
     next_due_at: l.dueAt === undefined ? null : toTimestamp(l.dueAt),
-    pinned_agent_id: l.pinnedAgentId ?? null,
+    pinned_agent_id: (l.pinnedAgentId ?? null) as string | null,
     fields: JSON.stringify(l.fields ?? {}),
   };
 }
+
+export type LeadColumns = ReturnType<typeof leadColumns>;
+
+const toInsertRow = (tenantId: string, campaignId: string, lead: NewLead, index: number) => ({
+  tenant_id: tenantId,
+  campaign_id: campaignId,
+  ...leadColumns(lead, index),
+});
 
 const phonesSchema = z.array(z.string().regex(PHONE_E164, 'numbers must be E.164')).max(100_000);
 
