@@ -99,13 +99,11 @@ const zero = (): { -readonly [K in keyof ImportCounts]: number } => ({
   warnings: 0,
 });
 
-export async function importCsv(
-  source: AsyncIterable<Uint8Array>,
-  options: CsvImportOptions,
-  sink: CsvImportSink,
-  zones: PhoneZones = phoneZones(),
-): Promise<CsvImportResult> {
-  const decoded = await decodeText(source);
+/**
+ * The decoded text as CSV records, read as spreadsheets write them (ragged rows, loose quotes, empty
+ * lines skipped); `skipped` collects the line numbers of records that could not be read.
+ */
+function recordsOf(decoded: Awaited<ReturnType<typeof decodeText>>) {
   const parser = parse({
     delimiter: decoded.delimiter,
     relax_column_count: true,
@@ -119,6 +117,17 @@ export async function importCsv(
   const input = Readable.from(decoded.text, { objectMode: false });
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
+  return { parser, skipped, input };
+}
+
+export async function importCsv(
+  source: AsyncIterable<Uint8Array>,
+  options: CsvImportOptions,
+  sink: CsvImportSink,
+  zones: PhoneZones = phoneZones(),
+): Promise<CsvImportResult> {
+  const decoded = await decodeText(source);
+  const { parser, skipped } = recordsOf(decoded);
 
   const total = zero();
   // The rows read since the last hand-off, their counts and their problems: a segment is written
@@ -470,19 +479,7 @@ export async function previewCsv(
 ): Promise<CsvPreview> {
   const want = preview.rows ?? 20;
   const decoded = await decodeText(source);
-  const parser = parse({
-    delimiter: decoded.delimiter,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    info: true,
-  });
-  const skipped: number[] = [];
-  parser.on('skip', (err: { lines?: number }) => skipped.push(err.lines ?? 0));
-  const input = Readable.from(decoded.text, { objectMode: false });
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
+  const { parser, skipped, input } = recordsOf(decoded);
 
   // Records in file order: a data record, or the line of one that could not be read.
   const records: ({ row: number; record: string[] } | { row: number; malformed: true })[] = [];
