@@ -54,6 +54,26 @@ function collect<E extends 'call:offer' | 'call:revoked' | 'agent:state'>(
   return new Promise<unknown[]>((resolve) => setTimeout(() => resolve(seen), ms));
 }
 
+/** Every `event` the device receives until one matches `done` (or `ms` passes, on a slow machine). */
+function collectUntil<E extends 'agent:state'>(
+  device: Device,
+  event: E,
+  done: (payload: Record<string, unknown>) => boolean,
+  ms: number,
+) {
+  const seen: Record<string, unknown>[] = [];
+  return new Promise<Record<string, unknown>[]>((resolve) => {
+    const timer = setTimeout(() => resolve(seen), ms);
+    device.on(event, ((payload: Record<string, unknown>) => {
+      seen.push(payload);
+      if (done(payload)) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    }) as never);
+  });
+}
+
 async function readyAndOffer(
   device: Device,
   campaignId: string,
@@ -380,7 +400,7 @@ describe('one call, one agent, one outcome', () => {
     d0.disconnect(); // SIGKILL-like: the gateway does not hear back before the lease expires
     await new Promise((r) => setTimeout(r, 5_300));
     const back = await g.connect(T, 0, { leaseId: offer.leaseId });
-    const resumed = collect(back, 'agent:state', 300);
+    const resumed = collectUntil(back, 'agent:state', (s) => s.state === 'paused', 5_000);
     expect((await resumed).at(-1)).toMatchObject({ state: 'paused', reason: 'login' });
     const d1 = await g.connect(T, 1);
     const stolen = collect(d1, 'call:offer', 1_500);
