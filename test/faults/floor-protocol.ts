@@ -54,6 +54,8 @@ export type FloorEvent = Stamp &
     | { kind: 'disconnect'; reason: string }
     | { kind: 'offer'; leaseId: string; leadId: string; phone: string; expiresAt: number }
     | { kind: 'accepted'; leaseId: string }
+    /** The gateway answered the call's `connected` status: it holds the call as taken. */
+    | { kind: 'on-call'; leaseId: string }
     | { kind: 'accept-refused'; leaseId: string; code: string }
     | { kind: 'resumed'; leaseId: string; state: string }
     | { kind: 'resume-lost'; leaseId: string; accepted: boolean }

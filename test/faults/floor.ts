@@ -251,7 +251,9 @@ class SimDevice {
   }
 
   private talk(socket: DeviceSocket, call: Call): void {
-    void request(socket, 'call:status', { leaseId: call.leaseId, status: 'connected' }, 3_000);
+    void request(socket, 'call:status', { leaseId: call.leaseId, status: 'connected' }, 3_000).then((res) => {
+      if (res.ok && this.call === call) report({ ...this.stamp(), kind: 'on-call', leaseId: call.leaseId });
+    });
     call.talk = setTimeout(() => {
       call.ended = true;
       if (this.socket && this.call === call) {

@@ -94,7 +94,10 @@ const FINAL = new Set(['final', 'exhausted', 'dnc']);
 export class Observer {
   readonly history: HistoryEvent[] = [];
   /** What each agent holds now, for the harness to aim faults at. */
-  readonly live = new Map<string, { leaseId: string; leadId: string; phone: string; accepted: boolean }>();
+  readonly live = new Map<
+    string,
+    { leaseId: string; leadId: string; phone: string; accepted: boolean; onCall: boolean }
+  >();
 
   record(event: HistoryEvent): void {
     this.history.push(event);
@@ -107,9 +110,12 @@ export class Observer {
         leadId: event.leadId,
         phone: event.phone,
         accepted: false,
+        onCall: false,
       });
     } else if (event.kind === 'accepted') {
       if (held?.leaseId === event.leaseId) held.accepted = true;
+    } else if (event.kind === 'on-call') {
+      if (held?.leaseId === event.leaseId) held.onCall = true;
     } else if (
       event.kind === 'completed' ||
       event.kind === 'complete-refused' ||
