@@ -1,5 +1,8 @@
-// A campaign's queue configuration: when its leads may be called and what each outcome does.
+// A campaign's queue configuration: when its leads may be called (its window, a preset and the
+// rule packs of calling-rules.ts) and what each outcome does.
 import { z } from 'zod';
+import { callingRulesSchema } from './calling-rules.js';
+import type { CallingRules } from './calling-rules.js';
 import { callingWindowSchema } from './calling-window.js';
 import { dispositionsSchema } from './disposition.js';
 import type { Dispositions } from './disposition.js';
@@ -9,6 +12,7 @@ import { EngineError } from './errors.js';
 export const campaignConfigSchema = z.object({
   window: callingWindowSchema,
   dispositions: dispositionsSchema,
+  callingRules: callingRulesSchema.optional(),
 });
 
 export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
@@ -16,6 +20,8 @@ export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 export interface CampaignConfig {
   readonly window: CallingWindow;
   readonly dispositions: Dispositions;
+  /** Preset and rule packs (absent: none), checked inside the lease with the window. */
+  readonly callingRules?: CallingRules;
 }
 
 export function parseCampaignConfig(input: unknown): CampaignConfig {
