@@ -86,7 +86,7 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
     (await store.snapshot(ref)).scheduled.find(([m]) => m === member)?.[1] ?? null;
 
   describe('hours', () => {
-    it('closes a region on its holidays, on the callee\'s local calendar, and leaves other regions open', async () => {
+    it("closes a region on its holidays, on the callee's local calendar, and leaves other regions open", async () => {
       await define({ packs: [{ name: 'uk', zones: ['Europe/London'], holidays: ['2026-01-05'] }] });
       await store.enqueue(ref, [lead(1, { priority: 9 }), lead(2, { timeZone: 'Asia/Tokyo' })], T0);
       // Monday 5 January is closed in London all day; Tokyo (no holiday there) is open.
@@ -105,7 +105,7 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
       expect(await store.lease(ref, agent(1), Date.UTC(2026, 0, 6, 23, 30), OFFER_TTL)).not.toBeNull();
     });
 
-    it('applies a preset\'s hours on top of the campaign window (US telemarketing: 08:00-21:00 local)', async () => {
+    it("applies a preset's hours on top of the campaign window (US telemarketing: 08:00-21:00 local)", async () => {
       await define({ preset: 'us-tcpa' });
       await store.enqueue(ref, [lead(1, { timeZone: 'America/New_York' })], T0);
       // 07:00 in New York: closed; 08:00: open.
@@ -166,7 +166,9 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
 
     it('locks a number out after an abandoned call, even when its lead is imported again', async () => {
       await define({
-        packs: [{ name: 'abandon', lockout: { outcomes: ['abandoned', 'abandoned_final'], durationMs: 3 * DAY } }],
+        packs: [
+          { name: 'abandon', lockout: { outcomes: ['abandoned', 'abandoned_final'], durationMs: 3 * DAY } },
+        ],
       });
       await store.enqueue(ref, [lead(1)], T0);
       await call(T0, 'abandoned_final');
@@ -178,7 +180,7 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
       expect((await store.lease(ref, agent(1), T0 + MIN + 3 * DAY, OFFER_TTL))?.lead.id).toBe('L1b');
     });
 
-    it('holds only the numbers of the pack\'s region', async () => {
+    it("holds only the numbers of the pack's region", async () => {
       await define({ packs: [{ name: 'uk gap', zones: ['Europe/London'], minGapMs: DAY }] });
       await store.enqueue(ref, [lead(1), lead(2, { timeZone: 'Asia/Tokyo' })], T0);
       const first = await call(T0);
@@ -202,7 +204,7 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
       expect((await store.lease(ref, agent(1), T0 + 2 * HOUR, OFFER_TTL))?.lead.id).toBe('L1');
     });
 
-    it('forgets a number\'s call history when the number is erased', async () => {
+    it("forgets a number's call history when the number is erased", async () => {
       await define({ packs: [{ name: 'gap', minGapMs: 2 * HOUR }] });
       await store.enqueue(ref, [lead(1)], T0);
       await call(T0);
