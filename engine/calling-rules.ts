@@ -123,6 +123,15 @@ export function hoursOfRules(window: CallingWindow, rules: CallingRules): HoursO
   };
 }
 
+/** The holidays (local dates 'YYYY-MM-DD') closing a zone under these rules. */
+export function holidaysOf(rules: CallingRules, zone: string): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const pack of effectivePacks(rules)) {
+    if (appliesTo(pack, zone)) for (const date of pack.holidays) out.add(date);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per-number limits
 

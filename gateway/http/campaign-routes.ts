@@ -9,6 +9,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { callingWindowSchema } from '../../engine/calling-window.js';
+import { callingRulesSchema } from '../../engine/calling-rules.js';
 import { dispositionPolicySchema, dispositionsSchema, outcomeCodeSchema } from '../../engine/disposition.js';
 import { campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
@@ -29,6 +30,8 @@ export const campaignBodySchema = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES),
   window: callingWindowSchema,
   dispositions: dispositionsSchema,
+  /** Preset and rule packs per region (engine/calling-rules.ts); absent: none. */
+  callingRules: callingRulesSchema.optional(),
 });
 
 /**
@@ -52,6 +55,8 @@ export const campaignPatchBodySchema = z
     status: z.enum(CAMPAIGN_STATUSES).optional(),
     window: callingWindowSchema.optional(),
     dispositions: dispositionsPatchSchema.optional(),
+    /** Replaces the preset and rule packs as a whole; null removes them. */
+    callingRules: callingRulesSchema.nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });
 
@@ -63,6 +68,7 @@ export const campaignViewSchema = z.object({
     status: z.enum(CAMPAIGN_STATUSES),
     window: callingWindowSchema,
     dispositions: z.looseObject({}),
+    callingRules: callingRulesSchema.nullable(),
     /** Epoch ms. */
     updatedAt: z.number().int(),
   }),
@@ -75,6 +81,7 @@ export const campaignView = (campaign: Campaign): z.input<typeof campaignViewSch
     status: campaign.status,
     window: campaign.config.window,
     dispositions: campaign.config.dispositions,
+    callingRules: campaign.config.callingRules ?? null,
     updatedAt: campaign.updatedAt,
   },
 });
@@ -116,7 +123,11 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
       id: campaignId,
       name: body.name,
       status: body.status,
-      config: { window: body.window, dispositions: body.dispositions },
+      config: {
+        window: body.window,
+        dispositions: body.dispositions,
+        ...(body.callingRules ? { callingRules: body.callingRules } : {}),
+      },
     });
     await answer(req, res, 'campaign.put', campaign);
   });
