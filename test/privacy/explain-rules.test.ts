@@ -15,6 +15,9 @@ interface Predicate {
   pass: boolean;
   detail: Record<string, unknown>;
 }
+interface CampaignView {
+  campaign: { callingRules: unknown };
+}
 interface Explanation {
   dialableNow: boolean;
   heldBy: string | null;
@@ -58,7 +61,7 @@ describe('why not dialled: calling rules', () => {
       .set('Authorization', owner)
       .send({ name: 'us', status: 'active', window: ALWAYS_OPEN, callingRules })
       .expect(200);
-    expect(put.body.campaign.callingRules).toEqual({
+    expect((put.body as CampaignView).campaign.callingRules).toEqual({
       preset: 'us-tcpa',
       packs: [{ ...callingRules.packs[0], maxCalls: [], minGapMs: 0 }],
     });
@@ -67,7 +70,7 @@ describe('why not dialled: calling rules', () => {
       .set('Authorization', owner)
       .send({ callingRules: null })
       .expect(200);
-    expect(patched.body.campaign.callingRules).toBeNull();
+    expect((patched.body as CampaignView).campaign.callingRules).toBeNull();
     const bad = await api()
       .patch('/api/v1/tenants/acme/campaigns/us')
       .set('Authorization', owner)
