@@ -30,8 +30,12 @@ export const campaignBodySchema = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES),
   window: callingWindowSchema,
   dispositions: dispositionsSchema,
-  /** Preset and rule packs per region (engine/calling-rules.ts); absent: none. */
-  callingRules: callingRulesSchema.optional(),
+  /**
+   * Preset and rule packs per region (engine/calling-rules.ts). Absent: the campaign keeps the
+   * ones it has (a form or a pause button that knows nothing of them never drops a compliance
+   * rule); null: none.
+   */
+  callingRules: callingRulesSchema.nullable().optional(),
 });
 
 /**
@@ -118,6 +122,10 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
   router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const body = campaignBodySchema.parse(req.body);
+    const callingRules =
+      body.callingRules === undefined
+        ? (await db.campaigns.get(tenantId, campaignId))?.config.callingRules
+        : (body.callingRules ?? undefined);
     const campaign = await db.campaigns.upsert({
       tenantId,
       id: campaignId,
@@ -126,7 +134,7 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
       config: {
         window: body.window,
         dispositions: body.dispositions,
-        ...(body.callingRules ? { callingRules: body.callingRules } : {}),
+        ...(callingRules ? { callingRules } : {}),
       },
     });
     await answer(req, res, 'campaign.put', campaign);

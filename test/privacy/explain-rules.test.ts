@@ -65,6 +65,13 @@ describe('why not dialled: calling rules', () => {
       preset: 'us-tcpa',
       packs: [{ ...callingRules.packs[0], maxCalls: [], minGapMs: 0 }],
     });
+    // A PUT that does not name them (the admin page's pause button) keeps them.
+    const paused = await api()
+      .put('/api/v1/tenants/acme/campaigns/us')
+      .set('Authorization', owner)
+      .send({ name: 'us', status: 'paused', window: ALWAYS_OPEN })
+      .expect(200);
+    expect((paused.body as CampaignView).campaign.callingRules).toMatchObject({ preset: 'us-tcpa' });
     const patched = await api()
       .patch('/api/v1/tenants/acme/campaigns/us')
       .set('Authorization', owner)
