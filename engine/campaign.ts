@@ -9,11 +9,26 @@ import type { Dispositions } from './disposition.js';
 import type { CallingWindow } from './calling-window.js';
 import { EngineError } from './errors.js';
 
-export const campaignConfigSchema = z.object({
-  window: callingWindowSchema,
-  dispositions: dispositionsSchema,
-  callingRules: callingRulesSchema.optional(),
-});
+export const campaignConfigSchema = z
+  .object({
+    window: callingWindowSchema,
+    dispositions: dispositionsSchema,
+    callingRules: callingRulesSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    // A lockout on a code the campaign does not have would never fire: refuse the typo.
+    c.callingRules?.packs.forEach((pack, i) => {
+      for (const code of pack.lockout?.outcomes ?? []) {
+        if (!(code in c.dispositions)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['callingRules', 'packs', i, 'lockout', 'outcomes'],
+            message: `lockout outcome "${code}" is not one of the campaign's outcome codes`,
+          });
+        }
+      }
+    });
+  });
 
 export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 

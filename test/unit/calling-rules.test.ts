@@ -16,6 +16,7 @@ import {
 } from '../../engine/calling-rules.js';
 import type { ZoneLimits } from '../../engine/calling-rules.js';
 import { callingWindowSchema, zoneKey } from '../../engine/calling-window.js';
+import { parseCampaignConfig } from '../../engine/campaign.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -49,6 +50,20 @@ describe('rule packs at the edge', () => {
     expect(
       refused({ preset: 'fr', packs: [{ name: 'x', zones: ['Europe/Paris'], holidays: ['2026-07-14'] }] }),
     ).toBe(false);
+  });
+});
+
+describe('a campaign with rules', () => {
+  it('refuses a lockout on an outcome code the campaign does not have', () => {
+    const config = (outcomes: string[]) => ({
+      window: { rules: [] },
+      dispositions: { abandoned: { final: false } },
+      callingRules: { packs: [{ name: 'x', lockout: { outcomes, durationMs: DAY } }] },
+    });
+    expect(() => parseCampaignConfig(config(['abandonned']))).toThrow(
+      /not one of the campaign's outcome codes/,
+    );
+    expect(parseCampaignConfig(config(['abandoned', 'busy'])).callingRules?.packs).toHaveLength(1);
   });
 });
 
