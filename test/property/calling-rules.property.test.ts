@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLING_PRESETS, PRESET_IDS } from '../../engine/calling-presets.js';
 import type { PresetId } from '../../engine/calling-presets.js';
-import { hoursOfRules, NO_RULES } from '../../engine/calling-rules.js';
+import { callingRulesSchema, hoursOfRules } from '../../engine/calling-rules.js';
 import type { CallingRules, CallingRulesInput, RulePackInput } from '../../engine/calling-rules.js';
 import {
   computeWindowOf,
@@ -194,8 +194,7 @@ function rulesArb(zones: readonly string[], from: number) {
   });
 }
 
-const parseRules = (input: CallingRulesInput): CallingRules =>
-  parseCampaignConfig({ window: { rules: [] }, callingRules: input }).callingRules ?? NO_RULES;
+const parseRules = (input: CallingRulesInput): CallingRules => callingRulesSchema.parse(input);
 
 // ---------------------------------------------------------------------------------------------
 
