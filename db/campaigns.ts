@@ -72,6 +72,8 @@ export interface CampaignPatch {
   readonly status?: CampaignStatus | undefined;
   readonly window?: CampaignConfigInput['window'] | undefined;
   readonly dispositions?: CampaignConfigInput['dispositions'] | undefined;
+  /** Preset and rule packs (replaced as a whole); null removes them. */
+  readonly callingRules?: CampaignConfigInput['callingRules'] | null | undefined;
 }
 
 interface CampaignRow {
@@ -81,12 +83,25 @@ interface CampaignRow {
   status: CampaignStatus;
   calling_window: unknown;
   dispositions: unknown;
+  /** 0019: preset and rule packs, or null. */
+  calling_rules: unknown;
   created_at: Date;
   updated_at: Date;
 }
 
-const configOf = (row: Pick<CampaignRow, 'calling_window' | 'dispositions'>): CampaignConfig =>
-  parseCampaignConfig({ window: row.calling_window, dispositions: row.dispositions });
+const configOf = (
+  row: Pick<CampaignRow, 'calling_window' | 'dispositions'> & Partial<Pick<CampaignRow, 'calling_rules'>>,
+): CampaignConfig =>
+  parseCampaignConfig({
+    window: row.calling_window,
+    dispositions: row.dispositions,
+    ...(row.calling_rules === null || row.calling_rules === undefined
+      ? {}
+      : { callingRules: row.calling_rules }),
+  });
+
+const rulesColumn = (config: CampaignConfig): string | null =>
+  config.callingRules === undefined ? null : JSON.stringify(config.callingRules);
 
 const toCampaign = (row: CampaignRow): Campaign => ({
   tenantId: row.tenant_id as TenantId,
@@ -106,13 +121,14 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
       const config = parseCampaignConfig(c.config);
       try {
         const { rows } = await knex.raw<{ rows: CampaignRow[] }>(
-          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions)
-           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb)
+          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions, calling_rules)
+           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)
            ON CONFLICT (tenant_id, id) DO UPDATE SET
              name = excluded.name,
              status = excluded.status,
              calling_window = excluded.calling_window,
              dispositions = excluded.dispositions,
+             calling_rules = excluded.calling_rules,
              updated_at = now()
            RETURNING *`,
           [
@@ -122,6 +138,7 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             c.status,
             JSON.stringify(config.window),
             JSON.stringify(config.dispositions),
+            rulesColumn(config),
           ],
         );
         return toCampaign(rows[0]!);
@@ -159,9 +176,11 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
         }
         const current = toCampaign(row);
         const name = parseInput(campaignInputSchema.shape.name, patch.name ?? current.name, 'name');
+        const rules = patch.callingRules === undefined ? current.config.callingRules : patch.callingRules;
         const config = parseCampaignConfig({
           window: patch.window ?? current.config.window,
           dispositions: patch.dispositions ?? current.config.dispositions,
+          ...(rules === null || rules === undefined ? {} : { callingRules: rules }),
         });
         const [updated] = await trx<CampaignRow>('campaigns')
           .where({ tenant_id: tenant, id: campaignId })
@@ -170,6 +189,7 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             status: patch.status ?? current.status,
             calling_window: JSON.stringify(config.window),
             dispositions: JSON.stringify(config.dispositions),
+            calling_rules: rulesColumn(config),
             updated_at: knex.fn.now() as unknown as Date,
           })
           .returning('*');
@@ -179,7 +199,7 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
 
     async listActive() {
       const rows = await knex<CampaignRow>('campaigns')
-        .select('tenant_id', 'id', 'calling_window', 'dispositions')
+        .select('tenant_id', 'id', 'calling_window', 'dispositions', 'calling_rules')
         .where({ status: 'active' })
         .orderBy(['tenant_id', 'id']);
       return rows.map((row) => ({

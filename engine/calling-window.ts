@@ -242,7 +242,13 @@ function intersectIntervals(a: readonly Interval[], b: readonly Interval[]): Int
   return out;
 }
 
-function zoneIntervals(rules: readonly Rule[], name: string, fromMs: number, untilMs: number): Interval[] {
+function zoneIntervals(
+  rules: readonly Rule[],
+  name: string,
+  fromMs: number,
+  untilMs: number,
+  closedDays: ReadonlySet<number>,
+): Interval[] {
   const spans = offsetSpans(IANAZone.create(name), fromMs, untilMs);
   // Every local day the wall clock shows during [fromMs, untilMs). Near a fall-back change the
   // clock runs back, so take the extremes over all spans, not just the two ends; this also covers
@@ -258,6 +264,8 @@ function zoneIntervals(rules: readonly Rule[], name: string, fromMs: number, unt
 
   const intervals: Interval[] = [];
   for (let day = firstDay; day <= lastDay; day += DAY_MS) {
+    // A closed day (a holiday of the region) has no hours at all on the callee's calendar.
+    if (closedDays.has(day)) continue;
     const weekdayBit = 1 << isoWeekday(day);
     for (const rule of rules) {
       if ((rule.dayMask & weekdayBit) === 0) continue;
@@ -274,6 +282,39 @@ function zoneIntervals(rules: readonly Rule[], name: string, fromMs: number, unt
   return mergeIntervals(intervals);
 }
 
+const NO_DAYS: ReadonlySet<number> = new Set();
+
+/**
+ * What decides the hours of one zone: every window listed must allow an instant (the campaign's
+ * own hours, a preset, a region's stricter hours), and a closed local day has no hours at all.
+ */
+export interface ZoneHours {
+  readonly windows: readonly CallingWindow[];
+  /** Local days closed (holidays), each as `localDay` gives it. */
+  readonly closedDays: ReadonlySet<number>;
+}
+
+/** Resolves the hours of a zone by name (engine/calling-rules.ts builds one from rule packs). */
+export type HoursOf = (zone: string) => ZoneHours;
+
+/**
+ * A local date 'YYYY-MM-DD' as ms since the epoch of its 00:00 on a calendar without offsets,
+ * the same day numbering `zoneIntervals` walks.
+ */
+export function localDay(isoDate: string): number {
+  const match = /^(\d{4})-(\d\d)-(\d\d)$/.exec(isoDate);
+  const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== isoDate) {
+    throw new EngineError('CAMPAIGN_INVALID', `"${isoDate}" is not a date YYYY-MM-DD`, { date: isoDate });
+  }
+  return ms;
+}
+
+/** Just the campaign's window, every day of the calendar open to it. */
+export const hoursOfWindow =
+  (window: CallingWindow): HoursOf =>
+  () => ({ windows: [window], closedDays: NO_DAYS });
+
 /**
  * The intervals within [fromMs, untilMs) in which calling is allowed in every zone of the key (a
  * lead that may be in New York or Chicago is called only when both allow it). Sorted, disjoint,
@@ -285,15 +326,28 @@ export function openIntervals(
   fromMs: number,
   untilMs: number,
 ): Interval[] {
+  return openIntervalsOf(hoursOfWindow(window), key, fromMs, untilMs);
+}
+
+/** As `openIntervals`, each zone's hours resolved by `hoursOf`: its windows intersected, closed days removed. */
+export function openIntervalsOf(hoursOf: HoursOf, key: ZoneKey, fromMs: number, untilMs: number): Interval[] {
   const zones = zonesOf(key);
   if (zones.length === 0 || !(fromMs < untilMs)) return [];
   for (const zone of zones) assertZone(zone);
-  const rules = compileRules(window);
+  const compiled = new Map<CallingWindow, Rule[]>();
   let open: Interval[] | undefined;
   for (const zone of zones) {
-    const own = zoneIntervals(rules, zone, fromMs, untilMs);
-    open = open === undefined ? own : intersectIntervals(open, own);
-    if (open.length === 0) break;
+    const hours = hoursOf(zone);
+    for (const window of hours.windows) {
+      let rules = compiled.get(window);
+      if (rules === undefined) {
+        rules = compileRules(window);
+        compiled.set(window, rules);
+      }
+      const own = zoneIntervals(rules, zone, fromMs, untilMs, hours.closedDays);
+      open = open === undefined ? own : intersectIntervals(open, own);
+      if (open.length === 0) return [];
+    }
   }
   return open ?? [];
 }
@@ -389,11 +443,16 @@ export function isOpenAt(encoded: string, nowMs: number): boolean {
  * the end of the horizon. The unknown zone gets "0": never open.
  */
 export function computeWindow(window: CallingWindow, key: ZoneKey, nowMs: number): string {
+  return computeWindowOf(hoursOfWindow(window), key, nowMs);
+}
+
+/** As `computeWindow`, each zone's hours resolved by `hoursOf` (rule packs, presets, holidays). */
+export function computeWindowOf(hoursOf: HoursOf, key: ZoneKey, nowMs: number): string {
   if (key === UNKNOWN_ZONE) return encodeWindow([], 0);
   // Whole ms, so the encoding stays integer even if a caller's clock hands us a fraction.
   const now = Math.floor(nowMs);
   const validUntil = now + WINDOW_HORIZON_MS;
-  return encodeWindow(openIntervals(window, key, now - LOOKBACK_MS, validUntil), validUntil);
+  return encodeWindow(openIntervalsOf(hoursOf, key, now - LOOKBACK_MS, validUntil), validUntil);
 }
 
 /**

@@ -1,8 +1,10 @@
 // Preparing an enqueue batch, shared by both stores: validate every lead before anything is
 // written (one malformed lead refuses the whole batch, naming it), normalize zones to zone keys
-// and compute the calling-window intervals of each distinct zone in the batch.
+// and compute the calling-window intervals and rule limits of each distinct zone in the batch.
 import { z } from 'zod';
-import { computeWindow, zoneKey } from './calling-window.js';
+import { computeZone, NO_RULES } from './calling-rules.js';
+import type { CallingRules, ZonePlan } from './calling-rules.js';
+import { zoneKey } from './calling-window.js';
 import type { CallingWindow, ZoneKey } from './calling-window.js';
 import { EngineError, isEngineError } from './errors.js';
 import { leadInputSchema } from './lead.js';
@@ -17,19 +19,24 @@ export interface PreparedLead {
 }
 
 export interface PreparedBatch {
-  /** Distinct zone keys of the batch with their encoded windows. */
-  readonly zones: readonly (readonly [ZoneKey, string])[];
+  /** Distinct zone keys of the batch with their encoded windows and limits. */
+  readonly zones: readonly (readonly [ZoneKey, ZonePlan])[];
   readonly leads: readonly PreparedLead[];
 }
 
 export const MAX_BATCH = 10_000;
 
-export function prepareBatch(leads: readonly LeadInput[], window: CallingWindow, now: number): PreparedBatch {
+export function prepareBatch(
+  leads: readonly LeadInput[],
+  window: CallingWindow,
+  now: number,
+  rules: CallingRules = NO_RULES,
+): PreparedBatch {
   if (leads.length > MAX_BATCH) {
     throw new EngineError('LEAD_INVALID', `at most ${MAX_BATCH} leads per batch`, { count: leads.length });
   }
   const zoneIndex = new Map<ZoneKey, number>();
-  const zones: [ZoneKey, string][] = [];
+  const zones: [ZoneKey, ZonePlan][] = [];
   const prepared: PreparedLead[] = [];
   leads.forEach((input, index) => {
     const parsed = leadInputSchema.safeParse(input);
@@ -51,7 +58,7 @@ export function prepareBatch(leads: readonly LeadInput[], window: CallingWindow,
     if (zoneRef === undefined) {
       zoneRef = zones.length;
       zoneIndex.set(key, zoneRef);
-      zones.push([key, computeWindow(window, key, now)]);
+      zones.push([key, computeZone(window, rules, key, now)]);
     }
     prepared.push({
       lead,

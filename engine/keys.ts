@@ -45,6 +45,10 @@ export interface CampaignKeys {
   readonly leaseOf: string;
   /** set: phone digits this campaign must never queue again (do-not-call, erased) */
   readonly suppressed: string;
+  /** hash: zone index -> encoded calling-rule limits (engine/calling-rules.ts; lua/includes/rules.lua) */
+  readonly zoneLimits: string;
+  /** hash: phone digits -> the number's call history under the calling rules */
+  readonly numberHistory: string;
   /** zset: ready members of one zone, by order score */
   ready(zoneIndex: number): string;
   /** zset: an agent's pinned callbacks by due time */
@@ -81,6 +85,8 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
     agentLeases: `${base}al`,
     leaseOf: `${base}lm`,
     suppressed: `${base}x`,
+    zoneLimits: `${base}tl`,
+    numberHistory: `${base}nh`,
     ready: (zoneIndex) => `${base}r:${zoneIndex}`,
     pinned: (agentId) => `${base}p:${agentId}`,
     records: (bucket) => `${base}d:${bucket}`,

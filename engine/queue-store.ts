@@ -11,6 +11,7 @@ import type { CampaignConfig } from './campaign.js';
 import type { CallbackRequest, Disposition } from './disposition.js';
 import type { EngineErrorCode } from './errors.js';
 import type { ZoneKey } from './calling-window.js';
+import type { NumberHistory } from './calling-rules.js';
 
 export interface EnqueueResult {
   readonly enqueued: number;
@@ -184,6 +185,8 @@ export interface QueueSnapshot {
   readonly phones: Readonly<Record<string, string>>;
   /** numbers the campaign must never queue again, sorted. */
   readonly suppressed: readonly string[];
+  /** phone -> its call history under the calling rules (numbers called under limits). */
+  readonly numbers: Readonly<Record<string, NumberHistory>>;
 }
 
 export interface RebuildResult {

@@ -3,7 +3,18 @@
 // function names below match the script and include names) and holds the same structures.
 // Every method runs synchronously between awaits, which makes each operation atomic.
 import type { CampaignConfig } from '../campaign.js';
-import { computeWindow, isOpenAt, nextOpening } from '../calling-window.js';
+import { isOpenAt, nextOpening } from '../calling-window.js';
+import {
+  computeZone,
+  decodeLimits,
+  EMPTY_HISTORY,
+  heldUntil,
+  lockoutOutcomes,
+  NO_RULES,
+  withCall,
+  withLockout,
+} from '../calling-rules.js';
+import type { CallingRules, NumberHistory, ZoneLimits, ZonePlan } from '../calling-rules.js';
 import type { CallingWindow, ZoneKey } from '../calling-window.js';
 import { decodeCompletionResult, encodeCompletionResult } from '../completion.js';
 import { decideDisposition, decodeDisposition } from '../disposition.js';
@@ -69,10 +80,17 @@ interface Campaign {
   zseq: number;
   version: number;
   window: CallingWindow;
+  rules: CallingRules;
+  /** outcome codes that lock a number out (rules.lua: the policy's lockout flag) */
+  lockouts: ReadonlySet<string>;
   policies: Map<string, DispositionPolicy>;
   readonly zones: Map<string, number>;
   readonly zoneNames: Map<number, ZoneKey>;
   readonly windows: Map<number, string>;
+  /** zone index -> calling-rule limits (absent: none) */
+  readonly limits: Map<number, ZoneLimits>;
+  /** phone digits -> call history under the calling rules */
+  readonly history: Map<string, NumberHistory>;
   readonly ready: Map<number, SortedSet>;
   readonly scheduled: SortedSet;
   readonly pinned: Map<string, SortedSet>;
@@ -178,10 +196,14 @@ export class MemoryQueueStore implements QueueStore {
         zseq: 0,
         version: 0,
         window: config.window,
+        rules: NO_RULES,
+        lockouts: new Set(),
         policies: new Map(),
         zones: new Map(),
         zoneNames: new Map(),
         windows: new Map(),
+        limits: new Map(),
+        history: new Map(),
         ready: new Map(),
         scheduled: new SortedSet(),
         pinned: new Map(),
@@ -200,9 +222,11 @@ export class MemoryQueueStore implements QueueStore {
     }
     c.policies = new Map(Object.entries(config.dispositions));
     c.window = config.window;
+    c.rules = config.callingRules ?? NO_RULES;
+    c.lockouts = lockoutOutcomes(c.rules);
     c.version++;
     for (const [zone, index] of c.zones)
-      c.windows.set(index, computeWindow(config.window, zone as ZoneKey, now));
+      this.#putZonePlan(c, index, computeZone(c.window, c.rules, zone as ZoneKey, now));
     // One process: its memory cannot go back in time without the process (and the queue) going too.
     return { stale: false };
   }
@@ -224,15 +248,15 @@ export class MemoryQueueStore implements QueueStore {
 
   // enqueue.lua
   #enqueue(c: Campaign, leads: readonly LeadInput[], now: number): EnqueueResult {
-    const batch = prepareBatch(leads, c.window, now);
-    const zoneIndex = batch.zones.map(([zone, enc]) => {
+    const batch = prepareBatch(leads, c.window, now, c.rules);
+    const zoneIndex = batch.zones.map(([zone, plan]) => {
       let index = c.zones.get(zone);
       if (index === undefined) {
         index = ++c.zseq;
         c.zones.set(zone, index);
         c.zoneNames.set(index, zone);
       }
-      c.windows.set(index, enc);
+      this.#putZonePlan(c, index, plan);
       return index;
     });
     const seen = new Set<string>();
@@ -316,12 +340,12 @@ export class MemoryQueueStore implements QueueStore {
     this.#promoteDue(c, now, this.#promoteInline);
     const open = this.#openZones(c, now);
     let member = this.#popPinned(c, open, agent.agentId, now);
-    if (member !== undefined && !this.#dialable(c, member)) member = undefined;
+    if (member !== undefined && !this.#offerable(c, member, now)) member = undefined;
     const pinned = member !== undefined;
     while (member === undefined) {
       member = this.#popReady(c, open);
       if (member === undefined) break;
-      if (!this.#dialable(c, member)) member = undefined;
+      if (!this.#offerable(c, member, now)) member = undefined;
     }
     if (member === undefined) return null;
     return this.#grant(ref, c, member, agent.agentId, agent.deviceId, now, offerTtlMs, pinned);
@@ -360,12 +384,12 @@ export class MemoryQueueStore implements QueueStore {
     let readyLeft = true;
     for (const agent of agents) {
       let member = this.#popPinned(c, open, agent, now);
-      if (member !== undefined && !this.#dialable(c, member)) member = undefined;
+      if (member !== undefined && !this.#offerable(c, member, now)) member = undefined;
       const pinned = member !== undefined;
       while (member === undefined && readyLeft) {
         member = this.#popReady(c, open);
         readyLeft = member !== undefined;
-        if (member !== undefined && !this.#dialable(c, member)) member = undefined;
+        if (member !== undefined && !this.#offerable(c, member, now)) member = undefined;
       }
       if (member !== undefined) {
         const device = c.agentDevices.get(agent)?.device ?? '';
@@ -467,6 +491,7 @@ export class MemoryQueueStore implements QueueStore {
             return failure('OUTSIDE_CALLING_WINDOW');
           }
           r.state = 'a';
+          this.#recordCall(c, rec, now);
         }
       } else if (mode === 'extend') {
         if (r.state === 'o') return failure('LEASE_NOT_ACCEPTED');
@@ -709,6 +734,7 @@ export class MemoryQueueStore implements QueueStore {
     if (c.leaseOf.get(member) === field) c.leaseOf.delete(member);
     const parts = result.split('|');
     const d = decodeDisposition(parts[2]!);
+    if (c.lockouts.has(parts[0]!)) this.#lockNumber(c, rec, now);
     if ((d.kind === 'retry' || d.kind === 'callback') && !c.suppressed.has(rec.phoneDigits)) {
       rec.attempts = Number(parts[1]);
       rec.pinned = d.kind === 'callback' ? (d.pinnedAgentId ?? '') : '';
@@ -975,7 +1001,10 @@ export class MemoryQueueStore implements QueueStore {
       this.#forget(c, rec, member);
       out.push({ phone: `+${rec.phoneDigits}`, leadId: rec.leadId as LeadId, revoked });
     }
-    for (const digits of digitsList) c.suppressed.delete(digits);
+    for (const digits of digitsList) {
+      c.suppressed.delete(digits);
+      c.history.delete(digits);
+    }
     return out;
   }
 
@@ -1002,7 +1031,8 @@ export class MemoryQueueStore implements QueueStore {
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {
     await Promise.resolve();
     const c = this.#get(ref);
-    for (const [zone, index] of c.zones) c.windows.set(index, computeWindow(c.window, zone as ZoneKey, now));
+    for (const [zone, index] of c.zones)
+      this.#putZonePlan(c, index, computeZone(c.window, c.rules, zone as ZoneKey, now));
   }
 
   async stats(ref: CampaignRef, now: number): Promise<QueueStats> {
@@ -1135,6 +1165,9 @@ export class MemoryQueueStore implements QueueStore {
       agents: c.agents.entries().map(([s, m]) => [m, s]),
       phones: byKey([...c.phones].map(([d, m]) => [`+${d}`, m])),
       suppressed: [...c.suppressed].map((d) => `+${d}`).sort(),
+      numbers: byKey(
+        [...c.history].map(([d, h]) => [`+${d}`, { lockedUntil: h.lockedUntil, calls: [...h.calls] }]),
+      ),
     };
   }
 
@@ -1197,6 +1230,53 @@ export class MemoryQueueStore implements QueueStore {
     const rec = c.records.get(member)!;
     if (!c.suppressed.has(rec.phoneDigits)) return true;
     this.#forget(c, rec, member);
+    return false;
+  }
+
+  // ---- rules.lua ----
+
+  #putZonePlan(c: Campaign, index: number, plan: ZonePlan): void {
+    c.windows.set(index, plan.window);
+    const limits = decodeLimits(plan.limits);
+    if (limits === null) c.limits.delete(index);
+    else c.limits.set(index, limits);
+  }
+
+  #putHistory(c: Campaign, digits: string, h: NumberHistory): void {
+    if (h.lockedUntil === 0 && h.calls.length === 0) c.history.delete(digits);
+    else c.history.set(digits, h);
+  }
+
+  #recordCall(c: Campaign, rec: LeadRecord, now: number): void {
+    const limits = c.limits.get(rec.zone);
+    if (limits === undefined) return;
+    this.#putHistory(
+      c,
+      rec.phoneDigits,
+      withCall(limits, c.history.get(rec.phoneDigits) ?? EMPTY_HISTORY, now),
+    );
+  }
+
+  #lockNumber(c: Campaign, rec: LeadRecord, now: number): void {
+    const limits = c.limits.get(rec.zone);
+    if (limits === undefined || limits.lockoutMs === 0) return;
+    this.#putHistory(
+      c,
+      rec.phoneDigits,
+      withLockout(limits, c.history.get(rec.phoneDigits) ?? EMPTY_HISTORY, now),
+    );
+  }
+
+  // dialable and heldByRules in queue.lua: suppressed leads are dropped, held ones wait.
+  #offerable(c: Campaign, member: string, now: number): boolean {
+    if (!this.#dialable(c, member)) return false;
+    const rec = c.records.get(member)!;
+    const limits = c.limits.get(rec.zone);
+    if (limits === undefined) return true;
+    const until = heldUntil(limits, c.history.get(rec.phoneDigits) ?? EMPTY_HISTORY, now);
+    if (until === null) return true;
+    if (rec.pinned !== '') this.#putPinned(c, rec.pinned, until, member);
+    else c.scheduled.add(member, until);
     return false;
   }
 

@@ -5,7 +5,16 @@
 import { createClient, createCluster } from '@redis/client';
 import calculateSlot from 'cluster-key-slot';
 import type { CampaignConfig } from '../campaign.js';
-import { callingWindowSchema, computeWindow } from '../calling-window.js';
+import { callingWindowSchema } from '../calling-window.js';
+import {
+  callingRulesSchema,
+  computeZone,
+  decodeHistory,
+  lockoutOutcomes,
+  NO_RULES,
+  zonePlanArg,
+} from '../calling-rules.js';
+import type { CallingRules } from '../calling-rules.js';
 import type { CallingWindow, ZoneKey } from '../calling-window.js';
 import { decodeCompletionResult } from '../completion.js';
 import { encodePolicy } from '../disposition.js';
@@ -133,6 +142,22 @@ type ClusterClient = ReturnType<typeof newCluster>;
 interface CachedConfig {
   readonly version: string;
   readonly window: CallingWindow;
+  readonly rules: CallingRules;
+}
+
+/**
+ * cfg `win`: the window and calling rules as JSON, read back to compute zone plans. Campaigns
+ * defined before calling rules hold the bare window.
+ */
+function parseStoredPlan(json: string): { window: CallingWindow; rules: CallingRules } {
+  const parsed = JSON.parse(json) as Record<string, unknown>;
+  if ('window' in parsed) {
+    return {
+      window: callingWindowSchema.parse(parsed.window),
+      rules: callingRulesSchema.parse(parsed.callingRules ?? {}),
+    };
+  }
+  return { window: callingWindowSchema.parse(parsed), rules: NO_RULES };
 }
 
 const DEFAULT_RETENTION_MS = 15 * 60_000;
@@ -323,7 +348,7 @@ export class RedisQueueStore implements QueueStore {
     const [version, win] = await this.#client.hmGet(k.cfg, ['v', 'win']);
     if (!version || !win)
       throw new EngineError('CAMPAIGN_UNKNOWN', undefined, { campaignId: ref.campaignId });
-    const config = { version, window: callingWindowSchema.parse(JSON.parse(win)) };
+    const config = { version, ...parseStoredPlan(win) };
     this.#configs.set(k.base, config);
     return config;
   }
@@ -332,12 +357,17 @@ export class RedisQueueStore implements QueueStore {
     const k = this.#keys(ref);
     const zones = Object.keys(await this.#client.hGetAll(k.zones)) as ZoneKey[];
     const policies = Object.entries(config.dispositions);
-    const args: ScriptArg[] = [this.#newEpoch(), JSON.stringify(config.window), policies.length];
-    for (const [code, policy] of policies) args.push(code, encodePolicy(policy));
+    const rules = config.callingRules ?? NO_RULES;
+    const lockouts = lockoutOutcomes(rules);
+    const plan = JSON.stringify({ window: config.window, callingRules: rules });
+    const args: ScriptArg[] = [this.#newEpoch(), plan, policies.length];
+    // The lockout flag rides on the outcome's policy (includes/disposition.lua).
+    for (const [code, policy] of policies)
+      args.push(code, encodePolicy(policy) + (lockouts.has(code) ? ',1' : ''));
     args.push(zones.length);
-    for (const zone of zones) args.push(zone, computeWindow(config.window, zone, now));
+    for (const zone of zones) args.push(zone, zonePlanArg(computeZone(config.window, rules, zone, now)));
     const [version, , closed, stale] = asArray(await this.#campaign('defineCampaign', ref, args));
-    this.#configs.set(k.base, { version: String(version), window: config.window });
+    this.#configs.set(k.base, { version: String(version), window: config.window, rules });
     if (Number(closed) > 0) await this.refreshWindows(ref, now);
     return { stale: Number(stale) === 1 };
   }
@@ -356,9 +386,9 @@ export class RedisQueueStore implements QueueStore {
   async enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult> {
     for (let attempt = 0; ; attempt++) {
       const config = await this.#config(ref, attempt > 0);
-      const batch = prepareBatch(leads, config.window, now);
+      const batch = prepareBatch(leads, config.window, now, config.rules);
       const args: ScriptArg[] = [this.#keys(ref).base, now, config.version, batch.zones.length];
-      for (const [zone, enc] of batch.zones) args.push(zone, enc);
+      for (const [zone, plan] of batch.zones) args.push(zone, zonePlanArg(plan));
       args.push(batch.leads.length);
       for (const p of batch.leads) {
         const l = p.lead;
@@ -922,7 +952,8 @@ export class RedisQueueStore implements QueueStore {
       const config = await this.#config(ref, true);
       const zones = Object.keys(await this.#client.hGetAll(k.zones)) as ZoneKey[];
       const args: ScriptArg[] = [config.version, zones.length];
-      for (const zone of zones) args.push(zone, computeWindow(config.window, zone, now));
+      for (const zone of zones)
+        args.push(zone, zonePlanArg(computeZone(config.window, config.rules, zone, now)));
       const reply = Number(await this.#campaign('setWindows', ref, args));
       if (reply === SCRIPT_STATUS.CONFIG_STALE && attempt < 3) continue;
       if (reply < 0) throw errorFromStatus(reply, { campaignId: ref.campaignId });
@@ -1058,6 +1089,11 @@ export class RedisQueueStore implements QueueStore {
       agents: (await withScores(k.agents)).filter(([, score]) => score < AGENT_BUSY_BAND),
       phones: sortRecord(phones),
       suppressed: (await c.sMembers(k.suppressed)).map((d) => `+${d}`).sort(),
+      numbers: sortRecord(
+        Object.fromEntries(
+          Object.entries(await c.hGetAll(k.numberHistory)).map(([d, raw]) => [`+${d}`, decodeHistory(raw)]),
+        ),
+      ),
     };
   }
 

@@ -9,6 +9,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { callingWindowSchema } from '../../engine/calling-window.js';
+import { callingRulesSchema } from '../../engine/calling-rules.js';
 import { dispositionPolicySchema, dispositionsSchema, outcomeCodeSchema } from '../../engine/disposition.js';
 import { campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
@@ -29,6 +30,12 @@ export const campaignBodySchema = z.strictObject({
   status: z.enum(CAMPAIGN_STATUSES),
   window: callingWindowSchema,
   dispositions: dispositionsSchema,
+  /**
+   * Preset and rule packs per region (engine/calling-rules.ts). Absent: the campaign keeps the
+   * ones it has (a form or a pause button that knows nothing of them never drops a compliance
+   * rule); null: none.
+   */
+  callingRules: callingRulesSchema.nullable().optional(),
 });
 
 /**
@@ -52,6 +59,8 @@ export const campaignPatchBodySchema = z
     status: z.enum(CAMPAIGN_STATUSES).optional(),
     window: callingWindowSchema.optional(),
     dispositions: dispositionsPatchSchema.optional(),
+    /** Replaces the preset and rule packs as a whole; null removes them. */
+    callingRules: callingRulesSchema.nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });
 
@@ -63,6 +72,7 @@ export const campaignViewSchema = z.object({
     status: z.enum(CAMPAIGN_STATUSES),
     window: callingWindowSchema,
     dispositions: z.looseObject({}),
+    callingRules: callingRulesSchema.nullable(),
     /** Epoch ms. */
     updatedAt: z.number().int(),
   }),
@@ -75,6 +85,7 @@ export const campaignView = (campaign: Campaign): z.input<typeof campaignViewSch
     status: campaign.status,
     window: campaign.config.window,
     dispositions: campaign.config.dispositions,
+    callingRules: campaign.config.callingRules ?? null,
     updatedAt: campaign.updatedAt,
   },
 });
@@ -111,12 +122,20 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
   router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const body = campaignBodySchema.parse(req.body);
+    const callingRules =
+      body.callingRules === undefined
+        ? (await db.campaigns.get(tenantId, campaignId))?.config.callingRules
+        : (body.callingRules ?? undefined);
     const campaign = await db.campaigns.upsert({
       tenantId,
       id: campaignId,
       name: body.name,
       status: body.status,
-      config: { window: body.window, dispositions: body.dispositions },
+      config: {
+        window: body.window,
+        dispositions: body.dispositions,
+        ...(callingRules ? { callingRules } : {}),
+      },
     });
     await answer(req, res, 'campaign.put', campaign);
   });

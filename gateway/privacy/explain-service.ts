@@ -7,6 +7,8 @@ import type { TenantId } from '../../engine/ids.js';
 import type { Gateway } from '../gateway.js';
 import { GatewayError } from '../errors.js';
 import type { ConsentGate } from './consent-gate.js';
+import { EMPTY_HISTORY } from '../../engine/calling-rules.js';
+import type { NumberHistory } from '../../engine/calling-rules.js';
 import { explainLead, PREDICATES, queuePositions } from './explain.js';
 import type { Explanation, PredicateName, QueuePosition } from './explain.js';
 
@@ -29,12 +31,19 @@ const PAGE = 1_000;
 export function createExplainService(gateway: Gateway, consent: ConsentGate): ExplainService {
   const { db, store, clock } = gateway.deps;
 
-  /** The queue's view of the campaign; empty when the queue does not hold the campaign. */
-  async function positions(tenantId: TenantId, campaignId: string): Promise<Map<string, QueuePosition>> {
+  /**
+   * The queue's view of the campaign: where it holds each lead, and each number's call history
+   * under the calling rules; empty when the queue does not hold the campaign.
+   */
+  async function positions(
+    tenantId: TenantId,
+    campaignId: string,
+  ): Promise<{ at: Map<string, QueuePosition>; history: (phone: string) => NumberHistory }> {
     try {
-      return queuePositions(await store.snapshot(campaignRef(tenantId, campaignId)));
+      const snap = await store.snapshot(campaignRef(tenantId, campaignId));
+      return { at: queuePositions(snap), history: (phone) => snap.numbers[phone] ?? EMPTY_HISTORY };
     } catch (err) {
-      if (isEngineError(err, 'CAMPAIGN_UNKNOWN')) return new Map();
+      if (isEngineError(err, 'CAMPAIGN_UNKNOWN')) return { at: new Map(), history: () => EMPTY_HISTORY };
       throw err;
     }
   }
@@ -46,6 +55,7 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
       status: campaign.status,
       window: campaign.config.window,
       dispositions: campaign.config.dispositions,
+      ...(campaign.config.callingRules ? { callingRules: campaign.config.callingRules } : {}),
     };
   }
 
@@ -56,7 +66,15 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
       const campaign = await campaignOf(tenantId, facts.campaignId);
       const queue = await positions(tenantId, facts.campaignId);
       const consents = await consent.forCampaign(tenantId, facts.campaignId, [facts.phone]);
-      return explainLead(facts, campaign, queue.get(facts.leadId), consents.get(facts.phone)!, clock.now());
+      return explainLead(
+        facts,
+        campaign,
+        queue.at.get(facts.leadId),
+        consents.get(facts.phone)!,
+        clock.now(),
+        new Map(),
+        queue.history(facts.phone),
+      );
     },
 
     async campaign(tenantId, campaignId) {
@@ -84,10 +102,11 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
           const e = explainLead(
             facts,
             campaign,
-            queue.get(facts.leadId),
+            queue.at.get(facts.leadId),
             consents.get(facts.phone)!,
             now,
             cache,
+            queue.history(facts.phone),
           );
           leads++;
           if (e.heldBy === null) dialableNow++;

@@ -9,11 +9,23 @@
 //
 // nextDialableAt is null when nothing but a person can change the answer (final, removed, listed,
 // erased, no consent, attempts used up, campaign not active, absent from the queue until a
-// rebuild) or while a lease holds the lead (its outcome decides); otherwise the later of now and
-// the lead's due time, moved to the next opening of its calling window (every candidate zone
-// open, engine/calling-window.ts), or null when no opening falls within the window horizon.
-import { openIntervals, WINDOW_HORIZON_MS, zoneKey } from '../../engine/calling-window.js';
-import type { CallingWindow, ZoneKey } from '../../engine/calling-window.js';
+// rebuild) or while a lease holds the lead (its outcome decides); otherwise the latest of now,
+// the lead's due time and the moment the per-number calling rules let its number through (caps,
+// gap, lockout: engine/calling-rules.ts), moved to the next opening of its calling window (every
+// candidate zone open, the campaign's hours with its preset, regional hours and holidays), or
+// null when no opening falls within the window horizon.
+import { DateTime } from 'luxon';
+import {
+  EMPTY_HISTORY,
+  heldUntil,
+  holidaysOf,
+  hoursOfRules,
+  limitsOf,
+  NO_RULES,
+} from '../../engine/calling-rules.js';
+import type { CallingRules, NumberHistory } from '../../engine/calling-rules.js';
+import { hoursOfWindow, openIntervalsOf, WINDOW_HORIZON_MS, zoneKey } from '../../engine/calling-window.js';
+import type { CallingWindow, HoursOf, ZoneKey } from '../../engine/calling-window.js';
 import type { Dispositions } from '../../engine/disposition.js';
 import { LIVE_STATES, PHASE_OF_STATE } from '../../engine/lease.js';
 import type { QueueSnapshot } from '../../engine/queue-store.js';
@@ -29,6 +41,10 @@ export const PREDICATES = [
   'lease',
   'due',
   'calling_window',
+  'holiday',
+  'call_cap',
+  'call_gap',
+  'lockout',
   'queue',
 ] as const;
 export type PredicateName = (typeof PREDICATES)[number];
@@ -120,25 +136,28 @@ export interface CampaignFacts {
   readonly status: 'active' | 'paused' | 'archived';
   readonly window: CallingWindow;
   readonly dispositions: Dispositions;
+  /** The campaign's preset and rule packs (absent: none). */
+  readonly callingRules?: CallingRules;
 }
 
 /**
  * The window's next opening at or after `from` for the key (every zone of it open), or null when
  * none falls within the horizon. Memoized per key and minute by the caller's cache.
  */
-export function nextOpenFrom(window: CallingWindow, key: ZoneKey, from: number): number | null {
-  const [first] = openIntervals(window, key, from, from + WINDOW_HORIZON_MS);
+export function nextOpenFrom(window: CallingWindow | HoursOf, key: ZoneKey, from: number): number | null {
+  const hoursOf = typeof window === 'function' ? window : hoursOfWindow(window);
+  const [first] = openIntervalsOf(hoursOf, key, from, from + WINDOW_HORIZON_MS);
   return first === undefined ? null : Math.max(first.start, from);
 }
 
 type WindowCache = Map<string, number | null>;
 
-function opening(cache: WindowCache, window: CallingWindow, zones: readonly string[] | null, from: number) {
+function opening(cache: WindowCache, hoursOf: HoursOf, zones: readonly string[] | null, from: number) {
   const key = zoneKey(zones ?? null);
   const memo = `${key}\u0000${from}`;
   let at = cache.get(memo);
   if (at === undefined) {
-    at = nextOpenFrom(window, key, from);
+    at = nextOpenFrom(hoursOf, key, from);
     cache.set(memo, at);
   }
   return at;
@@ -153,6 +172,8 @@ export function explainLead(
   consent: ConsentFacts,
   now: number,
   cache: WindowCache = new Map(),
+  /** The number's call history in this campaign's queue (snapshot `numbers`). */
+  history: NumberHistory = EMPTY_HISTORY,
 ): Explanation {
   const results: PredicateResult[] = [];
   // Rules whose failure only a person (or the call's outcome) can undo: no next moment.
@@ -203,13 +224,20 @@ export function explainLead(
   add('due', dueAt === null || dueAt <= now, { dueAt: iso(dueAt), kind, onlyAgentId: pinned ?? null }, false);
 
   const zones = lead.timeZone ?? [];
-  const from = Math.max(now, dueAt ?? now);
+  const rules = campaign.callingRules ?? NO_RULES;
+  // The campaign's hours with its preset, the regional hours and the holidays of its packs.
+  const hoursOf = hoursOfRules(campaign.window, rules);
+  const key = zoneKey(zones);
+  const limits = key === '' ? null : limitsOf(rules, key);
+  // The per-number rules hold the number until this moment (null: they let it through now).
+  const ruleHold = heldUntil(limits, history, now);
+  const from = Math.max(now, dueAt ?? now, ruleHold ?? now);
   const perZone = zones.map((zone) => {
-    const next = opening(cache, campaign.window, [zone], now);
+    const next = opening(cache, hoursOf, [zone], now);
     return { zone, open: next === now, nextOpenAt: iso(next) };
   });
-  const openNow = zones.length > 0 && opening(cache, campaign.window, zones, now) === now;
-  const nextWindow = opening(cache, campaign.window, zones, from);
+  const openNow = zones.length > 0 && opening(cache, hoursOf, zones, now) === now;
+  const nextWindow = opening(cache, hoursOf, zones, from);
   add(
     'calling_window',
     openNow,
@@ -217,10 +245,46 @@ export function explainLead(
       zones: perZone,
       unknownZone: zones.length === 0,
       // Every candidate zone must be open at once (a number that may be in two zones).
-      nextOpenAt: iso(opening(cache, campaign.window, zones, now)),
+      nextOpenAt: iso(opening(cache, hoursOf, zones, now)),
     },
     nextWindow === null,
   );
+
+  // Rule packs (engine/calling-rules.ts): holidays close the window above; listed on their own so
+  // an admin sees which region's holiday it is. The rest hold only until a time: never blocking.
+  const holidays = zones.map((zone) => {
+    const date = DateTime.fromMillis(now, { zone }).toISODate() ?? '';
+    return { zone, date, holiday: holidaysOf(rules, zone).has(date) };
+  });
+  add('holiday', !holidays.some((h) => h.holiday), { zones: holidays }, false);
+  const caps = (limits?.caps ?? []).map((cap) => {
+    const inside = history.calls.filter((t) => t > now - cap.periodMs);
+    const full = inside.length >= cap.count;
+    return {
+      count: cap.count,
+      periodMs: cap.periodMs,
+      used: inside.length,
+      freeAt: full ? iso(inside[inside.length - cap.count]! + cap.periodMs) : null,
+    };
+  });
+  add(
+    'call_cap',
+    caps.every((c) => c.freeAt === null),
+    { caps },
+    false,
+  );
+  const lastCallAt = history.calls.length > 0 ? history.calls[history.calls.length - 1]! : null;
+  const gapUntil =
+    limits !== null && limits.minGapMs > 0 && lastCallAt !== null ? lastCallAt + limits.minGapMs : null;
+  add(
+    'call_gap',
+    gapUntil === null || gapUntil <= now,
+    { minGapMs: limits?.minGapMs ?? 0, lastCallAt: iso(lastCallAt), until: iso(gapUntil) },
+    false,
+  );
+  // As the lease does: a lockout counts only while the lead's zone is under limits.
+  const lockedUntil = limits !== null && history.lockedUntil > now ? history.lockedUntil : null;
+  add('lockout', lockedUntil === null, { lockedUntil: iso(lockedUntil) }, false);
 
   const inQueue = queue !== undefined && queue.where !== 'revoked';
   add(

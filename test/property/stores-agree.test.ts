@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { CallingWindow } from '../../engine/calling-window.js';
+import type { CallingRulesInput } from '../../engine/calling-rules.js';
 import { parseCampaignConfig } from '../../engine/campaign.js';
 import { isEngineError } from '../../engine/errors.js';
 import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
@@ -38,6 +39,27 @@ const ZONES: readonly LeadInput['timeZone'][] = [
   null,
   ['America/New_York', 'America/Los_Angeles'],
 ];
+// Calling rules (engine/calling-rules.ts): none, limits for every number, limits for one region.
+const RULES: readonly (CallingRulesInput | undefined)[] = [
+  undefined,
+  {
+    packs: [
+      {
+        name: 'all',
+        minGapMs: 600_000,
+        maxCalls: [{ count: 2, periodMs: 43_200_000 }],
+        lockout: { outcomes: ['busy'], durationMs: 3_600_000 },
+      },
+    ],
+  },
+  { packs: [{ name: 'uk', zones: ['Europe/London'], minGapMs: 3_600_000 }] },
+];
+const configOf = (window: number, rules: number) =>
+  parseCampaignConfig({
+    window: WINDOWS[window],
+    dispositions: { sale: { final: true } },
+    ...(RULES[rules] ? { callingRules: RULES[rules] } : {}),
+  });
 const OUTCOMES = ['answered', 'no_answer', 'busy', 'voicemail', 'callback', 'dnc', 'sale', 'bogus'] as const;
 const TICKS = [1, 1_000, 5_000, 30_000, 600_000, 3_600_000, 43_200_000] as const;
 const PHONES = 12;
@@ -168,7 +190,11 @@ const opArb = fc.oneof(
   },
   { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.constantFrom(...TICKS) }), weight: 4 },
   {
-    arbitrary: fc.record({ op: fc.constant('window' as const), which: fc.nat(WINDOWS.length - 1) }),
+    arbitrary: fc.record({
+      op: fc.constant('window' as const),
+      which: fc.nat(WINDOWS.length - 1),
+      rules: fc.nat(RULES.length - 1),
+    }),
     weight: 1,
   },
   {
@@ -350,13 +376,7 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
     case 'remove':
       return outcome(() => store.removeNumbers(ref, op.phones.map(phoneOf), now));
     case 'window':
-      return outcome(() =>
-        store.defineCampaign(
-          ref,
-          parseCampaignConfig({ window: WINDOWS[op.which], dispositions: { sale: { final: true } } }),
-          now,
-        ),
-      );
+      return outcome(() => store.defineCampaign(ref, configOf(op.which, op.rules), now));
     case 'rebuild':
       return outcome(() => store.rebuild(ref, [makeLeads(world, op.leads, now)], now));
     case 'stats':
@@ -452,9 +472,10 @@ describe.each<{ kind: 'redis' | 'cluster'; runs: number }>([
     await fc.assert(
       fc.asyncProperty(
         fc.nat(WINDOWS.length - 1),
+        fc.nat(RULES.length - 1),
         fc.array(leadArb, { minLength: 1, maxLength: 8, size: 'large' }),
         fc.array(opArb, { minLength: 1, maxLength: 40, size: 'large' }),
-        async (w, initial, generated) => {
+        async (w, rulesAt, initial, generated) => {
           // Every sequence starts with leads queued and agents ready, so most steps meet live leases.
           const ops: Op[] = [
             { op: 'enqueue', leads: initial },
@@ -467,7 +488,7 @@ describe.each<{ kind: 'redis' | 'cluster'; runs: number }>([
             tombstoneRetentionMs: 120_000,
             leaseIds: TEST_LEASE_IDS,
           });
-          const config = parseCampaignConfig({ window: WINDOWS[w], dispositions: { sale: { final: true } } });
+          const config = configOf(w, rulesAt);
           await memory.defineCampaign(ref, config, T0);
           await redis.store.defineCampaign(ref, config, T0);
           const worldA: World = { now: T0, leases: [], leadSerial: 0, claims: [] };

@@ -5,8 +5,8 @@
   ARGV[1] epoch for a new campaign (lease-id namespace; ignored if the campaign exists)
   ARGV[2] calling window as JSON (read back by the engine to compute zone windows)
   ARGV[3] number of outcome policies P, then P pairs: outcome code, encoded policy
-  ARGV[...] number of zone windows W, then W pairs: zone key, encoded window (computed by the
-            engine for the zones it read before this call)
+  ARGV[...] number of zone windows W, then W pairs: zone key, zone plan "<encoded window>#<limits>"
+            (computed by the engine for the zones it read before this call; includes/rules.lua)
 
   Returns { version, epoch, zones left closed, stale (0/1) }. A zone added by a concurrent
   enqueue after the engine read the zone list gets a closed window here and is counted, so the
@@ -19,6 +19,7 @@
 ]]
 --- @include "campaign-keys"
 --- @include "run"
+--- @include "rules"
 
 local epoch, windowJson = ARGV[1], ARGV[2]
 
@@ -65,7 +66,7 @@ for z = 1, #zones, 2 do
     enc = '0'
     closed = closed + 1
   end
-  redis.call('HSET', K.windows, zones[z + 1], enc)
+  putZonePlan(K, campaignBase(), zones[z + 1], enc)
 end
 
 return { version, redis.call('HGET', K.cfg, 'epoch'), closed, stale }

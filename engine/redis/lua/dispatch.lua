@@ -2,8 +2,10 @@
   Pair the longest-idle ready agents with the next leads, many pairs in one atomic step.
   Each agent gets its own due pinned callback first, else the best ready lead across the zones
   whose calling window is open now (priority, then due, then first in). The window check is
-  here, inside the lease, not after it, and so is the suppression check: a lead whose number is
-  on the campaign's do-not-call set is dropped, never offered. Scheduled leads that fell due are
+  here, inside the lease, not after it, and so are the suppression check (a lead whose number is
+  on the campaign's do-not-call set is dropped, never offered) and the per-number calling rules
+  (call caps, minimum gap, lockout: a lead they hold back waits, scheduled, until they allow it;
+  includes/rules.lua). Scheduled leads that fell due are
   promoted first, so a lead is never offered late because the promoter had not run yet. Nothing
   is leased from a queue that may have gone back in time (includes/run.lua).
 
@@ -75,7 +77,7 @@ for _, agent in ipairs(agents) do
   local member = nil
   if pinnedAgents[agent] then
     member = popPinned(base, K, open, agent, now)
-    if member and not dialable(base, K, member, anySuppressed) then
+    if member and not (dialable(base, K, member, anySuppressed) and not heldByRules(base, K, member, now)) then
       member = nil
     end
   end
@@ -83,7 +85,7 @@ for _, agent in ipairs(agents) do
   while not member and readyLeft do
     member = popReady(picker)
     readyLeft = member ~= nil
-    if member and not dialable(base, K, member, anySuppressed) then
+    if member and not (dialable(base, K, member, anySuppressed) and not heldByRules(base, K, member, now)) then
       member = nil
     end
   end

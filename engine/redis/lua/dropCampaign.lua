@@ -32,6 +32,8 @@ for b = 0, math.floor(seq / RECORD_BUCKET_SIZE) do
   unlink(recordBucketKey(base, b))
 end
 eachPhoneBucket(base, unlink) -- reads cfg before it goes (below)
+unlink(zoneLimitsKey(base))
+unlink(numberHistoryKey(base))
 for _, key in ipairs(KEYS) do
   unlink(key)
 end

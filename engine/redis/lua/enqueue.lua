@@ -5,7 +5,8 @@
   ARGV[1] key base of the campaign
   ARGV[2] now (ms)
   ARGV[3] config version the zone windows were computed from
-  ARGV[4] number of zone keys Z in this batch, then Z pairs: zone key, encoded window
+  ARGV[4] number of zone keys Z in this batch, then Z pairs: zone key, zone plan
+          "<encoded window>#<limits>" (includes/rules.lua)
   ARGV[...] number of leads N, then N groups of 9: lead id, phone digits, name, zone (1..Z),
             priority, due (ms, '' = now), attempts, pinned agent ('' = none), fields JSON
 
@@ -43,7 +44,7 @@ for n = 1, zoneCount do
     redis.call('HSET', K.zones, key, index)
     redis.call('HSET', K.zoneNames, index, key)
   end
-  redis.call('HSET', K.windows, index, enc)
+  putZonePlan(K, base, index, enc)
   zoneIndex[n] = index
 end
 i = i + 2 * zoneCount + 1

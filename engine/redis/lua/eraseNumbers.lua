@@ -20,6 +20,7 @@
 --- @include "status"
 --- @include "campaign-keys"
 --- @include "removal"
+--- @include "keys"
 
 local base = ARGV[1]
 local epoch = hget(K.cfg, 'epoch')
@@ -85,6 +86,7 @@ for _, member in ipairs(members) do
 end
 if #list > 0 then
   variadic('SREM', K.suppressed, list)
+  variadic('HDEL', numberHistoryKey(base), list) -- the calling rules' history of these numbers
 end
 flush()
 return reply

@@ -1,7 +1,8 @@
 --[[
   Lease the next lead for one agent: its due pinned callbacks first, then the best ready lead
   across the zones whose calling window is open now; a lead whose number is suppressed is
-  dropped, never offered. Promotes due scheduled leads first. Nothing is leased from a queue
+  dropped, never offered, and one the per-number calling rules hold back waits, scheduled, until
+  they allow it (includes/rules.lua). Promotes due scheduled leads first. Nothing is leased from a queue
   that may have gone back in time (includes/run.lua).
 
   KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
@@ -44,7 +45,7 @@ local anySuppressed = redis.call('SCARD', K.suppressed) > 0
 local member = nil
 if redis.call('SISMEMBER', K.pinnedAgents, agent) == 1 then
   member = popPinned(base, K, open, agent, now)
-  if member and not dialable(base, K, member, anySuppressed) then
+  if member and not (dialable(base, K, member, anySuppressed) and not heldByRules(base, K, member, now)) then
     member = nil
   end
 end
@@ -55,7 +56,7 @@ while not member do
   if not member then
     break
   end
-  if not dialable(base, K, member, anySuppressed) then
+  if not (dialable(base, K, member, anySuppressed) and not heldByRules(base, K, member, now)) then
     member = nil
   end
 end

@@ -6,8 +6,9 @@
   Accepted, extended and advanced leases live for `ttl` from now.
 
   Accepting re-checks the lead's calling window: an offer made at 20:59:59 is not dialled at
-  21:00:01. An offer accepted outside its window is withdrawn (the lead goes back to the head of
-  its priority, no attempt counted) and the device told OUTSIDE_CALLING_WINDOW. An expired lease
+  21:00:01. Accepting starts a call, recorded in the number's history when calling rules limit
+  its zone (includes/rules.lua). An offer accepted outside its window is withdrawn (the lead goes
+  back to the head of its priority, no attempt counted) and the device told OUTSIDE_CALLING_WINDOW. An expired lease
   cannot be taken or kept; a heartbeat does not accept an offer (the device must); a claimed
   lease (its outcome is being committed) is left as it is; a phase only moves forward
   (a dialling → n on the call → w ended). Items apply in order; writes go out together.
@@ -78,6 +79,7 @@ local function renewOne(epoch, counter, agent, phase)
         return ST_OUTSIDE_CALLING_WINDOW, 0
       end
       lease[L_STATE] = 'a'
+      recordCall(base, rec, now) -- the call is dialled: it counts for the calling rules
     end
   elseif mode == 'extend' then
     if state == 'o' then

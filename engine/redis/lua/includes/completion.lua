@@ -135,8 +135,12 @@ local function applyResult(base, K, lease, field, result, now, retention)
     releaseLive(K, field)
   end
   unlinkLease(K, member, field)
-  local _, attempts, disposition = string.match(result, '^([^|]*)|([^|]*)|([^|]*)|')
+  local outcome, attempts, disposition = string.match(result, '^([^|]*)|([^|]*)|([^|]*)|')
   local kind, due, pinTo = parseDecision(disposition)
+  local policy = policyOf(K, outcome)
+  if policy and policy.lockout then
+    lockNumber(base, rec, now)
+  end
   if (kind == 'retry' or kind == 'callback') and not isSuppressed(K, rec) then
     rec[R_ATTEMPTS] = attempts
     rec[R_PINNED] = pinTo

@@ -1,6 +1,7 @@
 --[[
   Disposition decision, mirroring decideDisposition in engine/disposition.ts line for line.
-  A policy is "final,retryDelayMs,maxAttempts,contact,dnc,callback" (flags as 0/1).
+  A policy is "final,retryDelayMs,maxAttempts,contact,dnc,callback[,lockout]" (flags as 0/1;
+  lockout: the outcome locks the number out under the calling rules, includes/rules.lua).
   Returns kind, due (retry/callback), pinned agent ('' for anyone).
 ]]
 local function splitPolicy(s)
@@ -14,6 +15,7 @@ local function splitPolicy(s)
     maxAttempts = tonumber(t[3]),
     dnc = t[5] == '1',
     callback = t[6] == '1',
+    lockout = t[7] == '1',
   }
 end
 

@@ -1,9 +1,24 @@
 --[[
   Per-bucket key names, built from the campaign's key base exactly as engine/keys.ts builds them:
   r:<zone> ready zset, p:<agent> pinned zset, d:<bucket> lead records, h:<bucket> phones
-  (n:<last 4 digits> in campaigns created before the phone index grew with the campaign).
+  (n:<last 4 digits> in campaigns created before the phone index grew with the campaign), and
+  the calling-rule keys tl (zone limits) and nh (number history).
 ]]
 local RECORD_BUCKET_SIZE = 128
+
+-- The campaign's key base, for scripts whose ARGV does not carry it (cfg is base .. 'cfg').
+local function campaignBase()
+  return string.sub(KEYS[1], 1, -4)
+end
+
+-- Calling rules (includes/rules.lua): zone index -> encoded limits; phone digits -> history.
+local function zoneLimitsKey(base)
+  return base .. 'tl'
+end
+
+local function numberHistoryKey(base)
+  return base .. 'nh'
+end
 
 local function readyKey(base, zone)
   return base .. 'r:' .. zone

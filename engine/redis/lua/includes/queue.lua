@@ -8,6 +8,7 @@
 --- @include "lead"
 --- @include "lease"
 --- @include "window"
+--- @include "rules"
 
 local function putPinned(base, K, agent, due, member)
   zadd(pinnedKey(base, agent), int(due), member)
@@ -272,6 +273,34 @@ local function dialable(base, K, member, anySuppressed)
   end
   forget(base, rec, member)
   return false
+end
+
+--[[
+  Whether the calling rules hold a picked lead back now (includes/rules.lua): if so it is put
+  back to wait, scheduled (or pinned to its agent) until the moment they let it through, and is
+  not offered. Costs one EXISTS per run when no zone of the campaign has limits.
+]]
+local function heldByRules(base, K, member, now)
+  local raw = record(base, member)
+  if not raw then
+    return false -- damaged: allRecorded refuses it before anything is granted
+  end
+  local zone = recordZone(raw)
+  local l = zoneLimitsOf(base, zone)
+  if not l then
+    return false
+  end
+  local rec = splitRecord(raw)
+  local untilAt = ruleHold(l, historyOf(base, rec[R_PHONE]), now)
+  if not untilAt then
+    return false
+  end
+  if rec[R_PINNED] ~= '' then
+    putPinned(base, K, rec[R_PINNED], untilAt, member)
+  else
+    zadd(K.scheduled, int(untilAt), member)
+  end
+  return true
 end
 
 -- Zone index -> zone key, for the replies of granted leases.
