@@ -28,6 +28,7 @@ import { campaignRoutes } from './campaign-routes.js';
 import { dncRoutes } from './dnc-routes.js';
 import { reportRoutes } from './report-routes.js';
 import { leadRoutes } from './lead-routes.js';
+import { callbackRoutes } from './callback-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
@@ -120,6 +121,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use(dncRoutes(gateway, audit));
   router.use(reportRoutes(db));
   router.use(leadRoutes(gateway, audit));
+  router.use(callbackRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
