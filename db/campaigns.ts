@@ -19,7 +19,17 @@ const campaignInputSchema = z.object({
   name: storableText(200).min(1),
   status: z.enum(CAMPAIGN_STATUSES),
   config: z.unknown(),
+  ...leaseSettingsShape(),
 });
+
+/** Per-campaign lease lengths and default zone; null: the deployment's (or plan's) default. */
+function leaseSettingsShape() {
+  return {
+    offerTtlMs: z.number().int().min(1_000).max(300_000).nullable().optional(),
+    callTtlMs: z.number().int().min(10_000).max(3_600_000).nullable().optional(),
+    defaultTimeZone: z.string().min(1).max(64).nullable().optional(),
+  };
+}
 
 export interface CampaignInput {
   readonly tenantId: string;
@@ -27,6 +37,12 @@ export interface CampaignInput {
   readonly name: string;
   readonly status: CampaignStatus;
   readonly config: CampaignConfig | CampaignConfigInput;
+  /** How long an offer waits to be accepted (ms); null or absent: the deployment's OFFER_TTL_MS. */
+  readonly offerTtlMs?: number | null | undefined;
+  /** Lease of an accepted call between heartbeats (ms); null or absent: CALL_TTL_MS. */
+  readonly callTtlMs?: number | null | undefined;
+  /** Zone of leads whose zone is neither given nor derivable (IANA); null or absent: the plan's. */
+  readonly defaultTimeZone?: string | null | undefined;
 }
 
 export interface Campaign {
@@ -35,6 +51,9 @@ export interface Campaign {
   readonly name: string;
   readonly status: CampaignStatus;
   readonly config: CampaignConfig;
+  readonly offerTtlMs: number | null;
+  readonly callTtlMs: number | null;
+  readonly defaultTimeZone: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -72,6 +91,10 @@ export interface CampaignPatch {
   readonly status?: CampaignStatus | undefined;
   readonly window?: CampaignConfigInput['window'] | undefined;
   readonly dispositions?: CampaignConfigInput['dispositions'] | undefined;
+  /** null clears it (back to the default); undefined keeps it. */
+  readonly offerTtlMs?: number | null | undefined;
+  readonly callTtlMs?: number | null | undefined;
+  readonly defaultTimeZone?: string | null | undefined;
 }
 
 interface CampaignRow {
@@ -81,6 +104,9 @@ interface CampaignRow {
   status: CampaignStatus;
   calling_window: unknown;
   dispositions: unknown;
+  offer_ttl_ms: number | null;
+  call_ttl_ms: number | null;
+  default_time_zone: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -94,9 +120,24 @@ const toCampaign = (row: CampaignRow): Campaign => ({
   name: row.name,
   status: row.status,
   config: configOf(row),
+  offerTtlMs: row.offer_ttl_ms,
+  callTtlMs: row.call_ttl_ms,
+  defaultTimeZone: row.default_time_zone,
   createdAt: fromTimestamp(row.created_at),
   updatedAt: fromTimestamp(row.updated_at),
 });
+
+const settingsSchema = z.object(leaseSettingsShape());
+
+/** The lease settings a patch changes, as columns (undefined: kept). */
+function settingsPatch(patch: CampaignPatch): Partial<CampaignRow> {
+  const p = parseInput(settingsSchema, patch, 'campaign settings');
+  return {
+    ...(p.offerTtlMs === undefined ? {} : { offer_ttl_ms: p.offerTtlMs }),
+    ...(p.callTtlMs === undefined ? {} : { call_ttl_ms: p.callTtlMs }),
+    ...(p.defaultTimeZone === undefined ? {} : { default_time_zone: p.defaultTimeZone }),
+  };
+}
 
 export function createCampaignRepository(knex: Knex): CampaignRepository {
   return {
@@ -106,13 +147,17 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
       const config = parseCampaignConfig(c.config);
       try {
         const { rows } = await knex.raw<{ rows: CampaignRow[] }>(
-          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions)
-           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb)
+          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions,
+             offer_ttl_ms, call_ttl_ms, default_time_zone)
+           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?)
            ON CONFLICT (tenant_id, id) DO UPDATE SET
              name = excluded.name,
              status = excluded.status,
              calling_window = excluded.calling_window,
              dispositions = excluded.dispositions,
+             offer_ttl_ms = excluded.offer_ttl_ms,
+             call_ttl_ms = excluded.call_ttl_ms,
+             default_time_zone = excluded.default_time_zone,
              updated_at = now()
            RETURNING *`,
           [
@@ -122,6 +167,9 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             c.status,
             JSON.stringify(config.window),
             JSON.stringify(config.dispositions),
+            c.offerTtlMs ?? null,
+            c.callTtlMs ?? null,
+            c.defaultTimeZone ?? null,
           ],
         );
         return toCampaign(rows[0]!);
@@ -170,6 +218,7 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             status: patch.status ?? current.status,
             calling_window: JSON.stringify(config.window),
             dispositions: JSON.stringify(config.dispositions),
+            ...settingsPatch(patch),
             updated_at: knex.fn.now() as unknown as Date,
           })
           .returning('*');

@@ -34,7 +34,7 @@ import {
 } from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
-import { leadRemoveResponseSchema } from './lead-routes.js';
+import { leadPatchBodySchema, leadRemoveResponseSchema } from './lead-routes.js';
 import {
   callbackCreateBodySchema,
   callbackListParams,
@@ -392,6 +392,15 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Read a lead (its status) and its attempts',
     who: ADMINS,
     params: leadParams,
+  },
+  {
+    method: 'patch',
+    path: `${T}/leads/:leadId`,
+    summary:
+      'Edit a queued lead (name, fields, number, time zone) or re-prioritize it (priority, due time); Postgres and the queue change together; LEAD_BUSY while it is on a call',
+    who: ADMINS,
+    params: leadParams,
+    body: leadPatchBodySchema,
   },
   {
     method: 'delete',
