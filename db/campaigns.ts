@@ -63,10 +63,17 @@ export interface ActiveCampaign {
   readonly tenantId: TenantId;
   readonly campaignId: CampaignId;
   readonly config: CampaignConfig;
+  /** The campaign's own lease lengths (ms); null: the deployment's. */
+  readonly offerTtlMs: number | null;
+  readonly callTtlMs: number | null;
 }
 
 export interface CampaignRepository {
-  /** Create or replace a campaign's name, status and config. Fails with TENANT_UNKNOWN or CAMPAIGN_INVALID. */
+  /**
+   * Create or replace a campaign's name, status and config; its lease lengths and default zone too
+   * when given (null clears one; left out, a replace keeps it). Fails with TENANT_UNKNOWN or
+   * CAMPAIGN_INVALID.
+   */
   upsert(input: CampaignInput): Promise<Campaign>;
   get(tenantId: string, campaignId: string): Promise<Campaign | undefined>;
   /**
@@ -155,9 +162,10 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
              status = excluded.status,
              calling_window = excluded.calling_window,
              dispositions = excluded.dispositions,
-             offer_ttl_ms = excluded.offer_ttl_ms,
-             call_ttl_ms = excluded.call_ttl_ms,
-             default_time_zone = excluded.default_time_zone,
+             offer_ttl_ms = CASE WHEN ?::boolean THEN excluded.offer_ttl_ms ELSE campaigns.offer_ttl_ms END,
+             call_ttl_ms = CASE WHEN ?::boolean THEN excluded.call_ttl_ms ELSE campaigns.call_ttl_ms END,
+             default_time_zone = CASE WHEN ?::boolean
+               THEN excluded.default_time_zone ELSE campaigns.default_time_zone END,
              updated_at = now()
            RETURNING *`,
           [
@@ -170,6 +178,10 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             c.offerTtlMs ?? null,
             c.callTtlMs ?? null,
             c.defaultTimeZone ?? null,
+            // A setting left out (undefined) keeps its value on a replace; null clears it.
+            c.offerTtlMs !== undefined,
+            c.callTtlMs !== undefined,
+            c.defaultTimeZone !== undefined,
           ],
         );
         return toCampaign(rows[0]!);
@@ -228,13 +240,15 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
 
     async listActive() {
       const rows = await knex<CampaignRow>('campaigns')
-        .select('tenant_id', 'id', 'calling_window', 'dispositions')
+        .select('tenant_id', 'id', 'calling_window', 'dispositions', 'offer_ttl_ms', 'call_ttl_ms')
         .where({ status: 'active' })
         .orderBy(['tenant_id', 'id']);
       return rows.map((row) => ({
         tenantId: row.tenant_id as TenantId,
         campaignId: row.id as CampaignId,
         config: configOf(row),
+        offerTtlMs: row.offer_ttl_ms,
+        callTtlMs: row.call_ttl_ms,
       }));
     },
   };
