@@ -98,7 +98,7 @@ export interface LeadRepository {
   /**
    * An admin edits one queued lead (under a row lock): the fields given change, the rest stay;
    * the live queue follows inside the transaction (`follow` throws to roll it back). A `dueAt`
-   * moves the lead's pending callback with it (null, due now, cancels it). `duplicate` when the
+   * moves the lead's pending callback with it (null, due now, cancels it: the lead is for anyone). `duplicate` when the
    * new number is queued in the campaign under another lead.
    */
   edit(tenantId: string, leadId: string, edit: LeadEdit, follow: FollowLead): Promise<LeadEditResult>;
@@ -374,7 +374,10 @@ export function createLeadRepository(knex: Knex): LeadRepository {
             priority: edit.priority ?? before.priority,
             attempts: before.attempts,
             ...(dueAt === null ? {} : { dueAt }),
-            ...(before.pinnedAgentId === null ? {} : { pinnedAgentId: before.pinnedAgentId }),
+            // Due now (null) ends a pending callback: the lead is for anyone again.
+            ...(before.pinnedAgentId === null || edit.dueAt === null
+              ? {}
+              : { pinnedAgentId: before.pinnedAgentId }),
             fields,
           },
           0,

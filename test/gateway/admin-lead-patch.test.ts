@@ -152,11 +152,21 @@ describe('editing a lead', () => {
     const snap = await store().snapshot(ref);
     const member = Object.entries(snap.records).find(([, id]) => id === ids[0])![0];
     expect(snap.scheduled).toContainEqual([member, at]);
+    // A callback for one agent, then due now: the callback is cancelled, the lead is for anyone.
+    const cb = await api()
+      .post('/api/v1/tenants/acme/campaigns/spring/callbacks')
+      .set('Authorization', owner)
+      .send({ leadId: ids[0], at: new Date(at + HOUR).toISOString(), agentId: 'sue' })
+      .expect(201);
+    expect(await g.db.leads.get('acme', ids[0]!)).toMatchObject({ dueAt: at + HOUR, pinnedAgentId: 'sue' });
     await patch(ids[0]!, { dueAt: null }).expect(200);
+    const callbackId = (cb.body as { callback: { id: string } }).callback.id;
+    expect((await g.db.callbacks.get('acme', callbackId))?.status).toBe('cancelled');
+    expect((await store().snapshot(ref)).pinned).toEqual({});
     const after = await store().snapshot(ref);
     expect(after.scheduled.map(([m]) => m)).not.toContain(member);
     expect(Object.values(after.ready).flat()).toContain(member);
-    expect(await g.db.leads.get('acme', ids[0]!)).toMatchObject({ dueAt: null });
+    expect(await g.db.leads.get('acme', ids[0]!)).toMatchObject({ dueAt: null, pinnedAgentId: null });
   });
 
   it('refuses to edit a lead on a call (LEAD_BUSY) and changes nothing, in Postgres or the queue', async () => {
