@@ -32,6 +32,9 @@ export interface CampaignView {
   status: string;
   window: unknown;
   dispositions: unknown;
+  offerTtlMs: number | null;
+  callTtlMs: number | null;
+  defaultTimeZone: string | null;
   createdAt: string | null;
   updatedAt: string | null;
 }
@@ -127,6 +130,9 @@ const campaignView = (r: any): CampaignView => ({
   name: r.name,
   status: r.status,
   window: r.calling_window,
+  offerTtlMs: r.offer_ttl_ms ?? null,
+  callTtlMs: r.call_ttl_ms ?? null,
+  defaultTimeZone: r.default_time_zone ?? null,
   dispositions: r.dispositions,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),

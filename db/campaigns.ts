@@ -19,7 +19,17 @@ const campaignInputSchema = z.object({
   name: storableText(200).min(1),
   status: z.enum(CAMPAIGN_STATUSES),
   config: z.unknown(),
+  ...leaseSettingsShape(),
 });
+
+/** Per-campaign lease lengths and default zone; null: the deployment's (or plan's) default. */
+function leaseSettingsShape() {
+  return {
+    offerTtlMs: z.number().int().min(1_000).max(300_000).nullable().optional(),
+    callTtlMs: z.number().int().min(10_000).max(3_600_000).nullable().optional(),
+    defaultTimeZone: z.string().min(1).max(64).nullable().optional(),
+  };
+}
 
 export interface CampaignInput {
   readonly tenantId: string;
@@ -27,6 +37,12 @@ export interface CampaignInput {
   readonly name: string;
   readonly status: CampaignStatus;
   readonly config: CampaignConfig | CampaignConfigInput;
+  /** How long an offer waits to be accepted (ms); null or absent: the deployment's OFFER_TTL_MS. */
+  readonly offerTtlMs?: number | null | undefined;
+  /** Lease of an accepted call between heartbeats (ms); null or absent: CALL_TTL_MS. */
+  readonly callTtlMs?: number | null | undefined;
+  /** Zone of leads whose zone is neither given nor derivable (IANA); null or absent: the plan's. */
+  readonly defaultTimeZone?: string | null | undefined;
 }
 
 export interface Campaign {
@@ -35,6 +51,9 @@ export interface Campaign {
   readonly name: string;
   readonly status: CampaignStatus;
   readonly config: CampaignConfig;
+  readonly offerTtlMs: number | null;
+  readonly callTtlMs: number | null;
+  readonly defaultTimeZone: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -44,10 +63,17 @@ export interface ActiveCampaign {
   readonly tenantId: TenantId;
   readonly campaignId: CampaignId;
   readonly config: CampaignConfig;
+  /** The campaign's own lease lengths (ms); null: the deployment's. */
+  readonly offerTtlMs: number | null;
+  readonly callTtlMs: number | null;
 }
 
 export interface CampaignRepository {
-  /** Create or replace a campaign's name, status and config. Fails with TENANT_UNKNOWN or CAMPAIGN_INVALID. */
+  /**
+   * Create or replace a campaign's name, status and config; its lease lengths and default zone too
+   * when given (null clears one; left out, a replace keeps it). Fails with TENANT_UNKNOWN or
+   * CAMPAIGN_INVALID.
+   */
   upsert(input: CampaignInput): Promise<Campaign>;
   get(tenantId: string, campaignId: string): Promise<Campaign | undefined>;
   /**
@@ -74,6 +100,10 @@ export interface CampaignPatch {
   readonly dispositions?: CampaignConfigInput['dispositions'] | undefined;
   /** Preset and rule packs (replaced as a whole); null removes them. */
   readonly callingRules?: CampaignConfigInput['callingRules'] | null | undefined;
+  /** null clears it (back to the default); undefined keeps it. */
+  readonly offerTtlMs?: number | null | undefined;
+  readonly callTtlMs?: number | null | undefined;
+  readonly defaultTimeZone?: string | null | undefined;
 }
 
 interface CampaignRow {
@@ -85,6 +115,9 @@ interface CampaignRow {
   dispositions: unknown;
   /** 0019: preset and rule packs, or null. */
   calling_rules: unknown;
+  offer_ttl_ms: number | null;
+  call_ttl_ms: number | null;
+  default_time_zone: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -109,9 +142,24 @@ const toCampaign = (row: CampaignRow): Campaign => ({
   name: row.name,
   status: row.status,
   config: configOf(row),
+  offerTtlMs: row.offer_ttl_ms,
+  callTtlMs: row.call_ttl_ms,
+  defaultTimeZone: row.default_time_zone,
   createdAt: fromTimestamp(row.created_at),
   updatedAt: fromTimestamp(row.updated_at),
 });
+
+const settingsSchema = z.object(leaseSettingsShape());
+
+/** The lease settings a patch changes, as columns (undefined: kept). */
+function settingsPatch(patch: CampaignPatch): Partial<CampaignRow> {
+  const p = parseInput(settingsSchema, patch, 'campaign settings');
+  return {
+    ...(p.offerTtlMs === undefined ? {} : { offer_ttl_ms: p.offerTtlMs }),
+    ...(p.callTtlMs === undefined ? {} : { call_ttl_ms: p.callTtlMs }),
+    ...(p.defaultTimeZone === undefined ? {} : { default_time_zone: p.defaultTimeZone }),
+  };
+}
 
 export function createCampaignRepository(knex: Knex): CampaignRepository {
   return {
@@ -121,14 +169,19 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
       const config = parseCampaignConfig(c.config);
       try {
         const { rows } = await knex.raw<{ rows: CampaignRow[] }>(
-          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions, calling_rules)
-           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)
+          `INSERT INTO campaigns (tenant_id, id, name, status, calling_window, dispositions, calling_rules,
+             offer_ttl_ms, call_ttl_ms, default_time_zone)
+           VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?)
            ON CONFLICT (tenant_id, id) DO UPDATE SET
              name = excluded.name,
              status = excluded.status,
              calling_window = excluded.calling_window,
              dispositions = excluded.dispositions,
              calling_rules = excluded.calling_rules,
+             offer_ttl_ms = CASE WHEN ?::boolean THEN excluded.offer_ttl_ms ELSE campaigns.offer_ttl_ms END,
+             call_ttl_ms = CASE WHEN ?::boolean THEN excluded.call_ttl_ms ELSE campaigns.call_ttl_ms END,
+             default_time_zone = CASE WHEN ?::boolean
+               THEN excluded.default_time_zone ELSE campaigns.default_time_zone END,
              updated_at = now()
            RETURNING *`,
           [
@@ -139,6 +192,13 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             JSON.stringify(config.window),
             JSON.stringify(config.dispositions),
             rulesColumn(config),
+            c.offerTtlMs ?? null,
+            c.callTtlMs ?? null,
+            c.defaultTimeZone ?? null,
+            // A setting left out (undefined) keeps its value on a replace; null clears it.
+            c.offerTtlMs !== undefined,
+            c.callTtlMs !== undefined,
+            c.defaultTimeZone !== undefined,
           ],
         );
         return toCampaign(rows[0]!);
@@ -190,6 +250,7 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
             calling_window: JSON.stringify(config.window),
             dispositions: JSON.stringify(config.dispositions),
             calling_rules: rulesColumn(config),
+            ...settingsPatch(patch),
             updated_at: knex.fn.now() as unknown as Date,
           })
           .returning('*');
@@ -199,13 +260,23 @@ export function createCampaignRepository(knex: Knex): CampaignRepository {
 
     async listActive() {
       const rows = await knex<CampaignRow>('campaigns')
-        .select('tenant_id', 'id', 'calling_window', 'dispositions', 'calling_rules')
+        .select(
+          'tenant_id',
+          'id',
+          'calling_window',
+          'dispositions',
+          'calling_rules',
+          'offer_ttl_ms',
+          'call_ttl_ms',
+        )
         .where({ status: 'active' })
         .orderBy(['tenant_id', 'id']);
       return rows.map((row) => ({
         tenantId: row.tenant_id as TenantId,
         campaignId: row.id as CampaignId,
         config: configOf(row),
+        offerTtlMs: row.offer_ttl_ms,
+        callTtlMs: row.call_ttl_ms,
       }));
     },
   };

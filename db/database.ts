@@ -11,6 +11,8 @@ import { createAssignmentRepository } from './assignments.js';
 import type { AssignmentRepository } from './assignments.js';
 import { createAuditRepository } from './audit.js';
 import type { AuditRepository } from './audit.js';
+import { createCallbackRepository } from './callbacks.js';
+import type { CallbackRepository } from './callbacks.js';
 import { createCampaignRepository } from './campaigns.js';
 import type { CampaignRepository } from './campaigns.js';
 import { createDeviceRepository } from './devices.js';
@@ -63,6 +65,8 @@ export interface Database {
   readonly reads: AdminReads;
   readonly campaigns: CampaignRepository;
   readonly leads: LeadRepository;
+  /** Callbacks through the admin API: list, schedule, move, cancel. */
+  readonly callbacks: CallbackRepository;
   /** CSV lead imports: job records and their rejects. */
   readonly imports: ImportRepository;
   readonly dnc: DncRepository;
@@ -107,6 +111,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     reads: createAdminReads(knex),
     campaigns: createCampaignRepository(knex),
     leads: createLeadRepository(knex),
+    callbacks: createCallbackRepository(knex),
     imports: createImportRepository(knex),
     dnc: createDncRepository(knex),
     audit: createAuditRepository(knex),

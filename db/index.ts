@@ -34,7 +34,26 @@ export type { DbErrorCode } from './errors.js';
 export { DB_ERRORS, DbError, isDbError } from './errors.js';
 export type { ImportCounts, ImportJob, ImportReject, ImportRepository, ImportStatus } from './imports.js';
 export { IMPORT_STATUSES, MAX_REJECT_VALUE } from './imports.js';
-export type { LeadRepository, LeadStatus, NewLead, RemovedLead, StoredLead } from './leads.js';
+export type {
+  FollowLead,
+  LeadEdit,
+  LeadEditResult,
+  LeadRepository,
+  LeadStatus,
+  NewLead,
+  RemovedLead,
+  StoredLead,
+} from './leads.js';
+export type {
+  Callback,
+  CallbackChange,
+  CallbackPage,
+  CallbackQuery,
+  CallbackRepository,
+  CallbackStatus,
+  FollowQueue,
+} from './callbacks.js';
+export { CALLBACK_STATUSES } from './callbacks.js';
 export { LEAD_STATUSES } from './leads.js';
 export { MIGRATIONS, migrateDown, migrateLatest } from './migrations/index.js';
 export type { Migration } from './migrations/migration.js';

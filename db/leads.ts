@@ -95,9 +95,36 @@ export interface LeadRepository {
    * pending callbacks are cancelled. False when it is not queued (final, removed, or unknown).
    */
   removeOne(tenantId: string, leadId: string): Promise<boolean>;
+  /**
+   * An admin edits one queued lead (under a row lock): the fields given change, the rest stay;
+   * the live queue follows inside the transaction (`follow` throws to roll it back). A `dueAt`
+   * moves the lead's pending callback with it (null, due now, cancels it: the lead is for anyone). `duplicate` when the
+   * new number is queued in the campaign under another lead.
+   */
+  edit(tenantId: string, leadId: string, edit: LeadEdit, follow: FollowLead): Promise<LeadEditResult>;
 }
 
-interface LeadRow {
+export interface LeadEdit {
+  /** E.164, already normalised. */
+  readonly phone?: string | undefined;
+  readonly name?: string | undefined;
+  /** Fields to set; a null value removes the field. */
+  readonly fields?: Readonly<Record<string, string | null>> | undefined;
+  /** One zone, several candidates, or null (never dialled). */
+  readonly timeZone?: string | readonly string[] | null | undefined;
+  readonly priority?: number | undefined;
+  /** When the lead becomes dialable (epoch ms); null: now. */
+  readonly dueAt?: number | null | undefined;
+}
+
+export type LeadEditResult =
+  | { readonly ok: true; readonly lead: StoredLead; readonly before: StoredLead; readonly changed: string[] }
+  | { readonly ok: false; readonly reason: 'unknown' | 'not_queued' | 'duplicate' };
+
+/** Make the live queue follow a lead's new row, inside the transaction that writes it. */
+export type FollowLead = (after: StoredLead, before: StoredLead) => Promise<void>;
+
+export interface LeadRow {
   tenant_id: string;
   id: string;
   campaign_id: string;
@@ -135,7 +162,8 @@ function toLeadInput(row: LeadRow): LeadInput {
   };
 }
 
-const toStoredLead = (row: LeadRow): StoredLead => ({
+/** A row as the repositories answer it. */
+export const storedLeadOf = (row: LeadRow): StoredLead => ({
   tenantId: row.tenant_id as TenantId,
   id: row.id,
   campaignId: row.campaign_id as CampaignId,
@@ -254,7 +282,7 @@ export function createLeadRepository(knex: Knex): LeadRepository {
       const tenant = tenantOf(tenantId);
       if (!dbLeadIdSchema.safeParse(leadId).success) return undefined;
       const row = await knex<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).first();
-      return row ? toStoredLead(row) : undefined;
+      return row ? storedLeadOf(row) : undefined;
     },
 
     async filterQueued(tenantId, campaignId, phones) {
@@ -282,7 +310,7 @@ export function createLeadRepository(knex: Knex): LeadRepository {
          ORDER BY phone, id`,
         [tenant, campaign, [...new Set(numbers)]],
       );
-      return rows.map(toStoredLead);
+      return rows.map(storedLeadOf);
     },
 
     async discard(tenantId, leadIds) {
@@ -319,6 +347,68 @@ export function createLeadRepository(knex: Knex): LeadRepository {
           .where({ tenant_id: tenant, lead_id: leadId, status: 'pending' })
           .update({ status: 'cancelled', updated_at: knex.fn.now() });
         return true;
+      });
+    },
+
+    async edit(tenantId, leadId, edit, follow) {
+      const tenant = tenantOf(tenantId);
+      if (!dbLeadIdSchema.safeParse(leadId).success) return { ok: false, reason: 'unknown' };
+      return knex.transaction(async (trx): Promise<LeadEditResult> => {
+        const row = await trx<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).forUpdate().first();
+        if (!row) return { ok: false, reason: 'unknown' };
+        if (row.status !== 'queued') return { ok: false, reason: 'not_queued' };
+        const before = storedLeadOf(row);
+        const fields: Record<string, string> = { ...before.fields };
+        for (const [k, v] of Object.entries(edit.fields ?? {})) {
+          if (v === null) delete fields[k];
+          else fields[k] = v;
+        }
+        const dueAt = edit.dueAt === undefined ? before.dueAt : edit.dueAt;
+        const columns = leadColumns(
+          {
+            phone: edit.phone ?? before.phone,
+            name: edit.name ?? before.name,
+            timeZone: (edit.timeZone === undefined
+              ? before.timeZone
+              : edit.timeZone) as LeadInput['timeZone'],
+            priority: edit.priority ?? before.priority,
+            attempts: before.attempts,
+            ...(dueAt === null ? {} : { dueAt }),
+            // Due now (null) ends a pending callback: the lead is for anyone again.
+            ...(before.pinnedAgentId === null || edit.dueAt === null
+              ? {}
+              : { pinnedAgentId: before.pinnedAgentId }),
+            fields,
+          },
+          0,
+        );
+        if (columns.phone !== before.phone) {
+          const taken: unknown = await trx('leads')
+            .where({
+              tenant_id: tenant,
+              campaign_id: before.campaignId,
+              status: 'queued',
+              phone: columns.phone,
+            })
+            .whereNot({ id: leadId })
+            .first('id');
+          if (taken) return { ok: false, reason: 'duplicate' };
+        }
+        const [updated] = await trx<LeadRow>('leads')
+          .where({ tenant_id: tenant, id: leadId })
+          .update({ ...columns, updated_at: trx.fn.now() } as never)
+          .returning('*');
+        const after = storedLeadOf(updated!);
+        if (edit.dueAt !== undefined) {
+          const pending = trx('callbacks').where({ tenant_id: tenant, lead_id: leadId, status: 'pending' });
+          if (edit.dueAt === null) await pending.update({ status: 'cancelled', updated_at: trx.fn.now() });
+          else await pending.update({ due_at: toTimestamp(edit.dueAt), updated_at: trx.fn.now() });
+        }
+        const changed = (['phone', 'name', 'timeZone', 'priority', 'dueAt', 'fields'] as const).filter(
+          (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+        );
+        await follow(after, before);
+        return { ok: true, lead: after, before, changed };
       });
     },
 

@@ -251,6 +251,17 @@ export interface QueueStore {
   /** Validate the whole batch first (nothing is written if any lead is malformed), then queue it. */
   enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult>;
 
+  /**
+   * Update one queued lead in place (an edit, a callback created, moved or cancelled): the lead
+   * queued under `phone` with `lead.id` gets `lead`'s number, name, zone, priority, pin and fields
+   * and is placed again, keeping its "first in" place and, when `lead.dueAt` is absent, its due
+   * time. Attempts stay the queue's own. Nothing changes unless the answer is `updated`: `leased`
+   * while a live lease holds it (offered, on a call, being completed, expired but not reclaimed),
+   * `absent` when no queued lead has that id and number, `duplicate` or `suppressed` when the new
+   * number is queued under another lead or suppressed in the campaign.
+   */
+  updateLead(ref: CampaignRef, phone: string, lead: LeadInput, now: number): Promise<LeadUpdateResult>;
+
   /** Mark agents ready; an agent already ready keeps its idle-since time. */
   setAgentsReady(
     ref: CampaignRef,
@@ -435,6 +446,8 @@ export interface QueueStore {
    */
   unsuppressNumbers(ref: CampaignRef, phones: readonly string[]): Promise<UnsuppressResult>;
 }
+
+export type LeadUpdateResult = 'updated' | 'absent' | 'leased' | 'duplicate' | 'suppressed';
 
 export interface UnsuppressResult {
   /** How many of the numbers left the suppression set. */

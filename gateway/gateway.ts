@@ -17,7 +17,7 @@ import type { Database, NewLead } from '../db/index.js';
 import { isVoided } from '../db/index.js';
 import { AgentHub } from './agent/agent-hub.js';
 import type { DeviceIdentity, DeviceTokens } from './auth/device-token.js';
-import { createCampaignRegistry } from './calls/campaigns.js';
+import { createCampaignRegistry, leaseTtlFloors } from './calls/campaigns.js';
 import type { CampaignRegistry } from './calls/campaigns.js';
 import { createCompletions } from './calls/completions.js';
 import type { Completions } from './calls/completions.js';
@@ -112,6 +112,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (deps.adapter) io.of(AGENT_NAMESPACE).serverSideEmit('campaign:changed', ref);
     },
     heldCalls: (ref) => hub.heldCalls(ref),
+    defaults: { offerTtlMs: config.OFFER_TTL_MS, callTtlMs: config.CALL_TTL_MS },
+    floors: leaseTtlFloors(config),
   });
 
   async function suppress(
@@ -176,6 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     campaigns: {
       active: (tenantId, campaignId) => campaigns.active(tenantId, campaignId),
       recover: (ref) => campaigns.recover(ref),
+      ttls: (ref) => campaigns.ttls(ref),
     },
   });
   hubRef.hub = hub;
@@ -185,7 +188,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clock,
     logger,
     batch: config.DISPATCH_BATCH,
-    offerTtlMs: config.OFFER_TTL_MS,
+    offerTtlMs: (ref) => campaigns.ttls(ref).offerTtlMs,
     deliver: (lease, ref) => hub.deliver(lease, ref),
     isLive: (ref) => campaigns.isLive(ref),
     onUnknownCampaign: (ref) => {

@@ -10,6 +10,7 @@ import { wallboardLinks } from './0011_wallboard_links.js';
 import { privacy } from './0015_privacy.js';
 import { consent } from './0016_consent.js';
 import { webhooks } from './0017_webhooks.js';
+import { callbacksApi } from './0018_callbacks_api.js';
 import { callingRules } from './0019_calling_rules.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   privacy,
   consent,
   webhooks,
+  callbacksApi,
   callingRules,
 ];
 

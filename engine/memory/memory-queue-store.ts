@@ -39,6 +39,7 @@ import type {
   OrphanCompletion,
   PhaseChange,
   ItemResult,
+  LeadUpdateResult,
   LeaseExtension,
   LeaseRef,
   LeaseView,
@@ -298,6 +299,59 @@ export class MemoryQueueStore implements QueueStore {
       this.#place(c, rec, member, l.dueAt ?? now, now);
     }
     return { enqueued, duplicates, alreadyQueued, suppressed };
+  }
+
+  // updateLead.lua
+  async updateLead(ref: CampaignRef, phone: string, lead: LeadInput, now: number): Promise<LeadUpdateResult> {
+    await Promise.resolve();
+    const [oldDigits] = checkPhones([phone]);
+    const c = this.#get(ref);
+    const batch = prepareBatch([lead], c.window, now, c.rules);
+    const p = batch.leads[0]!;
+    const [zoneKeyOf, plan] = batch.zones[0]!;
+    const member = c.phones.get(oldDigits!);
+    const rec = member === undefined ? undefined : c.records.get(member);
+    if (member === undefined || !rec || rec.leadId !== p.lead.id) return 'absent';
+    const field = c.leaseOf.get(member);
+    const lease = field === undefined ? undefined : c.leases.get(field);
+    if (lease && LIVE_STATES.has(lease.state)) return 'leased';
+    if (p.phoneDigits !== oldDigits) {
+      if (c.suppressed.has(p.phoneDigits)) return 'suppressed';
+      if (c.phones.has(p.phoneDigits)) return 'duplicate';
+    }
+    const readyScoreNow = c.ready.get(rec.zone)?.score(member);
+    let due =
+      readyScoreNow !== undefined
+        ? readyScoreNow % 2 ** 44
+        : (c.scheduled.score(member) ??
+          (rec.pinned === '' ? undefined : c.pinned.get(rec.pinned)?.score(member)) ??
+          now);
+    if (p.lead.dueAt !== undefined) due = p.lead.dueAt;
+    let zone = c.zones.get(zoneKeyOf);
+    if (zone === undefined) {
+      zone = ++c.zseq;
+      c.zones.set(zoneKeyOf, zone);
+      c.zoneNames.set(zone, zoneKeyOf);
+    }
+    this.#putZonePlan(c, zone, plan);
+    this.#unqueue(c, rec, member);
+    if (p.phoneDigits !== oldDigits) {
+      c.phones.delete(oldDigits!);
+      c.phones.set(p.phoneDigits, member);
+    }
+    const updated: LeadRecord = {
+      attempts: rec.attempts,
+      priority: p.lead.priority,
+      zone,
+      pinned: p.lead.pinnedAgentId ?? '',
+      leadId: rec.leadId,
+      phoneDigits: p.phoneDigits,
+      name: p.lead.name,
+      fieldsJson: p.fieldsJson,
+    };
+    c.records.set(member, updated);
+    this.#place(c, updated, member, due, now);
+    return 'updated';
   }
 
   async setAgentsReady(

@@ -53,6 +53,7 @@ import type {
   ExpiredLease,
   HeldLease,
   ItemResult,
+  LeadUpdateResult,
   LeaseExtension,
   LeaseRef,
   LeaseView,
@@ -415,6 +416,34 @@ export class RedisQueueStore implements QueueStore {
         alreadyQueued: skipped.slice(dupCount, dupCount! + alreadyCount!).map(idOf),
         suppressed: skipped.slice(dupCount! + alreadyCount!).map(idOf),
       };
+    }
+  }
+
+  async updateLead(ref: CampaignRef, phone: string, lead: LeadInput, now: number): Promise<LeadUpdateResult> {
+    const [oldDigits] = checkPhones([phone]);
+    for (let attempt = 0; ; attempt++) {
+      const config = await this.#config(ref, attempt > 0);
+      const batch = prepareBatch([lead], config.window, now, config.rules);
+      const p = batch.leads[0]!;
+      const [zone, plan] = batch.zones[0]!;
+      const reply = await this.#campaign('updateLead', ref, [
+        this.#keys(ref).base,
+        now,
+        config.version,
+        zone,
+        zonePlanArg(plan),
+        oldDigits!,
+        p.lead.id,
+        p.phoneDigits,
+        p.lead.name,
+        p.lead.priority,
+        p.lead.dueAt ?? '',
+        p.lead.pinnedAgentId ?? '',
+        p.fieldsJson,
+      ]);
+      if (reply === SCRIPT_STATUS.CONFIG_STALE && attempt < 3) continue;
+      if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+      return String(reply) as LeadUpdateResult;
     }
   }
 

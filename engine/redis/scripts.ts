@@ -36,6 +36,7 @@ export const SCRIPT_NAMES = [
   'setAgentsReady',
   'setWindows',
   'unsuppressNumbers',
+  'updateLead',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -68,6 +68,8 @@ export interface CampaignDirectory {
   active(tenantId: TenantId, campaignId: string, agentId?: AgentId): Promise<CampaignRef | null>;
   /** The queue lost the campaign or went stale: rebuild it from the system of record. */
   recover(ref: CampaignRef): Promise<void>;
+  /** The campaign's offer and call lease lengths (ms); absent: the deployment's for every campaign. */
+  ttls?(ref: CampaignRef): { readonly offerTtlMs: number; readonly callTtlMs: number };
 }
 
 /** An agent's state as the wallboard sees it: the state routing uses, from the state machine. */
@@ -169,7 +171,10 @@ export class AgentHub {
     { ref: CampaignRef; agent: ReadyAgent },
     { result: ItemResult<{ agentId: AgentId }>; offer: Lease | null }
   >;
-  readonly #acceptBatch: NagleBatcher<{ tenantId: TenantId; lease: LeaseRef }, ItemResult<LeaseExtension>>;
+  readonly #acceptBatch: NagleBatcher<
+    { tenantId: TenantId; lease: LeaseRef; ttlMs: number },
+    ItemResult<LeaseExtension>
+  >;
   readonly #listeners = new Set<(change: AgentStateChange) => void>();
   /** Dropped sessions holding a call for the grace period, by agent: a reconnect takes it over. */
   readonly #offline = new Map<string, AgentSession>();
@@ -195,7 +200,7 @@ export class AgentHub {
           items.map((i) => i.agent),
           this.#now,
           config.DISPATCH_BATCH,
-          config.OFFER_TTL_MS,
+          this.#ttls(ref).offerTtlMs,
         );
         if (offerBudget)
           for (const i of items) offerBudget.stamp(budgetKey(ref.tenantId, i.agent.agentId), 'scripted');
@@ -211,14 +216,15 @@ export class AgentHub {
         return ready.map((result, n) => ({ result, offer: offers[n]! }));
       },
     );
+    // One acceptMany per tenant and call lease length (campaigns may set their own).
     this.#acceptBatch = createNagleBatcher(
-      ({ tenantId }) => tenantId,
+      ({ tenantId, ttlMs }) => `${tenantId}\x00${ttlMs}`,
       (items) =>
         options.store.acceptMany(
           items[0]!.tenantId,
           items.map((i) => i.lease),
           this.#now,
-          options.config.CALL_TTL_MS,
+          items[0]!.ttlMs,
         ),
     );
   }
@@ -229,6 +235,16 @@ export class AgentHub {
 
   get #now(): number {
     return this.#o.clock.now();
+  }
+
+  /** The campaign's lease lengths: its own when set, else the deployment's. */
+  #ttls(ref: { tenantId: TenantId; campaignId: string }): { offerTtlMs: number; callTtlMs: number } {
+    return (
+      this.#o.campaigns.ttls?.(ref as CampaignRef) ?? {
+        offerTtlMs: this.#o.config.OFFER_TTL_MS,
+        callTtlMs: this.#o.config.CALL_TTL_MS,
+      }
+    );
   }
 
   #trigger(ref: CampaignRef): void {
@@ -640,6 +656,7 @@ export class AgentHub {
           const res = await this.#acceptBatch.submit({
             tenantId,
             lease: { leaseId: effect.call.leaseId, agentId },
+            ttlMs: this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
           });
           if (res.ok)
             return {
@@ -695,7 +712,7 @@ export class AgentHub {
             tenantId,
             [{ leaseId: effect.call.leaseId, agentId, phase: effect.phase }],
             this.#now,
-            config.CALL_TTL_MS,
+            this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
           )
           .catch((err: unknown) => logger.warn({ err, agentId }, 'lease.phase_failed'));
         return null;
@@ -872,7 +889,9 @@ export class AgentHub {
         deviceId: s.deviceId,
         phase,
         expiresAt:
-          phase === 'offered' ? Math.max(call.expiresAt, now + 1_000) : now + this.#o.config.CALL_TTL_MS,
+          phase === 'offered'
+            ? Math.max(call.expiresAt, now + 1_000)
+            : now + this.#ttls({ tenantId: s.tenantId, campaignId: call.campaignId }).callTtlMs,
       });
     }
     return out;
@@ -995,22 +1014,32 @@ export class AgentHub {
 
   /** Heartbeat: extend the accepted calls of connected devices; a call the queue lost is revoked. */
   async extendHeld(): Promise<void> {
-    const byTenant = new Map<TenantId, { session: AgentSession; leaseId: string; campaignId: string }[]>();
+    // One extend per tenant and call lease length (campaigns may set their own).
+    const byTenant = new Map<
+      string,
+      {
+        tenantId: TenantId;
+        ttlMs: number;
+        held: { session: AgentSession; leaseId: string; campaignId: string }[];
+      }
+    >();
     for (const s of this.sessions.all()) {
       const name = s.state.name;
       const call = callOf(s.state);
       if (call && s.connected && (name === 'dialing' || name === 'on_call' || name === 'wrap_up')) {
-        const list = byTenant.get(s.tenantId) ?? [];
-        list.push({ session: s, leaseId: call.leaseId, campaignId: call.campaignId });
-        byTenant.set(s.tenantId, list);
+        const ttlMs = this.#ttls({ tenantId: s.tenantId, campaignId: call.campaignId }).callTtlMs;
+        const k = `${s.tenantId}\x00${ttlMs}`;
+        const group = byTenant.get(k) ?? { tenantId: s.tenantId, ttlMs, held: [] };
+        group.held.push({ session: s, leaseId: call.leaseId, campaignId: call.campaignId });
+        byTenant.set(k, group);
       }
     }
-    for (const [tenantId, held] of byTenant) {
+    for (const { tenantId, ttlMs, held } of byTenant.values()) {
       const results = await this.#o.store.extend(
         tenantId,
         held.map((h) => ({ leaseId: h.leaseId, agentId: h.session.agentId })),
         this.#now,
-        this.#o.config.CALL_TTL_MS,
+        ttlMs,
       );
       const lost = new Map<string, CampaignRef>();
       results.forEach((r, i) => {

@@ -10,6 +10,37 @@ import type { HeldLease, QueueStore, RebuildResult } from '../../engine/queue-st
 import type { HeldCallInfo } from '../agent/agent-session.js';
 import type { Database } from '../../db/index.js';
 import type { Logger } from '../logger.js';
+import { heartbeat } from '../config.js';
+import type { Config } from '../config.js';
+
+/** A campaign's lease lengths (ms): how long an offer waits, how long an accepted call's lease lives between heartbeats. */
+export interface LeaseTtls {
+  readonly offerTtlMs: number;
+  readonly callTtlMs: number;
+}
+
+/**
+ * The shortest lease lengths a campaign may set under this deployment's timing, the rules config.ts
+ * holds CALL_TTL_MS and OFFER_TTL_MS to: a call lease outlives two heartbeats, the reconnect grace
+ * and twice the time a silent device takes to be noticed; an offer outlives its acknowledgement.
+ */
+export function leaseTtlFloors(config: Config): LeaseTtls {
+  const { pingIntervalMs, pingTimeoutMs } = heartbeat(config);
+  return {
+    offerTtlMs: config.OFFER_ACK_TIMEOUT_MS + 1,
+    callTtlMs: Math.max(
+      2 * config.LEASE_HEARTBEAT_MS,
+      config.RECONNECT_GRACE_MS + 1,
+      2 * (pingIntervalMs + pingTimeoutMs),
+    ),
+  };
+}
+
+/** A campaign's own lease lengths as Postgres holds them (null: the deployment's). */
+interface OwnTtls {
+  readonly offerTtlMs: number | null;
+  readonly callTtlMs: number | null;
+}
 
 export interface CampaignRegistry {
   /** Load every active campaign; define it in the engine, rebuilding any the engine lacks. */
@@ -23,7 +54,12 @@ export interface CampaignRegistry {
    * After an admin change: store config, define it in the engine (a new campaign starts empty) and
    * trigger a dispatch (an edit can open a window; a resume brings ready agents back).
    */
-  define(ref: CampaignRef, config: CampaignConfig): Promise<void>;
+  define(ref: CampaignRef, config: CampaignConfig, ttls?: OwnTtls): Promise<void>;
+  /**
+   * The campaign's lease lengths: its own where set, else the deployment's (also for a campaign
+   * this gateway does not know). Every gateway follows an edit (onChanged, refresh).
+   */
+  ttls(ref: CampaignRef): LeaseTtls;
   forget(ref: CampaignRef): void;
   /**
    * Another gateway changed the campaign's status or configuration: read it again from Postgres
@@ -53,9 +89,18 @@ export function createCampaignRegistry(deps: {
   onChanged?: (ref: CampaignRef) => void;
   /** The calls in progress of a campaign (every gateway): a rebuild attaches them again. */
   heldCalls?: (ref: CampaignRef) => Promise<readonly HeldCallInfo[]>;
+  /** The deployment's lease lengths (OFFER_TTL_MS, CALL_TTL_MS), for campaigns without their own. */
+  defaults?: LeaseTtls;
+  /** The shortest a campaign's own may be (leaseTtlFloors); a shorter one is raised to it. */
+  floors?: LeaseTtls;
 }): CampaignRegistry {
   const { db, store, clock, logger } = deps;
-  const live = new Map<string, { ref: CampaignRef; config: CampaignConfig }>();
+  const live = new Map<string, { ref: CampaignRef; config: CampaignConfig; ttls?: OwnTtls | undefined }>();
+  const defaults: LeaseTtls = deps.defaults ?? { offerTtlMs: 15_000, callTtlMs: 90_000 };
+  const own = (c: { offerTtlMs: number | null; callTtlMs: number | null }): OwnTtls => ({
+    offerTtlMs: c.offerTtlMs,
+    callTtlMs: c.callTtlMs,
+  });
   const recovering = new Map<string, Promise<void>>();
   const pending = new Map<string, Promise<void>>();
   const refreshing = new Map<string, Promise<void>>();
@@ -117,7 +162,7 @@ export function createCampaignRegistry(deps: {
     async start() {
       for (const c of await db.campaigns.listActive()) {
         const ref = { tenantId: c.tenantId, campaignId: c.campaignId };
-        live.set(key(ref), { ref, config: c.config });
+        live.set(key(ref), { ref, config: c.config, ttls: own(c) });
         await ensure(ref, c.config);
       }
     },
@@ -134,7 +179,7 @@ export function createCampaignRegistry(deps: {
       if (!defining) {
         defining = ensure(ref, c.config)
           .then(() => {
-            live.set(k, { ref, config: c.config });
+            live.set(k, { ref, config: c.config, ttls: own(c) });
           })
           .finally(() => pending.delete(k));
         pending.set(k, defining);
@@ -148,11 +193,20 @@ export function createCampaignRegistry(deps: {
     isLive(ref) {
       return live.has(key(ref));
     },
-    async define(ref, config) {
-      live.set(key(ref), { ref, config });
+    async define(ref, config, ttls) {
+      live.set(key(ref), { ref, config, ttls });
       await ensure(ref, config);
       deps.onDefined?.(ref);
       deps.onChanged?.(ref);
+    },
+    ttls(ref) {
+      // Raised to the floors: a deployment whose timing changed since a campaign was set
+      // never runs a lease shorter than its heartbeats.
+      const t = live.get(key(ref))?.ttls;
+      return {
+        offerTtlMs: Math.max(t?.offerTtlMs ?? defaults.offerTtlMs, deps.floors?.offerTtlMs ?? 0),
+        callTtlMs: Math.max(t?.callTtlMs ?? defaults.callTtlMs, deps.floors?.callTtlMs ?? 0),
+      };
     },
     forget(ref) {
       if (live.delete(key(ref))) deps.onForgotten?.(ref);
@@ -166,7 +220,7 @@ export function createCampaignRegistry(deps: {
         const c = await db.campaigns.get(ref.tenantId, ref.campaignId);
         if (c && c.status === 'active') {
           const known = live.has(k);
-          live.set(k, { ref, config: c.config });
+          live.set(k, { ref, config: c.config, ttls: own(c) });
           // The gateway that made the change defined it in the engine; a gateway that had it
           // already only needs to look for new matches (a resume, a window that opened).
           if (!known) await ensure(ref, c.config);
@@ -194,7 +248,9 @@ export function createCampaignRegistry(deps: {
             live.get(k) ??
             (await db.campaigns
               .get(ref.tenantId, ref.campaignId)
-              .then((c) => (c && c.status === 'active' ? { ref, config: c.config } : undefined)));
+              .then((c) =>
+                c && c.status === 'active' ? { ref, config: c.config, ttls: own(c) } : undefined,
+              ));
           if (!entry) return;
           logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.lost_by_engine');
           await store.defineCampaign(ref, entry.config, clock.now());

@@ -16,7 +16,8 @@ export interface DispatcherOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly batch: number;
-  readonly offerTtlMs: number;
+  /** How long an offer waits to be accepted (ms): one for all, or per campaign. */
+  readonly offerTtlMs: number | ((ref: CampaignRef) => number);
   /** Hand a granted lease to its agent's device. */
   readonly deliver: (lease: Lease, ref: CampaignRef) => void;
   /** The store does not know the campaign, or may have lost writes: rebuild it from Postgres. */
@@ -54,7 +55,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       let leases: readonly Lease[];
       let nextOpenAt: number | null;
       try {
-        ({ leases, nextOpenAt } = await store.dispatch(ref, clock.now(), batch, offerTtlMs));
+        ({ leases, nextOpenAt } = await store.dispatch(
+          ref,
+          clock.now(),
+          batch,
+          typeof offerTtlMs === 'number' ? offerTtlMs : offerTtlMs(ref),
+        ));
       } catch (err) {
         if (isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE')) {
           options.onUnknownCampaign(ref);

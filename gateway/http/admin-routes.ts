@@ -28,7 +28,15 @@ import { campaignRoutes } from './campaign-routes.js';
 import { dncRoutes } from './dnc-routes.js';
 import { reportRoutes } from './report-routes.js';
 import { leadRoutes } from './lead-routes.js';
+import { callbackRoutes } from './callback-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
+import { MAX_CANDIDATE_ZONES, phoneZones } from '../leads/phone-zones.js';
+
+/** The zones a number rings in (1 to 8), else `fallback`. */
+function zonesOrDefault(phone: string, fallback: string): string | string[] {
+  const derived = phoneZones().zonesOf(phone);
+  return derived.length > 0 && derived.length <= MAX_CANDIDATE_ZONES ? [...derived] : fallback;
+}
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
@@ -120,6 +128,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use(dncRoutes(gateway, audit));
   router.use(reportRoutes(db));
   router.use(leadRoutes(gateway, audit));
+  router.use(callbackRoutes(gateway, audit));
 
   router.put('/tenants/:tenantId/campaigns/:campaignId/agents', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
@@ -159,7 +168,15 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.post('/tenants/:tenantId/campaigns/:campaignId/leads', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const body = leadsBodySchema.parse(req.body);
-    const added = await gateway.addLeads(tenantId, campaignId, body.leads);
+    // A campaign with a default zone gives it to leads sent without one whose number says
+    // nothing of where it rings (else the zones it may ring in); without one they stay zoneless.
+    const fallback = (await db.campaigns.get(tenantId, campaignId))?.defaultTimeZone;
+    const leads = fallback
+      ? body.leads.map((l) =>
+          l.timeZone === null ? { ...l, timeZone: zonesOrDefault(l.phone, fallback) } : l,
+        )
+      : body.leads;
+    const added = await gateway.addLeads(tenantId, campaignId, leads);
     await audit(req, res, 'leads.add', campaignId, { rows: body.leads.length, queued: added.queued });
     res.json(added);
   });

@@ -8,7 +8,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { callingWindowSchema } from '../../engine/calling-window.js';
+import { callingWindowSchema, isValidZone } from '../../engine/calling-window.js';
 import { callingRulesSchema } from '../../engine/calling-rules.js';
 import { dispositionPolicySchema, dispositionsSchema, outcomeCodeSchema } from '../../engine/disposition.js';
 import { campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
@@ -17,12 +17,32 @@ import { CAMPAIGN_STATUSES, isDbError } from '../../db/index.js';
 import type { Campaign } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import { leaseTtlFloors } from '../calls/campaigns.js';
 import { requireRole } from './access.js';
 import type { Audit } from './audit-trail.js';
 
 const displayName = z.string().trim().min(1).max(200);
 
 export const campaignParams = z.object({ tenantId: tenantIdSchema, campaignId: campaignIdSchema });
+
+/**
+ * A campaign's own lease lengths and default zone; null (or, on PUT, absent): the deployment's
+ * OFFER_TTL_MS and CALL_TTL_MS, and the tenant plan's defaultTimeZone.
+ */
+const campaignSettings = {
+  /** How long an offered call waits to be accepted (ms, 1,000 to 300,000). */
+  offerTtlMs: z.number().int().min(1_000).max(300_000).nullable().optional(),
+  /** Lease of an accepted call between heartbeats (ms, 10,000 to 3,600,000). */
+  callTtlMs: z.number().int().min(10_000).max(3_600_000).nullable().optional(),
+  /** Zone of leads whose zone is neither given nor derivable from their number. */
+  defaultTimeZone: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine(isValidZone, 'must be an IANA time zone such as America/New_York')
+    .nullable()
+    .optional(),
+};
 
 /** The engine's own schemas: what is accepted here is exactly what the queue runs. */
 export const campaignBodySchema = z.strictObject({
@@ -36,6 +56,7 @@ export const campaignBodySchema = z.strictObject({
    * rule); null: none.
    */
   callingRules: callingRulesSchema.nullable().optional(),
+  ...campaignSettings,
 });
 
 /**
@@ -61,6 +82,7 @@ export const campaignPatchBodySchema = z
     dispositions: dispositionsPatchSchema.optional(),
     /** Replaces the preset and rule packs as a whole; null removes them. */
     callingRules: callingRulesSchema.nullable().optional(),
+    ...campaignSettings,
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });
 
@@ -73,6 +95,9 @@ export const campaignViewSchema = z.object({
     window: callingWindowSchema,
     dispositions: z.looseObject({}),
     callingRules: callingRulesSchema.nullable(),
+    offerTtlMs: z.number().int().nullable(),
+    callTtlMs: z.number().int().nullable(),
+    defaultTimeZone: z.string().nullable(),
     /** Epoch ms. */
     updatedAt: z.number().int(),
   }),
@@ -86,6 +111,9 @@ export const campaignView = (campaign: Campaign): z.input<typeof campaignViewSch
     window: campaign.config.window,
     dispositions: campaign.config.dispositions,
     callingRules: campaign.config.callingRules ?? null,
+    offerTtlMs: campaign.offerTtlMs,
+    callTtlMs: campaign.callTtlMs,
+    defaultTimeZone: campaign.defaultTimeZone,
     updatedAt: campaign.updatedAt,
   },
 });
@@ -94,7 +122,7 @@ export const campaignView = (campaign: Campaign): z.input<typeof campaignViewSch
 export async function followCampaign(gateway: Gateway, campaign: Campaign): Promise<void> {
   const ref: CampaignRef = { tenantId: campaign.tenantId, campaignId: campaign.id };
   if (campaign.status === 'active') {
-    await gateway.campaigns.define(ref, campaign.config);
+    await gateway.campaigns.define(ref, campaign.config, campaign);
     return;
   }
   gateway.campaigns.forget(ref);
@@ -112,6 +140,23 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
   const { db } = gateway.deps;
   const router = Router({ mergeParams: true });
   const admin = requireRole('admin');
+  const floors = leaseTtlFloors(gateway.deps.config);
+
+  /** A campaign's lease lengths must outlive this deployment's heartbeats (leaseTtlFloors). */
+  const checkTtls = (b: { offerTtlMs?: number | null; callTtlMs?: number | null }): void => {
+    if (typeof b.offerTtlMs === 'number' && b.offerTtlMs < floors.offerTtlMs) {
+      throw new GatewayError(
+        'INPUT_INVALID',
+        `offerTtlMs: at least ${floors.offerTtlMs} ms here (longer than OFFER_ACK_TIMEOUT_MS)`,
+      );
+    }
+    if (typeof b.callTtlMs === 'number' && b.callTtlMs < floors.callTtlMs) {
+      throw new GatewayError(
+        'INPUT_INVALID',
+        `callTtlMs: at least ${floors.callTtlMs} ms here (two heartbeats, the reconnect grace, twice the ping timeout)`,
+      );
+    }
+  };
 
   const answer = async (req: Request, res: Response, action: string, campaign: Campaign, details = {}) => {
     await followCampaign(gateway, campaign);
@@ -126,6 +171,7 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
       body.callingRules === undefined
         ? (await db.campaigns.get(tenantId, campaignId))?.config.callingRules
         : (body.callingRules ?? undefined);
+    checkTtls(body);
     const campaign = await db.campaigns.upsert({
       tenantId,
       id: campaignId,
@@ -136,6 +182,10 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
         dispositions: body.dispositions,
         ...(callingRules ? { callingRules } : {}),
       },
+      // PUT replaces: a setting left out goes back to the default.
+      offerTtlMs: body.offerTtlMs ?? null,
+      callTtlMs: body.callTtlMs ?? null,
+      defaultTimeZone: body.defaultTimeZone ?? null,
     });
     await answer(req, res, 'campaign.put', campaign);
   });
@@ -143,6 +193,7 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
   router.patch('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const body = campaignPatchBodySchema.parse(req.body);
+    checkTtls(body);
     const campaign = await db.campaigns.update(tenantId, campaignId, body).catch(archivedAsConflict);
     if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
     await answer(req, res, 'campaign.patch', campaign, { fields: Object.keys(body).sort() });

@@ -232,9 +232,13 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN', 'No such active campaign in this tenant');
     const upload = await uploadOf(req);
     const options = { ...query, ...importQuerySchema.parse(upload.fields) };
-    const tenant = await db.tenants.get(tenantId);
+    const [tenant, campaign] = await Promise.all([
+      db.tenants.get(tenantId),
+      db.campaigns.get(tenantId, campaignId),
+    ]);
     const defaultCountry = (options.defaultCountry ?? tenant?.plan.defaultCountry) as CountryCode | undefined;
-    const defaultTimeZone = options.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
+    const defaultTimeZone =
+      options.defaultTimeZone ?? campaign?.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
     return { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone };
   }
 

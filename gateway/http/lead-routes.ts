@@ -1,3 +1,13 @@
+// Editing and removing one lead through the admin API.
+//
+// PATCH edits a queued lead (name, custom fields, number, time zone) and re-prioritizes it
+// (priority, due time): one Postgres transaction inside which the engine's `updateLead` rewrites
+// the queued copy in place (queue-follow.ts), so both agree; a lead under a live lease (offered, on
+// the call) is refused LEAD_BUSY with nothing changed, never edited under the call. A number is
+// normalised as CSV imports do (national formats of the tenant plan's country), scrubbed against
+// the do-not-call and erasure lists, and gets the zones it rings in unless `timeZone` is given
+// (none derivable: the campaign's default zone, else the plan's, else refused).
+//
 // Removing one lead through the admin API. Postgres first (the lead becomes 'removed', its row and
 // call history stay, its pending callbacks are cancelled), then the live queue: the lead leaves
 // its campaign's queue wherever it is (ready, scheduled, or under a lease: a call in progress is
@@ -6,13 +16,44 @@
 // except while the removed lead's call is still held (its completion could requeue it).
 import { Router } from 'express';
 import { z } from 'zod';
+import type { CountryCode } from 'libphonenumber-js';
+import { isValidZone } from '../../engine/calling-window.js';
 import { isEngineError } from '../../engine/errors.js';
+import { leadInputSchema, MAX_PRIORITY } from '../../engine/lead.js';
 import { tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { requireRole } from './access.js';
 import type { Audit } from './audit-trail.js';
+import { normalisePhone } from '../leads/phone-numbers.js';
+import { MAX_CANDIDATE_ZONES, phoneZones } from '../leads/phone-zones.js';
+import { followInQueue } from './queue-follow.js';
+
+const zoneName = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isValidZone, 'must be an IANA time zone such as Europe/London');
+
+/** PATCH: each field optional; what is left out keeps its value. */
+export const leadPatchBodySchema = z
+  .strictObject({
+    /** As people type it: national formats of the tenant plan's country are read. */
+    phone: z.string().trim().min(1).max(64).optional(),
+    name: leadInputSchema.shape.name.unwrap().optional(),
+    /** Fields to set; null removes one. */
+    fields: z
+      .record(z.string().min(1).max(64), z.string().max(1000).nullable())
+      .refine((f) => Object.keys(f).length <= 100, 'at most 100 fields')
+      .optional(),
+    /** One zone, several candidates (dialled only when all are open), or null (never dialled). */
+    timeZone: z.union([zoneName, z.array(zoneName).min(1).max(MAX_CANDIDATE_ZONES), z.null()]).optional(),
+    priority: z.number().int().min(0).max(MAX_PRIORITY).optional(),
+    /** When it becomes dialable (ISO 8601 with an offset); null: now. Moves a pending callback. */
+    dueAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });
 
 export const leadPathParams = z.object({
   tenantId: tenantIdSchema,
@@ -29,6 +70,75 @@ export function leadRoutes(gateway: Gateway, audit: Audit): Router {
   const { db, store, clock } = gateway.deps;
   const router = Router({ mergeParams: true });
   const admin = requireRole('admin');
+
+  const follow = followInQueue(gateway);
+
+  router.patch('/tenants/:tenantId/leads/:leadId', admin, async (req, res) => {
+    const { tenantId, leadId } = leadPathParams.parse(req.params);
+    const body = leadPatchBodySchema.parse(req.body);
+    const lead = await db.leads.get(tenantId, leadId);
+    if (!lead) throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
+    let phone: string | undefined;
+    let timeZone = body.timeZone;
+    if (body.phone !== undefined) {
+      const [tenant, campaign] = await Promise.all([
+        db.tenants.get(tenantId),
+        db.campaigns.get(tenantId, lead.campaignId),
+      ]);
+      const read = normalisePhone(body.phone, tenant?.plan.defaultCountry as CountryCode | undefined);
+      if (!read.ok) throw new GatewayError('LEAD_INVALID', `phone: ${read.code}, not a number it can dial`);
+      phone = read.e164;
+      if (phone !== lead.phone) {
+        const [onDnc, erased] = await Promise.all([
+          db.dnc.filterListed(tenantId, [phone]),
+          db.privacy.suppressions.filterSuppressed(tenantId, [phone]),
+        ]);
+        if (onDnc.length > 0 || erased.length > 0) {
+          throw new GatewayError('INPUT_INVALID', 'phone: the number is on the do-not-call or erasure list');
+        }
+        if (timeZone === undefined) {
+          const derived = phoneZones().zonesOf(phone);
+          const fallback = campaign?.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
+          if (derived.length > 0 && derived.length <= MAX_CANDIDATE_ZONES) timeZone = [...derived];
+          else if (fallback) timeZone = fallback;
+          else
+            throw new GatewayError(
+              'LEAD_INVALID',
+              'timeZone: no zone is known for this number (and no default zone is set): give timeZone',
+            );
+        }
+      }
+    }
+    const result = await db.leads.edit(
+      tenantId,
+      leadId,
+      {
+        phone,
+        name: body.name,
+        fields: body.fields,
+        timeZone,
+        priority: body.priority,
+        dueAt: body.dueAt === undefined ? undefined : body.dueAt === null ? null : Date.parse(body.dueAt),
+      },
+      follow,
+    );
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'unknown':
+          throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
+        case 'not_queued':
+          throw new GatewayError('LEAD_NOT_QUEUED');
+        case 'duplicate':
+          throw new GatewayError('CONFLICT', 'the number is queued in this campaign under another lead');
+        default: {
+          const never: never = result.reason;
+          throw new Error(`unexpected reason ${String(never)}`);
+        }
+      }
+    }
+    await audit(req, res, 'lead.patch', leadId, { campaign: lead.campaignId, fields: result.changed });
+    res.json({ lead: await db.reads.lead(tenantId, leadId) });
+  });
 
   router.delete('/tenants/:tenantId/leads/:leadId', admin, async (req, res) => {
     const { tenantId, leadId } = leadPathParams.parse(req.params);

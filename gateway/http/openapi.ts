@@ -34,7 +34,16 @@ import {
 } from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
-import { leadRemoveResponseSchema } from './lead-routes.js';
+import { leadPatchBodySchema, leadRemoveResponseSchema } from './lead-routes.js';
+import {
+  callbackCreateBodySchema,
+  callbackListParams,
+  callbackListQuerySchema,
+  callbackMoveBodySchema,
+  callbackPageSchema,
+  callbackParams,
+  callbackResponseSchema,
+} from './callback-routes.js';
 import { attemptReportQuerySchema, totalsQuerySchema, totalsResponseSchema } from './report-routes.js';
 import {
   campaignListQuerySchema,
@@ -385,6 +394,15 @@ export const OPERATIONS: readonly Operation[] = [
     params: leadParams,
   },
   {
+    method: 'patch',
+    path: `${T}/leads/:leadId`,
+    summary:
+      'Edit a queued lead (name, fields, number, time zone) or re-prioritize it (priority, due time); Postgres and the queue change together; LEAD_BUSY while it is on a call',
+    who: ADMINS,
+    params: leadParams,
+    body: leadPatchBodySchema,
+  },
+  {
     method: 'delete',
     path: `${T}/leads/:leadId`,
     summary:
@@ -392,6 +410,53 @@ export const OPERATIONS: readonly Operation[] = [
     who: ADMINS,
     params: leadParams,
     response: leadRemoveResponseSchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/callbacks`,
+    summary:
+      "A campaign's pending callbacks in due order: when=due (due now), upcoming, or all; by agent; paged",
+    who: SUPERVISORS,
+    params: callbackListParams,
+    query: callbackListQuerySchema,
+    response: callbackPageSchema,
+  },
+  {
+    method: 'post',
+    path: `${T}/campaigns/:campaignId/callbacks`,
+    summary:
+      'Schedule a callback for a queued lead at a time, for one agent only or anyone (a pending one it had is cancelled); LEAD_BUSY while it is on a call',
+    who: SUPERVISORS,
+    params: callbackListParams,
+    body: callbackCreateBodySchema,
+    status: 201,
+    response: callbackResponseSchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/callbacks/:callbackId`,
+    summary: 'Read a callback (pending, done or cancelled)',
+    who: SUPERVISORS,
+    params: callbackParams,
+    response: callbackResponseSchema,
+  },
+  {
+    method: 'patch',
+    path: `${T}/callbacks/:callbackId`,
+    summary:
+      'Move a pending callback to another time, another agent, or (agentId null) anyone; LEAD_BUSY while its lead is on a call',
+    who: SUPERVISORS,
+    params: callbackParams,
+    body: callbackMoveBodySchema,
+    response: callbackResponseSchema,
+  },
+  {
+    method: 'delete',
+    path: `${T}/callbacks/:callbackId`,
+    summary: 'Cancel a pending callback: its lead stays queued, due now for anyone',
+    who: SUPERVISORS,
+    params: callbackParams,
+    response: callbackResponseSchema,
   },
   {
     method: 'get',

@@ -265,7 +265,7 @@ export const WIRE_ERRORS = {
     message: 'The lead is on a call',
     retryable: true,
     meaning:
-      'The lead is on a call: its number or time zone cannot change, and a number cannot leave the do-not-call list while a lead the listing removed is still on a call. Retry once the call is completed.',
+      'The lead is on a call (offered, in progress or being completed): it cannot be edited (PATCH /leads/:id) or given, moved or relieved of a callback, and a number cannot leave the do-not-call list while a lead the listing removed is still on a call. Nothing was changed; retry once the call is completed.',
   },
   LEAD_NOT_QUEUED: {
     status: 409,

@@ -60,7 +60,7 @@ export function createSupervisorActions(gateway: Gateway): SupervisorActions {
           config: campaign.config,
         });
         const ref: CampaignRef = { tenantId, campaignId: campaign.id };
-        if (status === 'active') await gateway.campaigns.define(ref, campaign.config);
+        if (status === 'active') await gateway.campaigns.define(ref, campaign.config, campaign);
         else gateway.campaigns.forget(ref);
       }
       await audit(actor, status === 'active' ? 'campaign.resume' : 'campaign.pause', campaignId, {

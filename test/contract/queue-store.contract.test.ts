@@ -862,6 +862,94 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
     });
   });
 
+  describe('update in place', () => {
+    it('rewrites a queued lead (number, name, fields, zone) and keeps its first-in place', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2, { timeZone: null }), lead(3)], T0);
+      const changed = lead(2, { phone: '+447700900999', name: 'Renamed', fields: { crm: 'X-9' } });
+      expect(await store.updateLead(ref, lead(2).phone, changed, T0)).toBe('updated');
+      const ids: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const l = await leaseOne(agent(i));
+        ids.push(l.lead.id);
+        if (l.lead.id === 'L2') {
+          expect(l.lead).toMatchObject({ phone: '+447700900999', name: 'Renamed', fields: { crm: 'X-9' } });
+          expect(l.lead.timeZone).toBe('Europe/London');
+        }
+      }
+      // Its zone was unknown (never dialled) and is now London: it is offered, in its old place.
+      expect(ids).toEqual(['L1', 'L2', 'L3']);
+      // The old number is free again; the new one is taken.
+      expect((await store.enqueue(ref, [lead(7, { phone: lead(2).phone })], T0)).enqueued).toBe(1);
+      expect((await store.enqueue(ref, [lead(8, { phone: '+447700900999' })], T0)).duplicates).toEqual([
+        'L8',
+      ]);
+    });
+
+    it('re-prioritizes, reschedules and pins: the queue order follows at once', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2), lead(3), lead(4)], T0);
+      expect(await store.updateLead(ref, lead(3).phone, lead(3, { priority: 9 }), T0)).toBe('updated');
+      expect(await store.updateLead(ref, lead(1).phone, lead(1, { dueAt: T0 + 10 * MIN }), T0)).toBe(
+        'updated',
+      );
+      expect(
+        await store.updateLead(
+          ref,
+          lead(4).phone,
+          lead(4, { dueAt: T0 + 5 * MIN, pinnedAgentId: asAgentId('a2') }),
+          T0,
+        ),
+      ).toBe('updated');
+      expect(await store.stats(ref, T0)).toMatchObject({ ready: 2, scheduled: 2 });
+      expect((await leaseOne(agent(1))).lead.id).toBe('L3');
+      expect((await leaseOne(agent(3))).lead.id).toBe('L2');
+      expect(await store.lease(ref, agent(5), T0 + 5 * MIN, OFFER_TTL)).toBeNull(); // L4 is a2's
+      expect(await leaseOne(agent(2), T0 + 5 * MIN)).toMatchObject({ pinned: true, lead: { id: 'L4' } });
+      expect((await leaseOne(agent(6), T0 + 10 * MIN)).lead.id).toBe('L1');
+    });
+
+    it('moves a pinned callback to anyone or to now, keeping its time unless given one', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1, { dueAt: T0 + 30 * MIN, pinnedAgentId: asAgentId('a1') })], T0);
+      // To anyone, same time: still scheduled until then.
+      expect(await store.updateLead(ref, lead(1).phone, lead(1), T0)).toBe('updated');
+      expect(await store.lease(ref, agent(2), T0 + 29 * MIN, OFFER_TTL)).toBeNull();
+      // Due now (a cancelled callback): anyone gets it at once.
+      expect(await store.updateLead(ref, lead(1).phone, lead(1, { dueAt: T0 }), T0)).toBe('updated');
+      expect(await leaseOne(agent(2))).toMatchObject({
+        pinned: false,
+        lead: { id: 'L1', pinnedAgentId: null },
+      });
+    });
+
+    it('never touches a lead under a live lease, and names a duplicate, suppressed or absent lead', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const l = await leaseOne();
+      expect(l.lead.id).toBe('L1');
+      expect(await store.updateLead(ref, lead(1).phone, lead(1, { phone: '+447700900999' }), T0)).toBe(
+        'leased',
+      );
+      await store.reject(TENANT, { leaseId: l.leaseId, agentId: asAgentId('a1') }, T0);
+      expect(await store.updateLead(ref, lead(1).phone, lead(1, { phone: lead(2).phone }), T0)).toBe(
+        'duplicate',
+      );
+      await store.removeNumbers(ref, ['+447700900999'], T0);
+      expect(await store.updateLead(ref, lead(1).phone, lead(1, { phone: '+447700900999' }), T0)).toBe(
+        'suppressed',
+      );
+      expect(await store.updateLead(ref, lead(1).phone, lead(5), T0)).toBe('absent');
+      expect(await store.updateLead(ref, '+15550000000', lead(1), T0)).toBe('absent');
+      // Nothing changed: the rejected lead is still at the head under its number.
+      expect(await leaseOne(agent(2))).toMatchObject({ lead: { id: 'L1', phone: lead(1).phone } });
+      await expectCode(
+        store.updateLead(campaignRef('acme', 'nope'), lead(1).phone, lead(1), T0),
+        'CAMPAIGN_UNKNOWN',
+      );
+    });
+  });
+
   describe('removal by number', () => {
     it('removes a number wherever it is, revoking a live lease for routing', async () => {
       await define();

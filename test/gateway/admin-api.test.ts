@@ -177,6 +177,7 @@ describe('the admin API: reads and OpenAPI', () => {
       linkId: 'AAAAAAAAAAAAAAAA',
       campaignId: 'spring',
       leadId: '1',
+      callbackId: '1',
       importId: '1',
       phone: encodeURIComponent(phone(9)),
     };

@@ -4,6 +4,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
+import { followInQueue } from '../../gateway/http/queue-follow.js';
 import { AdminGateway, TEST_ADMIN_TOKEN, TEST_PASSWORD } from '../support/admin-gateway.js';
 
 type Who = 'owner' | 'admin' | 'supervisor' | 'agent' | 'otherOwner' | 'operator';
@@ -18,6 +19,10 @@ interface Route {
 }
 
 const ADMINS: readonly Who[] = ['owner', 'admin'];
+const SUPERVISORS: readonly Who[] = ['owner', 'admin', 'supervisor'];
+/** A queued lead and a callback, made before the matrix runs. */
+let leadId = '';
+let callbackId = '';
 const phone = (n: number) => `+447700900${String(n % 1000).padStart(3, '0')}`;
 
 const ROUTES: readonly Route[] = [
@@ -61,6 +66,16 @@ const ROUTES: readonly Route[] = [
   // The do-not-call list (gateway/http/dnc-routes.ts): the POST above listed 500 + n.
   { method: 'get', path: (n) => `/dnc/${encodeURIComponent(phone(500 + n))}`, allowed: ADMINS },
   { method: 'delete', path: (n) => `/dnc/${encodeURIComponent(phone(600 + n))}`, allowed: ADMINS },
+  // Lead edits and callbacks (gateway/http/lead-routes.ts, callback-routes.ts).
+  { method: 'patch', path: () => `/leads/${leadId}`, body: (n) => ({ name: `Lead ${n}` }), allowed: ADMINS },
+  { method: 'get', path: () => '/campaigns/spring/callbacks?when=upcoming', allowed: SUPERVISORS },
+  {
+    method: 'post',
+    path: () => '/campaigns/spring/callbacks',
+    body: () => ({ leadId, at: new Date(Date.now() + 3_600_000).toISOString() }),
+    allowed: SUPERVISORS,
+  },
+  { method: 'get', path: () => `/callbacks/${callbackId}`, allowed: SUPERVISORS },
 ];
 
 describe('roles and tenancy on the admin API', () => {
@@ -96,6 +111,18 @@ describe('roles and tenancy on the admin API', () => {
       .set('Authorization', bearer.get('owner')!)
       .send({ name: 'Spring', status: 'active', window: ALWAYS_OPEN })
       .expect(200);
+    const added = await g.gateway.addLeads('acme' as never, 'spring', [
+      { phone: phone(950), timeZone: 'Europe/London' },
+    ]);
+    leadId = added.rows[0]!.leadId!;
+    const made = await g.db.callbacks.create(
+      'acme',
+      'spring',
+      leadId,
+      { dueAt: Date.now() + 7_200_000, agentId: null },
+      followInQueue(g.gateway),
+    );
+    callbackId = made.ok ? made.callback.id : '';
     // One listed number for each try at taking one off the list.
     await g.db.dnc.add(
       'acme',

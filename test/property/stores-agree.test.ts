@@ -188,6 +188,20 @@ const opArb = fc.oneof(
     }),
     weight: 1,
   },
+  {
+    // An admin's edit or a callback: the lead queued under one number rewritten in place (maybe
+    // to another number, taken or suppressed ones included), or a wrong id (absent).
+    arbitrary: fc.record({
+      op: fc.constant('update' as const),
+      phone: fc.nat(PHONES - 1),
+      to: fc.nat(PHONES - 1),
+      wrongId: fc.boolean(),
+      lead: leadArb,
+      keepDue: fc.boolean(),
+      fields: fc.boolean(),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.constantFrom(...TICKS) }), weight: 4 },
   {
     arbitrary: fc.record({
@@ -282,6 +296,31 @@ async function apply(store: QueueStore, ref: CampaignRef, op: Op, world: World):
       );
     case 'dispatch':
       return outcome(() => store.dispatch(ref, now, op.max, OFFER_TTL));
+    case 'update': {
+      // The lead id under that number, read from this store (both hold the same queue, or the
+      // comparison of an earlier step has failed already).
+      const snap = await store.snapshot(ref).catch(() => null);
+      const member = snap?.phones[phoneOf(op.phone)];
+      const leadId = op.wrongId || member === undefined ? 'L0' : (snap?.records[member] ?? 'L0');
+      const l = op.lead;
+      return outcome(() =>
+        store.updateLead(
+          ref,
+          phoneOf(op.phone),
+          {
+            id: leadId,
+            phone: phoneOf(op.to),
+            name: `Edited ${op.to}`,
+            timeZone: ZONES[l.zone]!,
+            priority: l.priority,
+            ...(op.keepDue ? {} : { dueAt: now + l.due }),
+            ...(l.pin >= 0 ? { pinnedAgentId: agentId(l.pin) } : {}),
+            ...(op.fields ? { fields: { crm: `X${op.to}` } } : {}),
+          },
+          now,
+        ),
+      );
+    }
     case 'readyDispatch':
       return outcome(() =>
         store.readyAndDispatch(

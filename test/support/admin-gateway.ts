@@ -93,8 +93,13 @@ export class AdminGateway {
     tenantId: string,
     users: readonly { id: string; role: UserRole }[],
     deviceLimit = 10,
+    plan: { defaultCountry?: string; defaultTimeZone?: string } = {},
   ): Promise<void> {
-    await this.db.tenants.create({ id: tenantId, name: `Tenant ${tenantId}`, plan: { deviceLimit } });
+    await this.db.tenants.create({
+      id: tenantId,
+      name: `Tenant ${tenantId}`,
+      plan: { deviceLimit, ...plan },
+    });
     const passwordHash = await hashPassword(TEST_PASSWORD);
     for (const u of users) {
       await this.db.users.create({

@@ -26,7 +26,10 @@ export interface RedisServers {
   stop(): Promise<void>;
 }
 
-const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
+// Below Linux's ephemeral range (32768+, the outgoing connections' ports) for both the port and
+// its cluster bus port (+10000): a random port there can be taken by a client socket after the
+// check, and two test files starting clusters at once collided that way.
+const randomPort = () => 10_000 + Math.floor(Math.random() * 12_700);
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -48,12 +51,17 @@ async function freePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-async function ping(port: number, deadlineMs: number): Promise<void> {
+/** Wait until `server` answers; one that exited (its port taken) fails at once. */
+async function ping(server: RedisServer, deadlineMs: number): Promise<void> {
+  const { port, process: child } = server;
   const deadline = Date.now() + deadlineMs;
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
   for (;;) {
+    if (exited()) throw new Error(`redis-server on port ${port} exited (port taken?)`);
     try {
       const { stdout } = await run('redis-cli', ['-p', String(port), 'ping']);
-      if (stdout.trim() === 'PONG') return;
+      // A PONG from another test's server on the same port is not ours.
+      if (stdout.trim() === 'PONG' && !exited()) return;
     } catch {
       // not up yet
     }
@@ -62,7 +70,18 @@ async function ping(port: number, deadlineMs: number): Promise<void> {
   }
 }
 
+/** Start `count` servers; a port taken between the check and the bind is retried on new ports. */
 async function startServers(count: number, args: readonly string[]): Promise<RedisServers> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServersOnce(count, args);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startServersOnce(count: number, args: readonly string[]): Promise<RedisServers> {
   const dir = await mkdtemp(join(tmpdir(), 'dialhub-redis-'));
   const servers: RedisServer[] = [];
   const stop = async () => {
@@ -98,7 +117,7 @@ async function startServers(count: number, args: readonly string[]): Promise<Red
         },
       });
     }
-    await Promise.all(servers.map((s) => ping(s.port, 10_000)));
+    await Promise.all(servers.map((s) => ping(s, 10_000)));
     return { servers, stop };
   } catch (err) {
     await stop();
