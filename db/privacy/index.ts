@@ -49,6 +49,7 @@ export type {
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEventType,
+  NewWebhookEvent,
   WebhookRepository,
 } from '../webhooks.js';
 export {
