@@ -11,6 +11,9 @@
 // as the webhook worker does. A WhatsApp follow-up is a click-to-chat link handed to the device
 // (`handed_over`): the device's own WhatsApp sends it, so there is nothing to retry.
 //
+// campaign_privacy.agent_fields: the custom fields of a lead the campaign shows its agents (data
+// minimization: the offer carries only these); NULL shows them all, as before this column.
+//
 // The webhook triggers of call_attempts and callbacks (migration 0017) run on every outcome
 // statement. They gave up early only when the tenant had no active endpoint at all; a tenant with
 // an endpoint for other event types (agent.state_changed, say) still built the JSON of every row
@@ -65,6 +68,9 @@ export const followups: Migration = {
       CREATE INDEX followups_lead_idx ON followups (tenant_id, lead_id);
       CREATE INDEX followups_attempt_idx ON followups (tenant_id, lease_id) WHERE lease_id IS NOT NULL;
       CREATE INDEX followups_recent_idx ON followups (tenant_id, id);
+
+      ALTER TABLE campaign_privacy ADD COLUMN agent_fields text[]
+        CHECK (agent_fields IS NULL OR cardinality(agent_fields) <= 100);
 
       -- Does an active endpoint of one of these tenants take one of these event types?
       CREATE FUNCTION webhook_listened(tenants text[], types text[]) RETURNS boolean
@@ -156,6 +162,7 @@ export const followups: Migration = {
         RETURN NULL;
       END $fn$;
 
+      ALTER TABLE campaign_privacy DROP COLUMN IF EXISTS agent_fields;
       DROP FUNCTION IF EXISTS webhook_listened(text[], text[]);
       DROP TABLE IF EXISTS followups;
       DROP TABLE IF EXISTS followup_templates;
