@@ -14,6 +14,14 @@
 // campaign_privacy.agent_fields: the custom fields of a lead the campaign shows its agents (data
 // minimization: the offer carries only these); NULL shows them all, as before this column.
 //
+// Custom lead fields within the tenant's limits: a tenant's plan may set
+// `leadFields: { maxCount, maxValueLength }` (under the global limits of engine/lead.ts). The
+// triggers below refuse any write of leads over them, whichever path wrote it (the API, the CSV
+// import's COPY, rectification): statement-level for inserts (one set-based check per statement,
+// skipped at once unless one of the statement's tenants has limits), row-level for updates that
+// change the fields (rare: rectification). The error is a check_violation naming the limits,
+// never a value.
+//
 // The webhook triggers of call_attempts and callbacks (migration 0017) run on every outcome
 // statement. They gave up early only when the tenant had no active endpoint at all; a tenant with
 // an endpoint for other event types (agent.state_changed, say) still built the JSON of every row
@@ -71,6 +79,55 @@ export const followups: Migration = {
 
       ALTER TABLE campaign_privacy ADD COLUMN agent_fields text[]
         CHECK (agent_fields IS NULL OR cardinality(agent_fields) <= 100);
+
+      -- The first limit a lead's fields break in its tenant's plan, or NULL.
+      CREATE FUNCTION lead_fields_fault(plan jsonb, fields jsonb) RETURNS text
+        LANGUAGE sql IMMUTABLE AS $fn$
+        SELECT CASE
+          WHEN (SELECT count(*) FROM jsonb_object_keys(fields)) > (plan->'leadFields'->>'maxCount')::int
+            THEN format('at most %s custom fields in this tenant', plan->'leadFields'->>'maxCount')
+          WHEN EXISTS (SELECT 1 FROM jsonb_each_text(fields) e
+                        WHERE length(e.value) > (plan->'leadFields'->>'maxValueLength')::int)
+            THEN format('custom field values of at most %s characters in this tenant',
+                        plan->'leadFields'->>'maxValueLength')
+        END;
+      $fn$;
+
+      CREATE FUNCTION leads_fields_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      DECLARE
+        fault text;
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM tenants t
+                        WHERE t.id IN (SELECT DISTINCT tenant_id FROM new_rows) AND t.plan -> 'leadFields' IS NOT NULL) THEN
+          RETURN NULL;
+        END IF;
+        SELECT lead_fields_fault(t.plan, n.fields) INTO fault
+          FROM new_rows n JOIN tenants t ON t.id = n.tenant_id
+         WHERE t.plan -> 'leadFields' IS NOT NULL AND lead_fields_fault(t.plan, n.fields) IS NOT NULL
+         LIMIT 1;
+        IF fault IS NOT NULL THEN
+          RAISE EXCEPTION 'lead fields over the limit: %', fault
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_fields_within_plan';
+        END IF;
+        RETURN NULL;
+      END $fn$;
+      CREATE TRIGGER leads_fields_insert AFTER INSERT ON leads
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION leads_fields_insert();
+
+      CREATE FUNCTION leads_fields_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      DECLARE
+        fault text;
+      BEGIN
+        SELECT lead_fields_fault(t.plan, NEW.fields) INTO fault
+          FROM tenants t WHERE t.id = NEW.tenant_id AND t.plan -> 'leadFields' IS NOT NULL;
+        IF fault IS NOT NULL THEN
+          RAISE EXCEPTION 'lead fields over the limit: %', fault
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lead_fields_within_plan';
+        END IF;
+        RETURN NEW;
+      END $fn$;
+      CREATE TRIGGER leads_fields_update BEFORE UPDATE OF fields ON leads
+        FOR EACH ROW WHEN (NEW.fields IS DISTINCT FROM OLD.fields) EXECUTE FUNCTION leads_fields_update();
 
       -- Does an active endpoint of one of these tenants take one of these event types?
       CREATE FUNCTION webhook_listened(tenants text[], types text[]) RETURNS boolean
@@ -162,6 +219,11 @@ export const followups: Migration = {
         RETURN NULL;
       END $fn$;
 
+      DROP TRIGGER IF EXISTS leads_fields_update ON leads;
+      DROP TRIGGER IF EXISTS leads_fields_insert ON leads;
+      DROP FUNCTION IF EXISTS leads_fields_update();
+      DROP FUNCTION IF EXISTS leads_fields_insert();
+      DROP FUNCTION IF EXISTS lead_fields_fault(jsonb, jsonb);
       ALTER TABLE campaign_privacy DROP COLUMN IF EXISTS agent_fields;
       DROP FUNCTION IF EXISTS webhook_listened(text[], text[]);
       DROP TABLE IF EXISTS followups;
