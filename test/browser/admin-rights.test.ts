@@ -115,7 +115,7 @@ describe('the rights-requests page in Chromium', { timeout: 90_000 }, () => {
       form.locator('button[type=submit]').click(),
     ]);
     expect(download.suggestedFilename()).toBe('subject-export.json');
-    const exported = JSON.parse(await readFile((await download.path())!, 'utf8')) as {
+    const exported = JSON.parse(await readFile(await download.path(), 'utf8')) as {
       phone: string;
       leads: { name: string }[];
     };
