@@ -47,11 +47,20 @@ export interface CampaignPrivacy {
   readonly kind: CampaignKind;
   /** Minutes an agent-only callback waits for its agent after falling due; null: for ever. */
   readonly callbackHandoverMin: number | null;
+  /** The lead's custom fields an offer shows the agent; null: all of them. */
+  readonly agentFields: readonly string[] | null;
 }
 
 export const campaignPrivacySchema = z.strictObject({
   kind: z.enum(CAMPAIGN_KINDS).default('service'),
   callbackHandoverMin: z.number().int().min(0).max(10_080).nullable().default(null),
+  agentFields: z
+    .array(storableText(64).min(1))
+    .max(100)
+    .transform((f) => [...new Set(f)])
+    .nullable()
+    .default(null)
+    .describe("The lead's custom fields an offer shows the agent (data minimization); null or absent: all"),
 });
 
 export interface ConsentRepository {
@@ -186,13 +195,13 @@ export function createConsentRepository(knex: Knex): ConsentRepository {
           tenant_id: tenantOf(tenantId),
           campaign_id: parseInput(campaignIdSchema, campaignId, 'campaign id'),
         })
-        .first<{ kind: CampaignKind; callback_handover_min: number | null } | undefined>(
-          'kind',
-          'callback_handover_min',
-        );
+        .first<
+          | { kind: CampaignKind; callback_handover_min: number | null; agent_fields: string[] | null }
+          | undefined
+        >('kind', 'callback_handover_min', 'agent_fields');
       return row
-        ? { kind: row.kind, callbackHandoverMin: row.callback_handover_min }
-        : { kind: 'service', callbackHandoverMin: null };
+        ? { kind: row.kind, callbackHandoverMin: row.callback_handover_min, agentFields: row.agent_fields }
+        : { kind: 'service', callbackHandoverMin: null, agentFields: null };
     },
 
     async setCampaignSettings(tenantId, campaignId, settings) {
@@ -201,11 +210,12 @@ export function createConsentRepository(knex: Knex): ConsentRepository {
       const s = parseInput(campaignPrivacySchema, settings, 'campaign privacy');
       try {
         await knex.raw(
-          `INSERT INTO campaign_privacy (tenant_id, campaign_id, kind, callback_handover_min)
-           VALUES (?, ?, ?, ?)
+          `INSERT INTO campaign_privacy (tenant_id, campaign_id, kind, callback_handover_min, agent_fields)
+           VALUES (?, ?, ?, ?, ?::text[])
            ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET
-             kind = excluded.kind, callback_handover_min = excluded.callback_handover_min, updated_at = now()`,
-          [tenant, id, s.kind, s.callbackHandoverMin],
+             kind = excluded.kind, callback_handover_min = excluded.callback_handover_min,
+             agent_fields = excluded.agent_fields, updated_at = now()`,
+          [tenant, id, s.kind, s.callbackHandoverMin, s.agentFields],
         );
       } catch (err) {
         if (pgCode(err) === PG_FOREIGN_KEY_VIOLATION) throw new DbError('CAMPAIGN_UNKNOWN');

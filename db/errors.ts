@@ -56,3 +56,6 @@ export function pgConstraint(err: unknown): string | undefined {
 
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
+
+/** The name the leads triggers give a refusal of custom fields over the tenant's limits (0012). */
+export const LEAD_FIELDS_CONSTRAINT = 'lead_fields_within_plan';

@@ -17,6 +17,16 @@ export const planSchema = z.looseObject({
     .optional(),
   /** IANA zone for imported leads whose zone is neither given nor derivable from the number. */
   defaultTimeZone: z.string().min(1).max(64).optional(),
+  /**
+   * Custom lead fields allowed in this tenant, under the global limits (engine/lead.ts); enforced
+   * by the leads table's triggers on every write (migration 0012).
+   */
+  leadFields: z
+    .strictObject({
+      maxCount: z.number().int().min(0).max(500),
+      maxValueLength: z.number().int().min(0).max(1000),
+    })
+    .optional(),
 });
 
 export type Plan = z.output<typeof planSchema>;

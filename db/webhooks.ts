@@ -14,6 +14,7 @@ export const WEBHOOK_EVENTS = [
   'call.completed',
   'lead.dispositioned',
   'callback.scheduled',
+  'agent.state_changed',
   'dnc.added',
   'rights_request.completed',
 ] as const;
@@ -132,6 +133,20 @@ export interface WebhookRepository {
   /** Claim up to `limit` due deliveries of any tenant, hiding them for `visibilityMs`. */
   claimDue(now: number, limit: number, visibilityMs: number): Promise<ClaimedDelivery[]>;
   record(tenantId: string, deliveryId: string, result: DeliveryResult): Promise<void>;
+  /** Of these tenants, those with an active endpoint taking this event type. */
+  listening(type: WebhookEventType, tenantIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Write events that no table's trigger writes (agent.state_changed) into the outbox, with their
+   * deliveries, in one statement; an event whose tenant has no active endpoint taking its type is
+   * dropped there (webhook_emit, migration 0017).
+   */
+  emit(events: readonly NewWebhookEvent[]): Promise<void>;
+}
+
+export interface NewWebhookEvent {
+  readonly tenantId: string;
+  readonly type: WebhookEventType;
+  readonly payload: Readonly<Record<string, unknown>>;
 }
 
 interface EndpointRow {
@@ -380,6 +395,26 @@ export function createWebhookRepository(knex: Knex): WebhookRepository {
                   },
           );
       });
+    },
+
+    async listening(type, tenantIds) {
+      if (tenantIds.length === 0) return new Set();
+      const rows = await knex('webhook_endpoints')
+        .distinct('tenant_id')
+        .whereIn('tenant_id', tenantIds.map(tenantOf))
+        .andWhere('active', true)
+        .andWhereRaw('? = ANY (events)', [parseInput(z.enum(WEBHOOK_EVENTS), type, 'type')]);
+      return new Set(rows.map((r: { tenant_id: string }) => r.tenant_id));
+    },
+
+    async emit(events) {
+      if (events.length === 0) return;
+      const rows = events.map((e) => ({
+        tenant_id: tenantOf(e.tenantId),
+        type: parseInput(z.enum(WEBHOOK_EVENTS), e.type, 'type'),
+        payload: e.payload,
+      }));
+      await knex.raw('SELECT webhook_emit(?::jsonb)', [JSON.stringify(rows)]);
     },
   };
 }

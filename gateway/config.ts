@@ -80,6 +80,10 @@ export const configSchema = z
     /** Events a device may send per second before it is answered RATE_LIMITED. */
     AGENT_EVENT_RATE: z.coerce.number().int().min(1).max(100_000).default(50),
     SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
+    /** Where SMS follow-ups are POSTed as JSON { to, body, reference }; unset: SMS follow-ups are refused. */
+    SMS_HTTP_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Sent to SMS_HTTP_URL as a bearer token when set. */
+    SMS_HTTP_TOKEN: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.REDIS_URL !== undefined && c.REDIS_CLUSTER_NODES !== undefined) {

@@ -3,7 +3,7 @@
 // (and logged, never shown).
 import { z } from 'zod';
 import { EngineError } from '../engine/errors.js';
-import { DbError } from '../db/index.js';
+import { DbError, LEAD_FIELDS_CONSTRAINT, pgCode, pgConstraint } from '../db/index.js';
 import type { DbErrorCode } from '../db/index.js';
 import { WIRE_ERRORS } from './protocol/errors.js';
 import type { WireError, WireErrorCode } from './protocol/errors.js';
@@ -83,6 +83,11 @@ export function toWireError(err: unknown): WireError {
       code,
       code === 'INTERNAL' || code === 'UNAVAILABLE' ? WIRE_ERRORS[code].message : err.message,
     );
+  }
+  // The leads triggers' refusal of custom fields over the tenant's limits (migration 0012): its
+  // message names the limit, never a value.
+  if (err instanceof Error && pgCode(err) === '23514' && pgConstraint(err) === LEAD_FIELDS_CONSTRAINT) {
+    return wire('LEAD_INVALID', err.message);
   }
   if (err instanceof z.ZodError) {
     return {

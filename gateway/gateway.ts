@@ -36,6 +36,8 @@ import { AGENT_NAMESPACE, MAX_FRAME_BYTES } from './protocol/events.js';
 import type { AgentClientEvents, AgentServerEvents } from './protocol/events.js';
 import type { InterServerEvents, SessionData } from './agent/agent-session.js';
 import type { OfferBudget } from './offer-budget.js';
+import { createOfferFields } from './privacy/offer-fields.js';
+import type { OfferFields } from './privacy/offer-fields.js';
 
 export type { AddedLeads };
 
@@ -71,6 +73,8 @@ export interface Gateway {
   readonly campaigns: CampaignRegistry;
   readonly dispatcher: Dispatcher;
   readonly completions: Completions;
+  /** Which custom fields offers carry, per campaign (gateway/privacy/offer-fields.ts). */
+  readonly offerFields: OfferFields;
   /** Load campaigns (rebuilding queues the engine lacks), start periodic work, listen. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Ready for traffic: started and not draining. */
@@ -157,6 +161,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     holdMs: config.CALL_TTL_MS,
   });
 
+  const offerFields = createOfferFields(db.privacy.consent, () => clock.now(), logger);
+
   const hub = new AgentHub({
     config,
     store,
@@ -175,8 +181,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
       },
     },
+    offerFields: (tenantId, campaignId, fields) => offerFields.filter(tenantId, campaignId, fields),
     campaigns: {
-      active: (tenantId, campaignId) => campaigns.active(tenantId, campaignId),
+      // Ready on a campaign: its offer-fields setting is known before any offer of it is sent.
+      active: async (tenantId, campaignId) => {
+        const ref = await campaigns.active(tenantId, campaignId);
+        if (ref) await offerFields.warm(tenantId, campaignId);
+        return ref;
+      },
       recover: (ref) => campaigns.recover(ref),
       ttls: (ref) => campaigns.ttls(ref),
     },
@@ -302,6 +314,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     campaigns,
     dispatcher,
     completions,
+    offerFields,
     get ready() {
       return started && !draining;
     },

@@ -14,6 +14,7 @@ import {
   wallboardSettingsSchema,
 } from '../../gateway/supervisor/admin-schemas.js';
 import { importPanel } from './admin-import.js';
+import { rightsPanel } from './admin-rights.js';
 import { $, el, field, LABELS, STATE_ORDER_LIST } from './dom.js';
 import { LoginError, session } from './session.js';
 
@@ -802,7 +803,37 @@ const audit: Section = {
   },
 };
 
-const SECTIONS: readonly Section[] = [campaigns, leads, users, devices, apiKeys, tvLinks, settings, audit];
+const rights: Section = {
+  id: 'rights',
+  title: 'Rights requests',
+  adminOnly: true,
+  async render(into) {
+    into.append(
+      await rightsPanel({
+        base: () => `/api/v1/tenants/${tenant()}`,
+        token: () => session.accessToken(),
+        say,
+        attempt,
+        fail: (code, message) => {
+          throw new ApiError(code, message);
+        },
+        refresh: () => show('rights'),
+      }),
+    );
+  },
+};
+
+const SECTIONS: readonly Section[] = [
+  campaigns,
+  leads,
+  users,
+  devices,
+  apiKeys,
+  tvLinks,
+  settings,
+  audit,
+  rights,
+];
 
 // ---- navigation ----
 

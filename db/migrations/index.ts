@@ -10,6 +10,7 @@ import { wallboardLinks } from './0011_wallboard_links.js';
 import { privacy } from './0015_privacy.js';
 import { consent } from './0016_consent.js';
 import { webhooks } from './0017_webhooks.js';
+import { followups } from './0012_followups.js';
 import { callbacksApi } from './0018_callbacks_api.js';
 import { callingRules } from './0019_calling_rules.js';
 import { migrationSource } from './migration.js';
@@ -26,6 +27,8 @@ export const MIGRATIONS: readonly Migration[] = [
   privacy,
   consent,
   webhooks,
+  // 0012 was the number set aside for follow-ups; it runs after 0017, whose triggers it replaces.
+  followups,
   callbacksApi,
   callingRules,
 ];

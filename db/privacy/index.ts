@@ -11,6 +11,8 @@ import type { Rectification, RectifiedLead } from './rectification.js';
 import { createConsentRepository } from '../consent.js';
 import type { ConsentRepository } from '../consent.js';
 import { createWebhookRepository } from '../webhooks.js';
+import { createFollowupRepository } from '../followups.js';
+import type { FollowupRepository } from '../followups.js';
 import type { WebhookRepository } from '../webhooks.js';
 import { createCallbackHandover } from './callback-handover.js';
 import type { CallbackHandover, StrandedCallback } from './callback-handover.js';
@@ -49,6 +51,7 @@ export type {
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEventType,
+  NewWebhookEvent,
   WebhookRepository,
 } from '../webhooks.js';
 export {
@@ -63,6 +66,26 @@ export { ERASED_MARK } from './erasure.js';
 export { rectificationSchema } from './rectification.js';
 export { oneMonthAfter, RIGHTS_REQUEST_KINDS, RIGHTS_REQUEST_STATUSES } from './rights-requests.js';
 export { EXPORT_CSV_COLUMNS, subjectExportCsv } from './subject-export.js';
+
+export type {
+  ClaimedSms,
+  Followup,
+  FollowupChannel,
+  FollowupRepository,
+  FollowupStatus,
+  FollowupTemplate,
+  NewFollowup,
+  SmsResult,
+  TemplateInput,
+} from '../followups.js';
+export {
+  FOLLOWUP_CHANNELS,
+  FOLLOWUP_STATUSES,
+  followupIdSchema,
+  TEMPLATE_VARIABLE,
+  templateIdSchema,
+  templateInputSchema,
+} from '../followups.js';
 
 export interface RequestMeta {
   /** Who entered the request (a user id, an API key id, 'operator'). */
@@ -80,6 +103,8 @@ export interface Privacy {
   readonly consent: ConsentRepository;
   /** Webhook endpoints, the outbox of events, deliveries and their log (db/webhooks.ts). */
   readonly webhooks: WebhookRepository;
+  /** Follow-up templates and the follow-ups sent (SMS outbox, WhatsApp hand-overs). */
+  readonly followups: FollowupRepository;
   /** The retention purge (plan.retentionDays), one runner per tenant at a time. */
   readonly retention: Retention;
   /** Agent-only callbacks whose agent does not take them move to anyone. */
@@ -119,6 +144,7 @@ export function createPrivacy(knex: Knex): Privacy {
     requests,
     consent: createConsentRepository(knex),
     webhooks: createWebhookRepository(knex),
+    followups: createFollowupRepository(knex),
     retention: createRetention(knex),
     callbacks: createCallbackHandover(knex),
     explain: createExplainFacts(knex, keys),

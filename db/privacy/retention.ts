@@ -4,7 +4,9 @@
 //    whose callback is still pending (the lead still needs it);
 //  - finished leads (final or removed) last changed before the cutoff, with what hangs off them;
 //  - the rejects of lead imports finished before the cutoff (they quote raw spreadsheet cells);
-//  - webhook events created before the cutoff that have nothing left to deliver.
+//  - webhook events created before the cutoff that have nothing left to deliver;
+//  - follow-ups (their text names the person) made before the cutoff and no longer pending
+//    (those of purged attempts and leads go with them).
 // The audit log and the rights requests are kept: they are the proof of compliance.
 //
 // One runner at a time per tenant across gateways: each tenant's purge is one transaction that
@@ -26,6 +28,7 @@ export interface PurgeCounts {
   readonly leads: number;
   readonly importRejects: number;
   readonly webhookEvents: number;
+  readonly followUps: number;
 }
 
 export type PurgeResult =
@@ -89,11 +92,16 @@ export function createRetention(knex: Knex): Retention {
                                 AND d.event_id = e.id AND d.status = 'pending')`,
           [tenant, at],
         );
+        const followUps = await trx.raw<{ rowCount: number }>(
+          `DELETE FROM followups WHERE tenant_id = ? AND created_at < ? AND status <> 'pending'`,
+          [tenant, at],
+        );
         const counts = {
           attempts: attempts.rowCount,
           leads: leads.rowCount,
           importRejects: rejects.rowCount,
           webhookEvents: events.rowCount,
+          followUps: followUps.rowCount,
         };
         if (Object.values(counts).some((n) => n > 0)) {
           await trx('audit_log').insert({

@@ -51,6 +51,19 @@ export interface SubjectExport {
     dueAt: string | null;
     status: string;
   }[];
+  /** Follow-up messages sent (text as sent, channel, template, status, the attempt they follow). */
+  readonly followUps: readonly {
+    id: string;
+    campaignId: string;
+    leadId: string;
+    leaseId: string | null;
+    templateId: string;
+    channel: string;
+    body: string;
+    status: string;
+    sentAt: string | null;
+    createdAt: string | null;
+  }[];
   readonly dnc: { source: string; createdAt: string | null } | null;
   readonly erased: boolean;
   readonly rightsRequests: readonly RightsRequest[];
@@ -105,6 +118,19 @@ interface CallbackRow {
   due_at: Date;
   status: string;
 }
+interface FollowupRow {
+  tenant_id: string;
+  id: string;
+  campaign_id: string;
+  lead_id: string;
+  lease_id: string | null;
+  template_id: string;
+  channel: string;
+  body: string;
+  status: string;
+  sent_at: Date | null;
+  created_at: Date;
+}
 interface AuditRow {
   tenant_id: string;
   id: string;
@@ -137,6 +163,12 @@ export async function exportSubject(
         : [];
       const callbacks = ids.length
         ? await trx<CallbackRow>('callbacks')
+            .where({ tenant_id: tenant })
+            .whereIn('lead_id', ids)
+            .orderBy('id')
+        : [];
+      const followUps = ids.length
+        ? await trx<FollowupRow>('followups')
             .where({ tenant_id: tenant })
             .whereIn('lead_id', ids)
             .orderBy('id')
@@ -195,6 +227,18 @@ export async function exportSubject(
           dueAt: iso(c.due_at),
           status: c.status,
         })),
+        followUps: followUps.map((f) => ({
+          id: String(f.id),
+          campaignId: f.campaign_id,
+          leadId: String(f.lead_id),
+          leaseId: f.lease_id,
+          templateId: f.template_id,
+          channel: f.channel,
+          body: f.body,
+          status: f.status,
+          sentAt: iso(f.sent_at),
+          createdAt: iso(f.created_at),
+        })),
         dnc: dnc
           ? {
               source: (dnc as { source: string }).source,
@@ -241,6 +285,7 @@ export function subjectExportCsv(e: SubjectExport): string {
   for (const l of e.leads) add('lead', l.id, l.campaignId, l.id, l.createdAt, { phone: e.phone, ...l });
   for (const a of e.attempts) add('attempt', a.leaseId, a.campaignId, a.leadId, a.completedAt, a);
   for (const c of e.callbacks) add('callback', c.id, c.campaignId, c.leadId, c.dueAt, c);
+  for (const f of e.followUps) add('follow_up', f.id, f.campaignId, f.leadId, f.createdAt, f);
   if (e.dnc) add('dnc', e.phone, '', '', e.dnc.createdAt, e.dnc);
   if (e.erased) add('erasure', e.phone, '', '', null, { erased: true });
   for (const r of e.rightsRequests)

@@ -97,6 +97,12 @@ export interface AgentHubOptions {
   readonly clustered: boolean;
   /** Times each stage of a ready -> offer (the bench's latency budget). */
   readonly offerBudget?: OfferBudget;
+  /** The custom fields an offer may carry (the campaign's choice); absent: all of them. */
+  readonly offerFields?: (
+    tenantId: TenantId,
+    campaignId: string,
+    fields: Readonly<Record<string, string>>,
+  ) => Readonly<Record<string, string>>;
 }
 
 /** The device commands: event name, payload schema, machine event. */
@@ -818,7 +824,7 @@ export class AgentHub {
           name: lead.name,
           timeZone: lead.timeZone,
           attempts: lead.attempts,
-          fields: lead.fields,
+          fields: this.#o.offerFields?.(session.tenantId, call.campaignId, lead.fields) ?? lead.fields,
         },
         campaign: { id: call.campaignId },
         expiresAt: call.expiresAt,

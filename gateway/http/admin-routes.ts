@@ -11,6 +11,8 @@ import { isEngineError } from '../../engine/errors.js';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { leadInputSchema } from '../../engine/lead.js';
+import { planSchema } from '../../db/tenants.js';
+import { retentionPlanSchema } from '../../db/privacy/index.js';
 import type { QueueStats } from '../../engine/queue-store.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { AssignmentGuard } from '../auth/assignment-guard.js';
@@ -59,6 +61,10 @@ export const tenantBodySchema = z.strictObject({
     defaultCountry: countryCodeSchema.optional(),
     /** Zone for imported leads whose zone is neither given nor derivable from their number. */
     defaultTimeZone: timeZoneSchema.optional(),
+    /** Days call records are kept (the retention purge); absent: kept. */
+    retentionDays: retentionPlanSchema.shape.retentionDays,
+    /** Custom lead fields allowed in this tenant, under the global limits. */
+    leadFields: planSchema.shape.leadFields,
   }),
 });
 

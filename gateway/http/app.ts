@@ -22,6 +22,7 @@ import { adminOpenApi } from './openapi.js';
 import { auditTrail } from './audit-trail.js';
 import { privacyRoutes } from '../privacy/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
+import { followupRoutes } from '../followups/routes.js';
 import { adapterStreamName, createStreamSweeper } from '../privacy/stream-sweep.js';
 import type { StreamClient } from '../privacy/stream-sweep.js';
 import { errorHandler, notFound } from './http-errors.js';
@@ -197,6 +198,7 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
     adminRoutes(gateway, { sessions, disconnects, apiKeys, assignments }),
     wallboardRoutes(gateway, { disconnects }),
     webhookRoutes(gateway, { audit: auditTrail(db) }),
+    followupRoutes(gateway, { audit: auditTrail(db) }),
     privacyRoutes(gateway, {
       audit: auditTrail(db),
       ...(options.redis

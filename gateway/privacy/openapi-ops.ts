@@ -10,6 +10,12 @@ import {
   webhookPatchSchema,
 } from '../webhooks/routes.js';
 import {
+  followupBodySchema,
+  followupQuerySchema,
+  templateBodySchema,
+  templateParams,
+} from '../followups/routes.js';
+import {
   campaignPrivacyBodySchema,
   consentBodySchema,
   consentListBodySchema,
@@ -19,6 +25,7 @@ import {
 const T = '/tenants/:tenantId';
 const ADMINS = ['owner', 'admin'] as const;
 const SUPERVISORS = ['owner', 'admin', 'supervisor'] as const;
+const EVERYONE = ['owner', 'admin', 'supervisor', 'agent'] as const;
 
 export const PRIVACY_OPERATIONS = [
   {
@@ -135,5 +142,47 @@ export const PRIVACY_OPERATIONS = [
     who: ADMINS,
     params: deliveryParams,
     status: 202,
+  },
+  {
+    method: 'put',
+    path: `${T}/campaigns/:campaignId/followup-templates/:templateId`,
+    summary:
+      'Create or replace a follow-up template of the campaign: channel sms or whatsapp, body with {{name}}, {{firstName}}, {{fields.KEY}}',
+    who: ADMINS,
+    params: templateParams,
+    body: templateBodySchema,
+  },
+  {
+    method: 'get',
+    path: `${T}/campaigns/:campaignId/followup-templates`,
+    summary: "The campaign's follow-up templates",
+    who: SUPERVISORS,
+    params: campaignParams,
+  },
+  {
+    method: 'delete',
+    path: `${T}/campaigns/:campaignId/followup-templates/:templateId`,
+    summary: 'Delete a follow-up template (follow-ups already made keep its id)',
+    who: ADMINS,
+    params: templateParams,
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: `${T}/followups`,
+    summary:
+      "Send a follow-up to a lead from one of its campaign's templates: refused on the do-not-call list, and without live consent on the channel for a marketing campaign; SMS goes to the outbox (pending), WhatsApp answers a click-to-chat link for the device. Agents only for their own calls (leaseId)",
+    who: EVERYONE,
+    params: tenantParams,
+    body: followupBodySchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: `${T}/followups`,
+    summary: 'Follow-ups with their metadata (channel, template, time, status, attempt, tries), oldest first',
+    who: SUPERVISORS,
+    params: tenantParams,
+    query: followupQuerySchema,
   },
 ] as const;

@@ -226,6 +226,7 @@ export function privacyRoutes(gateway: Gateway, options: PrivacyRoutesOptions): 
     actor(req, res);
     const body = campaignPrivacySchema.parse(req.body);
     const privacy = await gateway.deps.db.privacy.consent.setCampaignSettings(tenantId, campaignId, body);
+    await gateway.offerFields.refresh(tenantId, campaignId);
     await audit(req, res, 'campaign.privacy', campaignId, { ...privacy });
     // A campaign that becomes marketing holds its unconsented leads at once.
     if (privacy.kind === 'marketing') await consent.sweepCampaign(tenantId, campaignId);

@@ -260,6 +260,20 @@ export const WIRE_ERRORS = {
     retryable: false,
     meaning: 'DELETE /dnc/:phone named a number (after normalization) that is not listed in this tenant.',
   },
+  CONSENT_REQUIRED: {
+    status: 409,
+    message: 'No live consent on this channel',
+    retryable: false,
+    meaning:
+      'A follow-up by SMS or WhatsApp from a marketing campaign needs live consent of the number on that channel in the consent ledger; nothing was sent.',
+  },
+  NUMBER_SUPPRESSED: {
+    status: 409,
+    message: 'The number is on the do-not-call list',
+    retryable: false,
+    meaning:
+      'An opt-out on any channel puts the number on the do-not-call list for every channel: no follow-up is sent to it.',
+  },
   LEAD_BUSY: {
     status: 409,
     message: 'The lead is on a call',

@@ -15,6 +15,8 @@ import { GatewayError } from '../errors.js';
 import { tenantPrincipal } from '../http/access.js';
 import type { Audit } from '../http/audit-trail.js';
 import { tenantParams } from '../http/read-routes.js';
+import { createAgentStateEvents } from './agent-state-events.js';
+import type { AgentStateEventsOptions } from './agent-state-events.js';
 import { createWebhookWorker } from './delivery-worker.js';
 import type { WebhookWorkerOptions } from './delivery-worker.js';
 
@@ -30,6 +32,7 @@ export { endpointInputSchema as webhookBodySchema, endpointPatchSchema as webhoo
 export interface WebhookRoutesOptions {
   readonly audit: Audit;
   readonly worker?: WebhookWorkerOptions;
+  readonly agentStates?: AgentStateEventsOptions;
 }
 
 export function webhookRoutes(gateway: Gateway, options: WebhookRoutesOptions): Router {
@@ -41,6 +44,13 @@ export function webhookRoutes(gateway: Gateway, options: WebhookRoutesOptions): 
 
   const worker = createWebhookWorker(repo, clock, logger, options.worker);
   gateway.io.httpServer.once('close', () => void worker.stop());
+  // agent.state_changed: the hub's state feed into the outbox (only for tenants that listen).
+  const agentStates = createAgentStateEvents(repo, clock, logger, options.agentStates);
+  const unsubscribe = gateway.hub.onStateChange((change) => agentStates.record(change));
+  gateway.io.httpServer.once('close', () => {
+    unsubscribe();
+    void agentStates.stop();
+  });
 
   const notFound = () => new GatewayError('NOT_FOUND', 'no such webhook endpoint in this tenant');
 
@@ -49,6 +59,7 @@ export function webhookRoutes(gateway: Gateway, options: WebhookRoutesOptions): 
     tenantPrincipal(req, res, 'admin');
     const body = endpointInputSchema.parse(req.body);
     const created = await repo.create(tenantId, body);
+    agentStates.invalidate(tenantId);
     await audit(req, res, 'webhook.create', created.endpoint.id, { events: created.endpoint.events });
     // The signing secret is shown here only: keep it where the receiver verifies signatures.
     res.status(201).json(created);
@@ -74,6 +85,7 @@ export function webhookRoutes(gateway: Gateway, options: WebhookRoutesOptions): 
     const patch = endpointPatchSchema.parse(req.body);
     const endpoint = await repo.update(tenantId, endpointId, patch);
     if (!endpoint) throw notFound();
+    agentStates.invalidate(tenantId);
     await audit(req, res, 'webhook.update', endpointId, { changed: Object.keys(patch).sort() });
     res.json({ endpoint });
   });
@@ -82,6 +94,7 @@ export function webhookRoutes(gateway: Gateway, options: WebhookRoutesOptions): 
     const { tenantId, endpointId } = endpointParams.parse(req.params);
     tenantPrincipal(req, res, 'admin');
     if (!(await repo.remove(tenantId, endpointId))) throw notFound();
+    agentStates.invalidate(tenantId);
     await audit(req, res, 'webhook.delete', endpointId);
     res.status(204).end();
   });

@@ -16,6 +16,8 @@ const TABLES = [
   'consents',
   'devices',
   'dnc',
+  'followup_templates',
+  'followups',
   'lead_import_rejects',
   'lead_imports',
   'leads',

@@ -1,5 +1,5 @@
 // Retention: records older than the tenant plan's retentionDays are purged (call attempts and
-// their notes, finished leads, import rejects, delivered webhook events), only counts survive in
+// their notes, finished leads, import rejects, delivered webhook events, follow-ups), only counts survive in
 // an audit entry, one runner per tenant at a time across gateways; tested with backdated rows
 // and a clock that moves. Real Postgres.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,22 @@ describe('retention', () => {
     await attempt('acme', queued, 'l2', 45, 'another old note');
     await attempt('acme', queued, 'l3', 5, 'a recent note');
     await lead('acme', '+447700900203', 'final', 10); // finished, but recently
+    // Follow-ups of the queued lead: one made 40 days ago, one 2 days ago.
+    for (const daysAgo of [40, 2]) {
+      await t.db.privacy.followups.create(
+        'acme',
+        {
+          campaignId: 'spring',
+          leadId: queued,
+          leaseId: null,
+          templateId: 'chat',
+          channel: 'whatsapp',
+          body: 'Hello Ada',
+          createdBy: 'ann',
+        },
+        clock.now() - daysAgo * DAY,
+      );
+    }
     // keepall has no retention period: nothing of it is touched, however old.
     const kept = await lead('keepall', '+447700900204', 'final', 400);
     await attempt('keepall', kept, 'k1', 400, 'kept');
@@ -93,7 +109,12 @@ describe('retention', () => {
 
   it('deletes call attempts (and their notes) and finished leads older than the retention period, and audits the counts', async () => {
     const [r] = await runRetention(t.db, clock, silentLogger);
-    expect(r).toMatchObject({ tenantId: 'acme', state: 'purged', counts: { attempts: 2, leads: 1 } });
+    expect(r).toMatchObject({
+      tenantId: 'acme',
+      state: 'purged',
+      counts: { attempts: 2, leads: 1, followUps: 1 },
+    });
+    expect(await count('followups', 'acme')).toBe(1);
     const notes = await t.db
       .knex('call_attempts')
       .where({ tenant_id: 'acme' })
