@@ -81,7 +81,7 @@ describe('three gateways behind HAProxy', () => {
     pg = await createTestDatabase();
     await seedFloor(pg, T, C, 7);
     admin = await loginAs(pg.db, T, 'boss', 'admin');
-    floor = await startGatewayProcesses(3, pg, { REDIS_URL });
+    floor = await startGatewayProcesses(3, pg, { REDIS_URL }, { TRUSTED_PROXIES: 'loopback' });
     lb = await startHaproxy(await freePort(), floor.ports);
   }, 180_000);
   afterAll(async () => {
@@ -156,6 +156,28 @@ describe('three gateways behind HAProxy', () => {
       expect(refused.status).toBe(429);
       expect(refused.body.error?.code).toBe('RATE_LIMITED');
     }
+  });
+
+  it("the per-address login limit counts each client's address, not HAProxy's", async () => {
+    // HAProxy forwards the client's address (option forwardfor); the gateways believe it from
+    // loopback only (TRUSTED_PROXIES). Clients here all come from 127.0.0.1, so each says which
+    // client it stands for in X-Forwarded-For, which HAProxy extends with the address it saw.
+    const attempt = async (client: string, n: number) =>
+      (
+        await fetch(`${lb.url}/api/v1/auth/login?gw=${1 + (n % 3)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          // Each attempt names another account: only the per-address limit (30 a minute) applies.
+          body: JSON.stringify({ tenantId: T, email: `nobody${n}@${T}.test`, password: 'x' }),
+        })
+      ).status;
+    // 35 clients behind the one balancer, one attempt each: none is limited.
+    for (let i = 0; i < 35; i++) expect(await attempt(`198.51.100.${i + 1}`, i)).toBe(401);
+    // One client past 30 attempts is, whichever gateway the attempt lands on.
+    const one: number[] = [];
+    for (let i = 0; i < 31; i++) one.push(await attempt('203.0.113.7', 100 + i));
+    expect(one.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(one[30]).toBe(429);
   });
 
   it("a supervisor on gateway 3 sees gateway 1's agent live", async () => {
