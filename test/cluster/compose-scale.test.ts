@@ -44,6 +44,8 @@ describe("docker-compose.yml's scale profile", () => {
       expect(env['DEVICE_TOKEN_SECRET']).toMatch(/^\$\{DEVICE_TOKEN_SECRET:\?/);
       expect(env['ADMIN_TOKEN']).toMatch(/^\$\{ADMIN_TOKEN:\?/);
       expect(dependsOn(g)).toEqual(expect.arrayContaining(['redis-cluster-init', 'postgres']));
+      // HAProxy's X-Forwarded-For is believed, so each device's address counts in the login limit.
+      expect(env['TRUSTED_PROXIES']).toBeTruthy();
     }
     // Postgres is the stack's own (not in the profile, so shared with the single-process stack).
     expect(compose.services['postgres']?.image).toMatch(/^postgres:/);
@@ -95,6 +97,7 @@ describe("docker-compose.yml's scale profile", () => {
     expect(tunnel).toMatch(/^timeout tunnel \d+h$/);
     expect(Number(/(\d+)h/.exec(tunnel!)![1])).toBeGreaterThanOrEqual(8);
     expect(lines).toContain('option httpchk GET /readyz');
+    expect(lines).toContain('option forwardfor');
     expect(lines).toContain('balance leastconn');
     for (const i of [1, 2, 3])
       expect(lines).toContain(`server g${i} "\${DIALHUB_GATEWAY_${i}}" check inter 1s`);
