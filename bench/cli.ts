@@ -240,11 +240,12 @@ export async function main(argv: readonly string[]): Promise<void> {
             size: options.quick ? 'quick' : suite ? 'suite' : 'full',
             elapsed_s: Math.round(Number(process.hrtime.bigint() - started) / 1e9),
           };
-          doc[scenario.name] = result;
+          const key = outcome.key ?? scenario.name;
+          doc[key] = result;
           process.stdout.write(`\n${renderTable(outcome.rows)}\n\n`);
           if (options.json !== undefined) {
-            await mergeJson(options.json, machine, scenario.name, result);
-            process.stderr.write(`[${scenario.name}] merged into ${options.json}\n`);
+            await mergeJson(options.json, machine, key, result);
+            process.stderr.write(`[${key}] merged into ${options.json}\n`);
           }
         } catch (err) {
           if (abort.signal.aborted) throw err;

@@ -57,6 +57,20 @@ export const configSchema = z
       )
       .optional(),
     /**
+     * Load balancers whose X-Forwarded-For the gateway believes (express `trust proxy`: addresses,
+     * CIDRs, or `loopback` / `uniquelocal`; comma separated). Unset: none, and every client behind
+     * one balancer shares its address in the per-address login limit.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+    /**
      * Seed the demo tenant. Unset: only in zero-setup mode (no DATABASE_URL) on a new database (no
      * tenant yet, or the demo tenant of an earlier zero-setup start); never against a real database.
      */

@@ -4,12 +4,12 @@
 // queue store and embedded Postgres in DATA_DIR; the code above those two ports is the same.
 import { resolve } from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient, createCluster, DisconnectsClientError } from '@redis/client';
-import { followFailovers } from './cluster-failover.js';
+import { createClient, DisconnectsClientError } from '@redis/client';
 import type { Clock } from '../engine/clock.js';
 import { ServerClock, systemClock } from '../engine/clock.js';
 import { MemoryQueueStore } from '../engine/memory/memory-queue-store.js';
 import type { QueueStore } from '../engine/queue-store.js';
+import { createClusterClient } from '../engine/redis/cluster-failover.js';
 import { createRedisQueueStore } from '../engine/redis/redis-queue-store.js';
 import { createDatabase, startEmbeddedPostgres } from '../db/index.js';
 import type { Database } from '../db/index.js';
@@ -107,8 +107,6 @@ async function openQueue(
   );
   resources.push({ name: 'queue store', close: () => store.close() });
   checks.push({ name: 'redis', check: () => store.client.ping() });
-  // On a cluster the store's client is the cluster client: it must find a failed master's replica.
-  if (nodes) followFailovers(store.client, nodes);
 
   // Lease expiry and due times follow Redis's clock, so gateways on skewed hosts agree.
   const clock = new ServerClock(() => store.serverTime());
@@ -117,12 +115,10 @@ async function openQueue(
 
   // The Socket.IO adapter gets a client of its own: it duplicates it for blocking stream reads
   // and subscriptions, which must not queue behind the store's commands. On a cluster it is a
-  // cluster client too (the adapter reads its stream from the node that owns it).
-  const adapterClient = nodes
-    ? createCluster({ rootNodes: nodes.map((u) => ({ url: u })) })
-    : createClient({ url });
+  // cluster client too (the adapter reads its stream from the node that owns it), and like the
+  // store's it follows a failed master to its replica (engine/redis/cluster-failover.ts).
+  const adapterClient = nodes ? createClusterClient(nodes) : createClient({ url });
   adapterClient.on('error', () => undefined); // reconnects on its own; readiness reports Redis
-  if (nodes) followFailovers(adapterClient, nodes);
   await within(
     (adapterClient.connect as () => Promise<unknown>).call(adapterClient),
     REDIS_CONNECT_TIMEOUT_MS,
@@ -311,7 +307,7 @@ async function main(): Promise<void> {
   // its stack, so the careless caller can be found; anything else still ends the process.
   process.on('unhandledRejection', (reason: unknown) => {
     const code = (reason as { code?: unknown } | null)?.code;
-    // A cluster client following a failover (cluster-failover.ts) drops the dead master's client,
+    // A cluster client following a failover (engine/redis/cluster-failover.ts) drops the dead master's client,
     // failing what was queued on it (DisconnectsClientError): a connection error too.
     if (
       (typeof code === 'string' && CONNECTION_ERRORS.has(code)) ||

@@ -61,6 +61,8 @@ export interface ScenarioOption {
 export interface ScenarioOutcome {
   readonly result: ScenarioResult;
   readonly rows: readonly TableRow[];
+  /** The JSON key of the result when it is not the scenario's name (e.g. `loop --gateways`). */
+  readonly key?: string;
 }
 
 export interface Scenario {

@@ -17,6 +17,7 @@ import { fmt } from '../lib/report.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import type { SystemName } from './loop/api.js';
 import { codeVersion } from './loop/code-version.js';
+import { runGateways } from './loop/gateways.js';
 import { buildOutcome } from './loop/outcome.js';
 import type { Attempt } from './loop/outcome.js';
 import { runPhase } from './loop/phase.js';
@@ -129,6 +130,9 @@ async function profileServers(env: PhaseEnv, plan: LoopPlan, ratePerS: number, d
 }
 
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  // --gateways: only the loop through HAProxy, n gateway processes against one (loop/gateways.ts).
+  const gateways = ctx.options['gateways'];
+  if (typeof gateways === 'number') return runGateways(ctx, gateways);
   const plan = ctx.quick ? QUICK : ctx.suite ? SUITE : FULL;
   const opts = loopOptions(ctx.options);
   const agents = opts.agents ?? plan.agents;
@@ -217,6 +221,12 @@ export const loopScenario: Scenario = {
   summary:
     'the call loop over WebSockets: dialhub gateway vs bare Socket.IO round trips vs a BullMQ dialer, calls/s and ready->offer latency',
   options: [
+    {
+      flags: '--gateways <n>',
+      description:
+        'instead: calls/s and ready->offer p99 through HAProxy with n gateway processes (3) against one, JSON key loop_gateways',
+      parse: positiveInt,
+    },
     {
       flags: '--rate <n>',
       description: 'open-loop calls started per second (default 1000)',

@@ -81,6 +81,7 @@ import {
   groupByCampaign,
 } from '../store-input.js';
 import type { CheckedCommit, CheckedCompletion } from '../store-input.js';
+import { followFailovers } from './cluster-failover.js';
 import { checkEvictionPolicy } from './eviction-policy.js';
 import { buildScripts } from './scripts.js';
 import type { ScriptArg, ScriptName } from './scripts.js';
@@ -130,12 +131,15 @@ function newClient(url: string, database: number | undefined, commandTimeoutMs: 
 
 type Client = ReturnType<typeof newClient>;
 
+/** The store's cluster client; like every cluster client of ours it follows failovers. */
 function newCluster(nodes: readonly string[], commandTimeoutMs: number) {
-  return createCluster({
+  const cluster = createCluster({
     rootNodes: nodes.map((url) => ({ url })),
     defaults: { disableOfflineQueue: commandTimeoutMs > 0 },
     scripts: buildScripts(),
   });
+  followFailovers(cluster, nodes);
+  return cluster;
 }
 
 type ClusterClient = ReturnType<typeof newCluster>;

@@ -26,6 +26,7 @@ import type { Effect, HeldCall, MachineEvent } from '../calls/agent-machine.js';
 import type { Completions } from '../calls/completions.js';
 import type { Dispatcher } from '../calls/dispatcher.js';
 import type { Config } from '../config.js';
+import { askGateways } from '../ask-gateways.js';
 import { GatewayError, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -398,21 +399,16 @@ export class AgentHub {
     const nsp = this.#nsp;
     if (!nsp) return;
     const newer = { socketId: session.socket.id, since: session.since };
-    let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<boolean>((resolve) => {
-      nsp.serverSideEmit('session:replace', session.tenantId, session.agentId, newer, (err: Error | null) =>
-        resolve(!err),
-      );
-    });
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), REPLACE_TIMEOUT_MS);
-    });
-    try {
-      if (!(await Promise.race([answered, timedOut])))
-        this.#o.logger.warn({ agentId: session.agentId }, 'agent.replace_unanswered');
-    } finally {
-      clearTimeout(timer);
-    }
+    const answered = await askGateways(
+      nsp,
+      'session:replace',
+      [session.tenantId, session.agentId, newer],
+      REPLACE_TIMEOUT_MS,
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (!answered) this.#o.logger.warn({ agentId: session.agentId }, 'agent.replace_unanswered');
   }
 
   /** A reconnecting device keeps its live call: the same lease, in the state it was in. */
@@ -634,14 +630,21 @@ export class AgentHub {
             // The queue lost the campaign or may have gone back in time: rebuild it from
             // Postgres, then try once more (the agent waits a rebuild, not a retry loop).
             const lost = isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE');
+            let cause: unknown = err;
             if (lost && !recovered) {
               recovered = true;
-              await this.#o.campaigns.recover(ref);
-              continue;
+              // A rebuild that cannot finish (Postgres or the other gateways unreachable) refuses
+              // this ready like any store failure: the agent stays able to go ready again.
+              const failed = await this.#o.campaigns.recover(ref).then(
+                () => null,
+                (e: unknown) => e,
+              );
+              if (failed === null) continue;
+              cause = failed;
             }
             return {
               type: 'ready_failed',
-              code: toWireError(err).code,
+              code: toWireError(cause).code,
               left: effect.leaving !== null,
               afterCall,
             };
@@ -874,11 +877,9 @@ export class AgentHub {
   async heldCalls(ref: CampaignRef): Promise<HeldCallInfo[]> {
     const here = this.#heldHere(ref);
     if (!this.#o.clustered || !this.#nsp) return here;
-    const there = await new Promise<HeldCallInfo[][]>((resolve) => {
-      this.#nsp!.serverSideEmit('calls:held', ref, (err: Error | null, answers: HeldCallInfo[][]) =>
-        resolve(err ? [] : answers),
-      );
-    });
+    // Every gateway must answer: a rebuild that missed another gateway's calls would queue their
+    // leads again and offer them to someone else. Unanswered, it fails (UNAVAILABLE, retryable).
+    const there = await askGateways<HeldCallInfo[]>(this.#nsp, 'calls:held', [ref]);
     return [...here, ...there.flat()];
   }
 
@@ -987,15 +988,7 @@ export class AgentHub {
     }
     if (!this.#o.clustered || !this.#nsp) return false;
     try {
-      const answers = await new Promise<boolean[]>((resolve) => {
-        this.#nsp!.serverSideEmit(
-          'agent:control',
-          tenantId,
-          agentId,
-          control,
-          (err: Error | null, found: boolean[]) => resolve(err ? [] : found),
-        );
-      });
+      const answers = await askGateways<boolean>(this.#nsp, 'agent:control', [tenantId, agentId, control]);
       return answers.some(Boolean);
     } catch {
       return false;

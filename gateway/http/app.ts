@@ -66,7 +66,9 @@ export function maskNumbers(path: string | undefined): string | undefined {
 export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Behind a load balancer, a client's address (the per-address login limit, the audit trail) is
+  // the one the balancer forwards, believed only from the balancers named in TRUSTED_PROXIES.
+  app.set('trust proxy', gateway.deps.config.TRUSTED_PROXIES ?? false);
   app.set('etag', false);
 
   // engine.io answers Socket.IO's long-polling requests itself; a request listener added to the

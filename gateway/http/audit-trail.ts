@@ -22,7 +22,7 @@ export function auditTrail(db: Database): Audit {
       actor: actorOf(principalOf(res)),
       action,
       subject,
-      details: { ...details, ip: req.socket.remoteAddress ?? null },
+      details: { ...details, ip: req.ip ?? null },
     });
   };
 }

@@ -107,14 +107,14 @@ export function authRoutes(sessions: UserSessions, limits: LoginLimits, hooks: A
 
   router.post('/login', async (req, res) => {
     const body = loginBodySchema.parse(req.body);
-    res.json(loginAnswer(await limited(req.socket.remoteAddress, body, () => sessions.login(body))));
+    res.json(loginAnswer(await limited(req.ip, body, () => sessions.login(body))));
   });
 
   // An agent's app logs in from its device: the device is registered (within the plan's limit)
   // and gets a short-lived device token for the /agent handshake, and a refresh token.
   router.post('/device-login', async (req, res) => {
     const body = deviceLoginBodySchema.parse(req.body);
-    const answer = await limited(req.socket.remoteAddress, body, () => sessions.deviceLogin(body));
+    const answer = await limited(req.ip, body, () => sessions.deviceLogin(body));
     if (answer.replaced > 0) await hooks.onDeviceReplaced?.(body.tenantId, answer.device.id);
     res.json(deviceLoginAnswer(answer));
   });

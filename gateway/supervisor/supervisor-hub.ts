@@ -15,6 +15,7 @@ import type { TenantId } from '../../engine/ids.js';
 import { createWallboardRepository } from '../../db/index.js';
 import type { StoredWallboardSettings, UserRole, WallboardRepository } from '../../db/index.js';
 import type { AgentStateChange } from '../agent/agent-hub.js';
+import { askGateways } from '../ask-gateways.js';
 import { GatewayError, toWireError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Ack } from '../protocol/errors.js';
@@ -256,11 +257,10 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
     const here = hub.agentStates(tenantId).map(toRecord);
     let there: StateRecord[] = [];
     if (clustered) {
-      there = await new Promise<StateRecord[]>((resolve) => {
-        nsp.serverSideEmit('floor:agents', tenantId, (err: Error | null, answers: StateRecord[][]) =>
-          resolve(err ? [] : answers.flat()),
-        );
-      });
+      there = await askGateways<StateRecord[]>(nsp, 'floor:agents', [tenantId]).then(
+        (answers) => answers.flat(),
+        () => [],
+      );
     }
     for (const r of [...here, ...there]) v.floor.apply(r);
   }

@@ -6,7 +6,8 @@
 // on gateway 3 sees gateway 1's agent live; a campaign paused through any gateway stops offers on
 // every gateway within 1 s. Every path is checked to have gone where the test says (HAProxy's
 // X-Dialhub-Gateway on each response, its per-server connection count for each socket, and each
-// gateway's own /metrics), so none can pass by landing on one gateway.
+// gateway's own /metrics), so none can pass by landing on one gateway. A login limit reached
+// through one gateway holds on the others (the counts live in the shared Redis).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { call, next, until } from '../support/gateway.js';
@@ -18,7 +19,7 @@ import type { Haproxy } from '../support/haproxy.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { REDIS_URL } from '../support/stores.js';
-import { command, connectSupervisor, FloorWatcher, loginAs } from '../support/supervisor.js';
+import { command, connectSupervisor, FloorWatcher, loginAs, TEST_PASSWORD } from '../support/supervisor.js';
 import { freePort } from '../faults/services.js';
 
 const T = 'lb';
@@ -80,7 +81,7 @@ describe('three gateways behind HAProxy', () => {
     pg = await createTestDatabase();
     await seedFloor(pg, T, C, 7);
     admin = await loginAs(pg.db, T, 'boss', 'admin');
-    floor = await startGatewayProcesses(3, pg, { REDIS_URL });
+    floor = await startGatewayProcesses(3, pg, { REDIS_URL }, { TRUSTED_PROXIES: 'loopback' });
     lb = await startHaproxy(await freePort(), floor.ports);
   }, 180_000);
   afterAll(async () => {
@@ -134,6 +135,49 @@ describe('three gateways behind HAProxy', () => {
     const started = Date.now();
     expect((await api(3, 'DELETE', `/tenants/${T}/devices/d2`)).status).toBe(204);
     expect((await gone) - started).toBeLessThanOrEqual(1_000);
+  });
+
+  it('a login limit reached through gateway 1 holds on gateways 2 and 3', async () => {
+    // The failure counts live in the shared Redis (gateway/auth/login-limits.ts), not per process.
+    await loginAs(pg.db, T, 'guessed', 'supervisor');
+    const login = async (gw: number, password: string) => {
+      const res = await fetch(`${lb.url}/api/v1/auth/login?gw=${gw}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tenantId: T, email: `guessed@${T}.test`, password }),
+      });
+      expect(servedBy(res), 'login served by').toBe(gw);
+      return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
+    };
+    for (let i = 0; i < 10; i++) expect((await login(1, 'not the password')).status).toBe(401);
+    for (const gw of [2, 3]) {
+      // Even the right password: the account is locked wherever the next attempt lands.
+      const refused = await login(gw, TEST_PASSWORD);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error?.code).toBe('RATE_LIMITED');
+    }
+  });
+
+  it("the per-address login limit counts each client's address, not HAProxy's", async () => {
+    // HAProxy forwards the client's address (option forwardfor); the gateways believe it from
+    // loopback only (TRUSTED_PROXIES). Clients here all come from 127.0.0.1, so each says which
+    // client it stands for in X-Forwarded-For, which HAProxy extends with the address it saw.
+    const attempt = async (client: string, n: number) =>
+      (
+        await fetch(`${lb.url}/api/v1/auth/login?gw=${1 + (n % 3)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          // Each attempt names another account: only the per-address limit (30 a minute) applies.
+          body: JSON.stringify({ tenantId: T, email: `nobody${n}@${T}.test`, password: 'x' }),
+        })
+      ).status;
+    // 35 clients behind the one balancer, one attempt each: none is limited.
+    for (let i = 0; i < 35; i++) expect(await attempt(`198.51.100.${i + 1}`, i)).toBe(401);
+    // One client past 30 attempts is, whichever gateway the attempt lands on.
+    const one: number[] = [];
+    for (let i = 0; i < 31; i++) one.push(await attempt('203.0.113.7', 100 + i));
+    expect(one.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(one[30]).toBe(429);
   });
 
   it("a supervisor on gateway 3 sees gateway 1's agent live", async () => {

@@ -4,7 +4,7 @@
 // replica's run id differs from the one its epoch began under, and it may lag), rebuilt from
 // Postgres under a new epoch, and the agent's next call is offered and stored. node-redis's
 // cluster client reads the slot map again only on MOVED/ASK, which a dead master never sends:
-// before gateway/cluster-failover.ts every command for the dead master's slots failed for ever.
+// before engine/redis/cluster-failover.ts every command for the dead master's slots failed for ever.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
 // `npm test` runs the short profile; `npm run test:faults` the full one (FAULTS_PROFILE=full).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table, writeResults } from './report.js';
-import { OPT_IN_SCENARIOS, PROFILES, runScenario, SCENARIOS } from './scenarios.js';
+import { PROFILES, runScenario, SCENARIOS } from './scenarios.js';
 import type { ScenarioResult } from './scenarios.js';
 import { FaultSuite } from './suite.js';
 
@@ -13,8 +13,9 @@ import { FaultSuite } from './suite.js';
 const env = process.env;
 const profile = PROFILES[env.FAULTS_PROFILE === 'full' ? 'full' : 'short'];
 const only = env.FAULTS_ONLY?.split(',');
-const scenarios = [...SCENARIOS, ...OPT_IN_SCENARIOS.filter((s) => only?.includes(s.name))].filter(
-  (s) => !only || only.includes(s.name),
+// FAULTS_ONLY names scenarios to run whatever the profile; otherwise the profile's own.
+const scenarios = SCENARIOS.filter((s) =>
+  only ? only.includes(s.name) : (s.profiles ?? [profile.name]).includes(profile.name),
 );
 
 describe(`fault injection (${profile.name} profile)`, () => {

@@ -1,5 +1,6 @@
-// HAProxy (Debian's package; .ci/run installs it) in front of gateway processes on loopback, as
-// in production: HTTP mode, WebSocket upgrades passed through with long tunnel timeouts. A test
+// HAProxy (Debian's package; .ci/run installs it) in front of gateway processes on loopback, on
+// the project's one config (deploy/haproxy.cfg, which docker-compose.yml's scale profile mounts
+// too; the addresses go in through its environment), as in production: HTTP mode, WebSocket upgrades passed through with long tunnel timeouts. A test
 // may pin a connection to one gateway with the query parameter `gw=<n>` (1-based), so it can say
 // which gateway holds which device while everything still goes through the one address. And it
 // can check where each request went: every HTTP response carries `X-Dialhub-Gateway: g<n>` (the
@@ -7,11 +8,12 @@
 // stats socket (a WebSocket stays open on the gateway that took it).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Haproxy {
   readonly port: number;
@@ -29,29 +31,14 @@ export function servedBy(res: Response): number {
   return Number(n);
 }
 
-export function haproxyConfig(port: number, backends: readonly number[], statsSocket?: string): string {
-  return [
-    'global',
-    '  maxconn 4096',
-    ...(statsSocket ? [`  stats socket ${statsSocket} mode 600 level operator`] : []),
-    'defaults',
-    '  mode http',
-    '  timeout connect 2s',
-    '  timeout client 60s',
-    '  timeout server 60s',
-    // A WebSocket is a tunnel once upgraded: it lives as long as the agent's shift.
-    '  timeout tunnel 1h',
-    'frontend dialhub',
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend gateways',
-    'backend gateways',
-    '  balance roundrobin',
-    // Which gateway answered, for tests and for operators reading a trace.
-    '  http-response set-header X-Dialhub-Gateway %[srv_name]',
-    ...backends.map((_, i) => `  use-server g${i + 1} if { urlp(gw) -m str ${i + 1} }`),
-    ...backends.map((p, i) => `  server g${i + 1} 127.0.0.1:${p} check inter 1s`),
-    '',
-  ].join('\n');
+/** The one HAProxy config of the project (docker-compose.yml's scale profile mounts it too). */
+export const HAPROXY_CONFIG = fileURLToPath(new URL('../../deploy/haproxy.cfg', import.meta.url));
+
+/** The config's three servers: one gateway serves as all three, three as one each. */
+function serversOf(backends: readonly number[]): readonly number[] {
+  if (backends.length === 3) return backends;
+  if (backends.length === 1) return [backends[0]!, backends[0]!, backends[0]!];
+  throw new RangeError(`deploy/haproxy.cfg has 3 servers: give 1 or 3 gateways, not ${backends.length}`);
 }
 
 /** One command on HAProxy's stats socket; resolves with its whole answer. */
@@ -79,10 +66,22 @@ function reachable(port: number): Promise<boolean> {
 
 export async function startHaproxy(port: number, backends: readonly number[]): Promise<Haproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'dialhub-haproxy-'));
-  const cfg = join(dir, 'haproxy.cfg');
   const stats = join(dir, 'stats.sock');
-  await writeFile(cfg, haproxyConfig(port, backends, stats));
-  const child: ChildProcess = spawn('haproxy', ['-db', '-f', cfg], { detached: true, stdio: 'ignore' });
+  const [g1, g2, g3] = serversOf(backends);
+  const child: ChildProcess = spawn('haproxy', ['-db', '-f', HAPROXY_CONFIG], {
+    detached: true,
+    stdio: 'ignore',
+    env: {
+      // eslint-disable-next-line no-restricted-syntax -- the child's environment (PATH), passed on
+      ...process.env,
+      DIALHUB_BIND: `127.0.0.1:${port}`,
+      DIALHUB_GATEWAY_1: `127.0.0.1:${g1}`,
+      DIALHUB_GATEWAY_2: `127.0.0.1:${g2}`,
+      DIALHUB_GATEWAY_3: `127.0.0.1:${g3}`,
+      DIALHUB_STATS_SOCKET: stats,
+      DIALHUB_PIN: '1',
+    },
+  });
   const stop = async () => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((r) => child.once('exit', r));

@@ -1,8 +1,13 @@
 // The system under test, in a process of its own: the real gateway, wired the way gateway/main.ts
 // wires it for a Redis + Postgres deployment (Redis queue store under the run's key prefix, the
 // clock following Redis's TIME, Postgres in the run's private schema, the loaded config), minus
-// the HTTP admin API and the Socket.IO Redis adapter, which one process serving devices does not
-// use on the call path. Leads go in through gateway.addLeads, as the import API does.
+// the HTTP admin API and, unless `adapter` is given, the Socket.IO Redis adapter, which one process
+// serving devices does not use on the call path (`loop --gateways` runs several of these on one
+// adapter stream, as gateway/main.ts does). Leads go in through gateway.addLeads, as the import
+// API does.
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createClient } from '@redis/client';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServerClock } from '../../../engine/clock.js';
 import { asTenantId } from '../../../engine/ids.js';
 import type { CampaignRef } from '../../../engine/ids.js';
@@ -33,6 +38,8 @@ export interface DialhubServerArgs {
   readonly campaignId: string;
   /** Only what differs from gateway/config.ts defaults (the orchestrator records it). */
   readonly config: ConfigInput;
+  /** Share the Socket.IO streams adapter on this stream with the other gateways of the run. */
+  readonly adapterStream?: string;
 }
 
 const args = childArgs<DialhubServerArgs>();
@@ -46,7 +53,30 @@ await clock.start();
 const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema });
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...args.config });
 const offerBudget = new OfferBudget();
+// As gateway/main.ts: the adapter has a client of its own (it duplicates it for its stream reads).
+const adapterClient = args.adapterStream ? createClient({ url: args.redisUrl }) : undefined;
+if (adapterClient) {
+  adapterClient.on('error', () => undefined);
+  await adapterClient.connect();
+}
 const gateway = createGateway({
+  // Behind HAProxy (loop --gateways) the load balancer's readiness check needs an answer; the
+  // admin API stays out of the process under test.
+  ...(args.adapterStream
+    ? {
+        http: () => (req: IncomingMessage, res: ServerResponse) =>
+          void res.writeHead(req.url === '/readyz' ? 200 : 404).end(),
+      }
+    : {}),
+  ...(adapterClient && args.adapterStream
+    ? {
+        adapter: createAdapter(adapterClient, {
+          streamName: args.adapterStream,
+          channelPrefix: `${args.keyPrefix}socket.io`,
+          sessionKeyPrefix: `${args.keyPrefix}sio:session:`,
+        }),
+      }
+    : {}),
   offerBudget,
   config,
   store,
@@ -99,6 +129,7 @@ serve<QueueServerApi>({
   memory: memoryReading,
   async shutdown() {
     await gateway.stop();
+    if (adapterClient?.isOpen) await adapterClient.close();
     await db.close();
     await store.close();
     clock.stop();

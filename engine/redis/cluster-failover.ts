@@ -5,12 +5,27 @@
 // slot map again from a live node (node-redis runs one refresh at a time); the errors repeat
 // with each reconnect attempt of the dead node's client, so the map is read again until the
 // replica owns the slots, and the dead node, out of the map, is dropped with its client.
-// (Tested by test/cluster/redis-failover.test.ts and the fault suite's redis-failover.)
+// Every cluster client of dialhub is made here or in the queue store's newCluster, which both
+// apply it, so tests, the bench and the gateway all follow failovers alike.
+// (Tested by test/cluster/store-failover.test.ts, test/cluster/redis-failover.test.ts and the
+// fault suite's redis-failover.)
+import { createCluster } from '@redis/client';
+
 /** The part of node-redis's cluster client this uses (`_slots` is its slot map). */
 interface FollowableCluster {
   on(event: 'node-error', listener: (err: unknown) => void): unknown;
   readonly _slots: { rediscover(startWith: { options: unknown }): Promise<void> };
   duplicate?: (...args: unknown[]) => object;
+}
+
+/**
+ * A plain cluster client (no scripts) on `rootNodes` that follows failovers, e.g. for the
+ * Socket.IO adapter; not connected yet. The queue store makes its own (with its scripts).
+ */
+export function createClusterClient(rootNodes: readonly string[]) {
+  const cluster = createCluster({ rootNodes: rootNodes.map((url) => ({ url })) });
+  followFailovers(cluster, rootNodes);
+  return cluster;
 }
 
 /** Never more often than this (ms): a dead node's reconnect attempts can be fast. */
