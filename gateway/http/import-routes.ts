@@ -255,11 +255,12 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     });
     let result;
     try {
+      const intake = await gateway.leadIntake(tenantId, campaignId);
       result = await importCsv(
         upload.source,
         { mapping: options.mapping, defaultCountry, defaultTimeZone },
         {
-          addLeads: (leads) => gateway.addLeads(tenantId, campaignId, leads),
+          intake,
           progress: (delta, rejects) => db.imports.progress(tenantId, job.id, delta, rejects),
         },
       );
@@ -293,7 +294,8 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
   router.post('/tenants/:tenantId/campaigns/:campaignId/imports/preview', admin, uploadRoute(runPreview));
 
   async function runPreview(req: Request, res: Response): Promise<void> {
-    const { tenantId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
+    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
+    const intake = await gateway.leadIntake(tenantId, campaignId);
     const head = await headOf(upload.source, PREVIEW_BYTES);
     // Only the head is read: the rest of the upload is discarded, and the connection closed after
     // the answer so a client still sending reads it.
@@ -314,6 +316,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
               ...(await db.dnc.filterListed(tenantId, phones)),
               ...(await db.privacy.suppressions.filterSuppressed(tenantId, phones)),
             ]),
+          unconsented: (phones) => intake.unconsented(phones),
         },
       );
       res.json(preview);
