@@ -13,8 +13,7 @@ import type { ImportReject } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { columnMappingSchema } from '../leads/column-mapping.js';
-import { CsvImportError, importCsv, previewCsv, REJECT_CODES } from '../leads/csv-import.js';
-import { SNIFF_BYTES } from '../leads/csv-text.js';
+import { CsvImportError, REJECT_CODES, SNIFF_BYTES } from '../leads/import-contract.js';
 import { isCountryCode } from '../leads/phone-numbers.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { principalOf, actorOf, requireRole } from './access.js';
@@ -203,6 +202,12 @@ function csvCell(value: string | number): string {
   return /[",\r\n;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * The import itself (csv-parse, iconv-lite, chardet, the zone data) is loaded when an import or a
+ * preview first runs, not when the gateway starts: a restart serves /readyz without it.
+ */
+const loadCsvImport = () => import('../leads/csv-import.js');
+
 export function importRoutes(gateway: Gateway, audit: Audit): Router {
   const { db } = gateway.deps;
   const router = Router({ mergeParams: true });
@@ -256,6 +261,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     let result;
     try {
       const intake = await gateway.leadIntake(tenantId, campaignId);
+      const { importCsv } = await loadCsvImport();
       result = await importCsv(
         upload.source,
         { mapping: options.mapping, defaultCountry, defaultTimeZone },
@@ -305,6 +311,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
       req.resume();
     }
     try {
+      const { previewCsv } = await loadCsvImport();
       const preview = await previewCsv(
         Readable.from(head.chunks),
         { mapping: options.mapping, defaultCountry, defaultTimeZone },

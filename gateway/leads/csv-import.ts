@@ -13,6 +13,8 @@ import { isValidZone } from '../../engine/calling-window.js';
 import { MAX_PRIORITY } from '../../engine/lead.js';
 import type { ImportCounts, ImportReject, NewLead } from '../../db/index.js';
 import type { AddedLeads, LeadIntake } from './intake.js';
+import { CsvImportError, REJECT_CODES } from './import-contract.js';
+import type { RejectCode } from './import-contract.js';
 import { guessMapping, resolveMapping } from './column-mapping.js';
 import type { ColumnMapping, ResolvedMapping } from './column-mapping.js';
 import { decodeText } from './csv-text.js';
@@ -24,23 +26,8 @@ import { PhoneRows } from './phone-set.js';
 import { MAX_CANDIDATE_ZONES, phoneZones } from './phone-zones.js';
 import type { PhoneZones } from './phone-zones.js';
 
-/** Stable codes of the rejects report. */
-export const REJECT_CODES = {
-  PHONE_MISSING: 'No phone number in any phone column',
-  PHONE_INVALID: 'Not a valid phone number for the default country or in international form',
-  ZONE_UNKNOWN: 'No time zone: none given, none derivable from the number, and no default time zone',
-  TIME_ZONE_INVALID: 'The time zone column is not an IANA time zone name',
-  NAME_TOO_LONG: 'The name is longer than 120 characters',
-  FIELD_TOO_LONG: 'A custom field is longer than 1,000 characters',
-  FIELDS_TOO_LARGE: 'The custom fields are more than 4 KB together',
-  PRIORITY_INVALID: `The priority is not a whole number from 0 to ${MAX_PRIORITY}`,
-  ROW_MALFORMED: 'The CSV record could not be read (unbalanced quotes)',
-  DUPLICATE_IN_FILE: 'The number is on an earlier row of this file',
-  DUPLICATE_IN_CAMPAIGN: 'The number is already queued in this campaign',
-  DNC: "The number is on the tenant's do-not-call list",
-  CONSENT_MISSING: 'The campaign is of the marketing kind and the number has no live voice consent on record',
-} as const;
-export type RejectCode = keyof typeof REJECT_CODES;
+export { CsvImportError, REJECT_CODES } from './import-contract.js';
+export type { RejectCode } from './import-contract.js';
 
 export interface CsvImportOptions {
   /** Explicit mapping; else guessed from the header. */
@@ -66,16 +53,6 @@ export interface CsvImportResult {
   readonly mapping: ColumnMapping;
   readonly sha256: string;
   readonly counts: ImportCounts;
-}
-
-export class CsvImportError extends Error {
-  override readonly name = 'CsvImportError';
-  constructor(
-    readonly code: 'CSV_EMPTY' | 'MAPPING_NONE' | 'MAPPING_INVALID',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const DEFAULT_BATCH = 5_000;
