@@ -16,6 +16,7 @@ import type { Clock } from '../../engine/clock.js';
 import type { CampaignRef, TenantId } from '../../engine/ids.js';
 import type { LeadInput } from '../../engine/lead.js';
 import type { QueueStore } from '../../engine/queue-store.js';
+import { PreparedLeads } from '../../db/index.js';
 import type { Database, NewLead, StoredLead } from '../../db/index.js';
 import type { Logger } from '../logger.js';
 
@@ -77,6 +78,9 @@ export interface CheckedLeads {
   readonly candidates: readonly number[];
   /** The lead already queued in the campaign under a candidate's number. */
   readonly existing: ReadonlyMap<string, StoredLead>;
+  /** The candidates without one (new leads), in order, and their checked columns. */
+  readonly fresh: readonly number[];
+  readonly prepared: PreparedLeads;
 }
 
 /** A batch whose new leads are in Postgres (not yet queued). */
@@ -187,22 +191,18 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
           candidates.push(index);
         }
       });
-      return { leads, rows, candidates, existing: new Map(queuedLeads.map((l) => [l.phone, l])) };
+      const existing = new Map(queuedLeads.map((l) => [l.phone, l]));
+      // A number with a queued lead in this campaign already is that lead (queued again if the
+      // queue lacks it: the retry of an import that failed half way); the rest are new leads,
+      // checked and made columns here, so the step that copies them only copies.
+      const fresh = candidates.filter((i) => !existing.has(leads[i]!.phone));
+      const prepared = new PreparedLeads(fresh.map((i) => leads[i]!));
+      return { leads, rows, candidates, existing, fresh, prepared };
     },
 
     async store(checked) {
-      // A number with a queued lead in this campaign already is that lead (queued again if the
-      // queue lacks it: the retry of an import that failed half way); the rest are new leads.
-      const { leads, candidates, existing } = checked;
-      const fresh = candidates.filter((i) => !existing.has(leads[i]!.phone));
-      const ids =
-        fresh.length > 0
-          ? await db.imports.copyLeads(
-              tenantId,
-              ref.campaignId,
-              fresh.map((i) => leads[i]!),
-            )
-          : [];
+      const { leads, candidates, existing, fresh, prepared } = checked;
+      const ids = fresh.length > 0 ? await db.imports.copyLeads(tenantId, ref.campaignId, prepared) : [];
       const inserted = new Map(fresh.map((i, k) => [i, ids[k]!]));
       const inputs = candidates.map((index) => {
         const found = existing.get(leads[index]!.phone);
