@@ -13,8 +13,6 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 /**
  * Postgres settings for a small, one-process database: PGlite's defaults are a server's (128 MB
@@ -76,6 +74,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const host = options.host ?? '127.0.0.1';
   await mkdir(options.dataDir, { recursive: true });
   await initDataDir(options.dataDir);
+  // Loaded here, not at the top: a gateway on a real Postgres never reads PGlite's JavaScript.
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-socket'),
+  ]);
   const db = await PGlite.create(options.dataDir, { startParams: START_PARAMS });
   const server = new PGLiteSocketServer({
     db,

@@ -1,7 +1,8 @@
 // `npm run build`: the production bundle. The gateway and everything it imports become one ES
 // module, dist/main.js (plus its source map), with the Lua scripts next to it in dist/lua/, so
 // `node dist/main.js` starts without compiling TypeScript and without resolving hundreds of
-// module files: what a restart after a crash costs (bench: `startup`). Packages that load files
+// module files: what a restart after a crash costs (bench: `startup`). Modules only some requests
+// need are imported dynamically and split into dist/chunks/, so a start does not read them. Packages that load files
 // of their own at run time (PGlite's WebAssembly, pino's transports) or optional native and
 // database drivers knex never uses stay external and are resolved from node_modules.
 import { cpSync, rmSync } from 'node:fs';
@@ -41,7 +42,13 @@ const EXTERNAL = [
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
   entryPoints: [`${root}gateway/main.ts`],
-  outfile: `${dist}/main.js`,
+  outdir: dist,
+  entryNames: '[name]',
+  // What is imported dynamically (the CSV import's readers: csv-parse, iconv-lite, chardet, the
+  // zone data) becomes chunks of its own in dist/chunks/, read the first time an import runs,
+  // not at every start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -26,9 +26,9 @@ import type { Config } from './config.js';
 import { createDispatcher } from './calls/dispatcher.js';
 import type { Dispatcher } from './calls/dispatcher.js';
 import { GatewayError } from './errors.js';
-import { addLeads } from './leads/intake.js';
+import { addLeads, openLeadIntake } from './leads/intake.js';
 import { originAllowed } from './auth/origin.js';
-import type { AddedLeads } from './leads/intake.js';
+import type { AddedLeads, LeadIntake } from './leads/intake.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Metrics } from './metrics.js';
@@ -39,7 +39,7 @@ import type { OfferBudget } from './offer-budget.js';
 import { createOfferFields } from './privacy/offer-fields.js';
 import type { OfferFields } from './privacy/offer-fields.js';
 
-export type { AddedLeads };
+export type { AddedLeads, LeadIntake };
 
 export interface HealthCheck {
   readonly name: string;
@@ -82,6 +82,8 @@ export interface Gateway {
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   /** Add leads to an active campaign: one outcome per row, the same in Postgres and the queue. */
   addLeads(tenantId: TenantId, campaignId: string, leads: readonly NewLead[]): Promise<AddedLeads>;
+  /** The same intake as steps a long import pipelines (check, store, queue), for an active campaign. */
+  leadIntake(tenantId: TenantId, campaignId: string): Promise<LeadIntake>;
   /**
    * Put numbers on the tenant's do-not-call list (committed to Postgres first) and out of every
    * queue, revoking live calls for routing (their outcomes are still accepted).
@@ -375,9 +377,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async addLeads(tenantId, campaignId, leads) {
       const ref = await campaigns.active(tenantId, campaignId);
       if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
-      const added = await addLeads({ db, store, clock, logger }, ref, leads);
-      if (added.queued > 0) dispatcher.trigger(ref);
-      return added;
+      return addLeads({ db, store, clock, logger }, ref, leads, () => dispatcher.trigger(ref));
+    },
+    async leadIntake(tenantId, campaignId) {
+      const ref = await campaigns.active(tenantId, campaignId);
+      if (!ref) throw new GatewayError('CAMPAIGN_UNKNOWN');
+      return openLeadIntake({ db, store, clock, logger }, ref, () => dispatcher.trigger(ref));
     },
     suppress,
     async stop() {

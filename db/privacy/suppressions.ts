@@ -9,6 +9,8 @@ export interface SuppressionRepository {
   /** The numbers of `phones` that were erased in this tenant, in input order, each once. */
   filterSuppressed(tenantId: string, phones: readonly string[]): Promise<string[]>;
   isSuppressed(tenantId: string, phone: string): Promise<boolean>;
+  /** Whether the tenant erased any number at all (an import skips hashing every row when not). */
+  any(tenantId: string): Promise<boolean>;
 }
 
 export function createSuppressionRepository(knex: Knex, keys: SubjectKeys): SuppressionRepository {
@@ -29,6 +31,13 @@ export function createSuppressionRepository(knex: Knex, keys: SubjectKeys): Supp
     filterSuppressed,
     async isSuppressed(tenantId, phone) {
       return (await filterSuppressed(tenantId, [phone])).length > 0;
+    },
+    async any(tenantId) {
+      const { rows } = await knex.raw<{ rows: { any: boolean }[] }>(
+        `SELECT EXISTS (SELECT 1 FROM suppressions WHERE tenant_id = ?) AS any`,
+        [tenantOf(tenantId)],
+      );
+      return rows[0]?.any === true;
     },
   };
 }

@@ -126,14 +126,17 @@ export function createHttpApp(gateway: Gateway, options: HttpAppOptions): Expres
 
   // The /agent protocol reference (AsyncAPI 3.0), generated from the protocol's zod schemas: public,
   // like the README it mirrors.
-  const asyncApi = JSON.stringify(agentAsyncApi(PACKAGE_VERSION));
+  // Both documents are built on first request, not at start (tens of ms a restart need not spend).
+  let asyncApi: string | undefined;
   app.get('/api/v1/asyncapi.json', (_req, res) => {
+    asyncApi ??= JSON.stringify(agentAsyncApi(PACKAGE_VERSION));
     res.type('application/json').send(asyncApi);
   });
 
   // The admin API's reference (OpenAPI 3.1), generated from the routes' zod schemas: public.
-  const openApi = JSON.stringify(adminOpenApi(PACKAGE_VERSION));
+  let openApi: string | undefined;
   app.get('/api/v1/openapi.json', (_req, res) => {
+    openApi ??= JSON.stringify(adminOpenApi(PACKAGE_VERSION));
     res.type('application/json').send(openApi);
   });
 

@@ -7,7 +7,6 @@
 // removed stay removed: removal only lets leads queued from then on be called.
 import { Router } from 'express';
 import type { Request } from 'express';
-import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
@@ -17,7 +16,6 @@ import type { TenantId } from '../../engine/ids.js';
 import type { Database } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import { decodeText } from '../leads/csv-text.js';
 import { normaliseDncNumber as normalisePhone } from './dnc-numbers.js';
 import { requireRole } from './access.js';
 import type { Audit } from './audit-trail.js';
@@ -149,6 +147,11 @@ export function dncRoutes(gateway: Gateway, audit: Audit): Router {
       );
     }
     const country = await defaultCountryOf(db, tenantId);
+    // The CSV readers (csv-parse, iconv-lite, chardet) load with the first file, not at start.
+    const [{ parse }, { decodeText }] = await Promise.all([
+      import('csv-parse'),
+      import('../leads/csv-text.js'),
+    ]);
     const decoded = await decodeText(req);
     const parser = parse({
       delimiter: decoded.delimiter,

@@ -13,8 +13,7 @@ import type { ImportReject } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { columnMappingSchema } from '../leads/column-mapping.js';
-import { CsvImportError, importCsv, previewCsv, REJECT_CODES } from '../leads/csv-import.js';
-import { SNIFF_BYTES } from '../leads/csv-text.js';
+import { CsvImportError, REJECT_CODES, SNIFF_BYTES } from '../leads/import-contract.js';
 import { isCountryCode } from '../leads/phone-numbers.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { principalOf, actorOf, requireRole } from './access.js';
@@ -203,6 +202,12 @@ function csvCell(value: string | number): string {
   return /[",\r\n;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * The import itself (csv-parse, iconv-lite, chardet, the zone data) is loaded when an import or a
+ * preview first runs, not when the gateway starts: a restart serves /readyz without it.
+ */
+const loadCsvImport = () => import('../leads/csv-import.js');
+
 export function importRoutes(gateway: Gateway, audit: Audit): Router {
   const { db } = gateway.deps;
   const router = Router({ mergeParams: true });
@@ -259,11 +264,13 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     });
     let result;
     try {
+      const intake = await gateway.leadIntake(tenantId, campaignId);
+      const { importCsv } = await loadCsvImport();
       result = await importCsv(
         upload.source,
         { mapping: options.mapping, defaultCountry, defaultTimeZone },
         {
-          addLeads: (leads) => gateway.addLeads(tenantId, campaignId, leads),
+          intake,
           progress: (delta, rejects) => db.imports.progress(tenantId, job.id, delta, rejects),
         },
       );
@@ -297,7 +304,8 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
   router.post('/tenants/:tenantId/campaigns/:campaignId/imports/preview', admin, uploadRoute(runPreview));
 
   async function runPreview(req: Request, res: Response): Promise<void> {
-    const { tenantId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
+    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
+    const intake = await gateway.leadIntake(tenantId, campaignId);
     const head = await headOf(upload.source, PREVIEW_BYTES);
     // Only the head is read: the rest of the upload is discarded, and the connection closed after
     // the answer so a client still sending reads it.
@@ -307,6 +315,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
       req.resume();
     }
     try {
+      const { previewCsv } = await loadCsvImport();
       const preview = await previewCsv(
         Readable.from(head.chunks),
         { mapping: options.mapping, defaultCountry, defaultTimeZone },
@@ -318,6 +327,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
               ...(await db.dnc.filterListed(tenantId, phones)),
               ...(await db.privacy.suppressions.filterSuppressed(tenantId, phones)),
             ]),
+          unconsented: (phones) => intake.unconsented(phones),
         },
       );
       res.json(preview);

@@ -12,7 +12,9 @@ import type { CountryCode } from 'libphonenumber-js';
 import { isValidZone } from '../../engine/calling-window.js';
 import { MAX_PRIORITY } from '../../engine/lead.js';
 import type { ImportCounts, ImportReject, NewLead } from '../../db/index.js';
-import type { AddedLeads } from './intake.js';
+import type { AddedLeads, LeadIntake } from './intake.js';
+import { CsvImportError, REJECT_CODES } from './import-contract.js';
+import type { RejectCode } from './import-contract.js';
 import { guessMapping, resolveMapping } from './column-mapping.js';
 import type { ColumnMapping, ResolvedMapping } from './column-mapping.js';
 import { decodeText } from './csv-text.js';
@@ -24,22 +26,8 @@ import { PhoneRows } from './phone-set.js';
 import { MAX_CANDIDATE_ZONES, phoneZones } from './phone-zones.js';
 import type { PhoneZones } from './phone-zones.js';
 
-/** Stable codes of the rejects report. */
-export const REJECT_CODES = {
-  PHONE_MISSING: 'No phone number in any phone column',
-  PHONE_INVALID: 'Not a valid phone number for the default country or in international form',
-  ZONE_UNKNOWN: 'No time zone: none given, none derivable from the number, and no default time zone',
-  TIME_ZONE_INVALID: 'The time zone column is not an IANA time zone name',
-  NAME_TOO_LONG: 'The name is longer than 120 characters',
-  FIELD_TOO_LONG: 'A custom field is longer than 1,000 characters',
-  FIELDS_TOO_LARGE: 'The custom fields are more than 4 KB together',
-  PRIORITY_INVALID: `The priority is not a whole number from 0 to ${MAX_PRIORITY}`,
-  ROW_MALFORMED: 'The CSV record could not be read (unbalanced quotes)',
-  DUPLICATE_IN_FILE: 'The number is on an earlier row of this file',
-  DUPLICATE_IN_CAMPAIGN: 'The number is already queued in this campaign',
-  DNC: "The number is on the tenant's do-not-call list",
-} as const;
-export type RejectCode = keyof typeof REJECT_CODES;
+export { CsvImportError, REJECT_CODES } from './import-contract.js';
+export type { RejectCode } from './import-contract.js';
 
 export interface CsvImportOptions {
   /** Explicit mapping; else guessed from the header. */
@@ -52,8 +40,8 @@ export interface CsvImportOptions {
 }
 
 export interface CsvImportSink {
-  /** Add a batch (the intake: DNC scrub, dedupe against the campaign, Postgres, queue). */
-  addLeads(leads: readonly NewLead[]): Promise<AddedLeads>;
+  /** The campaign's intake (DNC scrub, consent, dedupe against the campaign, Postgres, queue). */
+  readonly intake: LeadIntake;
   /** Record progress: counts since the last call and the rejects found in them. */
   progress(delta: ImportCounts, rejects: readonly ImportReject[]): Promise<void>;
 }
@@ -67,17 +55,9 @@ export interface CsvImportResult {
   readonly counts: ImportCounts;
 }
 
-export class CsvImportError extends Error {
-  override readonly name = 'CsvImportError';
-  constructor(
-    readonly code: 'CSV_EMPTY' | 'MAPPING_NONE' | 'MAPPING_INVALID',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const DEFAULT_BATCH = 5_000;
+/** Segments handed over and not yet recorded: one per step (check, store, queue) and one recording. */
+const PIPELINE_DEPTH = 4;
 const MAX_NAME = 120;
 const MAX_FIELD = 1000;
 const MAX_FIELDS_JSON = 4096;
@@ -133,10 +113,6 @@ export async function importCsv(
   // The rows read since the last hand-off, their counts and their problems: a segment is written
   // (intake, then progress) as one, so a row's problems are recorded together.
   let seg = segment();
-  // One segment is written while the next is read: the CPU work of reading (parsing, numbers,
-  // zones) overlaps Postgres and Redis doing theirs.
-  let writing: Promise<void> | undefined;
-  let recording: Promise<void> = Promise.resolve();
   const seen = new PhoneRows();
   const phones = phoneMemo(normalisePhone, options.defaultCountry);
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
@@ -164,57 +140,118 @@ export async function importCsv(
     });
   };
 
-  async function write(s: Segment): Promise<void> {
-    const { rows, delta, rejects } = s;
-    if (rows.length > 0) {
-      const added = await sink.addLeads(rows.map((r) => r.lead));
-      for (const r of added.rows) {
-        const { row, lead } = rows[r.index]!;
-        switch (r.status) {
-          case 'queued':
-            delta.queued++;
-            break;
-          case 'already_queued':
-            delta.alreadyQueued++;
-            break;
-          case 'duplicate':
-            delta.duplicates++;
-            rejects.push(problem(row, 'DUPLICATE_IN_CAMPAIGN', lead.phone));
-            break;
-          case 'dnc':
-            delta.dnc++;
-            rejects.push(problem(row, 'DNC', lead.phone));
-            break;
-          default: {
-            const never: never = r.status;
-            throw new Error(`unknown row status ${String(never)}`);
+  // The pipeline: segment k is checked (reads) while k-1 is stored (COPY) and k-2 queued, and all
+  // of that while k+1 is read. Each step takes the segments in file order (one at a time per
+  // step), so ids and queue order stay file order; a failed step fails every later segment, and
+  // a segment stored but never queued is taken back out of Postgres.
+  const intake = sink.intake;
+  let lastChecked: Promise<unknown> = Promise.resolve();
+  let lastStored: Promise<unknown> = Promise.resolve();
+  let lastQueued: Promise<unknown> = Promise.resolve();
+  let lastRecorded: Promise<unknown> = Promise.resolve();
+  const inFlight: Promise<unknown>[] = [];
+  let stopped = false;
+  const stop = () => {
+    if (stopped) throw new Error('import stopped');
+  };
+  // Each step's promise is awaited by the next step; a rejection is never left unhandled meanwhile.
+  const quiet = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return p;
+  };
+
+  function handOff(s: Segment): void {
+    const leads = s.rows.map((r) => r.lead);
+    const prev = { checked: lastChecked, stored: lastStored, queued: lastQueued, recorded: lastRecorded };
+    let queued: Promise<AddedLeads | undefined>;
+    if (leads.length === 0) {
+      queued = quiet(prev.queued.then(() => undefined));
+    } else {
+      const checked = quiet(
+        (async () => {
+          await prev.checked;
+          stop();
+          return intake.check(leads);
+        })(),
+      );
+      const stored = quiet(
+        (async () => {
+          await prev.stored;
+          const c = await checked;
+          stop();
+          return intake.store(c);
+        })(),
+      );
+      queued = quiet(
+        (async () => {
+          const st = await stored;
+          try {
+            await prev.queued;
+            stop();
+          } catch (err) {
+            await intake.discard(st);
+            throw err;
           }
+          return intake.queue(st);
+        })(),
+      );
+      lastChecked = checked;
+      lastStored = stored;
+    }
+    lastQueued = queued;
+    lastRecorded = quiet(
+      (async () => {
+        const added = await queued;
+        if (added) tally(s, added);
+        await prev.recorded;
+        const { delta, rejects } = s;
+        if (rejects.length > 0 || Object.values(delta).some((n) => n > 0)) {
+          await sink.progress(delta, rejects);
+          for (const k of Object.keys(total) as (keyof ImportCounts)[]) total[k] += delta[k];
+        }
+      })(),
+    );
+    inFlight.push(lastRecorded);
+  }
+
+  /** The segment's rows as the intake decided them, into its counts and rejects. */
+  function tally(s: Segment, added: AddedLeads): void {
+    const { rows, delta, rejects } = s;
+    for (const r of added.rows) {
+      const { row, lead } = rows[r.index]!;
+      switch (r.status) {
+        case 'queued':
+          delta.queued++;
+          break;
+        case 'already_queued':
+          delta.alreadyQueued++;
+          break;
+        case 'duplicate':
+          delta.duplicates++;
+          rejects.push(problem(row, 'DUPLICATE_IN_CAMPAIGN', lead.phone));
+          break;
+        case 'dnc':
+          delta.dnc++;
+          rejects.push(problem(row, 'DNC', lead.phone));
+          break;
+        case 'no_consent':
+          delta.rejected++;
+          rejects.push(problem(row, 'CONSENT_MISSING', lead.phone));
+          break;
+        default: {
+          const never: never = r.status;
+          throw new Error(`unknown row status ${String(never)}`);
         }
       }
     }
-    if (rejects.length > 0 || Object.values(delta).some((n) => n > 0)) {
-      // Recorded in order, while the next segment is added: counts add up and each segment's
-      // rows are its own, so only the order of the records matters.
-      const before = recording;
-      recording = (async () => {
-        await before;
-        await sink.progress(delta, rejects);
-        for (const k of Object.keys(total) as (keyof ImportCounts)[]) total[k] += delta[k];
-      })();
-      recording.catch(() => undefined);
-    }
   }
 
-  /** Hand the current segment to the writer, once the one before it is written. */
-  async function handOff(): Promise<void> {
-    const s = seg;
+  /** Hand the current segment over; wait while the pipeline is full (one batch per step). */
+  async function next(): Promise<void> {
+    handOff(seg);
     seg = segment();
-    if (writing) await writing;
-    // A failed record stops the import at the next segment, not at the end of the file.
-    await Promise.race([recording, Promise.resolve()]);
-    writing = write(s);
-    // Awaited at the next hand-off or at the end; never an unhandled rejection meanwhile.
-    writing.catch(() => undefined);
+    // A failed step stops the import here, at the next hand-off, not at the end of the file.
+    while (inFlight.length > PIPELINE_DEPTH) await inFlight.shift();
   }
 
   const takeSkipped = () => {
@@ -269,17 +306,17 @@ export async function importCsv(
           seg.rows.push({ row, lead });
         }
       }
-      if (seg.rows.length >= batchSize || seg.rejects.length >= batchSize) await handOff();
+      if (seg.rows.length >= batchSize || seg.rejects.length >= batchSize) await next();
     }
     takeSkipped();
     if (!header || !mapping) throw new CsvImportError('CSV_EMPTY', 'The file has no header row');
-    await handOff();
-    await writing;
-    await recording;
+    await next();
+    while (inFlight.length > 0) await inFlight.shift();
   } catch (err) {
-    // Nothing is left writing when the import answers (a failed import is final).
-    await writing?.catch(() => undefined);
-    await recording.catch(() => undefined);
+    // Nothing is left writing when the import answers (a failed import is final): steps not yet
+    // started do not start, a segment stored but not queued is taken back.
+    stopped = true;
+    await Promise.allSettled(inFlight);
     throw err;
   }
   return {
@@ -465,11 +502,13 @@ export interface PreviewOptions {
   readonly truncated?: boolean;
   /** The numbers of `phones` on the do-not-call (or erasure) list. */
   readonly listed?: (phones: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** The numbers of `phones` the campaign refuses for lack of live voice consent (marketing kind). */
+  readonly unconsented?: (phones: readonly string[]) => Promise<ReadonlySet<string>>;
 }
 
 /**
  * The first rows of a file as the import would read them (the same sniffing, mapping and checks
- * per row, duplicates within the sample, DNC), importing nothing.
+ * per row, duplicates within the sample, DNC, consent), importing nothing.
  */
 export async function previewCsv(
   source: AsyncIterable<Uint8Array>,
@@ -566,9 +605,9 @@ export async function previewCsv(
     }
     rows.push({ row: rec.row, lead, problems });
   }
-  const listed = preview.listed
-    ? await preview.listed(rows.flatMap((x) => (x.lead ? [x.lead.phone] : [])))
-    : new Set<string>();
+  const leadPhones = rows.flatMap((x) => (x.lead ? [x.lead.phone] : []));
+  const listed = preview.listed ? await preview.listed(leadPhones) : new Set<string>();
+  const unconsented = preview.unconsented ? await preview.unconsented(leadPhones) : new Set<string>();
   return {
     encoding: decoded.encoding,
     delimiter: decoded.delimiter,
@@ -577,6 +616,15 @@ export async function previewCsv(
     sample: rows.map(({ row, lead, problems }) => {
       if (lead && listed.has(lead.phone)) {
         problems.push({ column: '', code: 'DNC', severity: 'error', detail: REJECT_CODES.DNC });
+        return { row, lead: null, problems };
+      }
+      if (lead && unconsented.has(lead.phone)) {
+        problems.push({
+          column: '',
+          code: 'CONSENT_MISSING',
+          severity: 'error',
+          detail: REJECT_CODES.CONSENT_MISSING,
+        });
         return { row, lead: null, problems };
       }
       return {

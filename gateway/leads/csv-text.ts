@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
+import { SNIFF_BYTES } from './import-contract.js';
 
-/** Bytes looked at before deciding (the rest of the file is never buffered). */
-export const SNIFF_BYTES = 256 * 1024;
+export { SNIFF_BYTES } from './import-contract.js';
 
 export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 export type Delimiter = ',' | ';' | '\t';

@@ -355,6 +355,10 @@ describe('a tiny run', () => {
       expect(m['rows']).toBe(2_000);
       // Every row ends in exactly one count.
       expect(m['queued']! + m['duplicates']! + m['dnc']! + m['rejected']!).toBe(2_000);
+      // Where the time went: each pipeline step's busy seconds (they overlap) and the import's.
+      for (const k of ['import_s', 'check_busy_s', 'store_busy_s', 'queue_busy_s', 'progress_busy_s']) {
+        expect(m[k], k).toBeGreaterThan(0);
+      }
     },
   );
   it(

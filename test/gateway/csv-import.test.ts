@@ -456,4 +456,45 @@ describe('CSV import', () => {
         .expect(404);
     });
   });
+  it('a marketing campaign refuses rows without live voice consent (CONSENT_MISSING), in the import and its preview', async () => {
+    await api()
+      .put('/api/v1/tenants/acme/campaigns/promo')
+      .set('Authorization', owner)
+      .send({ name: 'promo', status: 'active', window: ALWAYS_OPEN })
+      .expect(200);
+    await api()
+      .put('/api/v1/tenants/acme/campaigns/promo/privacy')
+      .set('Authorization', owner)
+      .send({ kind: 'marketing' })
+      .expect(200);
+    await api()
+      .post('/api/v1/tenants/acme/privacy/consents')
+      .set('Authorization', owner)
+      .send({ phone: '+442079460031', channel: 'voice', source: 'web form' })
+      .expect(201);
+    const file = Buffer.from('Name,Phone\nAsked,020 7946 0031\nNot asked,020 7946 0032\n');
+    const preview = await api()
+      .post('/api/v1/tenants/acme/campaigns/promo/imports/preview')
+      .query({ defaultCountry: 'GB' })
+      .set('Authorization', owner)
+      .set('Content-Type', 'text/csv')
+      .send(file)
+      .expect(200);
+    const sample = importPreviewSchema.parse(preview.body).sample;
+    expect(sample.map((r) => [r.row, r.lead?.phone ?? null, r.problems.map((p) => p.code)])).toEqual([
+      [2, '+442079460031', []],
+      [3, null, ['CONSENT_MISSING']],
+    ]);
+    const res = await api()
+      .post('/api/v1/tenants/acme/campaigns/promo/imports')
+      .query({ defaultCountry: 'GB' })
+      .set('Authorization', owner)
+      .set('Content-Type', 'text/csv')
+      .send(file)
+      .expect(201);
+    const job = (res.body as { import: Record<string, unknown> }).import;
+    expect(job).toMatchObject({ status: 'done', rowsRead: 2, queued: 1, rejected: 1 });
+    expect(brief(await rejectsOf(job.id as string))).toEqual([[3, '', 'CONSENT_MISSING', 'error']]);
+    expect((await leadsOf('promo')).map((l) => l.phone)).toEqual(['+442079460031']);
+  });
 });
