@@ -1331,6 +1331,42 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
         expect(repeat).toMatchObject({ ok: true, duplicate: true });
       });
 
+      it('adopts several in one call, each retry due from its own completion time', async () => {
+        const dispositions = { no_answer: { final: false, retryDelayMs: 10 * MIN, maxAttempts: 5 } };
+        await define({ dispositions });
+        await store.enqueue(ref, [lead(1), lead(2)], T0);
+        const l1 = await leaseOne(agent(1));
+        const l2 = await leaseOne(agent(2));
+        await store.dropCampaign(ref);
+        await define({ dispositions });
+        await store.enqueue(ref, [lead(1), lead(2)], T0 + 1);
+        const [r1, r2] = await store.adoptCompletions(
+          TENANT,
+          [
+            orphan(l1.leaseId, { outcome: 'no_answer', completedAt: T0 + 2 }),
+            orphan(l2.leaseId, {
+              ...agent(2),
+              leadId: 'L2',
+              phone: lead(2).phone,
+              outcome: 'no_answer',
+              completedAt: T0 + 3,
+            }),
+          ],
+          T0 + 5,
+          MIN,
+        );
+        expect(r1).toMatchObject({
+          ok: true,
+          leadId: 'L1',
+          disposition: { kind: 'retry', dueAt: T0 + 2 + 10 * MIN },
+        });
+        expect(r2).toMatchObject({
+          ok: true,
+          leadId: 'L2',
+          disposition: { kind: 'retry', dueAt: T0 + 3 + 10 * MIN },
+        });
+      });
+
       it('refuses it when the lead has been leased again, or the id was not granted to this agent for this lead', async () => {
         const l = await lostLease();
         expect(

@@ -123,6 +123,7 @@ describe('CSV import pipeline', () => {
     await db.privacy.consent.setCampaignSettings(ref.tenantId, ref.campaignId, {
       kind: 'marketing',
       callbackHandoverMin: null,
+      agentFields: null,
     });
     const now = clock.now();
     const give = async (i: number, consent: { expiresAt?: number; channel?: 'voice' | 'sms' } = {}) =>

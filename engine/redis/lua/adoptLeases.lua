@@ -22,7 +22,7 @@
 --- @include "completion"
 
 local base, now, hold, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local times = 5 + count * 9
+local times = 5 + count * 9 -- ARGV[times + n]: completion n's time (n from 0)
 local current = hget(K.cfg, 'epoch')
 
 local function adoptOne(n, epoch, counter, leadId, phone, agent, device, outcome, cbAt, cbScope)
@@ -94,7 +94,7 @@ end
 local reply = {}
 for n = 0, count - 1 do
   local a = 5 + n * 9
-  local status, result, dncPhone = adoptOne(n + 1, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+  local status, result, dncPhone = adoptOne(n, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
     ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8])
   reply[#reply + 1] = status
   reply[#reply + 1] = result or ''
