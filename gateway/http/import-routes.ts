@@ -244,13 +244,16 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
     const defaultCountry = (options.defaultCountry ?? tenant?.plan.defaultCountry) as CountryCode | undefined;
     const defaultTimeZone =
       options.defaultTimeZone ?? campaign?.defaultTimeZone ?? tenant?.plan.defaultTimeZone;
-    return { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone };
+    // The plan's custom-field limits: a row over them is one reject, not a failed batch.
+    const fieldLimits = tenant?.plan.leadFields;
+    return { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone, fieldLimits };
   }
 
   router.post('/tenants/:tenantId/campaigns/:campaignId/imports', admin, uploadRoute(runImport));
 
   async function runImport(req: Request, res: Response): Promise<void> {
-    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
+    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone, fieldLimits } =
+      await openUpload(req);
     const job = await db.imports.create({
       tenantId,
       campaignId,
@@ -268,7 +271,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
       const { importCsv } = await loadCsvImport();
       result = await importCsv(
         upload.source,
-        { mapping: options.mapping, defaultCountry, defaultTimeZone },
+        { mapping: options.mapping, defaultCountry, defaultTimeZone, fieldLimits },
         {
           intake,
           progress: (delta, rejects) => db.imports.progress(tenantId, job.id, delta, rejects),
@@ -304,7 +307,8 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
   router.post('/tenants/:tenantId/campaigns/:campaignId/imports/preview', admin, uploadRoute(runPreview));
 
   async function runPreview(req: Request, res: Response): Promise<void> {
-    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone } = await openUpload(req);
+    const { tenantId, campaignId, upload, options, defaultCountry, defaultTimeZone, fieldLimits } =
+      await openUpload(req);
     const intake = await gateway.leadIntake(tenantId, campaignId);
     const head = await headOf(upload.source, PREVIEW_BYTES);
     // Only the head is read: the rest of the upload is discarded, and the connection closed after
@@ -318,7 +322,7 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
       const { previewCsv } = await loadCsvImport();
       const preview = await previewCsv(
         Readable.from(head.chunks),
-        { mapping: options.mapping, defaultCountry, defaultTimeZone },
+        { mapping: options.mapping, defaultCountry, defaultTimeZone, fieldLimits },
         {
           rows: PREVIEW_ROWS,
           truncated: head.truncated,

@@ -37,6 +37,11 @@ export interface CsvImportOptions {
   readonly defaultTimeZone?: string | undefined;
   /** Rows per batch handed to the intake. */
   readonly batchSize?: number;
+  /**
+   * The tenant plan's custom-field limits (`leadFields`), which the leads table enforces on every
+   * write: a row over them is rejected here, with its reason, instead of failing its whole batch.
+   */
+  readonly fieldLimits?: { readonly maxCount: number; readonly maxValueLength: number } | undefined;
 }
 
 export interface CsvImportSink {
@@ -460,6 +465,20 @@ function checkRow(
   if (JSON.stringify(fields).length > MAX_FIELDS_JSON) {
     reject(row, 'FIELDS_TOO_LARGE', '', '');
     return null;
+  }
+  const limits = options.fieldLimits;
+  if (limits) {
+    // What the leads table's trigger counts: every key of the fields, every value's length.
+    const long = Object.entries(fields).find(([, v]) => [...v].length > limits.maxValueLength);
+    if (long) {
+      const i = m.fields.find(([, key]) => key.replace(CONTROL, ' ') === long[0])?.[0];
+      reject(row, 'FIELD_OVER_PLAN', i === undefined ? long[0] : col(i), long[1]);
+      return null;
+    }
+    if (Object.keys(fields).length > limits.maxCount) {
+      reject(row, 'FIELDS_OVER_PLAN', '', '');
+      return null;
+    }
   }
   return {
     phone,

@@ -16,6 +16,8 @@ export const REJECT_CODES = {
   NAME_TOO_LONG: 'The name is longer than 120 characters',
   FIELD_TOO_LONG: 'A custom field is longer than 1,000 characters',
   FIELDS_TOO_LARGE: 'The custom fields are more than 4 KB together',
+  FIELD_OVER_PLAN: "A custom field is longer than the tenant plan's leadFields.maxValueLength",
+  FIELDS_OVER_PLAN: "The row has more custom fields than the tenant plan's leadFields.maxCount",
   PRIORITY_INVALID: `The priority is not a whole number from 0 to ${MAX_PRIORITY}`,
   ROW_MALFORMED: 'The CSV record could not be read (unbalanced quotes)',
   DUPLICATE_IN_FILE: 'The number is on an earlier row of this file',

@@ -1,7 +1,8 @@
 // Custom lead fields within the tenant's limits (plan.leadFields: maxCount, maxValueLength): the
 // limit holds on every write path — leads added through the API, a CSV import, a rectification —
 // because the leads table's triggers refuse what breaks it (migration 0012); the refusal names the
-// limit, never a value; a tenant without limits keeps the global ones. Real Postgres, real Redis.
+// limit, never a value; a CSV import rejects such a row with its reason (the rest is imported); a
+// tenant without limits keeps the global ones. Real Postgres, real Redis.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
@@ -83,28 +84,43 @@ describe('custom lead fields within the tenant limits', () => {
     expect(await overLimit('loose')).toBe(1);
   });
 
-  it('a CSV import cannot store a lead over the limit', async () => {
-    const csv = 'phone,name,a,b,c\n+442079460031,Bea,1,2,3\n';
+  it('a CSV import rejects the rows over the limit, naming it, and imports the rest', async () => {
+    const csv = [
+      'phone,name,a,b,c',
+      '+442079460031,Bea,1,2,3', // three fields: over maxCount 2
+      '+442079460032,Cy,eleven chars,,', // a value of 12 characters: over maxValueLength 10
+      '+442079460033,Di,1,2,', // within
+    ].join('\n');
     const res = await api()
       .post('/api/v1/tenants/tight/campaigns/spring/imports')
       .set('Authorization', bearer.get('tight')!)
       .set('Content-Type', 'text/csv')
       .send(csv);
-    // The import's own row checks know only the global limits, so the table refuses the batch:
-    // the upload fails with the limit named, and nothing over it is stored.
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({
-      error: {
-        code: 'LEAD_INVALID',
-        message: 'lead fields over the limit: at most 2 custom fields in this tenant',
-      },
-    });
-    expect(JSON.stringify(res.body)).not.toContain('+442079460031');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ import: { status: 'done', queued: 1, rejected: 2 } });
+    const id = (res.body as { import: { id: string } }).import.id;
+    const rejects = await api()
+      .get(`/api/v1/tenants/tight/imports/${id}/rejects`)
+      .set('Authorization', bearer.get('tight')!)
+      .expect(200);
+    const list = (rejects.body as { items: { row: number; code: string; column: string }[] }).items;
+    expect(list.map((r) => [r.row, r.code, r.column])).toEqual([
+      [2, 'FIELDS_OVER_PLAN', ''],
+      [3, 'FIELD_OVER_PLAN', 'a'],
+    ]);
     expect(await overLimit('tight')).toBe(0);
-    const { rows } = await g.db.knex.raw<{ rows: { n: string }[] }>(
-      `SELECT count(*) AS n FROM leads WHERE tenant_id = 'tight' AND phone = '+442079460031'`,
+    const { rows } = await g.db.knex.raw<{ rows: { phone: string }[] }>(
+      `SELECT phone FROM leads WHERE tenant_id = 'tight' AND phone LIKE '+44207946003%' ORDER BY phone`,
     );
-    expect(Number(rows[0]!.n)).toBe(0);
+    expect(rows.map((r) => r.phone)).toEqual(['+442079460033']);
+    // The other tenant, without limits, takes the same file whole.
+    const loose = await api()
+      .post('/api/v1/tenants/loose/campaigns/spring/imports')
+      .set('Authorization', bearer.get('loose')!)
+      .set('Content-Type', 'text/csv')
+      .send(csv)
+      .expect(201);
+    expect(loose.body).toMatchObject({ import: { queued: 3, rejected: 0 } });
   });
 
   it('a rectification cannot push a lead over the limit', async () => {
