@@ -121,6 +121,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       findByLeaseIds: (tenantId, leaseIds) => attempts.findByLeaseIds(tenantId, leaseIds),
       lookupLeases: (tenantId, leaseIds) => attempts.lookupLeases(tenantId, leaseIds),
       voidLeases: (tenantId, items) => attempts.voidLeases(tenantId, items),
+      recentCalls: (tenantId, campaignId, sinceMs) => attempts.recentCalls(tenantId, campaignId, sinceMs),
     },
     async close() {
       await writer.close();

@@ -116,6 +116,21 @@ export interface OutcomeRepository {
    * an earlier one wrote it), or the outcome that won; leases whose lead is gone are left out.
    */
   voidLeases(tenantId: string, items: readonly VoidInput[]): Promise<Map<string, LeaseOnRecord>>;
+  /**
+   * The calls of a campaign completed since `sinceMs` (void marks skipped), oldest first: the
+   * number, the outcome, when the call started (its completion less its talk time) and ended. What
+   * a rebuild restores the calling rules' history from, after the queue lost it.
+   */
+  recentCalls(tenantId: string, campaignId: string, sinceMs: number): Promise<RecentCall[]>;
+}
+
+export interface RecentCall {
+  readonly phone: string;
+  readonly outcome: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** Epoch ms. */
+  readonly completedAt: number;
 }
 
 const leaseIdsSchema = z.array(z.string().min(1).max(200)).max(10_000);
@@ -147,6 +162,26 @@ export function createOutcomeRepository(knex: Knex): OutcomeRepository {
   }
 
   return {
+    async recentCalls(tenantId, campaignId, sinceMs) {
+      const { rows } = await knex.raw<{
+        rows: { phone: string; outcome: string; completed_ms: string; duration_sec: number }[];
+      }>(
+        `SELECT l.phone, a.outcome, (extract(epoch FROM a.completed_at) * 1000)::bigint AS completed_ms,
+                a.duration_sec
+           FROM call_attempts a
+           JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
+          WHERE a.tenant_id = ? AND a.campaign_id = ? AND NOT a.voided AND a.completed_at > to_timestamp(? / 1000.0)
+          ORDER BY a.completed_at`,
+        [tenantOf(tenantId), campaignId, sinceMs],
+      );
+      return rows.map((r) => ({
+        phone: r.phone,
+        outcome: r.outcome,
+        completedAt: Number(r.completed_ms),
+        startedAt: Number(r.completed_ms) - r.duration_sec * 1000,
+      }));
+    },
+
     async findByLeaseIds(tenantId, leaseIds) {
       const ids = parseInput(leaseIdsSchema, leaseIds, 'lease ids');
       const found = new Map<string, StoredOutcome>();

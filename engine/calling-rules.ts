@@ -262,6 +262,40 @@ export function withLockout(limits: ZoneLimits, h: NumberHistory, now: number): 
   return { lockedUntil: Math.max(h.lockedUntil, now + limits.lockoutMs), calls: h.calls };
 }
 
+/**
+ * The history with calls and lockout outcomes read back from the system of record merged in
+ * (Redis lost them): calls united (and kept within every rule's reach), the later lockout kept.
+ * Mirrors restoreHistory.lua.
+ */
+export function withRestored(
+  limits: ZoneLimits,
+  h: NumberHistory,
+  calls: readonly number[],
+  lockouts: readonly number[],
+  now: number,
+): NumberHistory {
+  const reach = reachOf(limits);
+  const kept = [...new Set([...h.calls, ...calls])].filter((t) => t > now - reach && t <= now);
+  let lockedUntil = h.lockedUntil;
+  if (limits.lockoutMs > 0)
+    for (const t of lockouts) lockedUntil = Math.max(lockedUntil, t + limits.lockoutMs);
+  return { lockedUntil: lockedUntil > now ? lockedUntil : 0, calls: kept.sort((a, b) => a - b) };
+}
+
+/** How far back a call or a lockout outcome can still hold a number under these rules (ms). */
+export function rulesReachMs(rules: CallingRules): number {
+  let reach = 0;
+  for (const pack of effectivePacks(rules)) {
+    reach = Math.max(
+      reach,
+      pack.minGapMs,
+      pack.lockout?.durationMs ?? 0,
+      ...pack.maxCalls.map((c) => c.periodMs),
+    );
+  }
+  return reach;
+}
+
 /** Presets as the admin API lists them. */
 export function listPresets() {
   return Object.entries(CALLING_PRESETS).map(([id, p]) => ({ id, ...p }));

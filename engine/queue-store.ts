@@ -445,6 +445,24 @@ export interface QueueStore {
    * changes and the numbers held are returned in `held` (retry once the call is completed).
    */
   unsuppressNumbers(ref: CampaignRef, phones: readonly string[]): Promise<UnsuppressResult>;
+
+  /**
+   * Restore numbers' calling-rules history (engine/calling-rules.ts) from the system of record
+   * after the queue lost it (a rebuild): each number's call start times and the times of its
+   * lockout outcomes are merged into what the queue holds, under the limits of the zone of the
+   * lead queued under the number (a number without one, or without limits, is skipped). Returns
+   * how many numbers' histories were written.
+   */
+  restoreHistory(ref: CampaignRef, numbers: readonly RestoredCalls[], now: number): Promise<number>;
+}
+
+/** One number's calls as the system of record holds them (epoch ms). */
+export interface RestoredCalls {
+  readonly phone: string;
+  /** When each call started. */
+  readonly calls: readonly number[];
+  /** When each call whose outcome locks the number out ended. */
+  readonly lockouts: readonly number[];
 }
 
 export type LeadUpdateResult = 'updated' | 'absent' | 'leased' | 'duplicate' | 'suppressed';

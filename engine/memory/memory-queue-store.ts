@@ -13,6 +13,7 @@ import {
   NO_RULES,
   withCall,
   withLockout,
+  withRestored,
 } from '../calling-rules.js';
 import type { CallingRules, NumberHistory, ZoneLimits, ZonePlan } from '../calling-rules.js';
 import type { CallingWindow, ZoneKey } from '../calling-window.js';
@@ -52,6 +53,7 @@ import type {
   ReclaimedLease,
   RemovedLead,
   UnsuppressResult,
+  RestoredCalls,
 } from '../queue-store.js';
 import {
   checkAgents,
@@ -1080,6 +1082,28 @@ export class MemoryQueueStore implements QueueStore {
     let removed = 0;
     for (const digits of wanted) if (c.suppressed.delete(digits)) removed++;
     return { removed, held: [] };
+  }
+
+  // restoreHistory.lua
+  async restoreHistory(ref: CampaignRef, numbers: readonly RestoredCalls[], now: number): Promise<number> {
+    await Promise.resolve();
+    const digits = checkPhones(numbers.map((n) => n.phone));
+    const c = this.#get(ref);
+    let written = 0;
+    numbers.forEach((n, i) => {
+      const d = digits[i]!;
+      const member = c.phones.get(d);
+      const rec = member === undefined ? undefined : c.records.get(member);
+      const limits = rec === undefined ? undefined : c.limits.get(rec.zone);
+      if (limits === undefined) return;
+      this.#putHistory(
+        c,
+        d,
+        withRestored(limits, c.history.get(d) ?? EMPTY_HISTORY, n.calls, n.lockouts, now),
+      );
+      written++;
+    });
+    return written;
   }
 
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {

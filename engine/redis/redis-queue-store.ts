@@ -68,6 +68,7 @@ import type {
   ReclaimedLease,
   RemovedLead,
   UnsuppressResult,
+  RestoredCalls,
 } from '../queue-store.js';
 import {
   checkAgents,
@@ -164,6 +165,10 @@ function parseStoredPlan(json: string): { window: CallingWindow; rules: CallingR
   }
   return { window: callingWindowSchema.parse(parsed), rules: NO_RULES };
 }
+
+/** Numbers per restoreHistory call (a rebuild restores a campaign's in chunks). */
+const RESTORE_CHUNK = 1_000;
+const timesArg = (ts: readonly number[]): string => ts.map((t) => String(Math.trunc(t))).join(',');
 
 const DEFAULT_RETENTION_MS = 15 * 60_000;
 
@@ -977,6 +982,21 @@ export class RedisQueueStore implements QueueStore {
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
     return { removed: Number(f[1]), held: f.slice(2).map((d) => `+${String(d)}`) };
+  }
+
+  async restoreHistory(ref: CampaignRef, numbers: readonly RestoredCalls[], now: number): Promise<number> {
+    const digits = checkPhones(numbers.map((n) => n.phone));
+    let written = 0;
+    for (let i = 0; i < numbers.length; i += RESTORE_CHUNK) {
+      const args: ScriptArg[] = [this.#keys(ref).base, now];
+      numbers.slice(i, i + RESTORE_CHUNK).forEach((n, k) => {
+        args.push(digits[i + k]!, timesArg(n.calls), timesArg(n.lockouts));
+      });
+      const reply = Number(await this.#campaign('restoreHistory', ref, args));
+      if (reply < 0) throw errorFromStatus(reply, { campaignId: ref.campaignId });
+      written += reply;
+    }
+    return written;
   }
 
   async refreshWindows(ref: CampaignRef, now: number): Promise<void> {

@@ -37,6 +37,7 @@ export const SCRIPT_NAMES = [
   'setWindows',
   'unsuppressNumbers',
   'updateLead',
+  'restoreHistory',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -4,6 +4,7 @@
 // over since the queue's epoch began, so it may have gone back in time), on demand, and whenever
 // the engine answers CAMPAIGN_UNKNOWN or CAMPAIGN_STALE for a campaign Postgres says is active.
 import type { Clock } from '../../engine/clock.js';
+import { lockoutOutcomes, rulesReachMs } from '../../engine/calling-rules.js';
 import type { CampaignConfig } from '../../engine/campaign.js';
 import type { AgentId, CampaignRef, DeviceId, TenantId } from '../../engine/ids.js';
 import type { HeldLease, QueueStore, RebuildResult } from '../../engine/queue-store.js';
@@ -135,6 +136,30 @@ export function createCampaignRegistry(deps: {
     return out;
   }
 
+  /**
+   * The calling rules' history of the campaign's numbers (calls, lockouts) from the call attempts
+   * in Postgres, for a queue that lost it: without it a rebuilt queue would let a number's call
+   * cap or gap start again from nothing. Calls in progress are not in Postgres yet: they count
+   * once completed. Returns how many numbers' histories were written.
+   */
+  async function restoreHistory(ref: CampaignRef): Promise<number> {
+    const campaign = await db.campaigns.get(ref.tenantId, ref.campaignId);
+    const rules = campaign?.config.callingRules;
+    if (!rules) return 0;
+    const reach = rulesReachMs(rules);
+    if (reach === 0) return 0;
+    const now = clock.now();
+    const lockouts = lockoutOutcomes(rules);
+    const byPhone = new Map<string, { phone: string; calls: number[]; lockouts: number[] }>();
+    for (const c of await db.outcomes.recentCalls(ref.tenantId, ref.campaignId, now - reach)) {
+      let n = byPhone.get(c.phone);
+      if (!n) byPhone.set(c.phone, (n = { phone: c.phone, calls: [], lockouts: [] }));
+      n.calls.push(c.startedAt);
+      if (lockouts.has(c.outcome)) n.lockouts.push(c.completedAt);
+    }
+    return byPhone.size === 0 ? 0 : store.restoreHistory(ref, [...byPhone.values()], now);
+  }
+
   async function rebuild(ref: CampaignRef): Promise<RebuildResult> {
     const started = Date.now();
     const result = await store.rebuild(
@@ -143,8 +168,9 @@ export function createCampaignRegistry(deps: {
       clock.now(),
       await held(ref),
     );
+    const restored = await restoreHistory(ref);
     logger.info(
-      { tenantId: ref.tenantId, campaignId: ref.campaignId, ...result, ms: Date.now() - started },
+      { tenantId: ref.tenantId, campaignId: ref.campaignId, ...result, restored, ms: Date.now() - started },
       'campaign.rebuilt',
     );
     deps.onRebuilt?.(ref);

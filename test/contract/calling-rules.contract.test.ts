@@ -226,4 +226,50 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
       expect(await store.lease(ref, agent(1), T0 + 3 * HOUR, OFFER_TTL)).not.toBeNull();
     });
   });
+
+  describe('history restored from the system of record (after Redis lost it)', () => {
+    it('holds a number its restored calls fill a cap for, and a gap after its last one', async () => {
+      await define({ packs: [{ name: 'caps', maxCalls: [{ count: 2, periodMs: DAY }], minGapMs: HOUR }] });
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const written = await store.restoreHistory(
+        ref,
+        [
+          { phone: lead(1).phone, calls: [T0 - 5 * HOUR, T0 - 3 * HOUR], lockouts: [] },
+          { phone: lead(2).phone, calls: [T0 - 10 * MIN, T0 - 2 * DAY], lockouts: [] },
+          { phone: '+447700999999', calls: [T0 - HOUR], lockouts: [] }, // no lead queued under it
+        ],
+        T0,
+      );
+      expect(written).toBe(2);
+      // L1: two calls within a day (cap full); L2: its last call 10 min ago (gap of an hour).
+      expect(await store.lease(ref, agent(1), T0, OFFER_TTL)).toBeNull();
+      // L2 is free once the hour since its last call has passed; L1 once its first call is a day old.
+      expect((await store.lease(ref, agent(1), T0 + 50 * MIN, OFFER_TTL))?.lead.id).toBe('L2');
+      expect(await store.lease(ref, agent(2), T0 + 50 * MIN, OFFER_TTL)).toBeNull();
+      expect((await store.lease(ref, agent(2), T0 + 19 * HOUR, OFFER_TTL))?.lead.id).toBe('L1');
+    });
+
+    it('merges with the history the queue holds, and keeps the later lockout', async () => {
+      await define({
+        packs: [
+          {
+            name: 'abandon',
+            maxCalls: [{ count: 3, periodMs: DAY }],
+            lockout: { outcomes: ['abandoned'], durationMs: 3 * DAY },
+          },
+        ],
+      });
+      await store.enqueue(ref, [lead(1)], T0);
+      await call(T0); // one call known to the queue
+      await store.restoreHistory(
+        ref,
+        [{ phone: lead(1).phone, calls: [T0 - HOUR, T0], lockouts: [T0 - DAY] }], // T0: the same call again
+        T0 + 2 * MIN,
+      );
+      // Two calls in the day (T0 - 1 h, T0), not three: the cap still has room, but the lockout of
+      // an abandoned call a day ago holds the number for two more days.
+      expect(await store.lease(ref, agent(1), T0 + 2 * DAY - MIN, OFFER_TTL)).toBeNull();
+      expect((await store.lease(ref, agent(1), T0 + 2 * DAY, OFFER_TTL))?.lead.id).toBe('L1');
+    });
+  });
 });

@@ -1,6 +1,7 @@
 // Redis is the hot queue, Postgres the system of record: when Redis loses everything mid-run,
 // the gateway notices (the engine no longer knows an active campaign) and rebuilds the queue
-// from Postgres. Every queued lead comes back, in order; completed ones do not.
+// from Postgres. Every queued lead comes back, in order; completed ones do not; the calling
+// rules' history of the numbers comes back from the call attempts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRef } from '../../engine/ids.js';
 import { call, next, TestGateway, until } from '../support/gateway.js';
@@ -8,6 +9,7 @@ import { deleteKeysAtOnce } from '../support/stores.js';
 
 const T = 'flush';
 const C = 'c1';
+const HOUR = 3_600_000;
 
 describe('Redis flushed mid-run', () => {
   let g: TestGateway;
@@ -88,5 +90,46 @@ describe('Redis flushed mid-run', () => {
     );
     expect(queued.has(offer.lead.id)).toBe(false);
     expect(queued.size).toBeGreaterThanOrEqual(before - 2);
+  });
+  it("restores the calling rules' history: a number called under a cap of one a day stays held", async () => {
+    const R = 'capped';
+    const capped = await g.campaign(T, R, {
+      callingRules: { packs: [{ name: 'once a day', maxCalls: [{ count: 1, periodMs: 86_400_000 }] }] },
+    });
+    await g.leads(T, R, 1, 900);
+    const device = await g.connect(T, 0);
+    const offered = next(device, 'call:offer');
+    await call(device, 'agent:ready', { campaignId: R });
+    const [offer, ack] = await offered;
+    ack({ accept: true });
+    await until(
+      async () => (await g.store.store.peekLease(capped.tenantId, offer.leaseId, Date.now())).state === 'a',
+    );
+    expect(
+      await call(device, 'call:complete', { leaseId: offer.leaseId, outcome: 'no_answer', durationSec: 0 }),
+    ).toMatchObject({ ok: true, disposition: expect.stringMatching(/^retry:/) as unknown });
+    const before = (await g.store.store.snapshot(capped)).numbers[offer.lead.phone];
+    expect(before?.calls).toHaveLength(1);
+
+    expect(await deleteKeysAtOnce(`${g.store.prefix}{c:${T}:${R}}:*`)).toBeGreaterThan(3);
+    await until(
+      async () =>
+        (await g.store.store.hasCampaign(capped)) &&
+        (await g.store.store.stats(capped, Date.now())).scheduled +
+          (await g.store.store.stats(capped, Date.now())).ready ===
+          1,
+      10_000,
+    );
+    // The call comes back from its attempt row (started = completed less its talk time).
+    const after = (await g.store.store.snapshot(capped)).numbers[offer.lead.phone];
+    expect(after?.calls).toHaveLength(1);
+    expect(Math.abs(after!.calls[0]! - before!.calls[0]!)).toBeLessThan(5_000);
+    // So the lead is not offered again before a day has passed since that call, and is after it.
+    const probe = { agentId: 'a9' as never, deviceId: 'd9' as never };
+    const t = Date.now();
+    await g.store.store.promote(capped, t + 23 * HOUR, 100);
+    expect(await g.store.store.lease(capped, probe, t + 23 * HOUR, 5_000)).toBeNull();
+    await g.store.store.promote(capped, t + 25 * HOUR, 100);
+    expect((await g.store.store.lease(capped, probe, t + 25 * HOUR, 5_000))?.lead.id).toBe(offer.lead.id);
   });
 });
