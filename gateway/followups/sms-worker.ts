@@ -7,6 +7,7 @@
 import type { Clock } from '../../engine/clock.js';
 import type { FollowupRepository } from '../../db/privacy/index.js';
 import type { Logger } from '../logger.js';
+import { startOutboxPoller } from '../outbox-poller.js';
 import { backoffMs } from '../webhooks/delivery-worker.js';
 import type { SmsProvider } from './sms-provider.js';
 
@@ -44,9 +45,6 @@ export function createSmsWorker(
   const base = options.backoffBaseMs ?? 2_000;
   const max = options.backoffMaxMs ?? 3_600_000;
   const maxAttempts = options.maxAttempts ?? 10;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<unknown> = Promise.resolve();
 
   async function runOnce(): Promise<number> {
     const claimed = await repo.claimDueSms(clock.now(), batch, visibilityMs);
@@ -70,27 +68,10 @@ export function createSmsWorker(
     return claimed.length;
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      round = runOnce().then(
-        (n) => schedule(n === batch ? 0 : pollMs),
-        (err: unknown) => {
-          logger.error({ err }, 'followup.round_failed');
-          schedule(pollMs * 4);
-        },
-      );
-    }, delay);
-    timer.unref();
-  }
-  schedule(pollMs);
+  const poller = startOutboxPoller({ runOnce, batch, pollMs, logger, failedEvent: 'followup.round_failed' });
 
   return {
     runOnce,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await round.catch(() => undefined);
-    },
+    stop: () => poller.stop(),
   };
 }

@@ -9,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../../engine/clock.js';
 import type { ClaimedDelivery, WebhookRepository } from '../../db/privacy/index.js';
 import type { Logger } from '../logger.js';
+import { startOutboxPoller } from '../outbox-poller.js';
 
 export interface WebhookWorkerOptions {
   /** How often to look for due deliveries when the last look found none. Default 1 s. */
@@ -47,9 +48,6 @@ export function createWebhookWorker(
   const base = options.backoffBaseMs ?? 1_000;
   const max = options.backoffMaxMs ?? 3_600_000;
   const maxAttempts = options.maxAttempts ?? 15;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<unknown> = Promise.resolve();
 
   async function post(d: ClaimedDelivery): Promise<void> {
     const started = clock.now();
@@ -99,27 +97,10 @@ export function createWebhookWorker(
     return claimed.length;
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      round = runOnce().then(
-        (n) => schedule(n === batch ? 0 : pollMs),
-        (err: unknown) => {
-          logger.error({ err }, 'webhook.round_failed');
-          schedule(pollMs * 4);
-        },
-      );
-    }, delay);
-    timer.unref();
-  }
-  schedule(pollMs);
+  const poller = startOutboxPoller({ runOnce, batch, pollMs, logger, failedEvent: 'webhook.round_failed' });
 
   return {
     runOnce,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await round.catch(() => undefined);
-    },
+    stop: () => poller.stop(),
   };
 }
