@@ -1025,7 +1025,12 @@ export class AgentHub {
     for (const s of this.sessions.all()) {
       const name = s.state.name;
       const call = callOf(s.state);
-      if (call && s.connected && (name === 'dialing' || name === 'on_call' || name === 'wrap_up')) {
+      if (
+        call &&
+        !call.routingRevoked &&
+        s.connected &&
+        (name === 'dialing' || name === 'on_call' || name === 'wrap_up')
+      ) {
         const ttlMs = this.#ttls({ tenantId: s.tenantId, campaignId: call.campaignId }).callTtlMs;
         const k = `${s.tenantId}\x00${ttlMs}`;
         const group = byTenant.get(k) ?? { tenantId: s.tenantId, ttlMs, held: [] };

@@ -29,6 +29,11 @@ export interface HeldCall {
   /** For the wallboard: the lead's first name only, when known. */
   readonly leadFirstName: string | null;
   readonly expiresAt: number;
+  /**
+   * Revoked for routing while in progress (its number listed mid-call): the queue keeps its lease
+   * as a tombstone, not renewable, and still takes its outcome. Nothing to extend.
+   */
+  readonly routingRevoked?: true;
 }
 
 export type CallPhase = 'offered' | 'dialing' | 'on_call' | 'wrap_up';
@@ -691,10 +696,15 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
         case 'on_call':
         case 'wrap_up':
           // Taken away for routing; a number removed mid-call keeps the call open for its outcome.
-          return stay(wrapUp(now, s.campaignId, e.reason === 'removed' ? call : null, s.pauseAfter), [
-            { type: 'send_revoked', leaseId: call.leaseId, reason: e.reason },
-            { type: 'announce' },
-          ]);
+          return stay(
+            wrapUp(
+              now,
+              s.campaignId,
+              e.reason === 'removed' ? { ...call, routingRevoked: true } : null,
+              s.pauseAfter,
+            ),
+            [{ type: 'send_revoked', leaseId: call.leaseId, reason: e.reason }, { type: 'announce' }],
+          );
         case 'paused':
         case 'ready':
           return ignore(s, 'not holding that lease');

@@ -301,6 +301,11 @@ describe('one call, one agent, one outcome', () => {
     const revoked = next(d0, 'call:revoked');
     await g.gateway.suppress(tenant, [offer.lead.phone], 'api');
     expect((await revoked)[0]).toEqual({ leaseId: offer.leaseId, reason: 'removed' });
+    // The heartbeat that comes before the call ends must not take it back as expired (the queue
+    // keeps its lease as a tombstone, which is not renewable): the device would hang up.
+    const expired = collect(d0, 'call:revoked', 300);
+    await g.gateway.hub.extendHeld();
+    expect(await expired).toEqual([]);
     const done = await call(d0, 'call:complete', {
       leaseId: offer.leaseId,
       outcome: 'no_answer',
