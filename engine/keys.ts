@@ -122,3 +122,13 @@ export const CAMPAIGN_KEY_SET = [
 export function campaignKeySet(k: CampaignKeys): string[] {
   return CAMPAIGN_KEY_SET.map((name) => k[name]);
 }
+
+/**
+ * string: a number's tenant-wide gap reservation (gateway/calls/tenant-gap.ts): the lease id of
+ * the call that reserved it, expiring when the gap of that call's rules ends. The hash tag
+ * `{t:<tenant>}` puts every campaign's reservation of the tenant's numbers on one Redis Cluster
+ * slot, so one SET decides between two campaigns whatever slots the campaigns live on.
+ */
+export function tenantGapKey(prefix: string, tenantId: string, phoneDigits: string): string {
+  return `${prefix}{t:${tenantId}}:gap:${phoneDigits}`;
+}

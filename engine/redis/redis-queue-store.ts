@@ -244,6 +244,11 @@ export class RedisQueueStore implements QueueStore {
     return this.#ids;
   }
 
+  /** The prefix of every key of this store (keys.ts), for keys kept beside the queue's. */
+  get keyPrefix(): string {
+    return this.#prefix;
+  }
+
   async serverTime(): Promise<readonly [number, number]> {
     const reply = (this.#cluster
       ? await this.#cluster.sendCommand(undefined, true, ['TIME'])
