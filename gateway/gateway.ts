@@ -24,6 +24,8 @@ import type { Completions } from './calls/completions.js';
 import { heartbeat as socketHeartbeat } from './config.js';
 import type { Config } from './config.js';
 import { createDispatcher } from './calls/dispatcher.js';
+import { createTenantGap, gapReservationsFor } from './calls/tenant-gap.js';
+import type { GapReservations, TenantGap } from './calls/tenant-gap.js';
 import type { Dispatcher } from './calls/dispatcher.js';
 import { GatewayError } from './errors.js';
 import { addLeads, openLeadIntake } from './leads/intake.js';
@@ -63,6 +65,8 @@ export interface GatewayDeps {
   readonly supervisor?: (gateway: Gateway) => { stop(): void };
   /** Times each stage of a ready -> offer (the bench's latency budget); absent in production. */
   readonly offerBudget?: OfferBudget;
+  /** Where tenant-wide gap reservations live; absent: beside the store's queue (tenant-gap.ts). */
+  readonly gapReservations?: GapReservations;
 }
 
 export interface Gateway {
@@ -75,6 +79,8 @@ export interface Gateway {
   readonly completions: Completions;
   /** Which custom fields offers carry, per campaign (gateway/privacy/offer-fields.ts). */
   readonly offerFields: OfferFields;
+  /** The minimum gap between calls to one number across a tenant's campaigns (reservations). */
+  readonly tenantGap: TenantGap;
   /** Load campaigns (rebuilding queues the engine lacks), start periodic work, listen. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Ready for traffic: started and not draining. */
@@ -165,6 +171,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const offerFields = createOfferFields(db.privacy.consent, () => clock.now(), logger);
 
+  const tenantGap = createTenantGap({
+    reservations: deps.gapReservations ?? gapReservationsFor(store),
+    store,
+    // An accept comes after a ready on the campaign, so it is live here; a resumed offer on a
+    // gateway that never routed the campaign loads it first.
+    rulesOf: async (ref) => {
+      if (!campaigns.isLive(ref) && !(await campaigns.active(ref.tenantId, ref.campaignId))) return null;
+      return campaigns.config(ref)?.callingRules ?? null;
+    },
+    leadOf: (tenantId, leadId) => db.leads.get(tenantId, leadId),
+    logger,
+  });
+
   const hub = new AgentHub({
     config,
     store,
@@ -174,6 +193,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     auth: tokens,
     completions,
     clustered: deps.adapter !== undefined,
+    gap: tenantGap,
     ...(deps.offerBudget ? { offerBudget: deps.offerBudget } : {}),
     devices: {
       async check(identity: DeviceIdentity) {
@@ -317,6 +337,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     dispatcher,
     completions,
     offerFields,
+    tenantGap,
     get ready() {
       return started && !draining;
     },

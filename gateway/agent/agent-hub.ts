@@ -25,6 +25,7 @@ import { callOf, phaseOf, transition, wireState } from '../calls/agent-machine.j
 import type { Effect, HeldCall, MachineEvent } from '../calls/agent-machine.js';
 import type { Completions } from '../calls/completions.js';
 import type { Dispatcher } from '../calls/dispatcher.js';
+import type { TenantGap } from '../calls/tenant-gap.js';
 import type { Config } from '../config.js';
 import { askGateways } from '../ask-gateways.js';
 import { GatewayError, toWireError } from '../errors.js';
@@ -98,6 +99,11 @@ export interface AgentHubOptions {
   readonly clustered: boolean;
   /** Times each stage of a ready -> offer (the bench's latency budget). */
   readonly offerBudget?: OfferBudget;
+  /**
+   * The minimum gap between calls to one number across the tenant's campaigns, reserved before
+   * each accept (gateway/calls/tenant-gap.ts); absent: not kept.
+   */
+  readonly gap?: TenantGap;
   /** The custom fields an offer may carry (the campaign's choice); absent: all of them. */
   readonly offerFields?: (
     tenantId: TenantId,
@@ -662,6 +668,28 @@ export class AgentHub {
         return null;
       case 'accept_lease': {
         try {
+          // The number's tenant-wide gap first: refused, the offer is withdrawn (its lead due when
+          // the other campaign's reservation ends) and the queue never records this call.
+          const gap = await this.#o.gap?.beforeAccept(
+            {
+              tenantId,
+              campaignId: effect.call.campaignId,
+              leaseId: effect.call.leaseId,
+              agentId,
+              lead: session.leads.get(effect.call.leaseId),
+            },
+            this.#now,
+          );
+          if (gap && !gap.ok) {
+            this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
+            return {
+              type: 'accept_failed',
+              leaseId: effect.call.leaseId,
+              code: 'NUMBER_GAP',
+              retryable: false,
+              viaAck: effect.viaAck === true,
+            };
+          }
           const res = await this.#acceptBatch.submit({
             tenantId,
             lease: { leaseId: effect.call.leaseId, agentId },

@@ -196,6 +196,7 @@ const LEASE_GONE: ReadonlySet<WireErrorCode> = new Set([
   'LEASE_NOT_OWNED',
   'CAMPAIGN_UNKNOWN',
   'OUTSIDE_CALLING_WINDOW',
+  'NUMBER_GAP',
 ]);
 
 export const LOGIN_STATE = (now: number): MachineState => ({
@@ -569,6 +570,15 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
           // Still offered. Accepted in the acknowledgement, the device learns it from
           // agent:state (offered, not dialing) and may send call:accept.
           return e.viaAck ? stay(s, [{ type: 'announce' }]) : refuse(s, e.code);
+        }
+        if (e.code === 'NUMBER_GAP') {
+          // Withdrawn at accept for the tenant-wide gap: the device is told as for any offer
+          // taken back (a device that accepted in the acknowledgement is dialling already).
+          return stay(paused(now, 'gap', s.campaignId), [
+            { type: 'refuse', code: e.code },
+            { type: 'send_revoked', leaseId: s.call.leaseId, reason: 'gap' },
+            { type: 'announce' },
+          ]);
         }
         const reason = e.code === 'OUTSIDE_CALLING_WINDOW' ? 'window_closed' : 'call_lost';
         return stay(paused(now, reason, s.campaignId), [

@@ -61,6 +61,8 @@ export interface CampaignRegistry {
    * this gateway does not know). Every gateway follows an edit (onChanged, refresh).
    */
   ttls(ref: CampaignRef): LeaseTtls;
+  /** The configuration of a campaign live on this gateway (undefined: not live here). */
+  config(ref: CampaignRef): CampaignConfig | undefined;
   forget(ref: CampaignRef): void;
   /**
    * Another gateway changed the campaign's status or configuration: read it again from Postgres
@@ -233,6 +235,9 @@ export function createCampaignRegistry(deps: {
         offerTtlMs: Math.max(t?.offerTtlMs ?? defaults.offerTtlMs, deps.floors?.offerTtlMs ?? 0),
         callTtlMs: Math.max(t?.callTtlMs ?? defaults.callTtlMs, deps.floors?.callTtlMs ?? 0),
       };
+    },
+    config(ref) {
+      return live.get(key(ref))?.config;
     },
     forget(ref) {
       if (live.delete(key(ref))) deps.onForgotten?.(ref);

@@ -8,6 +8,7 @@
 //   2. Every campaign's queue (engine eraseNumbers): its leads leave the queue and their records
 //      are dropped; a live lease is revoked (its device is told, the agent is routed again) and
 //      dropped, so a late completion keeps nothing; the raw number leaves the suppression set.
+//      The number's tenant-wide gap reservation (gateway/calls/tenant-gap.ts) is deleted.
 //   3. Redis streams under the key prefix: entries that hold the number are deleted.
 //   4. The request is marked completed.
 // A failure after step 1 leaves the request open (listed as such); erasing again is harmless and
@@ -82,6 +83,8 @@ export function createRights(gateway: Gateway, sweeper?: StreamSweeper): Rights 
           gateway.dispatcher.trigger(ref);
         }
       });
+      // The number's tenant-wide gap reservation holds it too (gateway/calls/tenant-gap.ts).
+      await gateway.tenantGap.erase(tenantId, [phone]);
       const streamEntries = sweeper ? await sweeper.sweep([phone.slice(1)]) : 0;
       const summary = {
         leads: erased.leads.length,

@@ -294,6 +294,13 @@ export const WIRE_ERRORS = {
     retryable: false,
     meaning: 'The callback id does not exist in this tenant, or it is already done or cancelled.',
   },
+  NUMBER_GAP: {
+    status: 409,
+    message: 'The number was called too recently by another campaign',
+    retryable: false,
+    meaning:
+      "Another campaign of the tenant dialled this number less than its calling rules' minimum gap ago: the offer is withdrawn at accept (call:revoked with reason gap) and its lead waits until the gap ends.",
+  },
 } as const satisfies Record<string, WireErrorSpec> & Record<EngineErrorCode, unknown>;
 
 export type WireErrorCode = keyof typeof WIRE_ERRORS;

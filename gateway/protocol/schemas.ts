@@ -170,13 +170,14 @@ export const REVOKE_REASONS = [
   'grace_expired',
   'shutdown',
   'paused',
+  'gap',
 ] as const;
 export type RevokeReason = (typeof REVOKE_REASONS)[number];
 
 export const revokedPayloadSchema = z
   .object({ leaseId, reason: z.enum(REVOKE_REASONS) })
   .describe(
-    'The call is taken away: offer_timeout (the offer was not acknowledged), expired (the lease ran out), removed (the number was put on the do-not-call list: a call in progress may still be completed), grace_expired (another session resumed it), shutdown (the gateway is stopping; reconnect), paused (a supervisor paused the agent before it accepted).',
+    'The call is taken away: offer_timeout (the offer was not acknowledged), expired (the lease ran out), removed (the number was put on the do-not-call list: a call in progress may still be completed), grace_expired (another session resumed it), shutdown (the gateway is stopping; reconnect), paused (a supervisor paused the agent before it accepted), gap (at accept: another campaign of the tenant dialled the number less than the minimum gap ago; the lead waits until the gap ends).',
   );
 export type RevokedPayload = z.infer<typeof revokedPayloadSchema>;
 
