@@ -186,7 +186,7 @@ export class AgentHub {
   >;
   readonly #acceptBatch: NagleBatcher<
     { tenantId: TenantId; lease: LeaseRef; ttlMs: number },
-    ItemResult<LeaseExtension>
+    { result: ItemResult<LeaseExtension>; at: number }
   >;
   readonly #listeners = new Set<(change: AgentStateChange) => void>();
   /** Dropped sessions holding a call for the grace period, by agent: a reconnect takes it over. */
@@ -229,16 +229,20 @@ export class AgentHub {
         return ready.map((result, n) => ({ result, offer: offers[n]! }));
       },
     );
-    // One acceptMany per tenant and call lease length (campaigns may set their own).
+    // One acceptMany per tenant and call lease length (campaigns may set their own). Each result
+    // carries the `now` the queue recorded the accept at: the call's start under the calling rules.
     this.#acceptBatch = createNagleBatcher(
       ({ tenantId, ttlMs }) => `${tenantId}\x00${ttlMs}`,
-      (items) =>
-        options.store.acceptMany(
+      async (items) => {
+        const at = this.#now;
+        const results = await options.store.acceptMany(
           items[0]!.tenantId,
           items.map((i) => i.lease),
-          this.#now,
+          at,
           items[0]!.ttlMs,
-        ),
+        );
+        return results.map((result) => ({ result, at }));
+      },
     );
   }
 
@@ -439,6 +443,7 @@ export class AgentHub {
       leadId: view.leadId,
       leadFirstName: known?.call.leadFirstName ?? null,
       expiresAt: view.at,
+      ...(known?.call.acceptedAt === undefined ? {} : { acceptedAt: known.call.acceptedAt }),
     };
     await this.#process(session, { type: 'resume', call, phase: view.phase });
   }
@@ -690,7 +695,7 @@ export class AgentHub {
               viaAck: effect.viaAck === true,
             };
           }
-          const res = await this.#acceptBatch.submit({
+          const { result: res, at } = await this.#acceptBatch.submit({
             tenantId,
             lease: { leaseId: effect.call.leaseId, agentId },
             ttlMs: this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
@@ -702,6 +707,7 @@ export class AgentHub {
               expiresAt: res.expiresAt,
               then: effect.then,
               viaAck: effect.viaAck === true,
+              acceptedAt: at,
             };
           if (res.code === 'OUTSIDE_CALLING_WINDOW')
             this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
@@ -927,6 +933,7 @@ export class AgentHub {
           phase === 'offered'
             ? Math.max(call.expiresAt, now + 1_000)
             : now + this.#ttls({ tenantId: s.tenantId, campaignId: call.campaignId }).callTtlMs,
+        ...(phase !== 'offered' && call.acceptedAt !== undefined ? { acceptedAt: call.acceptedAt } : {}),
       });
     }
     return out;

@@ -23,6 +23,8 @@ export interface HeldCallInfo {
   readonly deviceId: string;
   readonly phase: 'offered' | 'dialing' | 'on_call' | 'wrap_up';
   readonly expiresAt: number;
+  /** When the queue recorded the accept (a call taken on this gateway; absent when unknown). */
+  readonly acceptedAt?: number;
 }
 
 /** Events between gateway processes (over the adapter). */

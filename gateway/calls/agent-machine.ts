@@ -34,6 +34,11 @@ export interface HeldCall {
    * as a tombstone, not renewable, and still takes its outcome. Nothing to extend.
    */
   readonly routingRevoked?: true;
+  /**
+   * When the queue recorded the accept (the `now` it was given): the call's start under the
+   * calling rules, so a rebuild that lost the number's history counts the call in progress.
+   */
+  readonly acceptedAt?: number;
 }
 
 export type CallPhase = 'offered' | 'dialing' | 'on_call' | 'wrap_up';
@@ -107,6 +112,8 @@ export type MachineEvent =
       readonly then: CallStatus | null;
       /** Accepted in the offer's acknowledgement: no command waits for the answer. */
       readonly viaAck?: boolean;
+      /** The `now` the queue recorded the accept at. */
+      readonly acceptedAt?: number;
     }
   | {
       readonly type: 'accept_failed';
@@ -544,7 +551,11 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
 
     case 'accept_done':
       if (s.name === 'offered' && sameCall(s, e.leaseId)) {
-        const call = { ...s.call, expiresAt: e.expiresAt };
+        const call = {
+          ...s.call,
+          expiresAt: e.expiresAt,
+          ...(e.acceptedAt === undefined ? {} : { acceptedAt: e.acceptedAt }),
+        };
         const dialing: MachineState = {
           name: 'dialing',
           since: now,

@@ -108,10 +108,21 @@ export function createCampaignRegistry(deps: {
   const pending = new Map<string, Promise<void>>();
   const refreshing = new Map<string, Promise<void>>();
 
-  /** The held calls whose leads the system of record still holds as queued in this campaign. */
-  async function held(ref: CampaignRef): Promise<HeldLease[]> {
+  /** A call in progress the rebuild attaches again, taken when the queue recorded it. */
+  interface StartedCall {
+    readonly leaseId: string;
+    readonly phone: string;
+    readonly acceptedAt: number;
+  }
+
+  /**
+   * The held calls whose leads the system of record still holds as queued in this campaign, and
+   * those of them that were accepted at a known time (calls in progress, for the calling rules).
+   */
+  async function held(ref: CampaignRef): Promise<{ leases: HeldLease[]; started: StartedCall[] }> {
     const calls = (await deps.heldCalls?.(ref)) ?? [];
     const out: HeldLease[] = [];
+    const started: StartedCall[] = [];
     for (const c of calls) {
       const id = store.leaseIds.verify(c.leaseId, ref.tenantId, c.agentId);
       if (!id) continue;
@@ -134,17 +145,22 @@ export function createCampaignRegistry(deps: {
           fields: lead.fields,
         },
       });
+      if (c.phase !== 'offered' && c.acceptedAt !== undefined)
+        started.push({ leaseId: c.leaseId, phone: lead.phone, acceptedAt: c.acceptedAt });
     }
-    return out;
+    return { leases: out, started };
   }
 
   /**
    * The calling rules' history of the campaign's numbers (calls, lockouts) from the call attempts
    * in Postgres, for a queue that lost it: without it a rebuilt queue would let a number's call
-   * cap or gap start again from nothing. Calls in progress are not in Postgres yet: they count
-   * once completed. Returns how many numbers' histories were written.
+   * cap or gap start again from nothing. Calls in progress are not in Postgres yet: those the
+   * rebuild attached again count from the moment the queue recorded their accept (the very time
+   * the lost history held, so a history Redis kept is not counted twice), unless their outcome
+   * is committed already (then the attempt counts). Returns how many numbers' histories were
+   * written.
    */
-  async function restoreHistory(ref: CampaignRef): Promise<number> {
+  async function restoreHistory(ref: CampaignRef, inProgress: readonly StartedCall[]): Promise<number> {
     const campaign = await db.campaigns.get(ref.tenantId, ref.campaignId);
     const rules = campaign?.config.callingRules;
     if (!rules) return 0;
@@ -159,18 +175,32 @@ export function createCampaignRegistry(deps: {
       n.calls.push(c.startedAt);
       if (lockouts.has(c.outcome)) n.lockouts.push(c.completedAt);
     }
+    const onRecord =
+      inProgress.length === 0
+        ? new Map<string, unknown>()
+        : await db.outcomes.lookupLeases(
+            ref.tenantId,
+            inProgress.map((c) => c.leaseId),
+          );
+    for (const c of inProgress) {
+      if (onRecord.has(c.leaseId) || c.acceptedAt <= now - reach) continue;
+      let n = byPhone.get(c.phone);
+      if (!n) byPhone.set(c.phone, (n = { phone: c.phone, calls: [], lockouts: [] }));
+      n.calls.push(c.acceptedAt);
+    }
     return byPhone.size === 0 ? 0 : store.restoreHistory(ref, [...byPhone.values()], now);
   }
 
   async function rebuild(ref: CampaignRef): Promise<RebuildResult> {
     const started = Date.now();
+    const calls = await held(ref);
     const result = await store.rebuild(
       ref,
       db.leads.streamQueued(ref.tenantId, ref.campaignId),
       clock.now(),
-      await held(ref),
+      calls.leases,
     );
-    const restored = await restoreHistory(ref);
+    const restored = await restoreHistory(ref, calls.started);
     logger.info(
       { tenantId: ref.tenantId, campaignId: ref.campaignId, ...result, restored, ms: Date.now() - started },
       'campaign.rebuilt',
