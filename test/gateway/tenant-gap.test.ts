@@ -147,6 +147,33 @@ describe('the minimum gap across a tenant’s campaigns', () => {
     expect(await call(b, 'call:accept', { leaseId: later.leaseId })).toMatchObject({ ok: true });
   });
 
+  it('with the memory store (one process), an offer accepted in its acknowledgement is withdrawn the same way', async () => {
+    g = await TestGateway.start({ store: 'memory' });
+    await g.seedTenant('acme', 2);
+    await g.campaign('acme', 'C1', { callingRules: GAP_RULES });
+    await g.campaign('acme', 'C2', { callingRules: GAP_RULES });
+    await g.leads('acme', 'C1', 1);
+    await g.leads('acme', 'C2', 1);
+    const a = await g.connect('acme', 0);
+    const first = await readyAndOffer(a, 'C1');
+    expect(await call(a, 'call:accept', { leaseId: first.leaseId })).toMatchObject({ ok: true });
+
+    const b = await g.connect('acme', 1);
+    const offered = next(b, 'call:offer');
+    expect(await call(b, 'agent:ready', { campaignId: 'C2' })).toMatchObject({ ok: true });
+    const [second, ack] = await offered;
+    expect(second.lead.phone).toBe(PHONE);
+    const revoked = next(b, 'call:revoked');
+    const state = next(b, 'agent:state');
+    ack({ accept: true });
+    expect((await revoked)[0]).toEqual({ leaseId: second.leaseId, reason: 'gap' });
+    expect((await state)[0]).toMatchObject({ state: 'paused', reason: 'gap' });
+    const snap = await g.store.store.snapshot(refOf('acme', 'C2'));
+    expect(Object.keys(snap.leases)).toEqual([]);
+    expect(snap.scheduled).toHaveLength(1);
+    expect(snap.scheduled[0]![1]).toBeGreaterThan(Date.now() + HOUR - MINUTE);
+  });
+
   it('a number in two tenants is reserved in each tenant’s own slot', async () => {
     g = await TestGateway.start();
     for (const t of ['acme', 'beta']) {
