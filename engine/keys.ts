@@ -49,6 +49,8 @@ export interface CampaignKeys {
   readonly zoneLimits: string;
   /** hash: phone digits -> the number's call history under the calling rules */
   readonly numberHistory: string;
+  /** string: the token of the process rebuilding the campaign (a lock with an expiry; one rebuild at a time) */
+  readonly rebuildLock: string;
   /** zset: ready members of one zone, by order score */
   ready(zoneIndex: number): string;
   /** zset: an agent's pinned callbacks by due time */
@@ -87,6 +89,7 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
     suppressed: `${base}x`,
     zoneLimits: `${base}tl`,
     numberHistory: `${base}nh`,
+    rebuildLock: `${base}rb`,
     ready: (zoneIndex) => `${base}r:${zoneIndex}`,
     pinned: (agentId) => `${base}p:${agentId}`,
     records: (bucket) => `${base}d:${bucket}`,

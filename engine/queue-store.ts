@@ -198,6 +198,11 @@ export interface RebuildResult {
   readonly keptLeased: number;
   /** Held calls attached again (their leases were lost). */
   readonly reattached: number;
+  /**
+   * Another rebuild of the campaign (another gateway's) was under way: this one waited for it to
+   * end and read nothing (the counts are 0).
+   */
+  readonly waited: boolean;
 }
 
 export interface Dispatched {

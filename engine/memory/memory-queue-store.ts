@@ -110,6 +110,8 @@ interface Campaign {
   readonly leaseOf: Map<string, string>;
   /** phone digits never to queue again */
   readonly suppressed: Set<string>;
+  /** A rebuild is reading the system of record (the Redis store's stale mark): no completion is claimed or applied. */
+  rebuilding: boolean;
 }
 
 class Fail {
@@ -122,6 +124,7 @@ const DEFAULT_RETENTION_MS = 15 * 60_000;
 export class MemoryQueueStore implements QueueStore {
   readonly kind = 'memory' as const;
   readonly #campaigns = new Map<string, Campaign>();
+  readonly #rebuilds = new Map<Campaign, Promise<RebuildResult>>();
   readonly #retention: number;
   readonly #promoteInline: number;
   readonly #newEpoch: () => string;
@@ -220,6 +223,7 @@ export class MemoryQueueStore implements QueueStore {
         agentLeases: new Map(),
         leaseOf: new Map(),
         suppressed: new Set(),
+        rebuilding: false,
       };
       this.#campaigns.set(this.#key(ref), c);
     }
@@ -613,6 +617,7 @@ export class MemoryQueueStore implements QueueStore {
       if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
+      if (c.rebuilding) return failure('CAMPAIGN_STALE');
       const found = this.#find(c, checked.lease, checked.agentId);
       if (found instanceof Fail) return failure(found.code);
       return this.#completeFound(c, found, checked, now, mode, span);
@@ -664,6 +669,7 @@ export class MemoryQueueStore implements QueueStore {
       }
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
+      if (c.rebuilding) return failure('CAMPAIGN_STALE');
       const leaseId = checked.leaseId as LeaseId;
       const found = this.#find(c, checked.lease, checked.agentId);
       // Adopted already (a retry), or known after all: a normal claim.
@@ -716,6 +722,7 @@ export class MemoryQueueStore implements QueueStore {
       if (checked instanceof EngineError) return { ok: false, code: checked.code, message: checked.message };
       const c = this.#campaigns.get(this.#key(checked.ref));
       if (!c) return failure('CAMPAIGN_UNKNOWN');
+      if (c.rebuilding) return failure('CAMPAIGN_STALE');
       const found = this.#find(c, checked.lease, checked.agentId);
       if (found instanceof Fail) return failure(found.code);
       const { r, field } = found;
@@ -1136,6 +1143,44 @@ export class MemoryQueueStore implements QueueStore {
   ): Promise<RebuildResult> {
     await Promise.resolve();
     const c = this.#get(ref);
+    // One rebuild of a campaign at a time (the Redis store's rebuild lock): a second one waits
+    // for it and reads nothing.
+    const running = this.#rebuilds.get(c);
+    if (running) {
+      await running.catch(() => undefined);
+      return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
+    }
+    const run = this.#rebuild(c, ref, source, now, held);
+    this.#rebuilds.set(c, run);
+    try {
+      return await run;
+    } finally {
+      this.#rebuilds.delete(c);
+    }
+  }
+
+  async #rebuild(
+    c: Campaign,
+    ref: CampaignRef,
+    source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
+    now: number,
+    held: readonly HeldLease[],
+  ): Promise<RebuildResult> {
+    c.rebuilding = true;
+    try {
+      return await this.#rebuildSteps(c, ref, source, now, held);
+    } finally {
+      c.rebuilding = false;
+    }
+  }
+
+  async #rebuildSteps(
+    c: Campaign,
+    ref: CampaignRef,
+    source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
+    now: number,
+    held: readonly HeldLease[],
+  ): Promise<RebuildResult> {
     // rebuildReset: keep the leads whose calls are in progress, drop everything else queued.
     const fields = [
       ...c.leaseExpiry.entries().map(([, field]) => field),
@@ -1203,7 +1248,7 @@ export class MemoryQueueStore implements QueueStore {
       duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
     }
-    return { enqueued, duplicates, suppressed, keptLeased: kept.length, reattached };
+    return { enqueued, duplicates, suppressed, keptLeased: kept.length, reattached, waited: false };
   }
 
   async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {

@@ -2,6 +2,7 @@
 // the campaign's slot. Commands issued in the same tick are pipelined by node-redis; batch
 // operations (dispatch, claim, apply, extend) carry many items per script call. Lease ids are
 // formatted and signed here (engine/lease.ts) from what the scripts return.
+import { randomUUID } from 'node:crypto';
 import { createClient, createCluster } from '@redis/client';
 import calculateSlot from 'cluster-key-slot';
 import type { CampaignConfig } from '../campaign.js';
@@ -202,6 +203,13 @@ export async function createRedisQueueStore(options: RedisQueueStoreOptions = {}
 const asArray = (reply: unknown): unknown[] => reply as unknown[];
 
 const STATE_OF_LETTER: Record<string, 'offered' | 'accepted'> = { o: 'offered' };
+
+/** A rebuild's lock lives this long (ms) past its last sign of life (each chunk read). */
+const REBUILD_LOCK_MS = 30_000;
+/** How often a gateway waiting for another's rebuild looks whether it ended (ms). */
+const REBUILD_WAIT_MS = 50;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Script faults mark a campaign stale at most this often (see RedisQueueStore#scriptFault). */
 const SCRIPT_FAULT_COOLDOWN_MS = 60_000;
@@ -1040,6 +1048,31 @@ export class RedisQueueStore implements QueueStore {
     now: number,
     held: readonly HeldLease[] = [],
   ): Promise<RebuildResult> {
+    // One rebuild of a campaign at a time, across every gateway: two at once would each empty the
+    // queue, and the first to end would let completions in while the other still queues what it
+    // read before they were saved. A gateway that finds one under way waits for it to end and
+    // reads nothing: that rebuild read the system of record after whatever made this one ask.
+    const lock = this.#keys(ref).rebuildLock;
+    const token = randomUUID();
+    const c = this.#client;
+    if ((await c.set(lock, token, { NX: true, PX: REBUILD_LOCK_MS })) === null) {
+      while ((await c.exists(lock)) === 1) await sleep(REBUILD_WAIT_MS);
+      return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
+    }
+    try {
+      return await this.#rebuild(ref, source, now, held, () => c.pExpire(lock, REBUILD_LOCK_MS));
+    } finally {
+      if ((await c.get(lock)) === token) await c.del(lock);
+    }
+  }
+
+  async #rebuild(
+    ref: CampaignRef,
+    source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
+    now: number,
+    held: readonly HeldLease[],
+    keepLock: () => Promise<unknown>,
+  ): Promise<RebuildResult> {
     const base = this.#keys(ref).base;
     const kept = Number(await this.#campaign('rebuildReset', ref, [base, this.#newEpoch()]));
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
@@ -1060,6 +1093,7 @@ export class RedisQueueStore implements QueueStore {
     let duplicates = 0;
     let suppressed = 0;
     for await (const chunk of source) {
+      await keepLock();
       const r = await this.enqueue(ref, chunk, now);
       enqueued += r.enqueued;
       duplicates += r.duplicates.length + r.alreadyQueued.length;
@@ -1071,7 +1105,7 @@ export class RedisQueueStore implements QueueStore {
     }
     const reattached = Number(await this.#campaign('attachLeases', ref, args));
     if (reattached < 0) throw errorFromStatus(reattached, { campaignId: ref.campaignId });
-    return { enqueued, duplicates, suppressed, keptLeased: kept, reattached };
+    return { enqueued, duplicates, suppressed, keptLeased: kept, reattached, waited: false };
   }
 
   async snapshot(ref: CampaignRef): Promise<QueueSnapshot> {

@@ -169,6 +169,12 @@ interface Outcome {
 
 /** How long a new session waits for other gateways to replace the agent's older session there. */
 const REPLACE_TIMEOUT_MS = 3_000;
+/**
+ * An acknowledged offer not accepted by its lease's expiry is ended this long after it (ms): an
+ * acceptance sent just before the expiry has been answered by then, and the reaper's own
+ * revocation usually comes first.
+ */
+const OFFER_DEADLINE_MARGIN_MS = 1_000;
 
 /** The offer budget's key for an agent (agent ids are unique within a tenant). */
 const budgetKey = (tenantId: string, agentId: string): string => `${tenantId}\x00${agentId}`;
@@ -796,6 +802,12 @@ export class AgentHub {
       case 'announce':
         if (session.connected) session.socket.emit('agent:state', wireState(session.state));
         return null;
+      case 'start_offer_deadline': {
+        const leaseId = effect.call.leaseId;
+        const wait = Math.max(0, effect.call.expiresAt - this.#now) + OFFER_DEADLINE_MARGIN_MS;
+        setTimeout(() => this.#event(session, { type: 'offer_deadline', leaseId }), wait).unref();
+        return null;
+      }
       case 'start_grace':
         clearTimeout(session.graceTimer);
         session.graceTimer = setTimeout(() => {

@@ -133,6 +133,8 @@ export type MachineEvent =
   | { readonly type: 'offer'; readonly call: HeldCall }
   | { readonly type: 'offer_acked'; readonly leaseId: string; readonly accept: boolean }
   | { readonly type: 'offer_timeout'; readonly leaseId: string }
+  /** An acknowledged offer's lease ran out (its expiresAt, and a margin) and it was not accepted. */
+  | { readonly type: 'offer_deadline'; readonly leaseId: string }
   | { readonly type: 'revoke'; readonly leaseId: string; readonly reason: RevokeReason }
   | { readonly type: 'disconnect' }
   | { readonly type: 'resume'; readonly call: HeldCall; readonly phase: CallPhase }
@@ -180,6 +182,11 @@ export type Effect =
   | { readonly type: 'complete_call'; readonly leaseId: string }
   | { readonly type: 'send_offer'; readonly call: HeldCall }
   | { readonly type: 'cancel_offer_timer' }
+  /**
+   * Judge an acknowledged offer at its lease's expiry (→ offer_deadline): one the device never
+   * accepted ends then, on this gateway's clock, whether or not the queue still holds its lease.
+   */
+  | { readonly type: 'start_offer_deadline'; readonly call: HeldCall }
   | { readonly type: 'send_revoked'; readonly leaseId: string; readonly reason: RevokeReason }
   | { readonly type: 'send_resumed'; readonly call: HeldCall; readonly phase: CallPhase }
   /** Push agent:state: a change the device did not ask for. */
@@ -580,7 +587,9 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
         if (e.retryable || !LEASE_GONE.has(e.code)) {
           // Still offered. Accepted in the acknowledgement, the device learns it from
           // agent:state (offered, not dialing) and may send call:accept.
-          return e.viaAck ? stay(s, [{ type: 'announce' }]) : refuse(s, e.code);
+          return e.viaAck
+            ? stay(s, [{ type: 'announce' }, { type: 'start_offer_deadline', call: s.call }])
+            : refuse(s, e.code);
         }
         if (e.code === 'NUMBER_GAP') {
           // Withdrawn at accept for the tenant-wide gap: the device is told as for any offer
@@ -683,7 +692,7 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
                 { type: 'cancel_offer_timer' },
                 { type: 'accept_lease', call: s.call, then: null, viaAck: true },
               ]
-            : [{ type: 'cancel_offer_timer' }],
+            : [{ type: 'cancel_offer_timer' }, { type: 'start_offer_deadline', call: s.call }],
         );
       }
       // Accepted already by call:accept (or revoked meanwhile): a late acknowledgement changes nothing.
@@ -699,6 +708,20 @@ export function transition(s: MachineState, e: MachineEvent, now: number): Trans
       }
       // An acknowledged or accepted call is never taken back by an offer timeout.
       return ignore(s, 'offer acknowledged, accepted or gone');
+
+    case 'offer_deadline':
+      // Acknowledged, never accepted, and its lease has run out: the offer ends here, as the
+      // reaper's revocation would end it. The queue may have lost the lease (a Redis failover
+      // whose replica never got it): then no revocation comes, and without this the agent would
+      // stay offered for ever. Expiring it also lets the reaper put the lead back if it is held.
+      if (s.name === 'offered' && s.acked && sameCall(s, e.leaseId)) {
+        return stay(paused(now, 'offer_expired', s.campaignId), [
+          { type: 'expire_lease', call: s.call },
+          { type: 'send_revoked', leaseId: s.call.leaseId, reason: 'expired' },
+          { type: 'announce' },
+        ]);
+      }
+      return ignore(s, 'offer accepted or gone');
 
     case 'revoke': {
       const call = callOf(s);

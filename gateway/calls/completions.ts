@@ -127,7 +127,11 @@ export function createCompletions(options: CompletionsOptions): Completions {
     settle(job, new GatewayError(w.code, w.message));
   };
 
-  /** Claim in the queue; a campaign the queue lost is recovered once and claimed again. */
+  /**
+   * Claim in the queue; a campaign the queue lost, or one marked stale (Redis may have lost writes,
+   * or a rebuild is reading Postgres: no completion is claimed meanwhile), is recovered once (or
+   * its rebuild under way awaited) and claimed again.
+   */
   async function claim(tenantId: TenantId, jobs: Job[], now: number): Promise<ItemResult<Completion>[]> {
     const results = [
       ...(await store.claimCompletions(
@@ -139,14 +143,16 @@ export function createCompletions(options: CompletionsOptions): Completions {
     ];
     const lost = new Map<string, CampaignRef>();
     results.forEach((r, i) => {
-      if (!r.ok && r.code === 'CAMPAIGN_UNKNOWN') {
+      if (!r.ok && (r.code === 'CAMPAIGN_UNKNOWN' || r.code === 'CAMPAIGN_STALE')) {
         const { campaignId } = parseLeaseId(jobs[i]!.item.leaseId);
         lost.set(campaignId, { tenantId, campaignId });
       }
     });
     if (lost.size === 0) return results;
     await Promise.all([...lost.values()].map((ref) => options.recover(ref)));
-    const again = results.flatMap((r, i) => (!r.ok && r.code === 'CAMPAIGN_UNKNOWN' ? [i] : []));
+    const again = results.flatMap((r, i) =>
+      !r.ok && (r.code === 'CAMPAIGN_UNKNOWN' || r.code === 'CAMPAIGN_STALE') ? [i] : [],
+    );
     const retried = await store.claimCompletions(
       tenantId,
       again.map((i) => jobs[i]!.item),

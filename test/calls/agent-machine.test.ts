@@ -28,6 +28,7 @@ const ALL_EVENT_TYPES: readonly EventType[] = [
   'offer',
   'offer_acked',
   'offer_timeout',
+  'offer_deadline',
   'revoke',
   'disconnect',
   'resume',
@@ -105,7 +106,8 @@ describe('the agent state machine', () => {
       NOW,
     );
     expect(failed.state.name).toBe('offered');
-    expect(failed.effects).toEqual([{ type: 'announce' }]);
+    // ... and it still ends when its lease runs out, if no call:accept takes it (defect 14).
+    expect(failed.effects).toEqual([{ type: 'announce' }, { type: 'start_offer_deadline', call }]);
     // Accepted with call:accept, the command's own answer carries the result.
     const viaCommand = transition(
       acked.state,
@@ -113,6 +115,31 @@ describe('the agent state machine', () => {
       NOW,
     );
     expect(viaCommand.effects).toEqual([{ type: 'reply', fields: { expiresAt: 5 } }]);
+  });
+
+  it('ends an acknowledged offer that was never accepted when its lease runs out, never an accepted call (defect 14)', () => {
+    const offered = STATES.find((s) => s.name === 'offered' && !s.acked)!;
+    const acked = transition(offered, { type: 'offer_acked', leaseId: 'L1', accept: false }, NOW);
+    expect(acked.effects).toContainEqual({ type: 'start_offer_deadline', call });
+    const ended = transition(acked.state, { type: 'offer_deadline', leaseId: 'L1' }, NOW);
+    expect(ended.state).toMatchObject({ name: 'paused', reason: 'offer_expired' });
+    expect(ended.effects).toEqual([
+      { type: 'expire_lease', call },
+      { type: 'send_revoked', leaseId: 'L1', reason: 'expired' },
+      { type: 'announce' },
+    ]);
+    const accepted = transition(acked.state, { type: 'accept', leaseId: 'L1' }, NOW);
+    const done = transition(
+      accepted.state,
+      { type: 'accept_done', leaseId: 'L1', expiresAt: NOW + 90_000, then: null },
+      NOW,
+    );
+    expect(done.state.name).toBe('dialing');
+    const late = transition(done.state, { type: 'offer_deadline', leaseId: 'L1' }, NOW);
+    expect(late.state).toBe(done.state);
+    expect(late.effects).toEqual([]);
+    // Not acknowledged: the acknowledgement timeout ends it (offer_timeout), not the deadline.
+    expect(transition(offered, { type: 'offer_deadline', leaseId: 'L1' }, NOW).effects).toEqual([]);
   });
 
   it('releases a call that connected only ... never: only an offer, or a dialling call the device rejects', () => {

@@ -1151,13 +1151,67 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
       const l = await leaseOne();
       const source = [[lead(1), lead(3, { priority: 2 })], [lead(4)]];
       const r = await store.rebuild(ref, source, T0);
-      expect(r).toEqual({ enqueued: 2, duplicates: 1, suppressed: 0, keptLeased: 1, reattached: 0 });
+      expect(r).toEqual({
+        enqueued: 2,
+        duplicates: 1,
+        suppressed: 0,
+        keptLeased: 1,
+        reattached: 0,
+        waited: false,
+      });
       const snap = await store.snapshot(ref);
       expect(Object.values(snap.records).sort()).toEqual(['L1', 'L3', 'L4']);
       expect(snap.leases[l.leaseId]).toBeDefined();
       const next = await leaseOne(agent(2));
       expect(next.lead.id).toBe('L3');
       expect(await complete(l.leaseId, 'answered', T0)).toMatchObject({ ok: true, leadId: 'L1' });
+    });
+
+    it('refuses completions while it reads the system of record, so a lead completed meanwhile is not queued again', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      const l = await leaseOne();
+      let during: unknown;
+      async function* source() {
+        // A final outcome arrives while the rebuild reads; what the read returns was read before
+        // that outcome was saved, so it still shows L1 as queued.
+        during = await complete(l.leaseId, 'answered', T0);
+        yield [lead(1), lead(2)];
+      }
+      await store.rebuild(ref, source(), T0);
+      expect(during).toMatchObject({ ok: false, code: 'CAMPAIGN_STALE' });
+      expect(await complete(l.leaseId, 'answered', T0 + 1)).toMatchObject({ ok: true, leadId: 'L1' });
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records)).toEqual(['L2']);
+      expect((await store.lease(ref, agent(2), T0 + 2, OFFER_TTL))?.lead.id).toBe('L2');
+      expect(await store.lease(ref, agent(3), T0 + 2, OFFER_TTL)).toBeNull();
+    });
+
+    it('runs one rebuild of a campaign at a time: a second one asked meanwhile waits for it and reads nothing', async () => {
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      async function* slow() {
+        await gate;
+        yield [lead(1), lead(2)];
+      }
+      let secondRead = false;
+      function* second() {
+        secondRead = true;
+        yield [lead(1), lead(2), lead(3)];
+      }
+      const first = store.rebuild(ref, slow(), T0);
+      await new Promise((r) => setTimeout(r, 50));
+      const other = store.rebuild(ref, second(), T0);
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      const [a, b] = await Promise.all([first, other]);
+      expect(a).toMatchObject({ enqueued: 2, waited: false });
+      expect(b).toMatchObject({ enqueued: 0, waited: true });
+      expect(secondRead).toBe(false);
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records).sort()).toEqual(['L1', 'L2']);
     });
   });
 

@@ -327,7 +327,14 @@ describe('the HTTP API', () => {
       .post(`/api/v1/tenants/${T}/campaigns/spring/rebuild`)
       .set('Authorization', auth(T))
       .expect(200);
-    expect(rebuilt.body).toEqual({ enqueued: 1, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0 });
+    expect(rebuilt.body).toEqual({
+      enqueued: 1,
+      duplicates: 0,
+      suppressed: 0,
+      keptLeased: 0,
+      reattached: 0,
+      waited: false,
+    });
     expect(await stats(T)).toMatchObject({ queue: { ready: 1, leased: 0 } });
 
     // Nothing of the leads or the credentials reached a log line.

@@ -464,6 +464,32 @@ describe('one call, one agent, one outcome', () => {
     expect(Object.values(snap.records)).not.toContain(onCall.lead.id);
   });
 
+  it('defect 14: an acknowledged offer that is never accepted ends at its expiry, even when the queue lost its lease', async () => {
+    g = await TestGateway.start();
+    await g.seedTenant(T, 1);
+    const ref = await g.campaign(T, 'A');
+    await g.leads(T, 'A', 2);
+    const d0 = await g.connect(T, 0);
+    // Received (a bare acknowledgement), and then neither accepted nor declined: the device lost
+    // its call:accept in a Redis failover, say, whose replica had not got the lease either.
+    const offer = await readyAndOffer(d0, 'A', { accept: false });
+    const k = campaignKeys(g.store.prefix, ref);
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      await redis.del([k.leases, k.leaseExpiry]);
+    } finally {
+      await redis.quit();
+    }
+    const revoked = new Promise<unknown>((resolve) => d0.on('call:revoked', resolve));
+    const timeout = new Promise((resolve) =>
+      setTimeout(() => resolve('none'), offer.expiresAt - Date.now() + 4_000),
+    );
+    expect(await Promise.race([revoked, timeout])).toEqual({ leaseId: offer.leaseId, reason: 'expired' });
+    const ready = await call(d0, 'agent:ready', { campaignId: 'A' });
+    expect(ready, JSON.stringify(ready)).toMatchObject({ ok: true });
+  });
+
   it('an offer whose delivery was lost never keeps its agent out of routing (AGENT_BUSY until it expires)', async () => {
     g = await TestGateway.start({ config: { OFFER_TTL_MS: '60000' } });
     await g.seedTenant(T, 1);

@@ -29,6 +29,9 @@ local function adoptOne(n, epoch, counter, leadId, phone, agent, device, outcome
   if not current then
     return ST_CAMPAIGN_UNKNOWN
   end
+  if rebuilding(K) then
+    return ST_CAMPAIGN_STALE
+  end
   local at = now
   if ARGV[times + n] ~= '' then
     at = tonumber(ARGV[times + n])

@@ -29,6 +29,9 @@ end
 hprefetch(K.leases, counters)
 
 local function applyOne(epoch, counter, agent, result)
+  if rebuilding(K) then
+    return ST_CAMPAIGN_STALE
+  end
   local status, lease, field = findLease(K.cfg, K.leases, epoch, counter, agent)
   if status ~= ST_OK then
     return status

@@ -48,6 +48,9 @@ end
 prefetchRecords(base, members)
 
 local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
+  if rebuilding(K) then
+    return ST_CAMPAIGN_STALE
+  end
   local status, lease, field = findLease(K.cfg, K.leases, epoch, counter, agent)
   if status ~= ST_OK then
     return status

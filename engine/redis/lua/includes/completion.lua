@@ -21,6 +21,17 @@ local function policyOf(K, outcome)
   return p
 end
 
+--[[
+  Whether the campaign is marked stale: Redis may have lost writes (includes/run.lua), or a rebuild
+  is reading the system of record (rebuildReset .. attachLeases). No completion is claimed or
+  applied meanwhile: applied during the read, it would take a lead out of the queue that the read,
+  made before the outcome was saved, then queues again (a final outcome offered again). The
+  caller retries once the rebuild is over (CAMPAIGN_STALE).
+]]
+local function rebuilding(K)
+  return hget(K.cfg, 'stale') == '1'
+end
+
 -- The state a lease is judged by: a claim is judged by the state it was claimed from.
 local function judgedState(lease)
   if lease[L_STATE] == 'c' then
