@@ -97,6 +97,8 @@ export function startMaintenance(options: MaintenanceOptions, autoStart = true):
     const last = refreshedAt.get(key);
     if (last === undefined || now - last >= refreshEvery) {
       await store.refreshWindows(ref, now);
+      // Histories of numbers no rule can hold back any more go with the same (rare) pass.
+      await store.trimHistory(ref, now);
       refreshedAt.set(key, now);
     }
   }

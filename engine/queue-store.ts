@@ -459,6 +459,12 @@ export interface QueueStore {
    * how many numbers' histories were written.
    */
   restoreHistory(ref: CampaignRef, numbers: readonly RestoredCalls[], now: number): Promise<number>;
+  /**
+   * Drop the calling-rules histories of numbers no rule can hold back any more (not locked out,
+   * every call past the longest reach of any zone's limits), so the histories of numbers that are
+   * not called again do not stay until the campaign is archived. Returns how many were dropped.
+   */
+  trimHistory(ref: CampaignRef, now: number): Promise<number>;
 }
 
 /** One number's calls as the system of record holds them (epoch ms). */

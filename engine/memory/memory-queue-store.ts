@@ -1091,6 +1091,25 @@ export class MemoryQueueStore implements QueueStore {
     return { removed, held: [] };
   }
 
+  // trimHistory.lua
+  async trimHistory(ref: CampaignRef, now: number): Promise<number> {
+    await Promise.resolve();
+    const c = this.#get(ref);
+    let reach = 0;
+    for (const l of c.limits.values()) {
+      reach = Math.max(reach, l.minGapMs, ...l.caps.map((cap) => cap.periodMs));
+    }
+    let dropped = 0;
+    for (const [digits, h] of c.history) {
+      const last = h.calls.length > 0 ? h.calls[h.calls.length - 1]! : 0;
+      if (h.lockedUntil <= now && last <= now - reach) {
+        c.history.delete(digits);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   // restoreHistory.lua
   async restoreHistory(ref: CampaignRef, numbers: readonly RestoredCalls[], now: number): Promise<number> {
     await Promise.resolve();

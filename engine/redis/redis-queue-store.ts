@@ -167,6 +167,8 @@ function parseStoredPlan(json: string): { window: CallingWindow; rules: CallingR
   return { window: callingWindowSchema.parse(parsed), rules: NO_RULES };
 }
 
+/** Histories looked at per trimHistory script call (HSCAN COUNT). */
+const TRIM_SCAN_COUNT = 500;
 /** Numbers per restoreHistory call (a rebuild restores a campaign's in chunks). */
 const RESTORE_CHUNK = 1_000;
 const timesArg = (ts: readonly number[]): string => ts.map((t) => String(Math.trunc(t))).join(',');
@@ -995,6 +997,20 @@ export class RedisQueueStore implements QueueStore {
     if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
     const f = asArray(reply);
     return { removed: Number(f[1]), held: f.slice(2).map((d) => `+${String(d)}`) };
+  }
+
+  async trimHistory(ref: CampaignRef, now: number): Promise<number> {
+    const base = this.#keys(ref).base;
+    let cursor = '0';
+    let dropped = 0;
+    do {
+      const reply = await this.#campaign('trimHistory', ref, [base, now, cursor, TRIM_SCAN_COUNT]);
+      if (typeof reply === 'number') throw errorFromStatus(reply, { campaignId: ref.campaignId });
+      const f = asArray(reply);
+      cursor = String(f[0]);
+      dropped += Number(f[1]);
+    } while (cursor !== '0');
+    return dropped;
   }
 
   async restoreHistory(ref: CampaignRef, numbers: readonly RestoredCalls[], now: number): Promise<number> {

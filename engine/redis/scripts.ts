@@ -38,6 +38,7 @@ export const SCRIPT_NAMES = [
   'unsuppressNumbers',
   'updateLead',
   'restoreHistory',
+  'trimHistory',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

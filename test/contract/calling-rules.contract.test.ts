@@ -38,6 +38,7 @@ const DISPOSITIONS = {
   again: { final: false, retryDelayMs: 0 },
   abandoned: { final: false, retryDelayMs: 0 },
   abandoned_final: { final: true },
+  done: { final: true },
 };
 
 describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract: %s', (kind) => {
@@ -153,6 +154,28 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
       expect(await dueOf()).toBe(T0 + 2 * HOUR);
       const { leases: later } = await store.dispatch(ref, T0 + 2 * HOUR, 10, OFFER_TTL);
       expect(later.map((l) => l.lead.id)).toEqual(['L1']);
+    });
+
+    it('drops the histories no rule can hold back any more, and keeps those still in reach or locked out', async () => {
+      await define({
+        packs: [
+          { name: 'cap', maxCalls: [{ count: 3, periodMs: DAY }] },
+          { name: 'abandon', lockout: { outcomes: ['abandoned_final'], durationMs: 3 * DAY } },
+        ],
+      });
+      await store.enqueue(ref, [lead(1), lead(2), lead(3)], T0);
+      await call(T0, 'done'); // L1: a final outcome, never called again
+      await call(T0 + HOUR, 'done'); // L2
+      await call(T0 + 2 * HOUR, 'abandoned_final'); // L3: locked out for 3 days
+      const phones = Object.keys((await store.snapshot(ref)).numbers).sort();
+      expect(phones).toHaveLength(3);
+      // Within a day of the calls: the cap still reaches every one of them.
+      expect(await store.trimHistory(ref, T0 + DAY - 1)).toBe(0);
+      // A day after L2's call: L1 and L2 are past every rule; L3 is locked out.
+      expect(await store.trimHistory(ref, T0 + DAY + HOUR)).toBe(2);
+      expect(Object.keys((await store.snapshot(ref)).numbers)).toEqual([lead(3).phone]);
+      expect(await store.trimHistory(ref, T0 + 4 * DAY)).toBe(1);
+      expect((await store.snapshot(ref)).numbers).toEqual({});
     });
 
     it('counts a call when it is dialled: an offer declined is offered again at once', async () => {
