@@ -101,7 +101,7 @@ export interface AgentHubOptions {
   readonly offerBudget?: OfferBudget;
   /**
    * The minimum gap between calls to one number across the tenant's campaigns, reserved before
-   * each accept (gateway/calls/tenant-gap.ts); absent: not kept.
+   * each offer is sent and extended at its accept (gateway/calls/tenant-gap.ts); absent: not kept.
    */
   readonly gap?: TenantGap;
   /** The custom fields an offer may carry (the campaign's choice); absent: all of them. */
@@ -638,10 +638,12 @@ export class AgentHub {
             }
             if (!result.ok)
               return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
+            // Held back for the tenant-wide gap: ready, and offered another lead by a dispatch.
+            const sent = offer && (await this.#gapAllowsOffer(session, ref, offer)) ? offer : null;
             return {
               type: 'ready_done',
               campaignId: ref.campaignId,
-              offer: offer ? this.#held(session, offer) : null,
+              offer: sent ? this.#held(session, sent) : null,
             };
           } catch (err) {
             // The queue lost the campaign or may have gone back in time: rebuild it from
@@ -679,8 +681,10 @@ export class AgentHub {
         return null;
       case 'accept_lease': {
         try {
-          // The number's tenant-wide gap first: refused, the offer is withdrawn (its lead due when
-          // the other campaign's reservation ends) and the queue never records this call.
+          // The number's tenant-wide gap first: the offer's reservation is extended to the gap.
+          // Refused (it lapsed and another campaign's call took the number: an offer accepted
+          // very late), the offer is withdrawn (its lead due when the other campaign's
+          // reservation ends) and the queue never records this call.
           const gap = await this.#o.gap?.beforeAccept(
             {
               tenantId,
@@ -961,8 +965,58 @@ export class AgentHub {
     else this.#release(ref, lease);
   }
 
-  #offer(session: AgentSession, lease: Lease, _ref: CampaignRef): void {
-    this.#event(session, { type: 'offer', call: this.#held(session, lease) });
+  #offer(session: AgentSession, lease: Lease, ref: CampaignRef): void {
+    session
+      .run(async () => {
+        // Only an offer the session will take is checked: any other goes straight back.
+        const waiting = session.state.name === 'ready' && session.state.campaignId === ref.campaignId;
+        if (waiting && !(await this.#gapAllowsOffer(session, ref, lease))) return;
+        await this.#process(session, { type: 'offer', call: this.#held(session, lease) });
+      })
+      .catch((err: unknown) =>
+        this.#o.logger.error({ err, agentId: session.agentId, event: 'offer' }, 'agent.event_failed'),
+      );
+  }
+
+  /**
+   * Before an offer is sent (run in its session's turn): the number's tenant-wide gap
+   * (calls/tenant-gap.ts), reserved for the offer's lifetime when its campaign keeps one. Refused,
+   * another campaign's call holds the number: the lead went back due when that ends, the device
+   * never sees the number, and the agent is made ready again and dispatched to. A reservation
+   * that cannot be made (Redis unreachable) leaves the check to the accept.
+   */
+  async #gapAllowsOffer(session: AgentSession, ref: CampaignRef, lease: Lease): Promise<boolean> {
+    const gap = this.#o.gap;
+    if (!gap) return true;
+    const { tenantId, agentId } = session;
+    const reserved = await gap
+      .beforeOffer(
+        {
+          tenantId,
+          campaignId: lease.campaignId,
+          leaseId: lease.leaseId,
+          agentId,
+          lead: lease.lead,
+          expiresAt: lease.expiresAt,
+        },
+        this.#now,
+      )
+      .catch((err: unknown) => {
+        this.#o.logger.warn({ err, campaignId: lease.campaignId, agentId }, 'gap.offer_check_failed');
+        return { ok: true } as const;
+      });
+    if (reserved.ok) return true;
+    this.#o.offerBudget?.drop(budgetKey(tenantId, agentId));
+    await this.#o.store
+      .setAgentsReady(ref, [{ agentId, deviceId: session.deviceId, session: session.id }], this.#now)
+      .then(
+        ([r]) => {
+          if (r?.ok) this.#trigger(ref);
+          else this.#o.logger.warn({ agentId, code: r?.code }, 'gap.ready_again_refused');
+        },
+        (err: unknown) => this.#o.logger.warn({ err, agentId }, 'gap.ready_again_failed'),
+      );
+    return false;
   }
 
   #release(ref: CampaignRef, lease: Lease): void {

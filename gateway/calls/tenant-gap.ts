@@ -1,20 +1,30 @@
 // The minimum gap between two calls to one number across all of a tenant's campaigns. A
 // campaign's own rules (caps, gap, lockout) are checked inside its atomic lease against the
 // number's history in that campaign's Redis Cluster slot; a gap across campaigns cannot be, since
-// two campaigns live on two slots. So at accept, before the queue takes the call, a second step
-// reserves the number in the tenant's own slot: one `SET <prefix>{t:<tenant>}:gap:<digits>
-// <leaseId> NX PX <gap> GET` (engine/keys.ts tenantGapKey), atomic on its one key. A refused
-// reservation withdraws the offer: the lead goes back due when the reservation ends.
+// two campaigns live on two slots. So a second step reserves the number in the tenant's own slot:
+// `SET <prefix>{t:<tenant>}:gap:<digits> <leaseId> NX PX <ms> GET` (engine/keys.ts tenantGapKey),
+// atomic on its one key, in two stages:
+//  - before the offer is sent to the device, for the offer's lifetime (its remaining TTL and a
+//    small margin, never more than the gap). Refused (another campaign's call holds the number),
+//    the offer is never sent: the lead goes back due when the reservation ends, and the device
+//    never sees the number (a device that accepts in the offer's acknowledgement dials at once,
+//    so a check after the offer would come too late);
+//  - at accept, before the queue takes the call, extended to the gap, only while this lease still
+//    holds it (compare-and-set on the value). An offer accepted so late that its reservation
+//    lapsed and another campaign's call took the number is withdrawn (NUMBER_GAP).
+// A declined, expired or revoked offer lets its short reservation lapse.
 //
 // Why reserve before the accept rather than after: the accept records the call in the campaign's
 // history (it counts against its caps), which nothing may undo. A reservation whose accept then
 // fails only delays the number's next call in another campaign (fail safe). A reservation held by
 // an earlier call of the same campaign is handed over to this one: the campaign's own history,
 // checked inside the lease, already allowed this call (the behaviour within one campaign is
-// unchanged).
+// unchanged). A reservation is never shortened by being taken: it is held for the longer of what
+// was left and what is asked.
 import { limitsOf } from '../../engine/calling-rules.js';
 import type { CallingRules } from '../../engine/calling-rules.js';
 import { zoneKey, zonesOf } from '../../engine/calling-window.js';
+import type { ZoneKey } from '../../engine/calling-window.js';
 import type { AgentId, CampaignRef, TenantId } from '../../engine/ids.js';
 import { tenantGapKey } from '../../engine/keys.js';
 import type { LeadInput, QueuedLead } from '../../engine/lead.js';
@@ -30,16 +40,20 @@ export type GapReservation = { readonly ok: true } | { readonly ok: false; reado
 /** Where reservations are kept: Redis (every gateway shares them) or this process (memory store). */
 export interface GapReservations {
   /**
-   * Reserve the number for `gapMs` under `leaseId`. Granted when nothing holds it, when this
-   * lease holds it (a retried accept), or when an earlier lease of the same campaign does (handed
-   * over); refused while a lease of another campaign holds it.
+   * Reserve the number for `ttlMs` under `leaseId`. Granted when nothing holds it, when this
+   * lease holds it (its offer's reservation, or a retried accept), or when an earlier lease of the
+   * same campaign does (handed over); refused while a lease of another campaign holds it. A held
+   * reservation taken over keeps what was left of it when that is longer than `ttlMs`.
+   * `boundMs` (default `ttlMs`): how long the number is held again for another campaign's call
+   * that reserved it in the instant a take-over replaced it (its own length is lost by then).
    */
   reserve(
     tenantId: TenantId,
     phone: string,
     leaseId: string,
-    gapMs: number,
+    ttlMs: number,
     now: number,
+    boundMs?: number,
   ): Promise<GapReservation>;
   /** Delete the numbers' reservations (a data subject's erasure). */
   erase(tenantId: TenantId, phones: readonly string[]): Promise<void>;
@@ -67,34 +81,37 @@ interface GapClient {
 }
 
 export function redisGapReservations(client: GapClient, prefix: string): GapReservations {
-  const setGet = async (key: string, leaseId: string, gapMs: number, condition: 'NX' | 'XX') => {
+  const setGet = async (key: string, leaseId: string, ttlMs: number, condition: 'NX' | 'XX') => {
     const old = await client.set(key, leaseId, {
       condition,
-      expiration: { type: 'PX', value: gapMs },
+      expiration: { type: 'PX', value: ttlMs },
       GET: true,
     });
     return old === null ? null : old.toString();
   };
   return {
-    async reserve(tenantId, phone, leaseId, gapMs, now) {
+    async reserve(tenantId, phone, leaseId, ttlMs, now, boundMs = ttlMs) {
       const key = tenantGapKey(prefix, tenantId, digitsOf(phone));
       const campaign = campaignOf(leaseId);
       // A bounded compare-and-set loop: each round either decides or saw the key change under it.
       for (let round = 0; round < 3; round++) {
-        const holder = await setGet(key, leaseId, gapMs, 'NX');
-        if (holder === null || holder === leaseId) return { ok: true };
-        if (campaignOf(holder) !== campaign) {
+        const holder = await setGet(key, leaseId, ttlMs, 'NX');
+        if (holder === null) return { ok: true };
+        if (holder !== leaseId && campaignOf(holder) !== campaign) {
           const ttl = await client.pTTL(key);
-          return { ok: false, until: now + (ttl >= 0 ? ttl : ttl === -1 ? gapMs : 0) };
+          return { ok: false, until: now + (ttl >= 0 ? ttl : ttl === -1 ? ttlMs : 0) };
         }
-        // The campaign's own earlier call: this call takes the reservation over.
-        const replaced = await setGet(key, leaseId, gapMs, 'XX');
-        if (replaced === holder || replaced === leaseId) return { ok: true };
+        // This lease's own reservation (made with its offer: the accept extends it to the gap) or
+        // the campaign's own earlier call's (this call takes it over); never shortened.
+        const left = await client.pTTL(key);
+        const replaced = await setGet(key, leaseId, Math.max(ttlMs, left), 'XX');
         if (replaced === null) continue; // it expired in between: reserve afresh
-        // Another campaign reserved it in the instant between the two commands, and the
-        // hand-over replaced that: give it back (for this call's gap, the best bound known) and refuse.
-        await client.set(key, replaced, { expiration: { type: 'PX', value: gapMs } });
-        return { ok: false, until: now + gapMs };
+        if (replaced === holder || replaced === leaseId || campaignOf(replaced) === campaign)
+          return { ok: true };
+        // It lapsed and another campaign reserved it in the instant between the commands, and
+        // this take-over replaced that: give it back (for the best bound known) and refuse.
+        await client.set(key, replaced, { expiration: { type: 'PX', value: boundMs } });
+        return { ok: false, until: now + boundMs };
       }
       const ttl = await client.pTTL(key);
       return { ok: false, until: now + Math.max(ttl, 0) };
@@ -111,18 +128,15 @@ export function redisGapReservations(client: GapClient, prefix: string): GapRese
 export function memoryGapReservations(): GapReservations {
   const held = new Map<string, { leaseId: string; until: number }>();
   return {
-    reserve(tenantId, phone, leaseId, gapMs, now) {
+    reserve(tenantId, phone, leaseId, ttlMs, now) {
       const key = tenantGapKey('', tenantId, digitsOf(phone));
       const current = held.get(key);
-      if (
-        current &&
-        current.until > now &&
-        current.leaseId !== leaseId &&
-        campaignOf(current.leaseId) !== campaignOf(leaseId)
-      ) {
+      const live = current !== undefined && current.until > now;
+      if (live && current.leaseId !== leaseId && campaignOf(current.leaseId) !== campaignOf(leaseId)) {
         return Promise.resolve({ ok: false, until: current.until });
       }
-      held.set(key, { leaseId, until: now + gapMs });
+      // Taken over (its own offer's, or the campaign's earlier call's): never shortened.
+      held.set(key, { leaseId, until: Math.max(now + ttlMs, live ? current.until : 0) });
       return Promise.resolve({ ok: true });
     },
     erase(tenantId, phones) {
@@ -138,7 +152,13 @@ export function gapReservationsFor(store: QueueStore): GapReservations {
   return memoryGapReservations();
 }
 
-/** The call being accepted. */
+/**
+ * How long past its expiry an offer's reservation lasts: an accept sent just before the offer
+ * expires still finds the number held (the gateway's and Redis's clocks, the accept's round trip).
+ */
+export const OFFER_MARGIN_MS = 2_000;
+
+/** The call being offered or accepted. */
 export interface GapCall {
   readonly tenantId: TenantId;
   readonly campaignId: string;
@@ -148,11 +168,27 @@ export interface GapCall {
   readonly lead: QueuedLead | undefined;
 }
 
+/** The offer about to be sent to its device. */
+export interface GapOffer extends GapCall {
+  readonly lead: QueuedLead;
+  /** When the offer expires (epoch ms). */
+  readonly expiresAt: number;
+}
+
 export interface TenantGap {
   /**
+   * Before the offer is sent to the device: reserve its number for the offer's lifetime (its
+   * remaining TTL and OFFER_MARGIN_MS, at most the gap) when its campaign keeps a gap for the
+   * lead's zones (none: nothing asked of Redis). Refused, the offer is taken back before the device
+   * sees it (the lead goes back to the queue, due when the reservation ends) and the answer says
+   * until when; the caller makes its agent ready again.
+   */
+  beforeOffer(offer: GapOffer, now: number): Promise<GapReservation>;
+  /**
    * Before the queue accepts the call: reserve its number for the gap of the rules that apply to
-   * it (the strictest gap of the lead's zones in its campaign; none: nothing reserved). Refused,
-   * the offer is withdrawn (the lead goes back to the queue, due when the reservation ends) and
+   * it (the strictest gap of the lead's zones in its campaign; none: nothing reserved), extending
+   * its offer's reservation while this lease still holds it. Refused (the offer's reservation
+   * lapsed and another campaign's call took the number), the offer is withdrawn (the lead goes back to the queue, due when the reservation ends) and
    * the answer says until when.
    */
   beforeAccept(call: GapCall, now: number): Promise<GapReservation>;
@@ -170,21 +206,28 @@ export function createTenantGap(deps: {
 }): TenantGap {
   const { reservations, store, logger } = deps;
 
+  const refOf = (call: GapCall): CampaignRef => ({
+    tenantId: call.tenantId,
+    campaignId: call.campaignId as CampaignRef['campaignId'],
+  });
+
+  /** The queued lead as updateLead takes it. */
+  function queuedInput(l: QueuedLead): LeadInput {
+    const zones = zonesOf(l.timeZone);
+    return {
+      id: l.id,
+      phone: l.phone,
+      name: l.name,
+      timeZone: zones.length === 0 ? null : zones,
+      priority: l.priority,
+      ...(l.pinnedAgentId === null ? {} : { pinnedAgentId: l.pinnedAgentId }),
+      fields: l.fields,
+    };
+  }
+
   /** The lead as updateLead takes it, from the session's copy or the system of record. */
   async function leadInput(call: GapCall): Promise<LeadInput | null> {
-    if (call.lead) {
-      const l = call.lead;
-      const zones = zonesOf(l.timeZone);
-      return {
-        id: l.id,
-        phone: l.phone,
-        name: l.name,
-        timeZone: zones.length === 0 ? null : zones,
-        priority: l.priority,
-        ...(l.pinnedAgentId === null ? {} : { pinnedAgentId: l.pinnedAgentId }),
-        fields: l.fields,
-      };
-    }
+    if (call.lead) return queuedInput(call.lead);
     const stored = await deps.leadOf(call.tenantId, parseLeaseId(call.leaseId).leadId);
     if (!stored || stored.campaignId !== call.campaignId) return null;
     return {
@@ -201,39 +244,60 @@ export function createTenantGap(deps: {
   /**
    * Take the offer back and put its lead back due at `until`. Two queue steps (reject, then
    * updateLead with the due time): in between, a dispatch may offer the lead again, and that
-   * offer's accept is refused the same way, so the number is never dialled inside the gap.
+   * offer is held back the same way, so the number is never offered inside the gap.
    */
   async function withdraw(call: GapCall, lead: LeadInput, until: number, now: number): Promise<void> {
-    const ref = { tenantId: call.tenantId, campaignId: call.campaignId as CampaignRef['campaignId'] };
     await store.reject(call.tenantId, { leaseId: call.leaseId, agentId: call.agentId }, now);
-    const placed = await store.updateLead(ref, lead.phone, { ...lead, dueAt: until }, now);
+    const placed = await store.updateLead(refOf(call), lead.phone, { ...lead, dueAt: until }, now);
     if (placed !== 'updated')
       logger.warn({ campaignId: call.campaignId, leadId: lead.id, placed }, 'gap.withdrawn_lead_not_moved');
   }
 
+  /** The strictest gap the campaign keeps for the lead's zones (0: none; presets keep none, only a pack can). */
+  function gapIn(rules: CallingRules | null, zone: ZoneKey): number {
+    if (!rules || !rules.packs.some((p) => p.minGapMs > 0)) return 0;
+    return limitsOf(rules, zone)?.minGapMs ?? 0;
+  }
+
+  async function refused(
+    call: GapCall,
+    lead: LeadInput,
+    reserved: GapReservation & { ok: false },
+    now: number,
+    event: string,
+  ): Promise<GapReservation> {
+    await withdraw(call, lead, reserved.until, now).catch((err: unknown) =>
+      // The lease stays with its offer until it expires; the reaper then puts the lead back,
+      // and its next offer is held back again while the reservation lasts.
+      logger.warn({ err, campaignId: call.campaignId, leaseId: call.leaseId }, 'gap.withdraw_failed'),
+    );
+    logger.info(
+      { tenantId: call.tenantId, campaignId: call.campaignId, leadId: lead.id, until: reserved.until },
+      event,
+    );
+    return reserved;
+  }
+
   return {
+    async beforeOffer(offer, now) {
+      const gapMs = gapIn(await deps.rulesOf(refOf(offer)), offer.lead.timeZone);
+      if (gapMs <= 0) return { ok: true };
+      const ttlMs = Math.min(gapMs, Math.max(offer.expiresAt - now, 0) + OFFER_MARGIN_MS);
+      const { phone } = offer.lead;
+      const reserved = await reservations.reserve(offer.tenantId, phone, offer.leaseId, ttlMs, now, gapMs);
+      if (reserved.ok) return reserved;
+      return refused(offer, queuedInput(offer.lead), reserved, now, 'gap.offer_held_back');
+    },
     async beforeAccept(call, now) {
-      const ref = { tenantId: call.tenantId, campaignId: call.campaignId as CampaignRef['campaignId'] };
-      const rules = await deps.rulesOf(ref);
-      // Presets keep no gap: only a pack of the tenant's can.
+      const rules = await deps.rulesOf(refOf(call));
       if (!rules || !rules.packs.some((p) => p.minGapMs > 0)) return { ok: true };
       const lead = await leadInput(call);
       if (!lead) return { ok: true }; // the lead is gone: the accept itself fails
-      const zone = call.lead ? call.lead.timeZone : zoneKey(lead.timeZone);
-      const gapMs = limitsOf(rules, zone)?.minGapMs ?? 0;
+      const gapMs = gapIn(rules, call.lead ? call.lead.timeZone : zoneKey(lead.timeZone));
       if (gapMs <= 0) return { ok: true };
       const reserved = await reservations.reserve(call.tenantId, lead.phone, call.leaseId, gapMs, now);
       if (reserved.ok) return reserved;
-      await withdraw(call, lead, reserved.until, now).catch((err: unknown) =>
-        // The lease stays with its offer until it expires; the reaper then puts the lead back,
-        // and its next accept is refused again while the reservation lasts.
-        logger.warn({ err, campaignId: call.campaignId, leaseId: call.leaseId }, 'gap.withdraw_failed'),
-      );
-      logger.info(
-        { tenantId: call.tenantId, campaignId: call.campaignId, leadId: lead.id, until: reserved.until },
-        'gap.offer_withdrawn',
-      );
-      return reserved;
+      return refused(call, lead, reserved, now, 'gap.offer_withdrawn');
     },
     erase: (tenantId, phones) => reservations.erase(tenantId, phones),
   };

@@ -1,7 +1,8 @@
 // The minimum gap between calls to one number across all of a tenant's campaigns
 // (gateway/calls/tenant-gap.ts): a real gateway, real Redis (the file's own key prefix) and real
-// Postgres. Each campaign's own rules only see its own calls; the tenant-wide reservation made at
-// accept is what keeps a second campaign from dialling the number inside the gap.
+// Postgres. Each campaign's own rules only see its own calls; the tenant-wide reservation, made
+// before an offer is sent and extended to the gap at its accept, is what keeps a second campaign
+// from dialling the number inside the gap: its offer of the number is never sent.
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../engine/clock.js';
@@ -9,9 +10,10 @@ import type { CallingRulesInput } from '../../engine/calling-rules.js';
 import { asTenantId } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { tenantGapKey } from '../../engine/keys.js';
+import { OFFER_MARGIN_MS } from '../../gateway/calls/tenant-gap.js';
 import { createRights } from '../../gateway/privacy/rights.js';
 import type { OfferPayload } from '../../gateway/protocol/schemas.js';
-import { call, next, TestGateway } from '../support/gateway.js';
+import { call, FAST, next, TestGateway } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
 import { redisKeysHolding } from '../support/redis-scan.js';
 import { REDIS_URL } from '../support/stores.js';
@@ -20,6 +22,17 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const PHONE = '+442079400000'; // TestGateway.leads' first number
 const GAP_RULES: CallingRulesInput = { packs: [{ name: 'every number', minGapMs: HOUR }] };
+const OFFER_TTL_MS = Number(FAST.OFFER_TTL_MS);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(done: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`not done within ${ms} ms`);
+    await sleep(50);
+  }
+}
 
 const refOf = (tenantId: string, campaignId: string) =>
   ({ tenantId: asTenantId(tenantId), campaignId }) as CampaignRef;
@@ -35,10 +48,14 @@ function movableClock(): Clock & { jump(ms: number): void } {
   };
 }
 
-/** Every frame of `event` the device gets within `ms`. */
+/** Every frame of `event` the device gets within `ms` (an offer is acknowledged, not accepted). */
 function collect(device: Device, event: 'call:offer' | 'call:revoked', ms: number): Promise<unknown[]> {
   const seen: unknown[] = [];
-  device.on(event, (...args: unknown[]) => seen.push(args[0]));
+  device.on(event, (...args: unknown[]) => {
+    seen.push(args[0]);
+    const ack = args[1];
+    if (typeof ack === 'function') (ack as (res: object) => void)({});
+  });
   return new Promise((resolve) => setTimeout(() => resolve(seen), ms));
 }
 
@@ -48,6 +65,29 @@ async function readyAndOffer(device: Device, campaignId: string): Promise<OfferP
   const [offer, ack] = await offered;
   ack({});
   return offer;
+}
+
+/**
+ * Ready, and take the offer in its acknowledgement (the device dials at once). A status sent after
+ * it runs after the accept (a session's events run one at a time): its answer says the call is on.
+ */
+async function readyAndTake(device: Device, campaignId: string): Promise<OfferPayload> {
+  const offered = next(device, 'call:offer');
+  expect(await call(device, 'agent:ready', { campaignId })).toMatchObject({ ok: true });
+  const [offer, ack] = await offered;
+  ack({ accept: true });
+  expect(await call(device, 'call:status', { leaseId: offer.leaseId, status: 'ringing' })).toMatchObject({
+    ok: true,
+  });
+  return offer;
+}
+
+/** The reservation at `key` is `leaseId`'s, for more than `minTtl` ms and at most the gap. */
+async function heldFor(key: string, leaseId: string, minTtl: number): Promise<void> {
+  const [holder, ttl] = await withRedis(async (c) => [await c.get(key), await c.pTTL(key)] as const);
+  expect(holder).toBe(leaseId);
+  expect(ttl).toBeGreaterThan(minTtl);
+  expect(ttl).toBeLessThanOrEqual(HOUR);
 }
 
 async function withRedis<T>(work: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
@@ -67,7 +107,7 @@ describe('the minimum gap across a tenant’s campaigns', () => {
     g = undefined;
   });
 
-  it('a second campaign’s offer of a number called inside the gap is withdrawn at accept and its lead waits for the gap’s end; another tenant is not affected', async () => {
+  it('a number another campaign’s call holds is never offered, even to a device accepting in the acknowledgement: its lead waits for the gap’s end and the agent gets another lead; another tenant is not affected', async () => {
     const clock = movableClock();
     g = await TestGateway.start({ clock });
     for (const t of ['acme', 'beta']) {
@@ -75,28 +115,96 @@ describe('the minimum gap across a tenant’s campaigns', () => {
       await g.campaign(t, 'C1', { callingRules: GAP_RULES });
       await g.campaign(t, 'C2', { callingRules: GAP_RULES });
       await g.leads(t, 'C1', 1);
-      await g.leads(t, 'C2', 1);
     }
+    await g.leads('acme', 'C2', 2); // the number, then another
+    await g.leads('beta', 'C2', 1);
 
-    // Agent A takes campaign 1's call to the number.
+    // Agent A takes campaign 1's call to the number in the offer's acknowledgement (the fast path).
     const a = await g.connect('acme', 0);
-    const first = await readyAndOffer(a, 'C1');
+    const first = await readyAndTake(a, 'C1');
     expect(first.lead.phone).toBe(PHONE);
     const acceptedAt = clock.now();
-    expect(await call(a, 'call:accept', { leaseId: first.leaseId })).toMatchObject({
-      ok: true,
-      state: { state: 'dialing' },
-    });
     const key = tenantGapKey(g.store.prefix, 'acme', PHONE.slice(1));
-    const [holder, ttl] = await withRedis(async (c) => [await c.get(key), await c.pTTL(key)] as const);
-    expect(holder).toBe(first.leaseId);
-    expect(ttl).toBeGreaterThan(HOUR - MINUTE);
-    expect(ttl).toBeLessThanOrEqual(HOUR);
+    await heldFor(key, first.leaseId, HOUR - MINUTE);
 
-    // Campaign 2 knows nothing of that call, so it offers the number to agent B: the accept is refused.
+    // Campaign 2 knows nothing of that call and leases the number to agent B, but the offer is
+    // held back: B's device is offered the next lead instead and is told nothing of the number.
+    const b = await g.connect('acme', 1);
+    const offers = collect(b, 'call:offer', 1_500);
+    const revoked = collect(b, 'call:revoked', 1_500);
+    expect(await call(b, 'agent:ready', { campaignId: 'C2' })).toMatchObject({ ok: true });
+    const seen = (await offers) as OfferPayload[];
+    expect(seen.map((o) => o.lead.phone)).toEqual(['+442079400001']);
+    expect(await revoked).toEqual([]);
+    const other = seen[0]!;
+
+    // The number's lead is back in campaign 2, due when the reservation ends, under no lease but
+    // the other lead's.
+    const snap = await g.store.store.snapshot(refOf('acme', 'C2'));
+    expect(Object.values(snap.leases)).toHaveLength(1);
+    expect(snap.scheduled).toHaveLength(1);
+    const due = snap.scheduled[0]![1];
+    expect(due).toBeGreaterThan(acceptedAt + HOUR - 5_000);
+    expect(due).toBeLessThanOrEqual(clock.now() + HOUR);
+    // The reservation is still campaign 1's call's.
+    await heldFor(key, first.leaseId, HOUR - MINUTE);
+    // B's call to the other number goes ahead; campaign 1's call goes on undisturbed.
+    expect(await call(b, 'call:accept', { leaseId: other.leaseId })).toMatchObject({ ok: true });
+    expect(
+      await call(b, 'call:complete', { leaseId: other.leaseId, outcome: 'answered', durationSec: 5 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await call(a, 'call:complete', { leaseId: first.leaseId, outcome: 'answered', durationSec: 20 }),
+    ).toMatchObject({ ok: true });
+
+    // The same number in another tenant: its first campaign calls it, acme's reservation does
+    // not hold it; its second campaign's agent is offered nothing.
+    const x = await g.connect('beta', 0);
+    const y = await g.connect('beta', 1);
+    const bx = await readyAndTake(x, 'C1');
+    expect(bx.lead.phone).toBe(PHONE);
+    await heldFor(tenantGapKey(g.store.prefix, 'beta', PHONE.slice(1)), bx.leaseId, HOUR - MINUTE);
+    const none = collect(y, 'call:offer', 600);
+    expect(await call(y, 'agent:ready', { campaignId: 'C2' })).toMatchObject({ ok: true });
+    expect(await none).toEqual([]);
+    expect(await withRedis((c) => c.get(key))).toBe(first.leaseId);
+
+    // Once the gap has passed, campaign 2 dials the number.
+    clock.jump(HOUR + MINUTE);
+    await withRedis((c) => c.del(key)); // Redis's own clock did not move: let the reservation end
+    const later = await readyAndOffer(b, 'C2');
+    expect(later.lead.phone).toBe(PHONE);
+    expect(await call(b, 'call:accept', { leaseId: later.leaseId })).toMatchObject({ ok: true });
+    await heldFor(key, later.leaseId, HOUR - MINUTE);
+  });
+
+  it('an offer accepted after its reservation lapsed and another campaign’s call took the number is withdrawn at accept', async () => {
+    g = await TestGateway.start();
+    await g.seedTenant('acme', 2);
+    await g.campaign('acme', 'C1', { callingRules: GAP_RULES });
+    await g.campaign('acme', 'C2', { callingRules: GAP_RULES });
+    await g.leads('acme', 'C1', 1);
+    await g.leads('acme', 'C2', 1);
+
+    // Agent B is offered the number by campaign 2: held for the offer's lifetime only.
     const b = await g.connect('acme', 1);
     const second = await readyAndOffer(b, 'C2');
     expect(second.lead.phone).toBe(PHONE);
+    const key = tenantGapKey(g.store.prefix, 'acme', PHONE.slice(1));
+    const [holder, ttl] = await withRedis(async (c) => [await c.get(key), await c.pTTL(key)] as const);
+    expect(holder).toBe(second.leaseId);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(OFFER_TTL_MS + OFFER_MARGIN_MS);
+
+    // The reservation lapses (as for an offer accepted very late) and campaign 1's call takes it.
+    await withRedis((c) => c.del(key));
+    const a = await g.connect('acme', 0);
+    const first = await readyAndOffer(a, 'C1');
+    const acceptedAt = Date.now();
+    expect(await call(a, 'call:accept', { leaseId: first.leaseId })).toMatchObject({ ok: true });
+    await heldFor(key, first.leaseId, HOUR - MINUTE);
+
+    // B's accept finds the number taken: the offer is withdrawn, the device told.
     const revoked = next(b, 'call:revoked');
     const state = next(b, 'agent:state');
     expect(await call(b, 'call:accept', { leaseId: second.leaseId })).toMatchObject({
@@ -105,50 +213,15 @@ describe('the minimum gap across a tenant’s campaigns', () => {
     });
     expect((await revoked)[0]).toEqual({ leaseId: second.leaseId, reason: 'gap' });
     expect((await state)[0]).toMatchObject({ state: 'paused', reason: 'gap' });
-
-    // The lead is back in campaign 2, due when the reservation ends, and not under any lease.
     const snap = await g.store.store.snapshot(refOf('acme', 'C2'));
     expect(Object.keys(snap.leases)).toEqual([]);
     expect(snap.scheduled).toHaveLength(1);
-    const due = snap.scheduled[0]![1];
-    expect(due).toBeGreaterThan(acceptedAt + HOUR - 5_000);
-    expect(due).toBeLessThanOrEqual(clock.now() + HOUR);
-    // Ready again, agent B is offered nothing meanwhile.
-    const nothing = collect(b, 'call:offer', 600);
-    expect(await call(b, 'agent:ready', { campaignId: 'C2' })).toMatchObject({ ok: true });
-    expect(await nothing).toEqual([]);
-    // Campaign 1's call goes on undisturbed.
-    expect(
-      await call(a, 'call:complete', { leaseId: first.leaseId, outcome: 'answered', durationSec: 20 }),
-    ).toMatchObject({ ok: true });
-
-    // The same number in another tenant: both of its campaigns call it.
-    const x = await g.connect('beta', 0);
-    const y = await g.connect('beta', 1);
-    const bx = await readyAndOffer(x, 'C1');
-    expect(await call(x, 'call:accept', { leaseId: bx.leaseId })).toMatchObject({ ok: true });
-    const by = await readyAndOffer(y, 'C2');
-    expect(by.lead.phone).toBe(PHONE);
-    // Only beta's own reservation could refuse this: acme's does not.
-    expect(await call(y, 'call:accept', { leaseId: by.leaseId })).toMatchObject({
-      ok: false,
-      error: { code: 'NUMBER_GAP' },
-    });
-    await withRedis(async (c) => {
-      expect(await c.get(tenantGapKey(g!.store.prefix, 'beta', PHONE.slice(1)))).toBe(bx.leaseId);
-      expect(await c.get(key)).toBe(first.leaseId);
-    });
-
-    // Once the gap has passed, campaign 2 dials the number.
-    clock.jump(HOUR + MINUTE);
-    await withRedis((c) => c.del(key)); // Redis's own clock did not move: let the reservation end
-    const later = await readyAndOffer(b, 'C2');
-    expect(later.lead.phone).toBe(PHONE);
-    expect(await call(b, 'call:accept', { leaseId: later.leaseId })).toMatchObject({ ok: true });
+    expect(snap.scheduled[0]![1]).toBeGreaterThan(acceptedAt + HOUR - 5_000);
+    expect(await withRedis((c) => c.get(key))).toBe(first.leaseId);
   });
 
-  it('with the memory store (one process), an offer accepted in its acknowledgement is withdrawn the same way', async () => {
-    g = await TestGateway.start({ store: 'memory' });
+  it('a declined offer holds the number for other campaigns only until its offer’s lifetime ends, not for the gap', async () => {
+    g = await TestGateway.start();
     await g.seedTenant('acme', 2);
     await g.campaign('acme', 'C1', { callingRules: GAP_RULES });
     await g.campaign('acme', 'C2', { callingRules: GAP_RULES });
@@ -156,18 +229,57 @@ describe('the minimum gap across a tenant’s campaigns', () => {
     await g.leads('acme', 'C2', 1);
     const a = await g.connect('acme', 0);
     const first = await readyAndOffer(a, 'C1');
-    expect(await call(a, 'call:accept', { leaseId: first.leaseId })).toMatchObject({ ok: true });
+    expect(first.lead.phone).toBe(PHONE);
+    expect(await call(a, 'call:reject', { leaseId: first.leaseId })).toMatchObject({ ok: true });
+    const key = tenantGapKey(g.store.prefix, 'acme', PHONE.slice(1));
+    const [holder, ttl] = await withRedis(async (c) => [await c.get(key), await c.pTTL(key)] as const);
+    expect(holder).toBe(first.leaseId);
+    expect(ttl).toBeLessThanOrEqual(OFFER_TTL_MS + OFFER_MARGIN_MS);
 
+    // Meanwhile campaign 2's agent is not offered the number; its lead is due when the offer's
+    // reservation ends.
     const b = await g.connect('acme', 1);
-    const offered = next(b, 'call:offer');
+    const offered = next(b, 'call:offer', 15_000);
+    const revoked = collect(b, 'call:revoked', 1_000);
+    const askedAt = Date.now();
     expect(await call(b, 'agent:ready', { campaignId: 'C2' })).toMatchObject({ ok: true });
+    expect(await revoked).toEqual([]);
+    const snap = await g.store.store.snapshot(refOf('acme', 'C2'));
+    expect(snap.scheduled).toHaveLength(1);
+    expect(snap.scheduled[0]![1]).toBeLessThanOrEqual(askedAt + OFFER_TTL_MS + OFFER_MARGIN_MS);
+
+    // Then it is: the number is campaign 2's to call, reserved for the gap at its accept.
+    await until(async () => (await withRedis((c) => c.exists(key))) === 0, 10_000);
+    await sleep(Math.max(0, snap.scheduled[0]![1] - Date.now()) + 50);
+    if (!(await Promise.race([offered.then(() => true), sleep(500).then(() => false)])))
+      await call(b, 'agent:ready', { campaignId: 'C2' });
     const [second, ack] = await offered;
     expect(second.lead.phone).toBe(PHONE);
-    const revoked = next(b, 'call:revoked');
-    const state = next(b, 'agent:state');
     ack({ accept: true });
-    expect((await revoked)[0]).toEqual({ leaseId: second.leaseId, reason: 'gap' });
-    expect((await state)[0]).toMatchObject({ state: 'paused', reason: 'gap' });
+    expect(await call(b, 'call:status', { leaseId: second.leaseId, status: 'ringing' })).toMatchObject({
+      ok: true,
+    });
+    await heldFor(key, second.leaseId, HOUR - MINUTE);
+  });
+
+  it('with the memory store (one process), a number another campaign’s call holds is never offered either', async () => {
+    g = await TestGateway.start({ store: 'memory' });
+    await g.seedTenant('acme', 2);
+    await g.campaign('acme', 'C1', { callingRules: GAP_RULES });
+    await g.campaign('acme', 'C2', { callingRules: GAP_RULES });
+    await g.leads('acme', 'C1', 1);
+    await g.leads('acme', 'C2', 1);
+    const a = await g.connect('acme', 0);
+    const first = await readyAndTake(a, 'C1');
+    expect(first.lead.phone).toBe(PHONE);
+
+    const b = await g.connect('acme', 1);
+    const offers = collect(b, 'call:offer', 800);
+    const revoked = collect(b, 'call:revoked', 800);
+    const ready = await call(b, 'agent:ready', { campaignId: 'C2' });
+    expect(ready).toMatchObject({ ok: true, state: { state: 'ready' } });
+    expect(await offers).toEqual([]);
+    expect(await revoked).toEqual([]);
     const snap = await g.store.store.snapshot(refOf('acme', 'C2'));
     expect(Object.keys(snap.leases)).toEqual([]);
     expect(snap.scheduled).toHaveLength(1);
