@@ -3,6 +3,7 @@
 // Postgres. Each campaign's own rules only see its own calls; the tenant-wide reservation, made
 // before an offer is sent and extended to the gap at its accept, is what keeps a second campaign
 // from dialling the number inside the gap: its offer of the number is never sent.
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../engine/clock.js';
@@ -10,13 +11,23 @@ import type { CallingRulesInput } from '../../engine/calling-rules.js';
 import { asTenantId } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { tenantGapKey } from '../../engine/keys.js';
-import { OFFER_MARGIN_MS } from '../../gateway/calls/tenant-gap.js';
+import { callingRulesSchema } from '../../engine/calling-rules.js';
+import { zoneKey } from '../../engine/calling-window.js';
+import type { AgentId, LeadId } from '../../engine/ids.js';
+import {
+  createTenantGap,
+  memoryGapReservations,
+  OFFER_MARGIN_MS,
+  redisGapReservations,
+} from '../../gateway/calls/tenant-gap.js';
+import type { GapReservations } from '../../gateway/calls/tenant-gap.js';
+import { silentLogger } from '../../gateway/logger.js';
 import { createRights } from '../../gateway/privacy/rights.js';
 import type { OfferPayload } from '../../gateway/protocol/schemas.js';
 import { call, FAST, next, TestGateway } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
 import { redisKeysHolding } from '../support/redis-scan.js';
-import { REDIS_URL } from '../support/stores.js';
+import { makeStore, REDIS_URL, TEST_LEASE_IDS } from '../support/stores.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -381,5 +392,119 @@ describe('the minimum gap across a tenant’s campaigns', () => {
     });
     const key = tenantGapKey(g.store.prefix, 'acme', PHONE.slice(1));
     expect(await withRedis((c) => c.get(key))).toBe(second.leaseId);
+  });
+});
+
+const leaseOf = (campaignId: string, counter: number) =>
+  TEST_LEASE_IDS.format({ tenantId: 'acme', campaignId, epoch: 'e1', counter, leadId: 'L1', agentId: 'a0' });
+const ACME = asTenantId('acme');
+
+describe.each(['memory', 'redis'] as const)('gap reservations, an offer’s then its accept’s: %s', (kind) => {
+  let reservations: GapReservations;
+  let done: () => Promise<void>;
+  afterEach(async () => {
+    await done();
+  });
+  const start = async () => {
+    if (kind === 'memory') {
+      reservations = memoryGapReservations();
+      done = () => Promise.resolve();
+      return;
+    }
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    const prefix = `test:${randomUUID().slice(0, 8)}:`;
+    reservations = redisGapReservations(client, prefix);
+    done = async () => {
+      await client.unlink(tenantGapKey(prefix, ACME, PHONE.slice(1)));
+      await client.close();
+    };
+  };
+
+  it('the accept extends its offer’s reservation to the gap; an offer whose reservation lapsed and was taken is refused at accept', async () => {
+    await start();
+    const now = Date.now();
+    const offered = leaseOf('C1', 1);
+    expect(await reservations.reserve(ACME, PHONE, offered, 5_000, now, HOUR)).toEqual({ ok: true });
+    const early = await reservations.reserve(ACME, PHONE, leaseOf('C2', 1), HOUR, now);
+    expect(early).toMatchObject({ ok: false });
+    if (!early.ok) expect(early.until).toBeLessThanOrEqual(now + 5_000);
+    expect(await reservations.reserve(ACME, PHONE, offered, HOUR, now)).toEqual({ ok: true });
+    const later = await reservations.reserve(ACME, PHONE, leaseOf('C2', 2), HOUR, now);
+    expect(later).toMatchObject({ ok: false });
+    if (!later.ok) expect(later.until).toBeGreaterThan(now + HOUR - MINUTE);
+
+    // An offer held for 200 ms, accepted after another campaign's call took the number.
+    await reservations.erase(ACME, [PHONE]);
+    const late = leaseOf('C3', 1);
+    expect(await reservations.reserve(ACME, PHONE, late, 200, Date.now())).toEqual({ ok: true });
+    await sleep(300);
+    expect(await reservations.reserve(ACME, PHONE, leaseOf('C2', 3), HOUR, Date.now())).toEqual({ ok: true });
+    expect((await reservations.reserve(ACME, PHONE, late, HOUR, Date.now())).ok).toBe(false);
+  });
+
+  it('a later offer of the same campaign takes the reservation over without shortening it', async () => {
+    await start();
+    const now = Date.now();
+    expect(await reservations.reserve(ACME, PHONE, leaseOf('C1', 1), HOUR, now)).toEqual({ ok: true });
+    expect(await reservations.reserve(ACME, PHONE, leaseOf('C1', 2), 5_000, now, HOUR)).toEqual({ ok: true });
+    const other = await reservations.reserve(ACME, PHONE, leaseOf('C2', 1), HOUR, now);
+    expect(other).toMatchObject({ ok: false });
+    if (!other.ok) expect(other.until).toBeGreaterThan(now + HOUR - MINUTE);
+  });
+});
+
+describe('the tenant gap’s cost', () => {
+  it('a campaign without a gap rule asks nothing of the reservations, at offer or accept', async () => {
+    const store = await makeStore('memory');
+    try {
+      const inner = memoryGapReservations();
+      let asked = 0;
+      const counting: GapReservations = {
+        reserve: (...args) => {
+          asked++;
+          return inner.reserve(...args);
+        },
+        erase: (...args) => inner.erase(...args),
+      };
+      let rules = callingRulesSchema.parse({
+        packs: [{ name: 'cap', maxCalls: [{ count: 3, periodMs: 24 * HOUR }] }],
+      });
+      const gap = createTenantGap({
+        reservations: counting,
+        store: store.store,
+        rulesOf: () => Promise.resolve(rules),
+        leadOf: () => Promise.reject(new Error('the lead is known')),
+        logger: silentLogger,
+      });
+      const lead = {
+        id: 'L1' as LeadId,
+        phone: PHONE,
+        name: 'Lead 0',
+        timeZone: zoneKey('Europe/London'),
+        priority: 0,
+        attempts: 0,
+        pinnedAgentId: null,
+        fields: {},
+      };
+      const call = {
+        tenantId: ACME,
+        campaignId: 'C1',
+        leaseId: leaseOf('C1', 1),
+        agentId: 'a0' as AgentId,
+        lead,
+      };
+      const now = Date.now();
+      expect(await gap.beforeOffer({ ...call, expiresAt: now + 3_000 }, now)).toEqual({ ok: true });
+      expect(await gap.beforeAccept(call, now)).toEqual({ ok: true });
+      expect(asked).toBe(0);
+      // With a gap, each step asks once.
+      rules = callingRulesSchema.parse({ packs: [{ name: 'gap', minGapMs: HOUR }] });
+      expect(await gap.beforeOffer({ ...call, expiresAt: now + 3_000 }, now)).toEqual({ ok: true });
+      expect(await gap.beforeAccept(call, now)).toEqual({ ok: true });
+      expect(asked).toBe(2);
+    } finally {
+      await store.dispose();
+    }
   });
 });
