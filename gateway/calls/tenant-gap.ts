@@ -154,7 +154,9 @@ export function gapReservationsFor(store: QueueStore): GapReservations {
 
 /**
  * How long past its expiry an offer's reservation lasts: an accept sent just before the offer
- * expires still finds the number held (the gateway's and Redis's clocks, the accept's round trip).
+ * expires still finds the number held (the gateway's and Redis's clocks, the accept's round trip),
+ * and it outlasts the gateway's own end of an acknowledged offer (agent-hub.ts,
+ * OFFER_DEADLINE_MARGIN_MS after the expiry).
  */
 export const OFFER_MARGIN_MS = 2_000;
 
