@@ -27,6 +27,7 @@ import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
 import { campaignRoutes } from './campaign-routes.js';
+import { rulePackRoutes } from './rule-pack-routes.js';
 import { dncRoutes } from './dnc-routes.js';
 import { reportRoutes } from './report-routes.js';
 import { leadRoutes } from './lead-routes.js';
@@ -131,6 +132,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
   router.use(importRoutes(gateway, audit));
   router.use(campaignRoutes(gateway, audit));
+  router.use(rulePackRoutes(gateway, audit));
   router.use(dncRoutes(gateway, audit));
   router.use(reportRoutes(db));
   router.use(leadRoutes(gateway, audit));
