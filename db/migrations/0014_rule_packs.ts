@@ -8,6 +8,8 @@
 // runs (own packs, then the library's, resolved when the campaign is defined and again whenever
 // one of its library packs changes). NULL: the campaign uses no library pack, and calling_rules
 // are all its own.
+//
+// followups_completion_key: one follow-up per call from its completion (call:complete's followUp).
 import type { Knex } from 'knex';
 import type { Migration } from './migration.js';
 
@@ -40,11 +42,17 @@ export const rulePacks: Migration = {
       CREATE INDEX campaign_rule_packs_pack_idx ON campaign_rule_packs (tenant_id, pack_id);
 
       ALTER TABLE campaigns ADD COLUMN own_calling_rules jsonb;
+
+      -- The follow-up a device asks for in call:complete (gateway/followups/completion.ts) is
+      -- made once per call: a retried completion finds it here instead of sending another.
+      CREATE UNIQUE INDEX followups_completion_key ON followups (tenant_id, lease_id)
+        WHERE created_by LIKE 'device:%';
     `);
   },
 
   async down(knex: Knex): Promise<void> {
     await knex.raw(`
+      DROP INDEX IF EXISTS followups_completion_key;
       ALTER TABLE campaigns DROP COLUMN IF EXISTS own_calling_rules;
       DROP TABLE IF EXISTS campaign_rule_packs;
       DROP TABLE IF EXISTS rule_packs;
