@@ -30,7 +30,7 @@ import { campaignRoutes } from './campaign-routes.js';
 import { rulePackRoutes } from './rule-pack-routes.js';
 import { dncRoutes } from './dnc-routes.js';
 import { reportRoutes } from './report-routes.js';
-import { leadRoutes } from './lead-routes.js';
+import { addLeadsWithinPlan, leadRoutes } from './lead-routes.js';
 import { callbackRoutes } from './callback-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 import { MAX_CANDIDATE_ZONES, phoneZones } from '../leads/phone-zones.js';
@@ -184,8 +184,14 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
           l.timeZone === null ? { ...l, timeZone: zonesOrDefault(l.phone, fallback) } : l,
         )
       : body.leads;
-    const added = await gateway.addLeads(tenantId, campaignId, leads);
-    await audit(req, res, 'leads.add', campaignId, { rows: body.leads.length, queued: added.queued });
+    // A row over the plan's custom-field limits is rejected on its own; the rest are added.
+    const limits = (await db.tenants.get(tenantId))?.plan.leadFields;
+    const added = await addLeadsWithinPlan(gateway, tenantId, campaignId, leads, limits);
+    await audit(req, res, 'leads.add', campaignId, {
+      rows: body.leads.length,
+      queued: added.queued,
+      overPlan: added.overPlan,
+    });
     res.json(added);
   });
 
