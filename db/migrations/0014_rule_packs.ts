@@ -2,8 +2,9 @@
 // campaigns reference by id next to their own inline packs.
 //
 // rule_packs: one pack per row, its name unique in the tenant. campaign_rule_packs: which
-// campaigns use which packs, in order; a pack in use cannot be deleted (the foreign key
-// restricts it; the API answers RULE_PACK_IN_USE first). campaigns.own_calling_rules: a linked
+// campaigns use which packs, in order; a pack in use cannot be deleted (the foreign key refuses
+// it at the end of the statement, so a tenant's deletion, which cascades to both, still goes
+// through; the API answers RULE_PACK_IN_USE first). campaigns.own_calling_rules: a linked
 // campaign's own preset and inline packs, while campaigns.calling_rules keeps what the engine
 // runs (own packs, then the library's, resolved when the campaign is defined and again whenever
 // one of its library packs changes). NULL: the campaign uses no library pack, and calling_rules
@@ -37,7 +38,7 @@ export const rulePacks: Migration = {
         PRIMARY KEY (tenant_id, campaign_id, pack_id),
         CONSTRAINT campaign_rule_packs_position_key UNIQUE (tenant_id, campaign_id, position),
         FOREIGN KEY (tenant_id, campaign_id) REFERENCES campaigns (tenant_id, id) ON DELETE CASCADE,
-        FOREIGN KEY (tenant_id, pack_id) REFERENCES rule_packs (tenant_id, id) ON DELETE RESTRICT
+        FOREIGN KEY (tenant_id, pack_id) REFERENCES rule_packs (tenant_id, id)
       );
       CREATE INDEX campaign_rule_packs_pack_idx ON campaign_rule_packs (tenant_id, pack_id);
 

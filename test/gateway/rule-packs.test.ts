@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import type { AgentId, CampaignId, DeviceId, TenantId } from '../../engine/ids.js';
+import { createRulePackRepository } from '../../db/index.js';
 import { AdminGateway } from '../support/admin-gateway.js';
 
 const HOUR = 3_600_000;
@@ -291,6 +292,24 @@ describe('rule-pack library', () => {
         `rule_pack.delete ${capId}`,
       ]),
     );
+  });
+
+  it("a tenant's deletion takes its packs and links with it", async () => {
+    await g.db.tenants.create({ id: 'gone', name: 'Gone', plan: { deviceLimit: 1 } });
+    await g.db.campaigns.upsert({
+      tenantId: 'gone',
+      id: 'c',
+      name: 'c',
+      status: 'paused',
+      config: { window: ALWAYS_OPEN },
+    });
+    const packs = createRulePackRepository(g.db.knex);
+    const pack = await packs.create('gone', { name: 'p' });
+    expect(await packs.link('gone', 'c', undefined, [pack.id])).toBe(true);
+    expect(await packs.usedBy('gone', pack.id)).toEqual(['c']);
+    await g.db.knex('tenants').where({ id: 'gone' }).delete();
+    expect(await g.db.knex('rule_packs').where({ tenant_id: 'gone' })).toEqual([]);
+    expect(await g.db.knex('campaign_rule_packs').where({ tenant_id: 'gone' })).toEqual([]);
   });
 
   it('is in the OpenAPI document', async () => {
