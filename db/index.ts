@@ -123,3 +123,18 @@ export type { NewWallboardLink, WallboardLink, WallboardLinkRepository } from '.
 export { createWallboardLinkRepository, wallboardLinkIdSchema } from './wallboard-links.js';
 export type { ReportRange, ReportRow, Reports } from './reports.js';
 export { createReports } from './reports.js';
+export type {
+  CampaignRuleLinks,
+  RemoveResult,
+  RulePackChange,
+  RulePackPage,
+  RulePackRepository,
+  StoredRulePack,
+} from './rule-packs.js';
+export {
+  createRulePackRepository,
+  effectiveRules,
+  MAX_CAMPAIGN_RULE_PACKS,
+  rulePackIdSchema,
+  UnknownRulePacks,
+} from './rule-packs.js';

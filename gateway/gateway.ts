@@ -19,6 +19,7 @@ import { AgentHub } from './agent/agent-hub.js';
 import type { DeviceIdentity, DeviceTokens } from './auth/device-token.js';
 import { createCampaignRegistry, leaseTtlFloors } from './calls/campaigns.js';
 import type { CampaignRegistry } from './calls/campaigns.js';
+import { createCompletionFollowUps } from './followups/completion.js';
 import { createCompletions } from './calls/completions.js';
 import type { Completions } from './calls/completions.js';
 import { heartbeat as socketHeartbeat } from './config.js';
@@ -167,6 +168,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     recover: (ref) => campaigns.recover(ref),
     holdMs: config.CALL_TTL_MS,
+    followUp: createCompletionFollowUps({
+      db,
+      now: () => clock.now(),
+      smsEnabled: config.SMS_HTTP_URL !== undefined && config.SMS_HTTP_URL !== '',
+      logger,
+    }),
   });
 
   const offerFields = createOfferFields(db.privacy.consent, () => clock.now(), logger);

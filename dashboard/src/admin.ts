@@ -15,6 +15,7 @@ import {
 } from '../../gateway/supervisor/admin-schemas.js';
 import { importPanel } from './admin-import.js';
 import { rightsPanel } from './admin-rights.js';
+import { rulePacksPanel } from './admin-rule-packs.js';
 import { $, el, field, LABELS, STATE_ORDER_LIST } from './dom.js';
 import { LoginError, session } from './session.js';
 
@@ -823,6 +824,23 @@ const rights: Section = {
   },
 };
 
+const rulePacks: Section = {
+  id: 'rule-packs',
+  title: 'Rule packs',
+  adminOnly: false,
+  async render(into) {
+    into.append(
+      await rulePacksPanel({
+        api: (method, path, body) => api(method, path, body),
+        say,
+        attempt,
+        canWrite: isAdmin,
+        refresh: () => show('rule-packs'),
+      }),
+    );
+  },
+};
+
 const SECTIONS: readonly Section[] = [
   campaigns,
   leads,
@@ -833,6 +851,7 @@ const SECTIONS: readonly Section[] = [
   settings,
   audit,
   rights,
+  rulePacks,
 ];
 
 // ---- navigation ----

@@ -13,6 +13,7 @@ import { webhooks } from './0017_webhooks.js';
 import { followups } from './0012_followups.js';
 import { callbacksApi } from './0018_callbacks_api.js';
 import { callingRules } from './0019_calling_rules.js';
+import { rulePacks } from './0014_rule_packs.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -31,6 +32,8 @@ export const MIGRATIONS: readonly Migration[] = [
   followups,
   callbacksApi,
   callingRules,
+  // 0014 was the number set aside for the rule-pack library; it runs after 0019, whose column it uses.
+  rulePacks,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

@@ -32,6 +32,7 @@ import type { CompletionAck } from '../protocol/events.js';
 import type { completeSchema } from '../protocol/schemas.js';
 import { encodeDisposition } from '../../engine/disposition.js';
 import type { z } from 'zod';
+import type { CompletionFollowUps } from '../followups/completion.js';
 
 export type CompleteCommand = z.output<typeof completeSchema>;
 
@@ -60,6 +61,12 @@ export interface CompletionsOptions {
    * TTL, like any lease of a dead process.
    */
   readonly holdMs: number;
+  /**
+   * Send the follow-up a completion asks for (`followUp`), once its outcome is saved; its result
+   * goes in the acknowledgement. Called for every answer from the record, a retry's too: it must
+   * be idempotent per lease id (gateway/followups/completion.ts).
+   */
+  readonly followUp?: CompletionFollowUps;
 }
 
 export interface Completions {
@@ -126,6 +133,19 @@ export function createCompletions(options: CompletionsOptions): Completions {
     if (w.code === 'INTERNAL') logger.error({ err, leaseId: job.item.leaseId }, 'completion.failed');
     settle(job, new GatewayError(w.code, w.message));
   };
+
+  /** Answer a saved completion, with the result of its follow-up when it asks for one. */
+  async function settleSaved(job: Job, ack: CompletionAck): Promise<void> {
+    if (job.answered) return;
+    const request = job.payload.followUp;
+    if (request === undefined || options.followUp === undefined) return settle(job, ack);
+    const { tenantId, agentId, deviceId } = job.by;
+    const followUp = await options.followUp(
+      { tenantId, agentId, deviceId, leadId: ack.leadId, leaseId: job.item.leaseId },
+      request,
+    );
+    settle(job, { ...ack, followUp });
+  }
 
   /**
    * Claim in the queue; a campaign the queue lost, or one marked stale (Redis may have lost writes,
@@ -271,7 +291,8 @@ export function createCompletions(options: CompletionsOptions): Completions {
     const unknown: Job[] = [];
     for (const { job, code } of refused) {
       const record = onRecord.get(job.item.leaseId);
-      if (record && !isVoided(record) && record.agentId === job.by.agentId) settle(job, ackOf(record, true));
+      if (record && !isVoided(record) && record.agentId === job.by.agentId)
+        await settleSaved(job, ackOf(record, true));
       else if (record) settle(job, new GatewayError('LEASE_STALE'));
       else if (code === 'LEASE_UNKNOWN') unknown.push(job);
       else settle(job, new GatewayError('LEASE_STALE'));
@@ -285,7 +306,7 @@ export function createCompletions(options: CompletionsOptions): Completions {
           const lead = await db.leads.get(tenantId, record.leadId);
           if (lead) await options.onDnc(tenantId, lead.phone);
         }
-        settle(job, ackOf(record, true));
+        await settleSaved(job, ackOf(record, true));
       } else {
         settle(
           job,
@@ -366,7 +387,7 @@ export function createCompletions(options: CompletionsOptions): Completions {
         }
       }
     }
-    for (const { d, record } of committed) settle(d.job, ackOf(record, record.duplicate));
+    await Promise.all(committed.map(({ d, record }) => settleSaved(d.job, ackOf(record, record.duplicate))));
   }
 
   async function flush(): Promise<void> {

@@ -27,9 +27,10 @@ import { apiKeyRoutes } from './api-key-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { readRoutes } from './read-routes.js';
 import { campaignRoutes } from './campaign-routes.js';
+import { rulePackRoutes } from './rule-pack-routes.js';
 import { dncRoutes } from './dnc-routes.js';
 import { reportRoutes } from './report-routes.js';
-import { leadRoutes } from './lead-routes.js';
+import { addLeadsWithinPlan, leadRoutes } from './lead-routes.js';
 import { callbackRoutes } from './callback-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
 import { MAX_CANDIDATE_ZONES, phoneZones } from '../leads/phone-zones.js';
@@ -131,6 +132,7 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.use('/tenants/:tenantId/api-keys', apiKeyRoutes(db, options.apiKeys, audit));
   router.use(importRoutes(gateway, audit));
   router.use(campaignRoutes(gateway, audit));
+  router.use(rulePackRoutes(gateway, audit));
   router.use(dncRoutes(gateway, audit));
   router.use(reportRoutes(db));
   router.use(leadRoutes(gateway, audit));
@@ -182,8 +184,14 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
           l.timeZone === null ? { ...l, timeZone: zonesOrDefault(l.phone, fallback) } : l,
         )
       : body.leads;
-    const added = await gateway.addLeads(tenantId, campaignId, leads);
-    await audit(req, res, 'leads.add', campaignId, { rows: body.leads.length, queued: added.queued });
+    // A row over the plan's custom-field limits is rejected on its own; the rest are added.
+    const limits = (await db.tenants.get(tenantId))?.plan.leadFields;
+    const added = await addLeadsWithinPlan(gateway, tenantId, campaignId, leads, limits);
+    await audit(req, res, 'leads.add', campaignId, {
+      rows: body.leads.length,
+      queued: added.queued,
+      overPlan: added.overPlan,
+    });
     res.json(added);
   });
 

@@ -10,11 +10,19 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { callingWindowSchema, isValidZone } from '../../engine/calling-window.js';
 import { callingRulesSchema } from '../../engine/calling-rules.js';
+import type { CallingRules } from '../../engine/calling-rules.js';
 import { dispositionPolicySchema, dispositionsSchema, outcomeCodeSchema } from '../../engine/disposition.js';
 import { campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
-import { CAMPAIGN_STATUSES, isDbError } from '../../db/index.js';
-import type { Campaign } from '../../db/index.js';
+import {
+  CAMPAIGN_STATUSES,
+  createRulePackRepository,
+  isDbError,
+  MAX_CAMPAIGN_RULE_PACKS,
+  rulePackIdSchema,
+  UnknownRulePacks,
+} from '../../db/index.js';
+import type { Campaign, CampaignRuleLinks, RulePackRepository } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { leaseTtlFloors } from '../calls/campaigns.js';
@@ -42,6 +50,11 @@ const campaignSettings = {
     .refine(isValidZone, 'must be an IANA time zone such as America/New_York')
     .nullable()
     .optional(),
+  /**
+   * Rule packs of the tenant's library (/rule-packs) the campaign uses, in order, after its own
+   * `callingRules` packs. Absent: the campaign keeps the ones it has; []: none.
+   */
+  rulePackIds: z.array(rulePackIdSchema).max(MAX_CAMPAIGN_RULE_PACKS).optional(),
 };
 
 /** The engine's own schemas: what is accepted here is exactly what the queue runs. */
@@ -94,7 +107,12 @@ export const campaignViewSchema = z.object({
     status: z.enum(CAMPAIGN_STATUSES),
     window: callingWindowSchema,
     dispositions: z.looseObject({}),
+    /** The campaign's own preset and inline packs. */
     callingRules: callingRulesSchema.nullable(),
+    /** Library packs it uses (/rule-packs), in order. */
+    rulePackIds: z.array(z.string()),
+    /** What the engine runs: its own packs, then its library packs as they are now. */
+    effectiveCallingRules: callingRulesSchema.nullable(),
     offerTtlMs: z.number().int().nullable(),
     callTtlMs: z.number().int().nullable(),
     defaultTimeZone: z.string().nullable(),
@@ -103,14 +121,19 @@ export const campaignViewSchema = z.object({
   }),
 });
 
-export const campaignView = (campaign: Campaign): z.input<typeof campaignViewSchema> => ({
+export const campaignView = (
+  campaign: Campaign,
+  links: CampaignRuleLinks | null = null,
+): z.input<typeof campaignViewSchema> => ({
   campaign: {
     id: campaign.id,
     name: campaign.name,
     status: campaign.status,
     window: campaign.config.window,
     dispositions: campaign.config.dispositions,
-    callingRules: campaign.config.callingRules ?? null,
+    callingRules: (links ? links.own : campaign.config.callingRules) ?? null,
+    rulePackIds: links ? [...links.packIds] : [],
+    effectiveCallingRules: campaign.config.callingRules ?? null,
     offerTtlMs: campaign.offerTtlMs,
     callTtlMs: campaign.callTtlMs,
     defaultTimeZone: campaign.defaultTimeZone,
@@ -136,8 +159,43 @@ const archivedAsConflict = (err: unknown): never => {
   throw err;
 };
 
-export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
+const unknownPacksAsError = (err: unknown): never => {
+  if (err instanceof UnknownRulePacks) throw new GatewayError('RULE_PACK_UNKNOWN', err.message);
+  throw err;
+};
+
+/**
+ * The rules a campaign edit asks for, when it uses (or used) library packs: its own rules and
+ * pack ids after the edit, and the effective rules to store. Null when no library pack is
+ * involved before or after (the campaign's rules are all its own, as before the library).
+ */
+async function libraryRules(
+  packs: RulePackRepository,
+  tenantId: string,
+  campaignId: string,
+  body: { callingRules?: CallingRules | null | undefined; rulePackIds?: readonly string[] | undefined },
+  currentOwn: () => Promise<CallingRules | undefined>,
+): Promise<{
+  own: CallingRules | undefined;
+  packIds: readonly string[];
+  effective: CallingRules | undefined;
+} | null> {
+  const links = await packs.linksOf(tenantId, campaignId);
+  const packIds = body.rulePackIds ?? links?.packIds ?? [];
+  if (links === null && packIds.length === 0) return null;
+  const own =
+    body.callingRules === undefined
+      ? links
+        ? links.own
+        : await currentOwn()
+      : (body.callingRules ?? undefined);
+  const effective = await packs.resolve(tenantId, own, packIds).catch(unknownPacksAsError);
+  return { own, packIds, effective };
+}
+
+export function campaignRoutes(gateway: Gateway, audit: Audit, rulePacks?: RulePackRepository): Router {
   const { db } = gateway.deps;
+  const packs = rulePacks ?? createRulePackRepository(db.knex);
   const router = Router({ mergeParams: true });
   const admin = requireRole('admin');
   const floors = leaseTtlFloors(gateway.deps.config);
@@ -161,15 +219,28 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
   const answer = async (req: Request, res: Response, action: string, campaign: Campaign, details = {}) => {
     await followCampaign(gateway, campaign);
     await audit(req, res, action, campaign.id, { status: campaign.status, ...details });
-    res.json(campaignView(campaign));
+    res.json(campaignView(campaign, await packs.linksOf(campaign.tenantId, campaign.id)));
+  };
+
+  /** Write the campaign's library links (and effective rules, under its row lock) after an edit. */
+  const relink = async (
+    campaign: Campaign,
+    rules: { own: CallingRules | undefined; packIds: readonly string[] } | null,
+  ): Promise<Campaign> => {
+    if (!rules) return campaign;
+    await packs.link(campaign.tenantId, campaign.id, rules.own, rules.packIds).catch(unknownPacksAsError);
+    return (await db.campaigns.get(campaign.tenantId, campaign.id)) ?? campaign;
   };
 
   router.put('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const body = campaignBodySchema.parse(req.body);
-    const callingRules =
-      body.callingRules === undefined
-        ? (await db.campaigns.get(tenantId, campaignId))?.config.callingRules
+    const current = async () => (await db.campaigns.get(tenantId, campaignId))?.config.callingRules;
+    const library = await libraryRules(packs, tenantId, campaignId, body, current);
+    const callingRules = library
+      ? library.effective
+      : body.callingRules === undefined
+        ? await current()
         : (body.callingRules ?? undefined);
     checkTtls(body);
     const campaign = await db.campaigns.upsert({
@@ -187,16 +258,30 @@ export function campaignRoutes(gateway: Gateway, audit: Audit): Router {
       callTtlMs: body.callTtlMs ?? null,
       defaultTimeZone: body.defaultTimeZone ?? null,
     });
-    await answer(req, res, 'campaign.put', campaign);
+    await answer(req, res, 'campaign.put', await relink(campaign, library));
   });
 
   router.patch('/tenants/:tenantId/campaigns/:campaignId', admin, async (req, res) => {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const body = campaignPatchBodySchema.parse(req.body);
     checkTtls(body);
-    const campaign = await db.campaigns.update(tenantId, campaignId, body).catch(archivedAsConflict);
+    const { rulePackIds, ...patch } = body;
+    // Own rules or library links changed on a campaign that uses (or will use) library packs:
+    // what the engine runs is both, resolved now.
+    const library =
+      body.callingRules === undefined && rulePackIds === undefined
+        ? null
+        : await libraryRules(packs, tenantId, campaignId, body, async () => {
+            const c = await db.campaigns.get(tenantId, campaignId);
+            return c?.config.callingRules;
+          });
+    const campaign = await db.campaigns
+      .update(tenantId, campaignId, library ? { ...patch, callingRules: library.effective ?? null } : patch)
+      .catch(archivedAsConflict);
     if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
-    await answer(req, res, 'campaign.patch', campaign, { fields: Object.keys(body).sort() });
+    await answer(req, res, 'campaign.patch', await relink(campaign, library), {
+      fields: Object.keys(body).sort(),
+    });
   });
 
   // Archive, not delete: the rows and their history are the record of calls that happened.

@@ -21,7 +21,9 @@ import { isValidZone } from '../../engine/calling-window.js';
 import { isEngineError } from '../../engine/errors.js';
 import { leadInputSchema, MAX_PRIORITY } from '../../engine/lead.js';
 import { tenantIdSchema } from '../../engine/ids.js';
-import type { CampaignRef } from '../../engine/ids.js';
+import type { CampaignRef, TenantId } from '../../engine/ids.js';
+import type { NewLead } from '../../db/index.js';
+import type { AddedLeads, RowResult } from '../leads/intake.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { requireRole } from './access.js';
@@ -167,4 +169,74 @@ export function leadRoutes(gateway: Gateway, audit: Audit): Router {
   });
 
   return router;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adding leads as JSON within the tenant plan's custom-field limits (plan.leadFields).
+
+/** A row over the plan's custom-field limits, as a CSV import rejects it. */
+export interface OverPlanRow {
+  readonly index: number;
+  readonly status: 'rejected';
+  /** FIELD_OVER_PLAN: a value longer than maxValueLength (`field` names it); FIELDS_OVER_PLAN: more than maxCount fields. */
+  readonly code: 'FIELD_OVER_PLAN' | 'FIELDS_OVER_PLAN';
+  readonly field?: string;
+}
+
+export type AddedWithinPlan = Omit<AddedLeads, 'rows'> & {
+  /** Rows over the plan's custom-field limits, not added. */
+  readonly overPlan: number;
+  readonly rows: readonly (RowResult | OverPlanRow)[];
+};
+
+/**
+ * What the leads table's trigger (migration 0012) would refuse in one row's fields, tested the
+ * same way (values counted in characters), in the CSV import's order: a long value, then too many.
+ */
+export function overPlan(
+  fields: Readonly<Record<string, string>>,
+  limits: { readonly maxCount: number; readonly maxValueLength: number },
+): Pick<OverPlanRow, 'code' | 'field'> | null {
+  const long = Object.entries(fields).find(([, v]) => [...v].length > limits.maxValueLength);
+  if (long) return { code: 'FIELD_OVER_PLAN', field: long[0] };
+  if (Object.keys(fields).length > limits.maxCount) return { code: 'FIELDS_OVER_PLAN' };
+  return null;
+}
+
+/**
+ * Add a JSON batch of leads: a row over the plan's limits is rejected on its own (its code, and
+ * the field at fault) and the rest are added, instead of the trigger failing the whole batch.
+ * Row indexes (and `duplicateOfRow`) are the batch's own.
+ */
+export async function addLeadsWithinPlan(
+  gateway: Gateway,
+  tenantId: TenantId,
+  campaignId: string,
+  leads: readonly NewLead[],
+  limits: { readonly maxCount: number; readonly maxValueLength: number } | undefined,
+): Promise<AddedWithinPlan> {
+  const rejected: OverPlanRow[] = [];
+  const kept: number[] = [];
+  leads.forEach((lead, index) => {
+    const fault = limits ? overPlan(lead.fields ?? {}, limits) : null;
+    if (fault) rejected.push({ index, status: 'rejected', ...fault });
+    else kept.push(index);
+  });
+  const added: AddedLeads =
+    kept.length === 0
+      ? { inserted: 0, queued: 0, alreadyQueued: 0, suppressed: 0, duplicates: 0, noConsent: 0, rows: [] }
+      : await gateway.addLeads(
+          tenantId,
+          campaignId,
+          rejected.length === 0 ? leads : kept.map((i) => leads[i]!),
+        );
+  if (rejected.length === 0) return { ...added, overPlan: 0 };
+  const rows: (RowResult | OverPlanRow)[] = added.rows.map((r) => ({
+    ...r,
+    index: kept[r.index]!,
+    ...(r.duplicateOfRow === undefined ? {} : { duplicateOfRow: kept[r.duplicateOfRow]! }),
+  }));
+  rows.push(...rejected);
+  rows.sort((a, b) => a.index - b.index);
+  return { ...added, overPlan: rejected.length, rows };
 }

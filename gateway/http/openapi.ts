@@ -68,6 +68,7 @@ import {
   rightsRequestQuerySchema,
 } from '../privacy/routes.js';
 import { PRIVACY_OPERATIONS } from '../privacy/openapi-ops.js';
+import { RULE_PACK_OPERATIONS } from './rule-pack-routes.js';
 
 // The library's documented set-up: adds .openapi() to zod schemas (metadata only).
 extendZodWithOpenApi(z);
@@ -626,6 +627,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: rightsRequestQuerySchema,
   },
   ...PRIVACY_OPERATIONS,
+  ...RULE_PACK_OPERATIONS,
 ];
 
 const errorSchema = z.object({

@@ -301,6 +301,20 @@ export const WIRE_ERRORS = {
     meaning:
       "Another campaign of the tenant dialled this number less than its calling rules' minimum gap ago: the offer is withdrawn at accept (call:revoked with reason gap) and its lead waits until the gap ends.",
   },
+  RULE_PACK_UNKNOWN: {
+    status: 404,
+    message: 'No such rule pack',
+    retryable: false,
+    meaning:
+      "A rule pack id (in the path, or in a campaign's `rulePackIds`) is not in this tenant's library.",
+  },
+  RULE_PACK_IN_USE: {
+    status: 409,
+    message: 'The rule pack is in use',
+    retryable: false,
+    meaning:
+      'A rule pack that campaigns reference cannot be deleted; the message names them. Take it out of their `rulePackIds` (or archive them) first.',
+  },
 } as const satisfies Record<string, WireErrorSpec> & Record<EngineErrorCode, unknown>;
 
 export type WireErrorCode = keyof typeof WIRE_ERRORS;

@@ -214,6 +214,32 @@ export const completionAckSchema = z.object({
       'Where the lead went: final, exhausted, dnc, retry:<due ms>, callback:<due ms>:<agent or empty>',
     ),
   duplicate: z.boolean().describe('The same completion was saved before; this is its answer again'),
+  followUp: z
+    .object({
+      status: z
+        .enum(['pending', 'sent', 'failed', 'handed_over', 'refused'])
+        .describe(
+          "The follow-up's status (an SMS is pending in the outbox until the provider takes it; a WhatsApp message is handed over to the device), or refused: nothing was sent",
+        ),
+      channel: z.enum(['sms', 'email', 'whatsapp']),
+      followUpId: z.string().optional().describe('The follow-up on record (GET /followups)'),
+      link: z.string().optional().describe('WhatsApp: the click-to-chat link to open on the device'),
+      code: z
+        .string()
+        .optional()
+        .describe('Refused: the error code (NUMBER_SUPPRESSED, CONSENT_REQUIRED, ...)'),
+      message: z.string().optional().describe('Refused: why'),
+      retryable: z
+        .boolean()
+        .optional()
+        .describe(
+          'Refused: whether retrying the same completion may send it (the outcome is saved either way)',
+        ),
+    })
+    .optional()
+    .describe(
+      "The completion's followUp, sent once its outcome is saved (a retry answers the same follow-up)",
+    ),
 });
 export type CompletionAckPayload = z.infer<typeof completionAckSchema>;
 

@@ -7,3 +7,5 @@ export { dispositionsSchema } from '../../engine/disposition.js';
 export { wallboardSettingsSchema } from '../../db/wallboard.js';
 export { wallboardLinkBodySchema } from './protocol.js';
 export { columnMappingSchema } from '../leads/column-mapping.js';
+export { rulePackSchema } from '../../engine/calling-rules.js';
+export { PRESET_IDS } from '../../engine/calling-presets.js';

@@ -1,8 +1,8 @@
 // Custom lead fields within the tenant's limits (plan.leadFields: maxCount, maxValueLength): the
 // limit holds on every write path — leads added through the API, a CSV import, a rectification —
 // because the leads table's triggers refuse what breaks it (migration 0012); the refusal names the
-// limit, never a value; a CSV import rejects such a row with its reason (the rest is imported); a
-// tenant without limits keeps the global ones. Real Postgres, real Redis.
+// limit, never a value; leads added as JSON and a CSV import reject such a row with its reason (the
+// rest is added); a tenant without limits keeps the global ones. Real Postgres, real Redis.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
@@ -69,19 +69,55 @@ describe('custom lead fields within the tenant limits', () => {
       .expect(201);
   });
 
-  it('leads added through the API: too many fields or too long a value is refused, naming the limit', async () => {
-    const many = await add('tight', '+447700900101', THREE);
-    expect(many.status).toBe(400);
-    expect(many.body).toMatchObject({ error: { code: 'LEAD_INVALID' } });
-    expect((many.body as { error: { message: string } }).error.message).toContain('at most 2 custom fields');
-    const long = await add('tight', '+447700900102', { a: 'x'.repeat(11) });
-    expect(long.status).toBe(400);
-    expect((long.body as { error: { message: string } }).error.message).not.toContain('xxxxxxxxxxx');
-    await add('tight', '+447700900103', { a: '1', b: 'ten chars!' }).expect(200);
+  it('leads added through the API: a row over the limit is rejected on its own, naming it, and the rest are added', async () => {
+    const res = await api()
+      .post('/api/v1/tenants/tight/campaigns/spring/leads')
+      .set('Authorization', bearer.get('tight')!)
+      .send({
+        leads: [
+          { phone: '+447700900101', name: 'Ada', timeZone: 'Europe/London', fields: THREE },
+          { phone: '+447700900102', name: 'Bea', timeZone: 'Europe/London', fields: { a: 'x'.repeat(11) } },
+          {
+            phone: '+447700900103',
+            name: 'Cal',
+            timeZone: 'Europe/London',
+            fields: { a: '1', b: 'ten chars!' },
+          },
+          { phone: '+447700900105', name: 'Dee', timeZone: 'Europe/London' },
+          { phone: '+447700900103', name: 'Cal again', timeZone: 'Europe/London' },
+        ],
+      })
+      .expect(200);
+    const body = res.body as {
+      queued: number;
+      overPlan: number;
+      duplicates: number;
+      rows: Record<string, unknown>[];
+    };
+    expect(body).toMatchObject({ queued: 2, overPlan: 2, duplicates: 1 });
+    expect(body.rows).toEqual([
+      { index: 0, status: 'rejected', code: 'FIELDS_OVER_PLAN' },
+      { index: 1, status: 'rejected', code: 'FIELD_OVER_PLAN', field: 'a' },
+      expect.objectContaining({ index: 2, status: 'queued' }),
+      expect.objectContaining({ index: 3, status: 'queued' }),
+      // Indexes are the batch's own, also the row a duplicate repeats.
+      expect.objectContaining({ index: 4, status: 'duplicate', duplicateOfRow: 2 }),
+    ]);
+    // The value over the limit is not echoed.
+    expect(JSON.stringify(body)).not.toContain('xxxxxxxxxxx');
+    // Every row over the limit: nothing added, each rejected.
+    const none = await add('tight', '+447700900106', THREE).expect(200);
+    expect(none.body).toMatchObject({
+      queued: 0,
+      overPlan: 1,
+      rows: [{ index: 0, code: 'FIELDS_OVER_PLAN' }],
+    });
     // A tenant without limits keeps the global ones.
     await add('loose', '+447700900104', THREE).expect(200);
     expect(await overLimit('tight')).toBe(0);
     expect(await overLimit('loose')).toBe(1);
+    const queued = await g.db.knex('leads').where({ tenant_id: 'tight' }).orderBy('id').pluck('phone');
+    expect(queued).toEqual(['+447700900103', '+447700900105']);
   });
 
   it('a CSV import rejects the rows over the limit, naming it, and imports the rest', async () => {
