@@ -2,10 +2,13 @@
 // adapter and real Redis. A phone connected to gateway A (through one address: a TCP switch in
 // front of the gateways, as a load balancer would be) loses A to a graceful stop and reconnects to
 // gateway B within the reconnect grace: it keeps its socket id, rooms and session, is sent what was
-// broadcast to its rooms meanwhile, and still resumes its call by naming its lease id. After the
-// grace it is a fresh connection (the call still resumes by lease id); with its device revoked in
-// the meantime the recovered connection is refused, and nothing it missed is sent to it. What the
-// adapter keeps in Redis is who the device is and which calls: no token, no phone number.
+// broadcast to its rooms meanwhile, and still resumes its call by naming its lease id; a drop
+// without a restart recovers on the same gateway, the call kept past the grace. After the grace
+// it is a fresh connection (the call still resumes by lease id); with its device revoked in the
+// meantime the recovered connection is refused, and nothing it missed is sent to it; another
+// agent's token on the same client gets none of the old session. What the adapter keeps in Redis
+// is who the device is and which calls: no token, no phone number. A gateway process killed
+// (SIGKILL) keeps nothing: its phone connects afresh elsewhere and resumes its call by lease id.
 //
 // dialhub itself broadcasts nothing to an agent's or a tenant's room (its frames to a device are
 // direct emits): the broadcasts in the gap here are the test's own, to the rooms the hub puts a
@@ -245,8 +248,8 @@ describe('connection-state recovery across a gateway restart (streams adapter, r
     expect(await dropped).toBe('transport close');
 
     // What gateway A kept for the phone: who it is and which call, nothing else.
+    await until(async () => (await sessionKeys()).length === 1);
     const keys = await sessionKeys();
-    expect(keys).toHaveLength(1);
     const kept = Buffer.from((await redis.get(keys[0]!))!, 'base64').toString('utf8');
     for (const field of ['tenantId', 'agentId', 'deviceId', 'leaseId']) expect(kept).toContain(field);
     for (const field of ['token', 'expiresAt', 'sessionId']) expect(kept).not.toContain(field);
@@ -280,6 +283,32 @@ describe('connection-state recovery across a gateway restart (streams adapter, r
     expect(seen.filter((s) => s.event === 'call:offer')).toHaveLength(1);
     expect(await sessionKeys()).toHaveLength(0);
 
+    const done = await call(device, 'call:complete', { leaseId, outcome: 'answered', durationSec: 5 });
+    expect(done).toMatchObject({ ok: true, duplicate: false });
+  });
+
+  it('recovers a phone whose connection dropped on the same gateway, and keeps its call past the grace', async () => {
+    const { device, seen, auth } = phoneOf;
+    const b = gateways.at(-1)!;
+    const leaseId = await acceptedCall(device);
+    await until(() => hasOffset(seen));
+    const id = device.id!;
+    device.auth = { ...auth, leaseId };
+    const resumed = next(device, 'call:resumed', 10_000);
+
+    const back = new Promise<void>((r) => device.once('connect', () => r()));
+    device.io.engine.close(); // the network drops; the gateway stays
+    await back;
+
+    expect(device.recovered).toBe(true);
+    expect(device.id).toBe(id);
+    expect((await resumed)[0]).toMatchObject({ leaseId, state: 'dialing' });
+    const socket = b.gateway.io.of(AGENT_NAMESPACE).sockets.get(id)!;
+    expect([...socket.rooms].sort()).toEqual([id, agentRoom(T, 'a0'), tenantRoom(T)].sort());
+    expect(b.gateway.hub.sessions.size).toBe(1);
+    // The dropped session handed its call over: its grace passes without taking the call back.
+    await new Promise((r) => setTimeout(r, GRACE_MS + 500));
+    expect(seen.filter((s) => s.event === 'call:revoked')).toEqual([]);
     const done = await call(device, 'call:complete', { leaseId, outcome: 'answered', durationSec: 5 });
     expect(done).toMatchObject({ ok: true, duplicate: false });
   });
@@ -318,7 +347,7 @@ describe('connection-state recovery across a gateway restart (streams adapter, r
 
     front.hold();
     await c.gateway.stop();
-    expect(await sessionKeys()).toHaveLength(1);
+    await until(async () => (await sessionKeys()).length === 1);
     broadcastInGap('gap3');
     expect(await other.db.devices.revoke(T, 'd0')).toBe(true);
     await new Promise((r) => setTimeout(r, 200));
@@ -345,7 +374,7 @@ describe('connection-state recovery across a gateway restart (streams adapter, r
 
     front.hold();
     await e.gateway.stop();
-    expect(await sessionKeys()).toHaveLength(1);
+    await until(async () => (await sessionKeys()).length === 1);
     broadcastInGap('gap4', 'a1');
     await new Promise((r) => setTimeout(r, 200));
     const back = new Promise<void>((r) => device.once('connect', () => r()));
