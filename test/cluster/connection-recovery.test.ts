@@ -9,6 +9,8 @@
 // agent's token on the same client gets none of the old session. What the adapter keeps in Redis
 // is who the device is and which calls: no token, no phone number. A gateway process killed
 // (SIGKILL) keeps nothing: its phone connects afresh elsewhere and resumes its call by lease id.
+// A wallboard is never recovered: its frames stay off the stream, so its FloorDecoder is sent no
+// replayed frame; it subscribes again on connect and its sequence starts over from a snapshot.
 //
 // dialhub itself broadcasts nothing to an agent's or a tenant's room (its frames to a device are
 // direct emits): the broadcasts in the gap here are the test's own, to the rooms the hub puts a
@@ -25,6 +27,8 @@ import type { GatewayDeps } from '../../gateway/gateway.js';
 import { agentRoom, tenantRoom } from '../../gateway/agent/agent-session.js';
 import { KEPT_SESSION_FIELDS } from '../../gateway/connection-recovery.js';
 import { AGENT_NAMESPACE } from '../../gateway/protocol/events.js';
+import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
+import { SUPERVISOR_NAMESPACE } from '../../gateway/supervisor/protocol.js';
 import type { ConfigInput } from '../../gateway/config.js';
 import { asTenantId } from '../../engine/ids.js';
 import { createDeviceTokens } from '../../gateway/auth/device-token.js';
@@ -35,7 +39,8 @@ import type { GatewayProcesses } from '../support/gateway-processes.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { deleteKeys, REDIS_URL } from '../support/stores.js';
-import { loginAs } from '../support/supervisor.js';
+import { command, FloorWatcher, loginAs } from '../support/supervisor.js';
+import type { SupervisorClient } from '../support/supervisor.js';
 
 const T = 'recovery-x';
 const C = 'c1';
@@ -144,6 +149,8 @@ async function phoneThrough(front: Switch, tenantId: string, agent = 0): Promise
   return { device, seen, wire, auth };
 }
 
+const portOf = (g: TestGateway): number => Number(new URL(g.url).port);
+
 /** Socket.IO recovers only a client that was sent a packet carrying a stream offset. */
 const hasOffset = (seen: Seen[]): boolean => seen.some((s) => typeof s.args.at(-1) === 'string');
 
@@ -175,8 +182,6 @@ describe('connection-state recovery across a gateway restart (streams adapter, r
     await g.gateway.campaigns.define(ref, (await other.db.campaigns.get(T, C))!.config);
     return g;
   }
-
-  const portOf = (g: TestGateway): number => Number(new URL(g.url).port);
 
   async function phone(agent = 0): Promise<Phone> {
     const p = await phoneThrough(front, T, agent);
@@ -470,5 +475,93 @@ describe('a gateway process killed (gateway/main.ts, SIGKILL)', () => {
     expect(
       await call(device, 'call:complete', { leaseId: offer.leaseId, outcome: 'answered', durationSec: 5 }),
     ).toMatchObject({ ok: true, duplicate: false });
+  });
+});
+
+describe('a wallboard across a dropped connection (streams adapter)', () => {
+  const T3 = 'recovery-floor';
+  const name = `test:recovery-floor:${process.pid}:${Date.now()}`;
+  const redis = createClient({ url: REDIS_URL });
+  const clients: ReturnType<typeof createClient>[] = [];
+  const front = new Switch();
+  let a: TestGateway;
+  let b: TestGateway;
+  let board: SupervisorClient | undefined;
+
+  async function adapter(): Promise<NonNullable<GatewayDeps['adapter']>> {
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    clients.push(client);
+    return createAdapter(client, { streamName: name, channelPrefix: name, sessionKeyPrefix: `${name}:s:` });
+  }
+
+  beforeAll(async () => {
+    await redis.connect();
+    await front.listen();
+    const supervisor = supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 300 });
+    a = await TestGateway.start({ adapter: await adapter(), supervisor, config: CONFIG });
+    b = await TestGateway.start({
+      shared: { store: a.store, pg: a.pg },
+      adapter: await adapter(),
+      supervisor,
+      config: CONFIG,
+    });
+    await a.seedTenant(T3, 1);
+    const ref = await a.campaign(T3, C);
+    await b.gateway.campaigns.define(ref, (await a.db.campaigns.get(T3, C))!.config);
+  });
+  afterAll(async () => {
+    board?.disconnect();
+    await b?.stop();
+    await a?.stop();
+    await front.close();
+    for (const c of clients) if (c.isOpen) await c.close();
+    await deleteKeys(`${name}*`);
+    if (redis.isOpen) await redis.close();
+  });
+
+  it('is sent no replayed frames: it subscribes again on connect, and its sequence starts over from a fresh snapshot', async () => {
+    front.to(portOf(a));
+    const token = await loginAs(a.db, T3, 'sup', 'supervisor');
+    // As the dashboard's wallboard does: reconnects on its own, subscribes on every connect.
+    board = io(`http://127.0.0.1:${front.port}${SUPERVISOR_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnectionDelay: 50,
+      reconnectionDelayMax: 100,
+      randomizationFactor: 0,
+      auth: { token },
+    });
+    const sup = new FloorWatcher(board);
+    const frames: unknown[][] = [];
+    board.onAny((_event: string, ...args: unknown[]) => frames.push(args));
+    board.on('connect', () => void command(board!, 'floor:subscribe', {}));
+    await sup.until((w) => w.snapshots === 1);
+
+    const phone = await b.connect(T3, 0);
+    expect(await call(phone, 'agent:ready', { campaignId: C })).toMatchObject({ ok: true });
+    await sup.until((w) => w.state('a0') === 'ready');
+    const before = sup.seqs.length;
+
+    front.hold();
+    const back = new Promise<void>((r) => board!.once('connect', () => r()));
+    board.io.engine.close(); // the wallboard's network drops
+    // Missed while away: the agent pauses.
+    expect(await call(phone, 'agent:pause', { reason: 'lunch' })).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 300));
+    front.to(portOf(b));
+    await back;
+
+    expect(board.recovered).toBe(false);
+    await sup.until((w) => w.snapshots === 2 && w.state('a0') === 'paused');
+    // Before the drop 1, 2, ...; after it a fresh snapshot at 1 and every frame after it in turn.
+    const after = sup.seqs.slice(before);
+    expect(after[0]).toBe(1);
+    expect(after).toEqual(after.map((_, i) => i + 1));
+    // No frame carries a stream offset, and no floor frame (names) is in the adapter's stream.
+    expect(frames.filter((args) => typeof args.at(-1) === 'string')).toEqual([]);
+    const stream = JSON.stringify(await redis.xRange(name, '-', '+'));
+    expect(stream).not.toContain('floor:');
+    expect(await redis.keys(`${name}:s:*`)).toEqual([]);
   });
 });
