@@ -23,6 +23,7 @@ import { createCompletionFollowUps } from './followups/completion.js';
 import { createCompletions } from './calls/completions.js';
 import type { Completions } from './calls/completions.js';
 import { heartbeat as socketHeartbeat } from './config.js';
+import { recoveryOptions, withRecovery } from './connection-recovery.js';
 import type { Config } from './config.js';
 import { createDispatcher } from './calls/dispatcher.js';
 import { createTenantGap, gapReservationsFor } from './calls/tenant-gap.js';
@@ -256,7 +257,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // a bigger one closes the connection with WebSocket code 1009 "message too big".
     maxHttpBufferSize: MAX_FRAME_BYTES,
     perMessageDeflate: false,
-    ...(deps.adapter ? { adapter: deps.adapter as never } : {}),
+    // Several gateways (the streams adapter): a device that drops keeps its socket id, rooms and
+    // missed frames for the reconnect grace, on any gateway (connection-recovery.ts says what is
+    // kept and replayed); the handshake's checks run again on a recovered connection.
+    ...(deps.adapter
+      ? {
+          adapter: withRecovery(deps.adapter) as never,
+          connectionStateRecovery: recoveryOptions(config.RECONNECT_GRACE_MS),
+        }
+      : {}),
     // CORS does not protect WebSockets: check the Origin of browser clients here (unset
     // ALLOWED_ORIGINS: the gateway's own origin only).
     allowRequest: (req, done) => {

@@ -1190,7 +1190,10 @@ export class AgentHub {
       clearTimeout(s.graceTimer);
       // Leave held calls to their leases' TTL, for a resume elsewhere.
       this.sessions.remove(s);
-      s.socket.disconnect(true);
+      // Several gateways run connection-state recovery (gateway.ts): the connection is closed, not
+      // the session ended, so the device reconnects at once and recovers its socket elsewhere.
+      if (this.#o.clustered && s.connected) s.socket.conn.close();
+      else s.socket.disconnect(true);
     }
     this.#offline.clear();
   }
