@@ -20,8 +20,14 @@ local function numberHistoryKey(base)
   return base .. 'nh'
 end
 
+local readyKeys = {} -- zone -> key, per script run (the key base is the run's one campaign)
 local function readyKey(base, zone)
-  return base .. 'r:' .. zone
+  local key = readyKeys[zone]
+  if not key then
+    key = base .. 'r:' .. zone
+    readyKeys[zone] = key
+  end
+  return key
 end
 
 local function pinnedKey(base, agent)

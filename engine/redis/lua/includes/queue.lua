@@ -296,6 +296,9 @@ end
   not offered. Costs one EXISTS per run when no zone of the campaign has limits.
 ]]
 local function heldByRules(base, K, member, now)
+  if not anyRules(base) then
+    return false -- nothing limits any zone: the record need not be read yet
+  end
   local raw = record(base, member)
   if not raw then
     return false -- damaged: allRecorded refuses it before anything is granted
