@@ -1,6 +1,8 @@
 // dialhub's lease+complete cycle under load: simulated agents in-process (no sockets), several
 // dispatch loops sharing one Redis client the way one gateway process would. A cycle is one lead
-// leased to an agent and completed as answered, after which the agent is ready again.
+// leased to an agent and completed as answered, after which the agent is ready again. As in the
+// gateway (agent-hub: an agent's "ready" is readyAndDispatch), the agents a loop just completed
+// are marked ready in its next dispatch call: two script calls per batch, not three.
 import { ALWAYS_OPEN } from '../../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../../engine/campaign.js';
 import type { CampaignKeys } from '../../../engine/keys.js';
@@ -68,9 +70,20 @@ export async function runDialhubCycles(
   let done = 0;
   let emptyDispatches = 0;
   const loop = async (): Promise<void> => {
+    let readyAgain: ReadyAgent[] = [];
     while (done < s.leads) {
       s.signal.throwIfAborted();
-      const { leases } = await store.dispatch(ref, Date.now(), s.maxPairs, s.offerTtlMs);
+      const { ready, leases } = await store.readyAndDispatch(
+        ref,
+        readyAgain,
+        Date.now(),
+        s.maxPairs,
+        s.offerTtlMs,
+      );
+      for (const r of ready) {
+        if (!r.ok) throw new Error(`ready failed: ${r.code} ${r.message}`);
+      }
+      readyAgain = [];
       if (leases.length === 0) {
         // Other loops hold the remaining leads or the ready agents; let their replies land.
         emptyDispatches++;
@@ -86,12 +99,10 @@ export async function runDialhubCycles(
         if (!r.ok) throw new Error(`completion failed: ${r.code} ${r.message}`);
       }
       done += results.length;
-      await store.setAgentsReady(
-        ref,
-        leases.map((l) => ({ agentId: l.agentId, deviceId: l.deviceId })),
-        Date.now(),
-      );
+      readyAgain = leases.map((l) => ({ agentId: l.agentId, deviceId: l.deviceId }));
     }
+    // The last batch's agents are ready again too, so every cycle pays for its agent's ready.
+    if (readyAgain.length > 0) await store.setAgentsReady(ref, readyAgain, Date.now());
   };
 
   await s.onStart?.();

@@ -144,7 +144,8 @@ export function buildOutcome(input: OutcomeInput): ScenarioOutcome {
         max_other_cores: plan.maxOtherCores,
         attempts: input.rounds.length,
         counted_rounds_disturbed: rounds.some((r) => r.disturbed),
-        cycle: 'dispatch(maxPairs) -> complete(answered, with agentId) -> setAgentsReady, Date.now() as now',
+        cycle:
+          "readyAndDispatch(the agents of the loop's previous batch, maxPairs) -> complete(answered, with agentId), Date.now() as now",
         agents: plan.agents,
         enqueue_batch: plan.enqueueBatch,
         offer_ttl_ms: plan.offerTtlMs,

@@ -42,10 +42,11 @@ local members = {}
 for _, c in ipairs(counters) do
   local raw = hget(K.leases, c)
   if raw then
-    members[#members + 1] = splitLease(raw)[L_MEMBER]
+    members[#members + 1] = string.match(raw, LEASE_MEMBER_PATTERN)
   end
 end
 prefetchRecords(base, members)
+hprefetch(K.leaseOf, members)
 
 local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   if rebuilding(K) then
@@ -62,13 +63,13 @@ local function completeOne(epoch, counter, agent, outcome, cbAt, cbScope, at)
   if not completable(state) then
     return ST_LEASE_STALE
   end
-  local result, dncPhone
-  status, result, dncPhone = decideCompletion(base, K, lease, field, outcome, cbAt, cbScope, at, now)
+  local result, dncPhone, rec
+  status, result, dncPhone, rec = decideCompletion(base, K, lease, field, outcome, cbAt, cbScope, at, now)
   if status ~= ST_OK then
     return status
   end
   if direct then
-    applyResult(base, K, lease, field, result, now, span)
+    applyResult(base, K, lease, field, result, now, span, rec)
   else
     claim(base, K, lease, field, result, now + span)
   end

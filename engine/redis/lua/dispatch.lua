@@ -126,10 +126,7 @@ hprefetch(K.agentDevices, chosen)
 local zoneNames = zoneNameMap(K)
 for _, p in ipairs(pairs_) do
   local agent = p[1]
-  local lease = grant(base, K, p[2], agent, deviceOf(hget(K.agentDevices, agent)), now, ttl, p[3], zoneNames, epoch)
-  for _, v in ipairs(lease) do
-    reply[#reply + 1] = v
-  end
+  grant(base, K, p[2], agent, deviceOf(hget(K.agentDevices, agent)), now, ttl, p[3], zoneNames, epoch, reply)
 end
 flush()
 return reply

@@ -65,9 +65,7 @@ if member and not allRecorded(base, { member }) then
 end
 local reply = { epoch }
 if member then
-  for _, v in ipairs(grant(base, K, member, agent, device, now, ttl, pinned, zoneNameMap(K), epoch)) do
-    reply[#reply + 1] = v
-  end
+  grant(base, K, member, agent, device, now, ttl, pinned, zoneNameMap(K), epoch, reply)
 end
 flush()
 return reply

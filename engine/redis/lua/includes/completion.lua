@@ -11,6 +11,15 @@
 --- @include "disposition"
 
 local policyCache = {}
+
+-- `now` formatted, once per run (every item of a batch is completed at the same now).
+local nowAt, nowText = nil, nil
+local function nowString(now)
+  if nowAt ~= now then
+    nowAt, nowText = now, int(now)
+  end
+  return nowText
+end
 local function policyOf(K, outcome)
   local p = policyCache[outcome]
   if p == nil then
@@ -86,7 +95,7 @@ local function decideCompletion(base, K, lease, field, outcome, cbAt, cbScope, a
     dncPhone = rec[R_PHONE]
   end
   return ST_OK, outcome .. '|' .. int(attempts) .. '|' .. encodeDecision(kind, due, pinTo) .. '|' .. rec[R_ID] .. '|' .. late,
-    dncPhone
+    dncPhone, rec
 end
 
 -- Is the lease in a state a completion can be decided for?
@@ -133,12 +142,13 @@ end
   Apply a decided completion: the lead goes where the disposition says (retry and callback back
   in the queue with the attempts counted, unless its number is suppressed; anything else out of
   the queue), the lease is done and remembered for repeats. The caller checked the fence.
-  `result` is "<outcome>|<attempts>|<disposition>|<lead id>|<late>".
+  `result` is "<outcome>|<attempts>|<disposition>|<lead id>|<late>"; `rec` is the lead's record,
+  split, when the caller has it already (decideCompletion returns it), else nil.
 ]]
-local function applyResult(base, K, lease, field, result, now, retention)
+local function applyResult(base, K, lease, field, result, now, retention, rec)
   local state = lease[L_STATE]
   local member = lease[L_MEMBER]
-  local rec = splitRecord(record(base, member))
+  rec = rec or splitRecord(record(base, member))
   if state == 'x' then
     unqueue(base, K, rec, member)
   end
@@ -164,7 +174,7 @@ local function applyResult(base, K, lease, field, result, now, retention)
     end
   end
   lease[L_STATE] = 'd'
-  lease[L_AT] = int(now)
+  lease[L_AT] = nowString(now)
   lease[L_RESULT] = result
   lease[L_AUX] = ''
   hset(K.leases, field, joinLease(lease))

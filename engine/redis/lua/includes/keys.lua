@@ -20,8 +20,14 @@ local function numberHistoryKey(base)
   return base .. 'nh'
 end
 
+local readyKeys = {} -- zone -> key, per script run (the key base is the run's one campaign)
 local function readyKey(base, zone)
-  return base .. 'r:' .. zone
+  local key = readyKeys[zone]
+  if not key then
+    key = base .. 'r:' .. zone
+    readyKeys[zone] = key
+  end
+  return key
 end
 
 local function pinnedKey(base, agent)
@@ -32,8 +38,15 @@ local function recordBucketKey(base, bucket)
   return base .. 'd:' .. string.format('%d', bucket)
 end
 
+-- member -> its record bucket's key, per script run (members are looked up several times each).
+local recordKeys = {}
 local function recordKey(base, member)
-  return recordBucketKey(base, math.floor(tonumber(string.sub(member, 2)) / RECORD_BUCKET_SIZE))
+  local key = recordKeys[member]
+  if not key then
+    key = recordBucketKey(base, math.floor(tonumber(string.sub(member, 2)) / RECORD_BUCKET_SIZE))
+    recordKeys[member] = key
+  end
+  return key
 end
 
 --[[
@@ -73,18 +86,29 @@ local function phoneBucketKey(base, bucket)
   return base .. 'h:' .. string.format('%d', bucket)
 end
 
+local spanOf, spanLow = nil, nil
+local phoneKeys = {} -- bucket -> key, per script run (the key base is the run's one campaign)
+
 local function phoneKey(base, digits)
   local n = phoneBuckets()
   if n == 0 then
     return base .. 'n:' .. string.sub(digits, -4)
   end
   local h = phoneHash(digits)
-  local low = phoneSpan(n)
+  if spanOf ~= n then
+    spanOf, spanLow = n, phoneSpan(n)
+  end
+  local low = spanLow
   local bucket = h % low
   if bucket < n - low then
     bucket = h % (low * 2)
   end
-  return phoneBucketKey(base, bucket)
+  local key = phoneKeys[bucket]
+  if not key then
+    key = phoneBucketKey(base, bucket)
+    phoneKeys[bucket] = key
+  end
+  return key
 end
 
 --[[

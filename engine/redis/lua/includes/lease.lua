@@ -27,22 +27,29 @@ local LIVE = { o = true, a = true, n = true, w = true, c = true }
 local TOMBSTONE_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
 local LIVE_BELOW = '(1125899906842624'
 
+-- A batch gives its leases the same purge time: formatted once.
+local tombstoneScores = {}
 local function tombstoneScore(at)
-  return string.format('%.0f', TOMBSTONE_BAND + at)
+  local s = tombstoneScores[at]
+  if not s then
+    s = string.format('%.0f', TOMBSTONE_BAND + at)
+    tombstoneScores[at] = s
+  end
+  return s
 end
 local ACCEPTED = { a = true, n = true, w = true }
 -- States a lease frees its agent in (a claim from one of them does not hold the agent again).
 local FREED = { x = true, r = true }
 
+-- The member a lease record names, without splitting it.
+local LEASE_MEMBER_PATTERN = '^[^\31]*\31([^\31]*)\31'
+
+-- Lease records share the record layout (8 fields, separated by SEP): one pattern match.
 local function splitLease(s)
-  local t = {}
-  local i = 1
-  for n = 1, 7 do
-    local j = string.find(s, SEP, i, true)
-    t[n] = string.sub(s, i, j - 1)
-    i = j + 1
+  local t = { string.match(s, RECORD_PATTERN) }
+  if not t[8] then
+    error('corrupt lease record')
   end
-  t[8] = string.sub(s, i)
   return t
 end
 
@@ -62,27 +69,28 @@ local function findLease(cfgKey, leasesKey, epoch, counter, agent)
   if not current then
     return ST_CAMPAIGN_UNKNOWN, nil, nil
   end
-  local field, raw = counter, nil
+  local field, lease = counter, nil
   if epoch ~= current then
     field = epoch .. ':' .. counter
-    raw = hget(leasesKey, field)
+    local raw = hget(leasesKey, field)
+    lease = raw and splitLease(raw)
   end
-  if not raw then
+  if not lease then
     field = counter
-    raw = hget(leasesKey, counter)
+    local raw = hget(leasesKey, counter)
+    lease = raw and splitLease(raw)
     -- A record under this counter from another epoch (one that survived an epoch change) is
     -- another lease.
-    if raw and splitLease(raw)[L_EPOCH] ~= epoch then
-      raw = nil
+    if lease and lease[L_EPOCH] ~= epoch then
+      lease = nil
     end
   end
-  if not raw then
+  if not lease then
     if epoch == current and tonumber(counter) <= tonumber(hget(cfgKey, 'lseq') or '0') then
       return ST_LEASE_STALE, nil, nil
     end
     return ST_LEASE_UNKNOWN, nil, nil
   end
-  local lease = splitLease(raw)
   if agent ~= '' and lease[L_AGENT] ~= agent then
     return ST_LEASE_NOT_OWNED, nil, nil
   end
@@ -101,19 +109,26 @@ end
 local AGENT_BUSY_BAND = 1125899906842624 -- 2^50, as engine/keys.ts
 local READY_BELOW = '(1125899906842624'
 
-local function busyScore(counter)
-  return string.format('%.0f', AGENT_BUSY_BAND + tonumber(counter))
+local function busyScoreOf(n)
+  return string.format('%.0f', AGENT_BUSY_BAND + n)
 end
 
 local function isBusyScore(score)
   return score and tonumber(score) >= AGENT_BUSY_BAND
 end
 
+-- score -> the lease field it names (false for a ready score), per script run.
+local busyFields = {}
 local function busyField(score)
-  if isBusyScore(score) then
-    return string.format('%.0f', tonumber(score) - AGENT_BUSY_BAND)
+  if not score then
+    return nil
   end
-  return nil
+  local field = busyFields[score]
+  if field == nil then
+    field = isBusyScore(score) and string.format('%.0f', tonumber(score) - AGENT_BUSY_BAND) or false
+    busyFields[score] = field
+  end
+  return field or nil
 end
 
 local function liveLeaseFor(leasesKey, field, agent)

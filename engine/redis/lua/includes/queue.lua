@@ -164,11 +164,14 @@ end
 --[[
   Grant a lease on `member` to an agent's device (staged). The lease lives under its counter in
   the current epoch. The lead's previous lease, if it expired and was requeued, loses its
-  tombstone here: a late completion of it is stale from now on. Returns the reply fields of one
-  lease.
+  tombstone here: a late completion of it is stale from now on. Appends the reply fields of one
+  lease to `out`.
 ]]
-local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames, epoch)
-  local counter = int(tonumber(hget(K.cfg, 'lseq')) + 1)
+local grantExpiryAt, grantExpiry = nil, nil
+
+local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames, epoch, out)
+  local n = tonumber(hget(K.cfg, 'lseq')) + 1
+  local counter = int(n)
   hset(K.cfg, 'lseq', counter)
   local raw = record(base, member)
   local old = hget(K.leaseOf, member)
@@ -177,11 +180,23 @@ local function grant(base, K, member, agent, device, now, ttl, pinned, zoneNames
     zrem(K.leaseExpiry, old)
     hdel(K.leaseOf, member)
   end
-  local expires = int(now + ttl)
-  hset(K.leases, counter, joinLease({ 'o', member, agent, device, expires, '', epoch, '' }))
+  if grantExpiryAt ~= now + ttl then
+    grantExpiryAt = now + ttl
+    grantExpiry = int(grantExpiryAt)
+  end
+  local expires = grantExpiry
+  -- joinLease({ 'o', member, agent, device, expires, '', epoch, '' }), in one concatenation
+  hset(K.leases, counter, 'o' .. SEP .. member .. SEP .. agent .. SEP .. device .. SEP .. expires .. SEP .. SEP .. epoch .. SEP)
   zadd(K.leaseExpiry, expires, counter)
-  zadd(K.agents, busyScore(counter), agent)
-  return { counter, agent, device, expires, pinned and 1 or 0, zoneNames[recordZone(raw)] or '', raw }
+  zadd(K.agents, busyScoreOf(n), agent)
+  local m = #out
+  out[m + 1] = counter
+  out[m + 2] = agent
+  out[m + 3] = device
+  out[m + 4] = expires
+  out[m + 5] = pinned and 1 or 0
+  out[m + 6] = zoneNames[recordZone(raw)] or ''
+  out[m + 7] = raw
 end
 
 --[[
@@ -281,6 +296,9 @@ end
   not offered. Costs one EXISTS per run when no zone of the campaign has limits.
 ]]
 local function heldByRules(base, K, member, now)
+  if not anyRules(base) then
+    return false -- nothing limits any zone: the record need not be read yet
+  end
   local raw = record(base, member)
   if not raw then
     return false -- damaged: allRecorded refuses it before anything is granted

@@ -35,12 +35,17 @@ local function parseLimits(raw)
   return l
 end
 
--- The limits of a zone index, or nil. One EXISTS per run when no zone has any.
-local function zoneLimitsOf(base, zone)
+-- Whether any zone of the campaign has limits. One EXISTS per run.
+local function anyRules(base)
   if anyZoneLimits == nil then
     anyZoneLimits = redis.call('EXISTS', zoneLimitsKey(base)) == 1
   end
-  if not anyZoneLimits then
+  return anyZoneLimits
+end
+
+-- The limits of a zone index, or nil.
+local function zoneLimitsOf(base, zone)
+  if not anyRules(base) then
     return nil
   end
   local l = zoneLimitsCache[zone]
