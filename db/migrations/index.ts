@@ -13,6 +13,7 @@ import { webhooks } from './0017_webhooks.js';
 import { followups } from './0012_followups.js';
 import { callbacksApi } from './0018_callbacks_api.js';
 import { callingRules } from './0019_calling_rules.js';
+import { leadPhones } from './0013_lead_phones.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -31,6 +32,8 @@ export const MIGRATIONS: readonly Migration[] = [
   followups,
   callbacksApi,
   callingRules,
+  // 0013 was the number set aside for several numbers per lead; it runs after 0019.
+  leadPhones,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });
