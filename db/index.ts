@@ -35,7 +35,9 @@ export { DB_ERRORS, DbError, isDbError, LEAD_FIELDS_CONSTRAINT, pgCode, pgConstr
 export type { ImportCounts, ImportJob, ImportReject, ImportRepository, ImportStatus } from './imports.js';
 export { IMPORT_STATUSES, MAX_REJECT_VALUE, PreparedLeads } from './imports.js';
 export type {
+  AdvanceResult,
   FollowLead,
+  NumberFollow,
   LeadEdit,
   LeadEditResult,
   LeadRepository,
@@ -55,6 +57,8 @@ export type {
 } from './callbacks.js';
 export { CALLBACK_STATUSES } from './callbacks.js';
 export { LEAD_STATUSES } from './leads.js';
+export type { LeadNumber, LeadNumberInput, NumberColumns } from './lead-phones.js';
+export { leadNumberSchema, MAX_LEAD_PHONES, numberColumns } from './lead-phones.js';
 export { MIGRATIONS, migrateDown, migrateLatest } from './migrations/index.js';
 export type { Migration } from './migrations/migration.js';
 export type {

@@ -2,6 +2,8 @@
 // the queued leads here and can be rebuilt from them at any time (`streamQueued`), so a lead's
 // row always says where it stands: queued (ready or scheduled), final, or removed (do-not-call
 // or erasure). Outcomes move leads through these states in the outcome writer's transaction.
+// A lead may have several numbers, tried in order (db/lead-phones.ts): its row's phone and zone
+// are those of the one dialled now, and `advance` moves it to the next.
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { zoneKey, zonesOf } from '../engine/calling-window.js';
@@ -12,6 +14,16 @@ import { campaignIdSchema } from '../engine/ids.js';
 import { leadInputSchema } from '../engine/lead.js';
 import type { LeadInput } from '../engine/lead.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
+import {
+  followEdit,
+  insertNumbers,
+  listNumbers,
+  lockNumbers,
+  nextNumbers,
+  withFurtherNumbers,
+  zonesOfKey,
+} from './lead-phones.js';
+import type { LeadNumber, LeadNumberInput, NumberColumns } from './lead-phones.js';
 import {
   dbLeadIdSchema,
   fromTimestamp,
@@ -25,8 +37,13 @@ import {
 export const LEAD_STATUSES = ['queued', 'final', 'removed'] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
-/** A lead to import: the engine's lead input without an id (Postgres assigns it). */
-export type NewLead = Omit<LeadInput, 'id'>;
+/**
+ * A lead to import: the engine's lead input without an id (Postgres assigns it), and the further
+ * numbers to try after its phone, in order, each with its own zones (db/lead-phones.ts).
+ */
+export type NewLead = Omit<LeadInput, 'id'> & {
+  readonly alternates?: readonly LeadNumberInput[] | undefined;
+};
 
 const newLeadSchema = leadInputSchema.omit({ id: true });
 
@@ -102,7 +119,34 @@ export interface LeadRepository {
    * new number is queued in the campaign under another lead.
    */
   edit(tenantId: string, leadId: string, edit: LeadEdit, follow: FollowLead): Promise<LeadEditResult>;
+  /** Store the numbers of leads with more than one (`numberColumns`); a lead holding some keeps them. */
+  addNumbers(
+    tenantId: string,
+    leads: readonly { readonly leadId: string; readonly numbers: readonly NumberColumns[] }[],
+  ): Promise<void>;
+  /** A lead's numbers in the order they are tried, the current one marked; undefined: no such lead. */
+  numbers(tenantId: string, leadId: string): Promise<LeadNumber[] | undefined>;
+  /** Which of these leads have more than one number. */
+  withFurtherNumbers(tenantId: string, leadIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Move a queued lead from `fromPhone` to its next usable number, in one transaction on its row
+   * and its numbers (both locked: an erasure of one of them waits, or is waited for). The numbers
+   * after the current one are tried in order, wrapping after the last: one on the tenant's
+   * do-not-call list or queued in the campaign under another lead is skipped, and so is one the
+   * live queue refuses (`follow`: the engine's updateLead says suppressed or duplicate). The first
+   * the queue takes becomes the lead's phone, with its zones. Nothing moves when the lead is no
+   * longer queued on `fromPhone`, has one number, is on a call (`follow` says busy) or has no
+   * usable number left (it keeps its own).
+   */
+  advance(tenantId: string, leadId: string, fromPhone: string, follow: NumberFollow): Promise<AdvanceResult>;
 }
+
+/** What the live queue said to a lead's move: taken (or it holds no copy), refused, or the lead is busy. */
+export type NumberFollow = (after: StoredLead, before: StoredLead) => Promise<'moved' | 'refused' | 'busy'>;
+
+export type AdvanceResult =
+  | { readonly moved: true; readonly phone: string; readonly position: number; readonly skipped: number }
+  | { readonly moved: false; readonly reason: 'not_queued' | 'one_number' | 'busy' | 'none_usable' };
 
 export interface LeadEdit {
   /** E.164, already normalised. */
@@ -147,6 +191,8 @@ const MAX_STREAM_CHUNK = 50_000;
 
 const zonesOfRow = (timeZone: string | null): string[] | null =>
   timeZone === null ? null : zonesOf(timeZone as ZoneKey);
+
+const e164 = z.string().regex(PHONE_E164);
 
 function toLeadInput(row: LeadRow): LeadInput {
   return {
@@ -399,6 +445,9 @@ export function createLeadRepository(knex: Knex): LeadRepository {
           .update({ ...columns, updated_at: trx.fn.now() } as never)
           .returning('*');
         const after = storedLeadOf(updated!);
+        if (columns.phone !== before.phone || columns.time_zone !== row.time_zone) {
+          await followEdit(trx, tenant, leadId, before, columns);
+        }
         if (edit.dueAt !== undefined) {
           const pending = trx('callbacks').where({ tenant_id: tenant, lead_id: leadId, status: 'pending' });
           if (edit.dueAt === null) await pending.update({ status: 'cancelled', updated_at: trx.fn.now() });
@@ -409,6 +458,58 @@ export function createLeadRepository(knex: Knex): LeadRepository {
         );
         await follow(after, before);
         return { ok: true, lead: after, before, changed };
+      });
+    },
+
+    async addNumbers(tenantId, leads) {
+      await insertNumbers(knex, tenantOf(tenantId), leads);
+    },
+
+    async numbers(tenantId, leadId) {
+      const tenant = tenantOf(tenantId);
+      if (!dbLeadIdSchema.safeParse(leadId).success) return undefined;
+      const row = await knex<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).first();
+      return row ? listNumbers(knex, tenant, storedLeadOf(row)) : undefined;
+    },
+
+    async withFurtherNumbers(tenantId, leadIds) {
+      const ids = parseInput(z.array(dbLeadIdSchema).max(100_000), leadIds, 'lead ids');
+      return withFurtherNumbers(knex, tenantOf(tenantId), ids);
+    },
+
+    async advance(tenantId, leadId, fromPhone, follow) {
+      const tenant = tenantOf(tenantId);
+      parseInput(dbLeadIdSchema, leadId, 'lead id');
+      parseInput(e164, fromPhone, 'phone');
+      return knex.transaction(async (trx): Promise<AdvanceResult> => {
+        const row = await trx<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).forUpdate().first();
+        if (!row || row.status !== 'queued' || row.phone !== fromPhone)
+          return { moved: false, reason: 'not_queued' };
+        const numbers = await lockNumbers(trx, tenant, leadId, row.campaign_id);
+        if (numbers.length < 2) return { moved: false, reason: 'one_number' };
+        const before = storedLeadOf(row);
+        let skipped = 0;
+        for (const n of nextNumbers(numbers, row.phone)) {
+          // A listed number is never dialled; one queued under another lead would be a duplicate.
+          if (n.listed || n.taken) {
+            skipped++;
+            continue;
+          }
+          const answer = await follow(
+            { ...before, phone: n.phone, timeZone: zonesOfKey(n.time_zone) },
+            before,
+          );
+          if (answer === 'busy') return { moved: false, reason: 'busy' };
+          if (answer === 'refused') {
+            skipped++;
+            continue;
+          }
+          await trx('leads')
+            .where({ tenant_id: tenant, id: leadId })
+            .update({ phone: n.phone, time_zone: n.time_zone, updated_at: trx.fn.now() });
+          return { moved: true, phone: n.phone, position: n.position, skipped };
+        }
+        return { moved: false, reason: 'none_usable' };
       });
     },
 

@@ -14,6 +14,7 @@ import { followups } from './0012_followups.js';
 import { callbacksApi } from './0018_callbacks_api.js';
 import { callingRules } from './0019_calling_rules.js';
 import { rulePacks } from './0014_rule_packs.js';
+import { leadPhones } from './0013_lead_phones.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -34,6 +35,8 @@ export const MIGRATIONS: readonly Migration[] = [
   callingRules,
   // 0014 was the number set aside for the rule-pack library; it runs after 0019, whose column it uses.
   rulePacks,
+  // 0013 was the number set aside for several numbers per lead; it runs after 0019.
+  leadPhones,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

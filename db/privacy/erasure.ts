@@ -3,6 +3,9 @@
 //
 // - Every lead with the number is deleted, in every campaign and whatever its status; its call
 //   attempts (notes, tags, follow-ups) and callbacks go with it (ON DELETE CASCADE).
+// - A lead that has it as a further number (not the one being dialled) keeps its other numbers:
+//   the number leaves its list (lead_phones), first of all, so a lead moving to it meanwhile either
+//   moved before (and is deleted as a lead with the number) or finds it gone.
 // - Its do-not-call row is deleted: the hash on the erasure list suppresses it from now on.
 // - Free text elsewhere that quotes the number (notes and custom fields of other leads, the audit
 //   log) has the digits overwritten with "[erased]"; the rows themselves stay.
@@ -24,6 +27,8 @@ export interface ErasedRecords {
   readonly attempts: number;
   readonly callbacks: number;
   readonly dncEntries: number;
+  /** Leads' lists it was in (as any of their numbers, the deleted leads' included). */
+  readonly numbers: number;
   /** Rows whose free text quoted the number and was overwritten. */
   readonly scrubbed: { readonly notes: number; readonly fields: number; readonly audit: number };
 }
@@ -44,6 +49,10 @@ export async function eraseNumber(
     `INSERT INTO suppressions (tenant_id, phone_hash, reason) VALUES (?, ?, 'erasure')
      ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
     [tenant, phoneHash],
+  );
+  const numbers = await trx.raw<{ rowCount: number }>(
+    `DELETE FROM lead_phones WHERE tenant_id = ? AND phone = ?`,
+    [tenant, number],
   );
   const { rows: counts } = await trx.raw<{ rows: { attempts: string; callbacks: string }[] }>(
     `SELECT
@@ -89,6 +98,7 @@ export async function eraseNumber(
     attempts: Number(counts[0]!.attempts),
     callbacks: Number(counts[0]!.callbacks),
     dncEntries: dnc.rowCount,
+    numbers: numbers.rowCount,
     scrubbed: { notes: notes.rowCount + followUps.rowCount, fields: fields.rowCount, audit: audit.rowCount },
   };
 }

@@ -1,5 +1,6 @@
 // Access and portability: everything the tenant holds about one phone number, gathered from the
-// system of record in one read-only snapshot: the leads in every campaign, each lead's call
+// system of record in one read-only snapshot: the leads in every campaign (those dialling it now
+// and those holding it as a further number, with its place among theirs), each lead's call
 // attempts (notes, tags, callbacks, follow-ups), pending and past callbacks, the do-not-call
 // entry, whether the number is on the erasure list, the rights requests about it, and the audit
 // entries about its leads.
@@ -27,6 +28,8 @@ export interface SubjectExport {
     fields: Record<string, string>;
     createdAt: string | null;
     updatedAt: string | null;
+    /** The number's place among the lead's numbers (1: the first), and whether it is dialled now. */
+    number: { position: number; current: boolean };
   }[];
   readonly attempts: readonly {
     leaseId: string;
@@ -153,7 +156,14 @@ export async function exportSubject(
   const hash = await deps.keys.hashOf(tenant, number);
   return knex.transaction(
     async (trx) => {
-      const leads = await trx<LeadRow>('leads').where({ tenant_id: tenant, phone: number }).orderBy('id');
+      // Leads dialling the number now, and leads holding it as one of their further numbers.
+      const { rows: leads } = await trx.raw<{ rows: (LeadRow & { position: number | null })[] }>(
+        `SELECT l.*, p.position FROM leads l
+         LEFT JOIN lead_phones p ON p.tenant_id = l.tenant_id AND p.lead_id = l.id AND p.phone = ?
+         WHERE l.tenant_id = ? AND (l.phone = ? OR p.phone IS NOT NULL)
+         ORDER BY l.id`,
+        [number, tenant, number],
+      );
       const ids = leads.map((l) => l.id);
       const attempts = ids.length
         ? await trx<AttemptRow>('call_attempts')
@@ -203,6 +213,7 @@ export async function exportSubject(
           fields: l.fields,
           createdAt: iso(l.created_at),
           updatedAt: iso(l.updated_at),
+          number: { position: l.position ?? 1, current: l.phone === number },
         })),
         attempts: attempts.map((a) => ({
           leaseId: a.lease_id,

@@ -31,6 +31,7 @@ import type { Metrics } from '../metrics.js';
 import type { CompletionAck } from '../protocol/events.js';
 import type { completeSchema } from '../protocol/schemas.js';
 import { encodeDisposition } from '../../engine/disposition.js';
+import { nextNumbers } from './next-number.js';
 import type { z } from 'zod';
 import type { CompletionFollowUps } from '../followups/completion.js';
 
@@ -48,7 +49,7 @@ export interface CompletionsOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly db: Pick<Database, 'outcomes' | 'leads' | 'campaigns'>;
+  readonly db: Pick<Database, 'outcomes' | 'leads' | 'campaigns' | 'privacy'>;
   /** A committed outcome put a number on the tenant's do-not-call list: take it out of every queue. */
   readonly onDnc: (tenantId: TenantId, phone: string) => Promise<void>;
   /** The queue does not know the campaign (Redis lost it): define and rebuild it. */
@@ -115,6 +116,7 @@ export function createCompletions(options: CompletionsOptions): Completions {
   let queue: Job[] = [];
   let scheduled = false;
   const inFlight = new Set<Promise<void>>();
+  const moveToNextNumbers = nextNumbers({ store, clock, logger, db });
 
   function settle(job: Job, result: CompletionAck | GatewayError): void {
     if (job.answered) return;
@@ -388,6 +390,19 @@ export function createCompletions(options: CompletionsOptions): Completions {
       }
     }
     await Promise.all(committed.map(({ d, record }) => settleSaved(d.job, ackOf(record, record.duplicate))));
+    // A lead with several numbers that this call did not reach is tried on its next number
+    // (next-number.ts); after the answers, so no device waits for it.
+    await moveToNextNumbers(
+      tenantId,
+      toApply
+        .filter((c) => !c.record.duplicate)
+        .map((c) => ({
+          campaignId: parseLeaseId(c.record.leaseId).campaignId,
+          leadId: c.record.leadId,
+          outcome: c.record.outcome,
+          retry: c.record.disposition.kind === 'retry',
+        })),
+    );
   }
 
   async function flush(): Promise<void> {

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { isEngineError } from '../../engine/errors.js';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
-import { leadInputSchema } from '../../engine/lead.js';
 import { planSchema } from '../../db/tenants.js';
 import { retentionPlanSchema } from '../../db/privacy/index.js';
 import type { QueueStats } from '../../engine/queue-store.js';
@@ -30,16 +29,9 @@ import { campaignRoutes } from './campaign-routes.js';
 import { rulePackRoutes } from './rule-pack-routes.js';
 import { dncRoutes } from './dnc-routes.js';
 import { reportRoutes } from './report-routes.js';
-import { addLeadsWithinPlan, leadRoutes } from './lead-routes.js';
+import { addLeadsWithinPlan, leadRoutes, newLeadBodySchema, newLeadsOf } from './lead-routes.js';
 import { callbackRoutes } from './callback-routes.js';
 import { countryCodeSchema, importRoutes, timeZoneSchema } from './import-routes.js';
-import { MAX_CANDIDATE_ZONES, phoneZones } from '../leads/phone-zones.js';
-
-/** The zones a number rings in (1 to 8), else `fallback`. */
-function zonesOrDefault(phone: string, fallback: string): string | string[] {
-  const derived = phoneZones().zonesOf(phone);
-  return derived.length > 0 && derived.length <= MAX_CANDIDATE_ZONES ? [...derived] : fallback;
-}
 
 /** Leads per import request; bigger lists are sent in several requests (or, later, as CSV). */
 export const MAX_LEADS_PER_REQUEST = 10_000;
@@ -74,10 +66,7 @@ export const agentBodySchema = z.strictObject({ name: displayName });
 export { campaignBodySchema } from './campaign-routes.js';
 
 export const leadsBodySchema = z.strictObject({
-  leads: z
-    .array(leadInputSchema.omit({ id: true }))
-    .min(1)
-    .max(MAX_LEADS_PER_REQUEST),
+  leads: z.array(newLeadBodySchema).min(1).max(MAX_LEADS_PER_REQUEST),
 });
 
 export { dncBodySchema, MAX_DNC_PER_REQUEST } from './dnc-routes.js';
@@ -176,14 +165,8 @@ export function adminRoutes(gateway: Gateway, options: AdminRoutesOptions): Rout
   router.post('/tenants/:tenantId/campaigns/:campaignId/leads', admin, async (req, res) => {
     const { tenantId, campaignId } = params(campaignParams, req);
     const body = leadsBodySchema.parse(req.body);
-    // A campaign with a default zone gives it to leads sent without one whose number says
-    // nothing of where it rings (else the zones it may ring in); without one they stay zoneless.
-    const fallback = (await db.campaigns.get(tenantId, campaignId))?.defaultTimeZone;
-    const leads = fallback
-      ? body.leads.map((l) =>
-          l.timeZone === null ? { ...l, timeZone: zonesOrDefault(l.phone, fallback) } : l,
-        )
-      : body.leads;
+    // Zones of leads sent without one, and of several numbers per lead: lead-routes.ts.
+    const leads = await newLeadsOf(db, tenantId, campaignId, body.leads);
     // A row over the plan's custom-field limits is rejected on its own; the rest are added.
     const limits = (await db.tenants.get(tenantId))?.plan.leadFields;
     const added = await addLeadsWithinPlan(gateway, tenantId, campaignId, leads, limits);

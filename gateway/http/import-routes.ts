@@ -143,6 +143,8 @@ export const importPreviewSchema = z.object({
           timeZones: z.array(z.string()),
           name: z.string(),
           fields: z.record(z.string(), z.string()),
+          /** The row's further numbers, tried in this order after `phone` (absent: it has one). */
+          alternates: z.array(z.object({ phone: z.string(), timeZones: z.array(z.string()) })).optional(),
         })
         .nullable(),
       problems: z.array(

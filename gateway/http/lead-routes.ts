@@ -8,6 +8,11 @@
 // the do-not-call and erasure lists, and gets the zones it rings in unless `timeZone` is given
 // (none derivable: the campaign's default zone, else the plan's, else refused).
 //
+// Several numbers per lead: `POST …/leads` takes `phones: [{ phone, timeZone? }, ...]` instead of
+// `phone` (tried in that order; every number's zones are the ones given, else the zones it rings
+// in, else the campaign's default zone, else the plan's, else the batch is refused); `phone` alone
+// works as before. GET and PATCH answer the lead with its `numbers`, the current one marked.
+//
 // Removing one lead through the admin API. Postgres first (the lead becomes 'removed', its row and
 // call history stay, its pending callbacks are cancelled), then the live queue: the lead leaves
 // its campaign's queue wherever it is (ready, scheduled, or under a lease: a call in progress is
@@ -19,10 +24,11 @@ import { z } from 'zod';
 import type { CountryCode } from 'libphonenumber-js';
 import { isValidZone } from '../../engine/calling-window.js';
 import { isEngineError } from '../../engine/errors.js';
-import { leadInputSchema, MAX_PRIORITY } from '../../engine/lead.js';
+import { e164Schema, leadInputSchema, MAX_PRIORITY } from '../../engine/lead.js';
 import { tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef, TenantId } from '../../engine/ids.js';
-import type { NewLead } from '../../db/index.js';
+import { MAX_LEAD_PHONES } from '../../db/index.js';
+import type { Database, LeadNumber, NewLead } from '../../db/index.js';
 import type { AddedLeads, RowResult } from '../leads/intake.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -37,6 +43,127 @@ const zoneName = z
   .min(1)
   .max(64)
   .refine(isValidZone, 'must be an IANA time zone such as Europe/London');
+
+/** One number of a lead sent as JSON: E.164, and its zones (left out: the zones it rings in). */
+export const leadNumberBodySchema = z.strictObject({
+  phone: e164Schema,
+  /** One IANA zone, or several candidates (dialled only when all are open). */
+  timeZone: z.union([zoneName, z.array(zoneName).min(1).max(MAX_CANDIDATE_ZONES)]).optional(),
+});
+
+/** A lead of `POST …/leads`: `phone` (and `timeZone`) as before, or its numbers in `phones`. */
+export const newLeadBodySchema = leadInputSchema
+  .omit({ id: true })
+  .extend({
+    phone: e164Schema.optional(),
+    /** The lead's numbers in the order they are tried (the first is dialled first). */
+    phones: z
+      .array(leadNumberBodySchema)
+      .min(1)
+      .max(MAX_LEAD_PHONES)
+      .refine((ns) => new Set(ns.map((n) => n.phone)).size === ns.length, 'each number once')
+      .optional(),
+  })
+  .refine((l) => (l.phone === undefined) !== (l.phones === undefined), {
+    message: 'give phone or phones, not both',
+    path: ['phones'],
+  })
+  .refine((l) => l.phones === undefined || l.timeZone === null, {
+    message: 'with phones, give each number its own timeZone',
+    path: ['timeZone'],
+  });
+export type NewLeadBody = z.output<typeof newLeadBodySchema>;
+
+/** The zones a number rings in (1 to 8), else `fallback`, else null. */
+function zonesOrDefault(phone: string, fallback: string | undefined): string | string[] | null {
+  const derived = phoneZones().zonesOf(phone);
+  if (derived.length > 0 && derived.length <= MAX_CANDIDATE_ZONES) return [...derived];
+  return fallback ?? null;
+}
+
+/**
+ * The leads of a JSON batch as the intake takes them. A lead sent with `phone` keeps what the API
+ * always did (no `timeZone`: the zones its number rings in when the campaign has a default zone,
+ * else that default; without one it stays zoneless). A lead sent with `phones` has each number's
+ * zones given, else derived, else the campaign's default, else the plan's: a number without any
+ * is refused (LEAD_INVALID naming it), since it could never be dialled.
+ */
+export async function newLeadsOf(
+  db: Database,
+  tenantId: string,
+  campaignId: string,
+  body: readonly NewLeadBody[],
+): Promise<NewLead[]> {
+  const campaignZone = (await db.campaigns.get(tenantId, campaignId))?.defaultTimeZone ?? undefined;
+  const planZone =
+    campaignZone === undefined && body.some((l) => l.phones)
+      ? ((await db.tenants.get(tenantId))?.plan.defaultTimeZone ?? undefined)
+      : undefined;
+  const fallback = campaignZone ?? planZone;
+  return body.map((l, i): NewLead => {
+    const { phone, phones, ...rest } = l;
+    if (!phones) {
+      const timeZone =
+        rest.timeZone === null && campaignZone ? zonesOrDefault(phone!, campaignZone) : rest.timeZone;
+      return { ...rest, phone: phone!, timeZone };
+    }
+    const zoned = phones.map((n, k) => {
+      const timeZone = n.timeZone ?? zonesOrDefault(n.phone, fallback);
+      if (timeZone === null)
+        throw new GatewayError(
+          'LEAD_INVALID',
+          `leads[${i}].phones[${k}].timeZone: no zone is known for this number (and no default zone is set): give timeZone`,
+        );
+      return { phone: n.phone, timeZone };
+    });
+    const [first, ...further] = zoned;
+    return { ...rest, phone: first!.phone, timeZone: first!.timeZone, alternates: further };
+  });
+}
+
+/** One number of a lead as GET and PATCH answer it. */
+export const leadNumberViewSchema = z.object({
+  /** 1 for the number the lead was added with, then in the order they are tried. */
+  position: z.number().int(),
+  phone: z.string(),
+  /** Candidate zones; null: none known (never dialled). */
+  timeZone: z.array(z.string()).nullable(),
+  /** The number dialled now (the lead's `phone`). */
+  current: z.boolean(),
+});
+
+/** A lead as GET and PATCH answer it. */
+export const leadViewSchema = z.object({
+  id: z.string(),
+  campaignId: z.string(),
+  /** The number dialled now. */
+  phone: z.string(),
+  name: z.string(),
+  timeZone: z.array(z.string()).nullable(),
+  priority: z.number().int(),
+  status: z.enum(['queued', 'final', 'removed']),
+  attempts: z.number().int(),
+  dueAt: z.string().nullable(),
+  fields: z.record(z.string(), z.string()),
+  createdAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  /** Every number of the lead, in the order they are tried (one entry for a lead of one number). */
+  numbers: z.array(leadNumberViewSchema),
+});
+export const leadResponseSchema = z.object({ lead: leadViewSchema });
+export const leadReadResponseSchema = leadResponseSchema.extend({
+  /** Its call attempts, newest 100 (as GET /attempts lists them). */
+  attempts: z.array(z.looseObject({})),
+});
+
+/** A lead as GET and PATCH answer it: its row, and its numbers in the order they are tried. */
+export async function leadWithNumbers(db: Database, tenantId: string, leadId: string) {
+  const [lead, numbers] = await Promise.all([
+    db.reads.lead(tenantId, leadId),
+    db.leads.numbers(tenantId, leadId),
+  ]);
+  return lead && { ...lead, numbers: numbers ?? ([] as LeadNumber[]) };
+}
 
 /** PATCH: each field optional; what is left out keeps its value. */
 export const leadPatchBodySchema = z
@@ -139,7 +266,7 @@ export function leadRoutes(gateway: Gateway, audit: Audit): Router {
       }
     }
     await audit(req, res, 'lead.patch', leadId, { campaign: lead.campaignId, fields: result.changed });
-    res.json({ lead: await db.reads.lead(tenantId, leadId) });
+    res.json({ lead: await leadWithNumbers(db, tenantId, leadId) });
   });
 
   router.delete('/tenants/:tenantId/leads/:leadId', admin, async (req, res) => {

@@ -34,7 +34,12 @@ import {
 } from './import-routes.js';
 import { deviceLoginBodySchema, loginBodySchema, refreshBodySchema } from './auth-routes.js';
 import { devicePatchBodySchema, deviceRegisterBodySchema } from './device-routes.js';
-import { leadPatchBodySchema, leadRemoveResponseSchema } from './lead-routes.js';
+import {
+  leadPatchBodySchema,
+  leadReadResponseSchema,
+  leadRemoveResponseSchema,
+  leadResponseSchema,
+} from './lead-routes.js';
 import {
   callbackCreateBodySchema,
   callbackListParams,
@@ -312,7 +317,8 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: `${T}/campaigns/:campaignId/leads`,
-    summary: 'Add leads (one result per row)',
+    summary:
+      'Add leads (one result per row); a lead gives phone (and timeZone), or its numbers in phones, tried in that order, each with its own zones',
     who: ADMINS,
     params: campaignPathParams,
     body: leadsBodySchema,
@@ -390,9 +396,10 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: `${T}/leads/:leadId`,
-    summary: 'Read a lead (its status) and its attempts',
+    summary: 'Read a lead (its status, its numbers and the one dialled now) and its attempts',
     who: ADMINS,
     params: leadParams,
+    response: leadReadResponseSchema,
   },
   {
     method: 'patch',
@@ -402,6 +409,7 @@ export const OPERATIONS: readonly Operation[] = [
     who: ADMINS,
     params: leadParams,
     body: leadPatchBodySchema,
+    response: leadResponseSchema,
   },
   {
     method: 'delete',

@@ -10,6 +10,7 @@ import type { Database } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import { principalOf, requireOperator, requireRole, tenantPrincipal } from './access.js';
 import { pageQuerySchema } from './user-routes.js';
+import { leadWithNumbers } from './lead-routes.js';
 
 export const tenantParams = z.object({ tenantId: tenantIdSchema });
 export const campaignParams = tenantParams.extend({ campaignId: campaignIdSchema });
@@ -69,7 +70,7 @@ export function readRoutes(db: Database): Router {
 
   router.get('/tenants/:tenantId/leads/:leadId', admin, async (req, res) => {
     const { tenantId, leadId } = leadParams.parse(req.params);
-    const lead = await db.reads.lead(tenantId, leadId);
+    const lead = await leadWithNumbers(db, tenantId, leadId);
     if (!lead) throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
     const attempts = await db.reads.attempts(tenantId, { leadId, limit: 100 });
     res.json({ lead, attempts: attempts.items });

@@ -11,6 +11,7 @@ import { parse } from 'csv-parse';
 import type { CountryCode } from 'libphonenumber-js';
 import { isValidZone } from '../../engine/calling-window.js';
 import { MAX_PRIORITY } from '../../engine/lead.js';
+import { MAX_LEAD_PHONES } from '../../db/index.js';
 import type { ImportCounts, ImportReject, NewLead } from '../../db/index.js';
 import type { AddedLeads, LeadIntake } from './intake.js';
 import { CsvImportError, REJECT_CODES } from './import-contract.js';
@@ -384,11 +385,11 @@ function checkRow(
   const cell = (i: number) => (record[i] ?? '').trim();
   const col = (i: number) => m.header[i] ?? '';
 
-  // Phones in column order: the first valid one is the lead's; the other valid ones are kept as
-  // fields; an invalid one is the row's error only when no column holds a valid number.
+  // Phones in column order: the first valid one is the lead's; the other valid ones are its
+  // further numbers; an invalid one is the row's error only when no column holds a valid number.
   let phone: string | undefined;
   let ext: string | undefined;
-  const others: string[] = [];
+  const others: { e164: string; i: number }[] = [];
   const bad: { i: number; code: 'PHONE_MISSING' | 'PHONE_INVALID' }[] = [];
   for (const i of m.phones) {
     const raw = cell(i);
@@ -400,7 +401,7 @@ function checkRow(
     if (phone === undefined) {
       phone = n.e164;
       ext = n.ext;
-    } else if (n.e164 !== phone) others.push(n.e164);
+    } else if (n.e164 !== phone && !others.some((o) => o.e164 === n.e164)) others.push({ e164: n.e164, i });
   }
   if (phone === undefined) {
     const first = bad[0];
@@ -451,7 +452,26 @@ function checkRow(
 
   const fields: Record<string, string> = {};
   if (m.externalRef !== undefined && cell(m.externalRef) !== '') fields.externalRef = cell(m.externalRef);
-  others.forEach((p, k) => (fields[`phone${k + 2}`] = p));
+  // Further numbers, tried in order after the first, each with the row's zone when the file gives
+  // one, else its own (else the default; none: dropped with a warning); past MAX_LEAD_PHONES, fields.
+  const alternates: { phone: string; timeZone: string[] }[] = [];
+  others.forEach((o, k) => {
+    if (k + 1 >= MAX_LEAD_PHONES) {
+      fields[`phone${k + 2}`] = o.e164;
+      return;
+    }
+    const own = zones.zonesOf(o.e164);
+    const zone =
+      given !== ''
+        ? timeZone
+        : own.length > 0 && own.length <= MAX_CANDIDATE_ZONES
+          ? [...own]
+          : options.defaultTimeZone
+            ? [options.defaultTimeZone]
+            : undefined;
+    if (zone) alternates.push({ phone: o.e164, timeZone: zone });
+    else warn(row, 'ZONE_UNKNOWN', col(o.i), cell(o.i));
+  });
   if (ext) fields.ext = ext;
   for (const [i, key] of m.fields) {
     const v = cell(i).replace(CONTROL, ' ');
@@ -486,6 +506,7 @@ function checkRow(
     timeZone: timeZone.length === 1 ? timeZone[0]! : timeZone,
     priority,
     ...(Object.keys(fields).length > 0 ? { fields } : {}),
+    ...(alternates.length > 0 ? { alternates } : {}),
   };
 }
 
@@ -497,6 +518,7 @@ export interface PreviewRow {
     readonly timeZones: readonly string[];
     readonly name: string;
     readonly fields: Readonly<Record<string, string>>;
+    readonly alternates?: readonly { readonly phone: string; readonly timeZones: readonly string[] }[];
   } | null;
   readonly problems: readonly {
     readonly column: string;
@@ -624,7 +646,9 @@ export async function previewCsv(
     }
     rows.push({ row: rec.row, lead, problems });
   }
-  const leadPhones = rows.flatMap((x) => (x.lead ? [x.lead.phone] : []));
+  const leadPhones = rows.flatMap((x) =>
+    x.lead ? [x.lead.phone, ...(x.lead.alternates ?? []).map((n) => n.phone)] : [],
+  );
   const listed = preview.listed ? await preview.listed(leadPhones) : new Set<string>();
   const unconsented = preview.unconsented ? await preview.unconsented(leadPhones) : new Set<string>();
   return {
@@ -653,6 +677,14 @@ export async function previewCsv(
           timeZones: typeof lead.timeZone === 'string' ? [lead.timeZone] : [...(lead.timeZone ?? [])],
           name: lead.name ?? '',
           fields: lead.fields ?? {},
+          // As the import keeps them: a listed (or unconsented) further number is dropped.
+          ...(lead.alternates
+            ? {
+                alternates: lead.alternates
+                  .filter((n) => !listed.has(n.phone) && !unconsented.has(n.phone))
+                  .map((n) => ({ phone: n.phone, timeZones: [n.timeZone ?? []].flat() })),
+              }
+            : {}),
         },
         problems,
       };

@@ -16,8 +16,8 @@ import type { Clock } from '../../engine/clock.js';
 import type { CampaignRef, TenantId } from '../../engine/ids.js';
 import type { LeadInput } from '../../engine/lead.js';
 import type { QueueStore } from '../../engine/queue-store.js';
-import { PreparedLeads } from '../../db/index.js';
-import type { Database, NewLead, StoredLead } from '../../db/index.js';
+import { numberColumns, PreparedLeads } from '../../db/index.js';
+import type { Database, NewLead, NumberColumns, StoredLead } from '../../db/index.js';
 import type { Logger } from '../logger.js';
 
 export type RowStatus = 'queued' | 'already_queued' | 'duplicate' | 'dnc' | 'no_consent';
@@ -81,6 +81,8 @@ export interface CheckedLeads {
   /** The candidates without one (new leads), in order, and their checked columns. */
   readonly fresh: readonly number[];
   readonly prepared: PreparedLeads;
+  /** The numbers of new leads with more than one (index into `fresh` → rows), listed ones dropped. */
+  readonly numbers: ReadonlyMap<number, readonly NumberColumns[]>;
 }
 
 /** A batch whose new leads are in Postgres (not yet queued). */
@@ -167,15 +169,19 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
     async check(leads) {
       const rows = new Array<RowResult | undefined>(leads.length);
       const phones = leads.map((l) => l.phone);
+      // Further numbers are scrubbed with the same reads (the common batch has none).
+      const further: string[] = [];
+      for (const l of leads) if (l.alternates) for (const n of l.alternates) further.push(n.phone);
+      const scrubbed = further.length > 0 ? [...phones, ...further] : phones;
       // Scrub before anything is written: the do-not-call list, numbers erased on request (kept
       // only as keyed hashes, reported as 'dnc' too), numbers without consent where the campaign
       // asks for it, and numbers twice in the batch. The reads at once (each its own pooled
       // connection): the lists, consent, and the queued lead of every number of the batch (those
       // of refused numbers or repeated rows are simply not used).
       const [onDnc, onErasure, noConsent, queuedLeads] = await Promise.all([
-        db.dnc.filterListed(tenantId, phones),
-        erased(phones),
-        unconsented(phones),
+        db.dnc.filterListed(tenantId, scrubbed),
+        erased(scrubbed),
+        unconsented(scrubbed),
         db.leads.findQueued(tenantId, ref.campaignId, phones),
       ]);
       const listed = new Set([...onDnc, ...onErasure]);
@@ -197,12 +203,34 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
       // checked and made columns here, so the step that copies them only copies.
       const fresh = candidates.filter((i) => !existing.has(leads[i]!.phone));
       const prepared = new PreparedLeads(fresh.map((i) => leads[i]!));
-      return { leads, rows, candidates, existing, fresh, prepared };
+      const numbers = new Map<number, readonly NumberColumns[]>();
+      if (further.length > 0) {
+        fresh.forEach((i, k) => {
+          const usable = leads[i]!.alternates?.filter((n) => !listed.has(n.phone) && !noConsent.has(n.phone));
+          const columns = numberColumns(prepared.rows[k]!, usable, i);
+          if (columns.length > 0) numbers.set(k, columns);
+        });
+      }
+      return { leads, rows, candidates, existing, fresh, prepared, numbers };
     },
 
     async store(checked) {
-      const { leads, candidates, existing, fresh, prepared } = checked;
+      const { leads, candidates, existing, fresh, prepared, numbers } = checked;
       const ids = fresh.length > 0 ? await db.imports.copyLeads(tenantId, ref.campaignId, prepared) : [];
+      if (numbers.size > 0) {
+        try {
+          await db.leads.addNumbers(
+            tenantId,
+            [...numbers].map(([k, n]) => ({ leadId: ids[k]!, numbers: n })),
+          );
+        } catch (err) {
+          // The leads without their numbers would be leads of one number: they go again.
+          await db.leads
+            .discard(tenantId, ids)
+            .catch((e: unknown) => logger.error({ err: e }, 'leads.discard_failed'));
+          throw err;
+        }
+      }
       const inserted = new Map(fresh.map((i, k) => [i, ids[k]!]));
       const inputs = candidates.map((index) => {
         const found = existing.get(leads[index]!.phone);

@@ -21,6 +21,7 @@ const TABLES = [
   'followups',
   'lead_import_rejects',
   'lead_imports',
+  'lead_phones',
   'leads',
   'privacy_keys',
   'rights_requests',

@@ -23,6 +23,7 @@ interface Reject {
   value: string;
 }
 interface Lead {
+  id: string;
   phone: string;
   name: string;
   timeZone: string[] | null;
@@ -128,12 +129,7 @@ describe('CSV import', () => {
     expect(job).toMatchObject({ rowsRead: 7, queued: 4, dnc: 1, rejected: 2, duplicates: 0, warnings: 1 });
     const leads = await leadsOf('us');
     expect(leads.map((l) => [l.phone, l.name, l.timeZone, l.fields])).toEqual([
-      [
-        '+12125550123',
-        'Amy Adams',
-        ['America/New_York'],
-        { externalRef: 'C-1', phone2: '+13105550147', City: 'New York' },
-      ],
+      ['+12125550123', 'Amy Adams', ['America/New_York'], { externalRef: 'C-1', City: 'New York' }],
       [
         '+12125550198',
         'Ben Baker',
@@ -142,6 +138,15 @@ describe('CSV import', () => {
       ],
       ['+14155550132', 'Cat Clark', ['America/Los_Angeles'], { externalRef: 'C-3', City: 'San Francisco' }],
       ['+442079460022', 'Flo Ford', ['Europe/London'], { externalRef: 'C-6', City: 'London' }],
+    ]);
+    // The second phone column is the lead's number 2, in its own zone.
+    const amy = await api()
+      .get(`/api/v1/tenants/acme/leads/${leads[0]!.id}`)
+      .set('Authorization', owner)
+      .expect(200);
+    expect((amy.body as { lead: { numbers: unknown } }).lead.numbers).toEqual([
+      { position: 1, phone: '+12125550123', timeZone: ['America/New_York'], current: true },
+      { position: 2, phone: '+13105550147', timeZone: ['America/Los_Angeles'], current: false },
     ]);
     const rejects = await rejectsOf(job.id as string);
     expect(brief(rejects)).toEqual([
@@ -187,7 +192,12 @@ describe('CSV import', () => {
       ['+60321611234', ['Asia/Kuching']],
       ['+60198765432', ['Asia/Kuching']],
     ]);
-    expect(leads[1]!.fields).toEqual({ phone2: '+622123456789', Kota: 'Jakarta' });
+    expect(leads[1]!.fields).toEqual({ Kota: 'Jakarta' });
+    const second = await g.db.leads.numbers('acme', leads[1]!.id);
+    expect(second?.map((n) => [n.phone, n.timeZone])).toEqual([
+      ['+6281312345678', ['Asia/Jakarta']],
+      ['+622123456789', ['Asia/Jakarta']],
+    ]);
     expect(brief(await rejectsOf(body.import.id as string))).toEqual([[8, '', 'DUPLICATE_IN_FILE', 'error']]);
   });
 
@@ -326,7 +336,8 @@ describe('CSV import', () => {
           phone: '+12125550123',
           timeZones: ['America/New_York'],
           name: 'Amy Adams',
-          fields: { externalRef: 'C-1', phone2: '+13105550147', City: 'New York' },
+          fields: { externalRef: 'C-1', City: 'New York' },
+          alternates: [{ phone: '+13105550147', timeZones: ['America/Los_Angeles'] }],
         },
         problems: [],
       });
