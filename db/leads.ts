@@ -11,7 +11,7 @@ import type { ZoneKey } from '../engine/calling-window.js';
 import { isEngineError } from '../engine/errors.js';
 import type { AgentId, CampaignId, TenantId } from '../engine/ids.js';
 import { campaignIdSchema } from '../engine/ids.js';
-import { leadInputSchema } from '../engine/lead.js';
+import { leadInputSchema, plainLead } from '../engine/lead.js';
 import type { LeadInput } from '../engine/lead.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
 import {
@@ -231,11 +231,14 @@ export const storedLeadOf = (row: LeadRow): StoredLead => ({
  * Every path that writes leads (INSERT here, COPY in imports.ts) goes through it.
  */
 export function leadColumns(lead: NewLead, index: number) {
-  const parsed = newLeadSchema.safeParse(lead);
-  if (!parsed.success) {
-    throw new DbError('INPUT_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, { index });
+  let l = plainLead(lead, false);
+  if (!l) {
+    const parsed = newLeadSchema.safeParse(lead);
+    if (!parsed.success) {
+      throw new DbError('INPUT_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, { index });
+    }
+    l = parsed.data;
   }
-  const l = parsed.data;
   if (!isStorableJson(l.name) || !isStorableJson(l.fields ?? {})) {
     throw new DbError('INPUT_INVALID', `lead ${index}: text must not contain unpaired surrogates`, { index });
   }

@@ -7,7 +7,7 @@ import type { CallingRules, ZonePlan } from './calling-rules.js';
 import { zoneKey } from './calling-window.js';
 import type { CallingWindow, ZoneKey } from './calling-window.js';
 import { EngineError, isEngineError } from './errors.js';
-import { leadInputSchema } from './lead.js';
+import { leadInputSchema, plainLead } from './lead.js';
 import type { LeadInput, ValidLead } from './lead.js';
 
 export interface PreparedLead {
@@ -39,14 +39,17 @@ export function prepareBatch(
   const zones: [ZoneKey, ZonePlan][] = [];
   const prepared: PreparedLead[] = [];
   leads.forEach((input, index) => {
-    const parsed = leadInputSchema.safeParse(input);
-    if (!parsed.success) {
-      throw new EngineError('LEAD_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, {
-        index,
-        issues: parsed.error.issues,
-      });
+    let lead = plainLead(input, true);
+    if (!lead) {
+      const parsed = leadInputSchema.safeParse(input);
+      if (!parsed.success) {
+        throw new EngineError('LEAD_INVALID', `lead ${index}: ${z.prettifyError(parsed.error)}`, {
+          index,
+          issues: parsed.error.issues,
+        });
+      }
+      lead = parsed.data;
     }
-    const lead = parsed.data;
     let key: ZoneKey;
     try {
       key = zoneKey(lead.timeZone);
