@@ -1169,27 +1169,15 @@ export class MemoryQueueStore implements QueueStore {
       await running.catch(() => undefined);
       return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
     }
-    const run = this.#rebuild(c, ref, source, now, held);
+    c.rebuilding = true;
+    const run = this.#rebuildSteps(c, ref, source, now, held).finally(() => {
+      c.rebuilding = false;
+    });
     this.#rebuilds.set(c, run);
     try {
       return await run;
     } finally {
       this.#rebuilds.delete(c);
-    }
-  }
-
-  async #rebuild(
-    c: Campaign,
-    ref: CampaignRef,
-    source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
-    now: number,
-    held: readonly HeldLease[],
-  ): Promise<RebuildResult> {
-    c.rebuilding = true;
-    try {
-      return await this.#rebuildSteps(c, ref, source, now, held);
-    } finally {
-      c.rebuilding = false;
     }
   }
 
