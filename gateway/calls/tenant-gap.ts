@@ -57,6 +57,14 @@ export interface GapReservations {
   ): Promise<GapReservation>;
   /** Delete the numbers' reservations (a data subject's erasure). */
   erase(tenantId: TenantId, phones: readonly string[]): Promise<void>;
+  /** Who holds the number now (read only, for "why not dialled?"), or null. */
+  holder(tenantId: TenantId, phone: string, now: number): Promise<GapHolder | null>;
+}
+
+/** A live reservation: the campaign whose call holds the number, and until when (epoch ms). */
+export interface GapHolder {
+  readonly campaignId: string | null;
+  readonly until: number;
 }
 
 const digitsOf = (phone: string): string => (phone.startsWith('+') ? phone.slice(1) : phone);
@@ -77,6 +85,7 @@ interface GapClient {
     options: { condition?: 'NX' | 'XX'; expiration: { type: 'PX'; value: number }; GET?: true },
   ): Promise<string | { toString(): string } | null>;
   pTTL(key: string): Promise<number>;
+  get(key: string): Promise<string | { toString(): string } | null>;
   unlink(keys: string | string[]): Promise<number>;
 }
 
@@ -121,6 +130,12 @@ export function redisGapReservations(client: GapClient, prefix: string): GapRese
       // but a single-key command needs no thought.
       for (const phone of phones) await client.unlink(tenantGapKey(prefix, tenantId, digitsOf(phone)));
     },
+    async holder(tenantId, phone, now) {
+      const key = tenantGapKey(prefix, tenantId, digitsOf(phone));
+      const [leaseId, ttl] = await Promise.all([client.get(key), client.pTTL(key)]);
+      if (leaseId === null || ttl === -2) return null;
+      return { campaignId: campaignOf(leaseId.toString()), until: ttl >= 0 ? now + ttl : Infinity };
+    },
   };
 }
 
@@ -142,6 +157,11 @@ export function memoryGapReservations(): GapReservations {
     erase(tenantId, phones) {
       for (const phone of phones) held.delete(tenantGapKey('', tenantId, digitsOf(phone)));
       return Promise.resolve();
+    },
+    holder(tenantId, phone, now) {
+      const current = held.get(tenantGapKey('', tenantId, digitsOf(phone)));
+      if (!current || current.until <= now) return Promise.resolve(null);
+      return Promise.resolve({ campaignId: campaignOf(current.leaseId), until: current.until });
     },
   };
 }
@@ -196,6 +216,8 @@ export interface TenantGap {
   beforeAccept(call: GapCall, now: number): Promise<GapReservation>;
   /** Delete the numbers' reservations (a data subject's erasure). */
   erase(tenantId: TenantId, phones: readonly string[]): Promise<void>;
+  /** Who holds the number now across the tenant's campaigns (read only), or null. */
+  holder(tenantId: TenantId, phone: string, now: number): Promise<GapHolder | null>;
 }
 
 export function createTenantGap(deps: {
@@ -302,5 +324,6 @@ export function createTenantGap(deps: {
       return refused(call, lead, reserved, now, 'gap.offer_withdrawn');
     },
     erase: (tenantId, phones) => reservations.erase(tenantId, phones),
+    holder: (tenantId, phone, now) => reservations.holder(tenantId, phone, now),
   };
 }

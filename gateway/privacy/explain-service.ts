@@ -8,7 +8,8 @@ import type { Gateway } from '../gateway.js';
 import { GatewayError } from '../errors.js';
 import type { ConsentGate } from './consent-gate.js';
 import { EMPTY_HISTORY } from '../../engine/calling-rules.js';
-import type { NumberHistory } from '../../engine/calling-rules.js';
+import type { CallingRules, NumberHistory } from '../../engine/calling-rules.js';
+import type { GapHolder } from '../calls/tenant-gap.js';
 import { explainLead, PREDICATES, queuePositions } from './explain.js';
 import type { Explanation, PredicateName, QueuePosition } from './explain.js';
 
@@ -48,6 +49,23 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
     }
   }
 
+  /**
+   * Who holds each number under the tenant-wide gap; asked of the reservations only when the
+   * campaign keeps a gap (a rule pack's minGapMs), else nothing is held.
+   */
+  async function tenantHolds(
+    tenantId: TenantId,
+    rules: CallingRules | undefined,
+    phones: readonly string[],
+    now: number,
+  ): Promise<Map<string, GapHolder | null>> {
+    const out = new Map<string, GapHolder | null>();
+    if (!rules?.packs.some((p) => p.minGapMs > 0)) return out;
+    const held = await Promise.all(phones.map((p) => gateway.tenantGap.holder(tenantId, p, now)));
+    phones.forEach((p, i) => out.set(p, held[i]!));
+    return out;
+  }
+
   async function campaignOf(tenantId: TenantId, campaignId: string) {
     const campaign = await db.campaigns.get(tenantId, campaignId);
     if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
@@ -66,14 +84,17 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
       const campaign = await campaignOf(tenantId, facts.campaignId);
       const queue = await positions(tenantId, facts.campaignId);
       const consents = await consent.forCampaign(tenantId, facts.campaignId, [facts.phone]);
+      const now = clock.now();
+      const holds = await tenantHolds(tenantId, campaign.callingRules, [facts.phone], now);
       return explainLead(
         facts,
         campaign,
         queue.at.get(facts.leadId),
         consents.get(facts.phone)!,
-        clock.now(),
+        now,
         new Map(),
         queue.history(facts.phone),
+        holds.get(facts.phone) ?? null,
       );
     },
 
@@ -98,6 +119,12 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
           campaignId,
           page.map((l) => l.phone),
         );
+        const holds = await tenantHolds(
+          tenantId,
+          campaign.callingRules,
+          page.map((l) => l.phone),
+          now,
+        );
         for (const facts of page) {
           const e = explainLead(
             facts,
@@ -107,6 +134,7 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
             now,
             cache,
             queue.history(facts.phone),
+            holds.get(facts.phone) ?? null,
           );
           leads++;
           if (e.heldBy === null) dialableNow++;

@@ -30,6 +30,7 @@ import type { Dispositions } from '../../engine/disposition.js';
 import { LIVE_STATES, PHASE_OF_STATE } from '../../engine/lease.js';
 import type { QueueSnapshot } from '../../engine/queue-store.js';
 import type { LeadFacts } from '../../db/privacy/index.js';
+import type { GapHolder } from '../calls/tenant-gap.js';
 
 export const PREDICATES = [
   'lead',
@@ -44,6 +45,7 @@ export const PREDICATES = [
   'holiday',
   'call_cap',
   'call_gap',
+  'tenant_gap',
   'lockout',
   'queue',
 ] as const;
@@ -174,6 +176,8 @@ export function explainLead(
   cache: WindowCache = new Map(),
   /** The number's call history in this campaign's queue (snapshot `numbers`). */
   history: NumberHistory = EMPTY_HISTORY,
+  /** Who holds the number under the tenant-wide gap (gateway/calls/tenant-gap.ts), or null. */
+  tenantHold: GapHolder | null = null,
 ): Explanation {
   const results: PredicateResult[] = [];
   // Rules whose failure only a person (or the call's outcome) can undo: no next moment.
@@ -231,7 +235,13 @@ export function explainLead(
   const limits = key === '' ? null : limitsOf(rules, key);
   // The per-number rules hold the number until this moment (null: they let it through now).
   const ruleHold = heldUntil(limits, history, now);
-  const from = Math.max(now, dueAt ?? now, ruleHold ?? now);
+  // Another campaign's call holds the number for the tenant-wide gap (this campaign's own calls
+  // are its call_gap above).
+  const tenantUntil =
+    tenantHold !== null && tenantHold.campaignId !== lead.campaignId && tenantHold.until > now
+      ? tenantHold.until
+      : null;
+  const from = Math.max(now, dueAt ?? now, ruleHold ?? now, tenantUntil ?? now);
   const perZone = zones.map((zone) => {
     const next = opening(cache, hoursOf, [zone], now);
     return { zone, open: next === now, nextOpenAt: iso(next) };
@@ -281,6 +291,16 @@ export function explainLead(
     gapUntil === null || gapUntil <= now,
     { minGapMs: limits?.minGapMs ?? 0, lastCallAt: iso(lastCallAt), until: iso(gapUntil) },
     false,
+  );
+  add(
+    'tenant_gap',
+    tenantUntil === null,
+    {
+      minGapMs: limits?.minGapMs ?? 0,
+      heldByCampaignId: tenantUntil === null ? null : tenantHold!.campaignId,
+      until: iso(tenantUntil === Infinity ? null : tenantUntil),
+    },
+    tenantUntil === Infinity,
   );
   // As the lease does: a lockout counts only while the lead's zone is under limits.
   const lockedUntil = limits !== null && history.lockedUntil > now ? history.lockedUntil : null;

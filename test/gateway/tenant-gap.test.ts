@@ -466,6 +466,7 @@ describe('the tenant gap’s cost', () => {
           return inner.reserve(...args);
         },
         erase: (...args) => inner.erase(...args),
+        holder: (...args) => inner.holder(...args),
       };
       let rules = callingRulesSchema.parse({
         packs: [{ name: 'cap', maxCalls: [{ count: 3, periodMs: 24 * HOUR }] }],

@@ -153,6 +153,58 @@ describe('why not dialled: calling rules', () => {
     expect(JSON.stringify(e)).not.toContain('900201');
   });
 
+  it("names another campaign's call holding the number for the tenant-wide gap, and when it lets go", async () => {
+    const gapPack = { packs: [{ name: 'gap', minGapMs: 4 * HOUR }] };
+    for (const name of ['gap-a', 'gap-b'])
+      await api()
+        .put(`/api/v1/tenants/acme/campaigns/${name}`)
+        .set('Authorization', owner)
+        .send({ name, status: 'active', window: ALWAYS_OPEN, callingRules: gapPack })
+        .expect(200);
+    const phone = '+447700900203';
+    const inA = await lead('gap-a', phone);
+    const inB = await lead('gap-b', phone);
+    expect(predicate(await explain(inB), 'tenant_gap')).toEqual({
+      name: 'tenant_gap',
+      pass: true,
+      detail: { minGapMs: 4 * HOUR, heldByCampaignId: null, until: null },
+    });
+    // Campaign A's call to the number reserves it for the gap, as its accept does.
+    const now = Date.now();
+    const reserved = await g.gateway.tenantGap.beforeAccept(
+      {
+        tenantId: asTenantId('acme'),
+        campaignId: 'gap-a',
+        leaseId: (await g.store.store.lease(
+          campaignRef('acme', 'gap-a'),
+          { agentId: asAgentId('ann'), deviceId: asDeviceId('d1') },
+          now,
+          60_000,
+        ))!.leaseId,
+        agentId: asAgentId('ann'),
+        lead: undefined,
+      },
+      now,
+    );
+    expect(reserved.ok).toBe(true);
+    const e = await explain(inB);
+    expect(e.heldBy).toBe('tenant_gap');
+    const held = predicate(e, 'tenant_gap');
+    expect(held).toMatchObject({ pass: false, detail: { minGapMs: 4 * HOUR, heldByCampaignId: 'gap-a' } });
+    const until = Date.parse(held.detail.until as string);
+    expect(until).toBeGreaterThan(now + 4 * HOUR - 60_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 4 * HOUR);
+    expect(e.nextDialableAt).toBe(held.detail.until);
+    // Campaign A's own lead is not held back by its own call's reservation (its lease is).
+    expect(predicate(await explain(inA), 'tenant_gap').pass).toBe(true);
+    const summary = await api()
+      .get('/api/v1/tenants/acme/campaigns/gap-b/explain')
+      .set('Authorization', owner)
+      .expect(200);
+    expect((summary.body as { heldBy: Record<string, number> }).heldBy.tenant_gap).toBe(1);
+    expect(JSON.stringify(e)).not.toContain('900203');
+  });
+
   it('names the holiday closing a zone, and opens after it', async () => {
     const now = Date.now();
     const today = new Date(now).toISOString().slice(0, 10);
