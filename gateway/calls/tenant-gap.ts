@@ -142,8 +142,17 @@ export function redisGapReservations(client: GapClient, prefix: string): GapRese
 /** Reservations in this process: the memory store's one-process mode. */
 export function memoryGapReservations(): GapReservations {
   const held = new Map<string, { leaseId: string; until: number }>();
+  // Expired reservations are dropped once the map has doubled since the last sweep (as Redis
+  // expires its keys), so a long-lived process does not keep one per number ever reserved.
+  let sweepAt = 1_024;
+  const sweep = (now: number) => {
+    if (held.size < sweepAt) return;
+    for (const [key, r] of held) if (r.until <= now) held.delete(key);
+    sweepAt = Math.max(1_024, held.size * 2);
+  };
   return {
     reserve(tenantId, phone, leaseId, ttlMs, now) {
+      sweep(now);
       const key = tenantGapKey('', tenantId, digitsOf(phone));
       const current = held.get(key);
       const live = current !== undefined && current.until > now;
