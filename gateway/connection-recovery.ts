@@ -32,6 +32,50 @@ export function recoveryOptions(graceMs: number): {
   return { maxDisconnectionDuration: graceMs, skipMiddlewares: false };
 }
 
+/** How long a failed stream read waits before the adapter reads again (ms). */
+const STREAM_RETRY_MS = 100;
+
+/**
+ * Make the streams adapter's Redis client safe against a Redis that is gone (a failover, a
+ * restart); `client` is the one given to createAdapter.
+ * - Its persistSession (run by Socket.IO when a socket drops, with recovery on) starts a SET and
+ *   drops the promise: with Redis unreachable that was an unhandled rejection, which ends the
+ *   gateway (the fault suite's redis-failover lost a gateway that way). The client's `set` serves
+ *   nothing else: a failed one is reported and answered null (the session is not saved: the phone
+ *   reconnects fresh and resumes its call by lease id).
+ * - Its stream reader (a duplicate of the client) reads again at once after a failed read: a
+ *   client that fails commands at once (a cluster client whose node died) made that a loop of
+ *   promises that starved the event loop. A failed read now fails after STREAM_RETRY_MS.
+ */
+export function guardAdapterClient<C extends object>(client: C, onError: (err: unknown) => void): C {
+  const c = client as unknown as {
+    set: (...args: unknown[]) => Promise<unknown>;
+    duplicate?: (...args: unknown[]) => object;
+  };
+  const set = c.set.bind(client);
+  c.set = (...args: unknown[]) =>
+    set(...args).catch((err: unknown) => {
+      onError(err);
+      return null;
+    });
+  if (typeof c.duplicate === 'function') {
+    const duplicate = c.duplicate.bind(client);
+    c.duplicate = (...args: unknown[]) => {
+      const copy = duplicate(...args) as { xRead?: (...a: unknown[]) => Promise<unknown> };
+      if (typeof copy.xRead === 'function') {
+        const xRead = copy.xRead.bind(copy);
+        copy.xRead = (...a: unknown[]) =>
+          xRead(...a).catch(
+            (err: unknown) =>
+              new Promise((_, reject) => setTimeout(() => reject(err as Error), STREAM_RETRY_MS)),
+          );
+      }
+      return copy;
+    };
+  }
+  return client;
+}
+
 type Kept = Partial<Record<(typeof KEPT_SESSION_FIELDS)[number], unknown>>;
 
 function kept(data: unknown): Kept {

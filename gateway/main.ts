@@ -25,6 +25,7 @@ import type { Gateway, GatewayDeps, HealthCheck } from './gateway.js';
 import { createHttpApp } from './http/app.js';
 import { adapterStreamName } from './privacy/stream-sweep.js';
 import { supervisorWithLogins } from './supervisor/index.js';
+import { guardAdapterClient } from './connection-recovery.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
@@ -89,6 +90,7 @@ async function openQueue(
   leaseIds: LeaseIds,
   resources: Resource[],
   checks: HealthCheck[],
+  logger: Logger,
 ): Promise<Queue> {
   if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined) {
     const store = new MemoryQueueStore({ leaseIds });
@@ -130,6 +132,7 @@ async function openQueue(
       if (adapterClient.isOpen) await adapterClient.close();
     },
   });
+  guardAdapterClient(adapterClient, (err) => logger.warn({ err }, 'adapter.session_not_saved'));
   const adapter = createAdapter(adapterClient, {
     streamName: adapterStreamName(prefix),
     channelPrefix: `${prefix}socket.io`,
@@ -237,7 +240,7 @@ async function main(): Promise<void> {
 
   const startup = (async () => {
     const secrets = await loadSecrets(config);
-    const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks);
+    const queue = await openQueue(config, leaseIdsFrom(secrets.deviceTokenSecret), resources, checks, logger);
     const { db, label: database } = await openDatabase(config, resources, checks);
     // Device tokens of a login session are refused as soon as the session ends.
     const tokens = createDeviceTokens(secrets.deviceTokenSecret, {
