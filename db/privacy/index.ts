@@ -191,7 +191,15 @@ export function createPrivacy(knex: Knex): Privacy {
       const tenant = tenantOf(tenantId);
       const number = parseInput(z.string().regex(PHONE_E164), phone, 'phone');
       const rows = await knex('leads')
-        .where({ tenant_id: tenant, phone: number, status: 'queued' })
+        .where({ tenant_id: tenant, status: 'queued' })
+        .andWhere((q) => {
+          void q
+            .where('phone', number)
+            .orWhereIn(
+              'id',
+              knex('lead_phones').select('lead_id').where({ tenant_id: tenant, phone: number }),
+            );
+        })
         .orderBy('id')
         .select<{ id: string; campaign_id: string }[]>('id', 'campaign_id');
       return rows.map((r) => ({ leadId: r.id, campaignId: r.campaign_id }));

@@ -2,6 +2,7 @@
 // the tenant that has it, in one transaction. The new values pass the same limits as an import
 // (engine leadInputSchema), so a corrected lead is one the queue accepts. The phone number itself
 // is not rectified here: a wrong number is a different person (erase it, import the right one).
+// A lead holding the number as a further number (several numbers per lead) is corrected too.
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { leadInputSchema } from '../../engine/lead.js';
@@ -38,8 +39,14 @@ export async function rectifyNumber(
   const tenant = tenantOf(tenantId);
   const number = parseInput(z.string().regex(PHONE_E164), phone, 'phone');
   const c = parseInput(rectificationSchema, changes, 'rectification');
+  // Every lead holding the number: as the one it is dialled on, or as a further number.
   const rows = await trx('leads')
-    .where({ tenant_id: tenant, phone: number })
+    .where('tenant_id', tenant)
+    .andWhere((q) => {
+      void q
+        .where('phone', number)
+        .orWhereIn('id', trx('lead_phones').select('lead_id').where({ tenant_id: tenant, phone: number }));
+    })
     .orderBy('id')
     .forUpdate()
     .select<

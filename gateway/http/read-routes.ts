@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { agentIdSchema, campaignIdSchema, tenantIdSchema } from '../../engine/ids.js';
-import { CAMPAIGN_STATUSES, LEAD_STATUSES } from '../../db/index.js';
+import { CAMPAIGN_STATUSES, createRulePackRepository, LEAD_STATUSES } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
 import { GatewayError } from '../errors.js';
 import { principalOf, requireOperator, requireRole, tenantPrincipal } from './access.js';
@@ -58,7 +58,21 @@ export function readRoutes(db: Database): Router {
     const { tenantId, campaignId } = campaignParams.parse(req.params);
     const campaign = await db.reads.campaign(tenantId, campaignId);
     if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
-    res.json({ campaign });
+    // Its calling rules as PUT and PATCH answer them: its own, the library packs it uses, and
+    // what the engine runs.
+    const [stored, links] = await Promise.all([
+      db.campaigns.get(tenantId, campaignId),
+      createRulePackRepository(db.knex).linksOf(tenantId, campaignId),
+    ]);
+    const effective = stored?.config.callingRules ?? null;
+    res.json({
+      campaign: {
+        ...campaign,
+        callingRules: (links ? links.own : effective) ?? null,
+        rulePackIds: links ? [...links.packIds] : [],
+        effectiveCallingRules: effective,
+      },
+    });
   });
 
   router.get('/tenants/:tenantId/campaigns/:campaignId/leads', admin, async (req, res) => {

@@ -117,30 +117,38 @@ export function createRights(gateway: Gateway, sweeper?: StreamSweeper): Rights 
           );
       }
       const result = await db.privacy.rectify(tenantId, phone, changes, meta);
-      // The queue holds a copy of each queued lead: replace it with the corrected one.
+      // The queue holds a copy of each queued lead: correct it in place (updateLead keeps its
+      // place, due time and the number's calling-rules history), under the number it is queued on
+      // (its current one, which may not be the rectified number). A copy under a live lease (an
+      // offer not yet taken: calls were refused above) is taken out and queued again corrected.
       const changedQueued = result.leads.filter((l) => l.status === 'queued' && l.changed.length > 0);
-      for (const campaignId of new Set(changedQueued.map((l) => l.campaignId))) {
-        const ref = campaignRef(tenantId, campaignId);
+      const now = gateway.deps.clock.now();
+      for (const l of changedQueued) {
+        const lead = await db.leads.get(tenantId, l.leadId);
+        if (!lead || lead.status !== 'queued') continue;
+        const ref = campaignRef(tenantId, l.campaignId);
+        const input = {
+          id: lead.id,
+          phone: lead.phone,
+          name: lead.name,
+          timeZone: lead.timeZone,
+          priority: lead.priority,
+          attempts: lead.attempts,
+          ...(lead.pinnedAgentId === null ? {} : { pinnedAgentId: lead.pinnedAgentId }),
+          fields: lead.fields,
+        };
         try {
-          const gone = await store.eraseNumbers(ref, [phone]);
-          const again = [];
-          for (const g of gone) {
-            const lead = await db.leads.get(tenantId, g.leadId);
-            if (lead && lead.status === 'queued')
-              again.push({
-                id: lead.id,
-                phone: lead.phone,
-                name: lead.name,
-                timeZone: lead.timeZone,
-                priority: lead.priority,
-                attempts: lead.attempts,
-                ...(lead.dueAt === null ? {} : { dueAt: lead.dueAt }),
-                ...(lead.pinnedAgentId === null ? {} : { pinnedAgentId: lead.pinnedAgentId }),
-                fields: lead.fields,
-              });
-            if (g.revoked) gateway.hub.revoked(tenantId, [g.revoked], 'removed');
+          const placed = await store.updateLead(ref, lead.phone, input, now);
+          if (placed === 'leased') {
+            for (const gone of await store.eraseNumbers(ref, [lead.phone])) {
+              if (gone.revoked) gateway.hub.revoked(tenantId, [gone.revoked], 'removed');
+            }
+            await store.enqueue(
+              ref,
+              [{ ...input, ...(lead.dueAt === null ? {} : { dueAt: lead.dueAt }) }],
+              now,
+            );
           }
-          if (again.length > 0) await store.enqueue(ref, again, gateway.deps.clock.now());
           gateway.dispatcher.trigger(ref);
         } catch (err) {
           if (!isEngineError(err, 'CAMPAIGN_UNKNOWN')) throw err;

@@ -435,4 +435,45 @@ describe('several numbers through the admin API, CSV import, erasure and the sub
     expect((await readLead(newId)).lead.numbers.map((n) => n.phone)).toEqual(['+447700900323']);
     expect(await rowsHolding(g.pg, [digits])).toEqual([]);
   });
+
+  it('rectifies a lead found by its further number, in Postgres and in the copy queued under its current number', async () => {
+    await api()
+      .put(`/api/v1/tenants/${T}/campaigns/rect`)
+      .set('Authorization', owner)
+      .send({ name: 'Rect', status: 'active', window: ALWAYS_OPEN })
+      .expect(200);
+    const res = await api()
+      .post(`/api/v1/tenants/${T}/campaigns/rect/leads`)
+      .set('Authorization', owner)
+      .send({
+        leads: [
+          {
+            name: 'Eve',
+            phones: [
+              { phone: '+447700900331', timeZone: 'Europe/London' },
+              { phone: '+447700900332', timeZone: 'Europe/London' },
+            ],
+          },
+        ],
+      })
+      .expect(200);
+    const eve = (res.body as { rows: { leadId: string }[] }).rows[0]!.leadId;
+    const rights = createRights(g.gateway);
+    const done = await rights.rectify(
+      TID,
+      '+447700900332',
+      { name: 'Eve Smith' },
+      { actor: 'boss', now: Date.now() },
+    );
+    expect(done.leads).toMatchObject([{ leadId: eve, changed: ['name'] }]);
+    expect((await readLead(eve)).lead.name).toBe('Eve Smith');
+    // The queue offers the corrected copy, still on the number it is dialled on.
+    const offered = await g.gateway.deps.store.lease(
+      { tenantId: TID, campaignId: 'rect' } as CampaignRef,
+      { agentId: 'x' as never, deviceId: 'y' as never },
+      Date.now(),
+      5_000,
+    );
+    expect(offered?.lead).toMatchObject({ id: eve, phone: '+447700900331', name: 'Eve Smith' });
+  });
 });

@@ -175,6 +175,13 @@ describe('rule-pack library', () => {
         packs: [{ name: 'uk hours' }, { name: 'every number', maxCalls: [{ count: 5, periodMs: DAY }] }],
       },
     });
+    // A read answers the same rules as the write did.
+    const read = await api().get(C).set('Authorization', auth.boss!).expect(200);
+    expect(body(read).campaign).toMatchObject({
+      callingRules: { packs: [{ name: 'uk hours' }] },
+      rulePackIds: [capId],
+      effectiveCallingRules: body(put).campaign.effectiveCallingRules,
+    });
     await api()
       .post(`${C}/leads`)
       .set('Authorization', auth.boss!)

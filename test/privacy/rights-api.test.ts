@@ -189,4 +189,47 @@ describe('the data-subject rights API', () => {
     expect(bad.status).toBe(400);
     expect((bad.body as { error: { code: string } }).error.code).toBe('PAYLOAD_INVALID');
   });
+
+  it("corrects a queued lead in place: the number's calling-rules history (caps, gap) is kept", async () => {
+    const phone = '+447700900654';
+    await api()
+      .put('/api/v1/tenants/acme/campaigns/capped')
+      .set('Authorization', owner)
+      .send({
+        name: 'capped',
+        status: 'active',
+        window: ALWAYS_OPEN,
+        dispositions: { busy: { final: false, retryDelayMs: 0 } },
+        callingRules: { packs: [{ name: 'cap', maxCalls: [{ count: 2, periodMs: 86_400_000 }] }] },
+      })
+      .expect(200);
+    await api()
+      .post('/api/v1/tenants/acme/campaigns/capped/leads')
+      .set('Authorization', owner)
+      .send({ leads: [{ phone, name: 'Grace', timeZone: 'Europe/London' }] })
+      .expect(200);
+    const ref = campaignRef('acme', 'capped');
+    const store = g.gateway.deps.store;
+    const agent = { agentId: 'a1' as never, deviceId: 'd1' as never };
+    const now = Date.now();
+    const lease = await store.lease(ref, agent, now, 60_000);
+    await store.accept(ref.tenantId, { leaseId: lease!.leaseId, agentId: agent.agentId }, now, 60_000);
+    const [done] = await store.complete(
+      ref.tenantId,
+      [{ leaseId: lease!.leaseId, outcome: 'busy' }],
+      now + 1,
+    );
+    expect(done?.ok).toBe(true);
+    const before = (await store.snapshot(ref)).numbers[phone];
+    expect(before?.calls).toHaveLength(1);
+    await api()
+      .post('/api/v1/tenants/acme/privacy/rectifications')
+      .set('Authorization', owner)
+      .send({ phone, name: 'Grace Hopper' })
+      .expect(200);
+    // The history that counts against the cap is the same after the correction.
+    expect((await store.snapshot(ref)).numbers[phone]).toEqual(before);
+    const again = await store.lease(ref, agent, now + 2, 60_000);
+    expect(again?.lead).toMatchObject({ phone, name: 'Grace Hopper' });
+  });
 });
