@@ -70,11 +70,6 @@ const MAX_FIELDS_JSON = 4096;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]+/g;
 
-interface PendingRow {
-  readonly row: number;
-  readonly lead: NewLead;
-}
-
 const zero = (): { -readonly [K in keyof ImportCounts]: number } => ({
   rowsRead: 0,
   queued: 0,
@@ -167,7 +162,10 @@ export async function importCsv(
   };
 
   function handOff(s: Segment): void {
-    const leads = s.rows.map((r) => r.lead);
+    // The leads go to the intake and are not kept here: the segment keeps each row's number and
+    // phone only (what its rejects need), so a lead is garbage once the intake is done with it.
+    const { leads } = s;
+    s.leads = [];
     const prev = { checked: lastChecked, stored: lastStored, queued: lastQueued, recorded: lastRecorded };
     let queued: Promise<AddedLeads | undefined>;
     if (leads.length === 0) {
@@ -222,9 +220,10 @@ export async function importCsv(
 
   /** The segment's rows as the intake decided them, into its counts and rejects. */
   function tally(s: Segment, added: AddedLeads): void {
-    const { rows, delta, rejects } = s;
+    const { rows, phones, delta, rejects } = s;
     for (const r of added.rows) {
-      const { row, lead } = rows[r.index]!;
+      const row = rows[r.index]!;
+      const phone = phones[r.index]!;
       switch (r.status) {
         case 'queued':
           delta.queued++;
@@ -234,15 +233,15 @@ export async function importCsv(
           break;
         case 'duplicate':
           delta.duplicates++;
-          rejects.push(problem(row, 'DUPLICATE_IN_CAMPAIGN', lead.phone));
+          rejects.push(problem(row, 'DUPLICATE_IN_CAMPAIGN', phone));
           break;
         case 'dnc':
           delta.dnc++;
-          rejects.push(problem(row, 'DNC', lead.phone));
+          rejects.push(problem(row, 'DNC', phone));
           break;
         case 'no_consent':
           delta.rejected++;
-          rejects.push(problem(row, 'CONSENT_MISSING', lead.phone));
+          rejects.push(problem(row, 'CONSENT_MISSING', phone));
           break;
         default: {
           const never: never = r.status;
@@ -309,7 +308,9 @@ export async function importCsv(
             `${REJECT_CODES.DUPLICATE_IN_FILE} (row ${first})`,
           );
         } else {
-          seg.rows.push({ row, lead });
+          seg.rows.push(row);
+          seg.phones.push(lead.phone);
+          seg.leads.push(lead);
         }
       }
       if (seg.rows.length >= batchSize || seg.rejects.length >= batchSize) await next();
@@ -336,12 +337,16 @@ export async function importCsv(
 }
 
 interface Segment {
-  readonly rows: PendingRow[];
+  /** The sheet row and the phone of each lead handed over, in the order of `leads`. */
+  readonly rows: number[];
+  readonly phones: string[];
+  /** The leads, until the segment is handed over. */
+  leads: NewLead[];
   readonly rejects: ImportReject[];
   readonly delta: { -readonly [K in keyof ImportCounts]: number };
 }
 
-const segment = (): Segment => ({ rows: [], rejects: [], delta: zero() });
+const segment = (): Segment => ({ rows: [], phones: [], leads: [], rejects: [], delta: zero() });
 
 const problem = (row: number, code: RejectCode, value: string): ImportReject => ({
   row,

@@ -87,7 +87,8 @@ export interface CheckedLeads {
 
 /** A batch whose new leads are in Postgres (not yet queued). */
 export interface StoredLeads {
-  readonly checked: CheckedLeads;
+  /** The rows the check decided (the rest is decided by the queue); the batch's leads and columns are not kept. */
+  readonly rows: CheckedLeads['rows'];
   readonly inputs: readonly { index: number; input: LeadInput; isNew: boolean }[];
 }
 
@@ -238,7 +239,7 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
           ? { index, input: asInput(found), isNew: false }
           : { index, input: { ...leads[index]!, id: inserted.get(index)! }, isNew: true };
       });
-      return { checked, inputs };
+      return { rows: checked.rows, inputs };
     },
 
     async discard(stored) {
@@ -247,7 +248,7 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
 
     async queue(stored) {
       const { inputs } = stored;
-      const rows = [...stored.checked.rows];
+      const rows = [...stored.rows];
       const discard: string[] = [];
       const removed: string[] = [];
       try {
