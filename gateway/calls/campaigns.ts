@@ -13,6 +13,7 @@ import type { Database } from '../../db/index.js';
 import type { Logger } from '../logger.js';
 import { heartbeat } from '../config.js';
 import type { Config } from '../config.js';
+import { leadInputOf } from '../leads/lead-input.js';
 
 /** A campaign's lease lengths (ms): how long an offer waits, how long an accepted call's lease lives between heartbeats. */
 export interface LeaseTtls {
@@ -134,16 +135,7 @@ export function createCampaignRegistry(deps: {
         deviceId: c.deviceId as DeviceId,
         phase: c.phase,
         expiresAt: c.expiresAt,
-        lead: {
-          id: lead.id,
-          phone: lead.phone,
-          name: lead.name,
-          timeZone: lead.timeZone,
-          priority: lead.priority,
-          attempts: lead.attempts,
-          ...(lead.pinnedAgentId === null ? {} : { pinnedAgentId: lead.pinnedAgentId }),
-          fields: lead.fields,
-        },
+        lead: leadInputOf(lead),
       });
       if (c.phase !== 'offered' && c.acceptedAt !== undefined)
         started.push({ leaseId: c.leaseId, phone: lead.phone, acceptedAt: c.acceptedAt });

@@ -20,6 +20,7 @@ import type { Clock } from '../../engine/clock.js';
 import type { Dispositions } from '../../engine/disposition.js';
 import type { QueueStore } from '../../engine/queue-store.js';
 import type { Database, NumberFollow, StoredLead } from '../../db/index.js';
+import { leadInputOf } from '../leads/lead-input.js';
 import type { Logger } from '../logger.js';
 
 /** A completion committed and applied for the first time. */
@@ -38,16 +39,7 @@ export interface NextNumberDeps {
 }
 
 /** The lead as the queue takes it: no `dueAt`, so the queue keeps the retry's due time. */
-const queuedCopy = (l: StoredLead): LeadInput => ({
-  id: l.id,
-  phone: l.phone,
-  name: l.name,
-  timeZone: l.timeZone,
-  priority: l.priority,
-  attempts: l.attempts,
-  ...(l.pinnedAgentId === null ? {} : { pinnedAgentId: l.pinnedAgentId }),
-  fields: l.fields,
-});
+const queuedCopy = (l: StoredLead): LeadInput => leadInputOf(l);
 
 export function nextNumbers(deps: NextNumberDeps) {
   const { db, store, clock, logger } = deps;

@@ -32,6 +32,7 @@ import { parseLeaseId } from '../../engine/lease.js';
 import type { QueueStore } from '../../engine/queue-store.js';
 import { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { StoredLead } from '../../db/index.js';
+import { leadInputOf } from '../leads/lead-input.js';
 import type { Logger } from '../logger.js';
 
 /** The reservation made, or until when (epoch ms) another campaign's call holds the number. */
@@ -263,15 +264,7 @@ export function createTenantGap(deps: {
     if (call.lead) return queuedInput(call.lead);
     const stored = await deps.leadOf(call.tenantId, parseLeaseId(call.leaseId).leadId);
     if (!stored || stored.campaignId !== call.campaignId) return null;
-    return {
-      id: stored.id,
-      phone: stored.phone,
-      name: stored.name,
-      timeZone: stored.timeZone,
-      priority: stored.priority,
-      ...(stored.pinnedAgentId === null ? {} : { pinnedAgentId: stored.pinnedAgentId }),
-      fields: stored.fields,
-    };
+    return leadInputOf(stored);
   }
 
   /**

@@ -18,6 +18,7 @@ import type { LeadInput } from '../../engine/lead.js';
 import type { QueueStore } from '../../engine/queue-store.js';
 import { numberColumns, PreparedLeads } from '../../db/index.js';
 import type { Database, NewLead, NumberColumns, StoredLead } from '../../db/index.js';
+import { leadInputOf } from './lead-input.js';
 import type { Logger } from '../logger.js';
 
 export type RowStatus = 'queued' | 'already_queued' | 'duplicate' | 'dnc' | 'no_consent';
@@ -50,17 +51,7 @@ export interface AddedLeads {
 
 const ENQUEUE_CHUNK = 5_000;
 
-const asInput = (l: StoredLead): LeadInput => ({
-  id: l.id,
-  phone: l.phone,
-  name: l.name,
-  timeZone: l.timeZone,
-  priority: l.priority,
-  attempts: l.attempts,
-  ...(l.dueAt === null ? {} : { dueAt: l.dueAt }),
-  ...(l.pinnedAgentId === null ? {} : { pinnedAgentId: l.pinnedAgentId }),
-  fields: l.fields,
-});
+const asInput = (l: StoredLead): LeadInput => leadInputOf(l, true);
 
 export interface IntakeDeps {
   readonly db: Database;

@@ -19,6 +19,7 @@ import type { Consent, NewConsent } from '../../db/privacy/index.js';
 import type { Gateway } from '../gateway.js';
 import { queuePositions } from './explain.js';
 import type { PeriodicJob } from './jobs.js';
+import { leadInputOf } from '../leads/lead-input.js';
 
 export interface ConsentService {
   record(
@@ -102,18 +103,7 @@ export function createConsentService(gateway: Gateway): ConsentService {
     const out: LeadInput[] = [];
     for (const id of ids) {
       const lead = await db.leads.get(tenantId, id);
-      if (lead && lead.status === 'queued')
-        out.push({
-          id: lead.id,
-          phone: lead.phone,
-          name: lead.name,
-          timeZone: lead.timeZone,
-          priority: lead.priority,
-          attempts: lead.attempts,
-          ...(lead.dueAt === null ? {} : { dueAt: lead.dueAt }),
-          ...(lead.pinnedAgentId === null ? {} : { pinnedAgentId: lead.pinnedAgentId }),
-          fields: lead.fields,
-        });
+      if (lead && lead.status === 'queued') out.push(leadInputOf(lead, true));
     }
     return out;
   }

@@ -27,6 +27,7 @@ import type {
 } from '../../db/index.js';
 import type { Gateway } from '../gateway.js';
 import { GatewayError } from '../errors.js';
+import { leadInputOf } from '../leads/lead-input.js';
 import type { StreamSweeper } from './stream-sweep.js';
 
 export interface ErasureResult {
@@ -127,27 +128,14 @@ export function createRights(gateway: Gateway, sweeper?: StreamSweeper): Rights 
         const lead = await db.leads.get(tenantId, l.leadId);
         if (!lead || lead.status !== 'queued') continue;
         const ref = campaignRef(tenantId, l.campaignId);
-        const input = {
-          id: lead.id,
-          phone: lead.phone,
-          name: lead.name,
-          timeZone: lead.timeZone,
-          priority: lead.priority,
-          attempts: lead.attempts,
-          ...(lead.pinnedAgentId === null ? {} : { pinnedAgentId: lead.pinnedAgentId }),
-          fields: lead.fields,
-        };
+        const input = leadInputOf(lead);
         try {
           const placed = await store.updateLead(ref, lead.phone, input, now);
           if (placed === 'leased') {
             for (const gone of await store.eraseNumbers(ref, [lead.phone])) {
               if (gone.revoked) gateway.hub.revoked(tenantId, [gone.revoked], 'removed');
             }
-            await store.enqueue(
-              ref,
-              [{ ...input, ...(lead.dueAt === null ? {} : { dueAt: lead.dueAt }) }],
-              now,
-            );
+            await store.enqueue(ref, [leadInputOf(lead, true)], now);
           }
           gateway.dispatcher.trigger(ref);
         } catch (err) {
