@@ -431,13 +431,14 @@ export interface QueueStore {
    * enqueue order). Leads under a live lease keep it and are not queued twice; so do the calls in
    * `held` (calls in progress that live sessions hold, which the queue may have lost), attached
    * again before anything is leased from the rebuilt queue. A stale queue starts a new lease
-   * epoch and may be leased from again once the rebuild has attached the held calls.
+   * epoch and may be leased from again once the rebuild has attached the held calls and restored
+   * the numbers' calling-rules history (`options.history`, read once the leads are queued).
    */
   rebuild(
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
-    held?: readonly HeldLease[],
+    options?: RebuildOptions,
   ): Promise<RebuildResult>;
   snapshot(ref: CampaignRef): Promise<QueueSnapshot>;
 
@@ -468,6 +469,17 @@ export interface QueueStore {
 }
 
 /** One number's calls as the system of record holds them (epoch ms). */
+export interface RebuildOptions {
+  /** Calls in progress that live sessions hold, which the queue may have lost. */
+  readonly held?: readonly HeldLease[];
+  /**
+   * The numbers' calling-rules history from the system of record, asked for once the leads are
+   * queued (restoreHistory needs a number's lead to know its zone's limits) and written before
+   * the rebuild ends, so nothing is leased from the rebuilt queue against a history it lost.
+   */
+  readonly history?: () => Promise<readonly RestoredCalls[]>;
+}
+
 export interface RestoredCalls {
   readonly phone: string;
   /** When each call started. */

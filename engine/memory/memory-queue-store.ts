@@ -36,7 +36,7 @@ import type {
   Dispatched,
   EnqueueResult,
   ExpiredLease,
-  HeldLease,
+  RebuildOptions,
   OrphanCompletion,
   PhaseChange,
   ItemResult,
@@ -396,6 +396,7 @@ export class MemoryQueueStore implements QueueStore {
     checkAgents([agent]);
     checkTtl(offerTtlMs, 'offerTtlMs');
     const c = this.#get(ref);
+    this.#runnable(ref, c);
     if (c.agentLeases.has(agent.agentId)) throw new EngineError('AGENT_BUSY');
     this.#promoteDue(c, now, this.#promoteInline);
     const open = this.#openZones(c, now);
@@ -429,8 +430,14 @@ export class MemoryQueueStore implements QueueStore {
     if (!Number.isInteger(maxPairs) || maxPairs < 1)
       throw new RangeError('maxPairs must be a positive integer');
     const c = this.#get(ref);
+    this.#runnable(ref, c);
     const ready = this.#markReady(c, agents, now);
     return { ready, ...this.#dispatch(ref, c, now, maxPairs, offerTtlMs) };
+  }
+
+  // includes/run.lua: nothing is leased from a queue being rebuilt.
+  #runnable(ref: CampaignRef, c: Campaign): void {
+    if (c.rebuilding) throw new EngineError('CAMPAIGN_STALE', undefined, { campaignId: ref.campaignId });
   }
 
   // dispatch.lua
@@ -1158,7 +1165,7 @@ export class MemoryQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
-    held: readonly HeldLease[] = [],
+    options: RebuildOptions = {},
   ): Promise<RebuildResult> {
     await Promise.resolve();
     const c = this.#get(ref);
@@ -1170,7 +1177,7 @@ export class MemoryQueueStore implements QueueStore {
       return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
     }
     c.rebuilding = true;
-    const run = this.#rebuildSteps(c, ref, source, now, held).finally(() => {
+    const run = this.#rebuildSteps(c, ref, source, now, options).finally(() => {
       c.rebuilding = false;
     });
     this.#rebuilds.set(c, run);
@@ -1186,7 +1193,7 @@ export class MemoryQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
-    held: readonly HeldLease[],
+    { held = [], history }: RebuildOptions,
   ): Promise<RebuildResult> {
     // rebuildReset: keep the leads whose calls are in progress, drop everything else queued.
     const fields = [
@@ -1254,6 +1261,10 @@ export class MemoryQueueStore implements QueueStore {
       enqueued += r.enqueued;
       duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
+    }
+    if (history) {
+      const numbers = await history();
+      if (numbers.length > 0) await this.restoreHistory(ref, numbers, now);
     }
     return { enqueued, duplicates, suppressed, keptLeased: kept.length, reattached, waited: false };
   }

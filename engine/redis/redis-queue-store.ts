@@ -52,7 +52,7 @@ import type {
   Dispatched,
   EnqueueResult,
   ExpiredLease,
-  HeldLease,
+  RebuildOptions,
   ItemResult,
   LeadUpdateResult,
   LeaseExtension,
@@ -1062,7 +1062,7 @@ export class RedisQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
-    held: readonly HeldLease[] = [],
+    options: RebuildOptions = {},
   ): Promise<RebuildResult> {
     // One rebuild of a campaign at a time, across every gateway: two at once would each empty the
     // queue, and the first to end would let completions in while the other still queues what it
@@ -1076,7 +1076,7 @@ export class RedisQueueStore implements QueueStore {
       return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
     }
     try {
-      return await this.#rebuild(ref, source, now, held, () => c.pExpire(lock, REBUILD_LOCK_MS));
+      return await this.#rebuild(ref, source, now, options, () => c.pExpire(lock, REBUILD_LOCK_MS));
     } finally {
       if ((await c.get(lock)) === token) await c.del(lock);
     }
@@ -1086,7 +1086,7 @@ export class RedisQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
-    held: readonly HeldLease[],
+    { held = [], history }: RebuildOptions,
     keepLock: () => Promise<unknown>,
   ): Promise<RebuildResult> {
     const base = this.#keys(ref).base;
@@ -1114,6 +1114,12 @@ export class RedisQueueStore implements QueueStore {
       enqueued += r.enqueued;
       duplicates += r.duplicates.length + r.alreadyQueued.length;
       suppressed += r.suppressed.length;
+    }
+    // The queue is still stale (nothing leased): the history goes back before anything can be.
+    if (history) {
+      const numbers = await history();
+      await keepLock();
+      if (numbers.length > 0) await this.restoreHistory(ref, numbers, now);
     }
     const args: ScriptArg[] = [base, calls.length];
     for (const h of calls) {

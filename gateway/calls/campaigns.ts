@@ -7,7 +7,7 @@ import type { Clock } from '../../engine/clock.js';
 import { lockoutOutcomes, rulesReachMs } from '../../engine/calling-rules.js';
 import type { CampaignConfig } from '../../engine/campaign.js';
 import type { AgentId, CampaignRef, DeviceId, TenantId } from '../../engine/ids.js';
-import type { HeldLease, QueueStore, RebuildResult } from '../../engine/queue-store.js';
+import type { HeldLease, QueueStore, RebuildResult, RestoredCalls } from '../../engine/queue-store.js';
 import type { HeldCallInfo } from '../agent/agent-session.js';
 import type { Database } from '../../db/index.js';
 import type { Logger } from '../logger.js';
@@ -149,15 +149,15 @@ export function createCampaignRegistry(deps: {
    * cap or gap start again from nothing. Calls in progress are not in Postgres yet: those the
    * rebuild attached again count from the moment the queue recorded their accept (the very time
    * the lost history held, so a history Redis kept is not counted twice), unless their outcome
-   * is committed already (then the attempt counts). Returns how many numbers' histories were
-   * written.
+   * is committed already (then the attempt counts). Read by the rebuild once the leads are queued
+   * and written before it ends.
    */
-  async function restoreHistory(ref: CampaignRef, inProgress: readonly StartedCall[]): Promise<number> {
+  async function historyOf(ref: CampaignRef, inProgress: readonly StartedCall[]): Promise<RestoredCalls[]> {
     const campaign = await db.campaigns.get(ref.tenantId, ref.campaignId);
     const rules = campaign?.config.callingRules;
-    if (!rules) return 0;
+    if (!rules) return [];
     const reach = rulesReachMs(rules);
-    if (reach === 0) return 0;
+    if (reach === 0) return [];
     const now = clock.now();
     const lockouts = lockoutOutcomes(rules);
     const byPhone = new Map<string, { phone: string; calls: number[]; lockouts: number[] }>();
@@ -180,19 +180,26 @@ export function createCampaignRegistry(deps: {
       if (!n) byPhone.set(c.phone, (n = { phone: c.phone, calls: [], lockouts: [] }));
       n.calls.push(c.acceptedAt);
     }
-    return byPhone.size === 0 ? 0 : store.restoreHistory(ref, [...byPhone.values()], now);
+    return [...byPhone.values()];
   }
 
   async function rebuild(ref: CampaignRef): Promise<RebuildResult> {
     const started = Date.now();
     const calls = await held(ref);
+    let restored = 0;
     const result = await store.rebuild(
       ref,
       db.leads.streamQueued(ref.tenantId, ref.campaignId),
       clock.now(),
-      calls.leases,
+      {
+        held: calls.leases,
+        history: async () => {
+          const numbers = await historyOf(ref, calls.started);
+          restored = numbers.length;
+          return numbers;
+        },
+      },
     );
-    const restored = await restoreHistory(ref, calls.started);
     logger.info(
       { tenantId: ref.tenantId, campaignId: ref.campaignId, ...result, restored, ms: Date.now() - started },
       'campaign.rebuilt',

@@ -272,6 +272,25 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('calling rules contract
       expect((await store.lease(ref, agent(2), T0 + 19 * HOUR, OFFER_TTL))?.lead.id).toBe('L1');
     });
 
+    it('is restored by the rebuild itself, before anything is leased from the rebuilt queue', async () => {
+      await define({ packs: [{ name: 'once a day', maxCalls: [{ count: 1, periodMs: DAY }] }] });
+      let leasedMeanwhile: unknown = 'not tried';
+      const r = await store.rebuild(ref, [[lead(1), lead(2)]], T0, {
+        history: async () => {
+          // Asked once the leads are queued, while the queue is still being rebuilt.
+          leasedMeanwhile = await store
+            .lease(ref, agent(9), T0, OFFER_TTL)
+            .catch((e: unknown) => (e as { code?: string }).code);
+          return [{ phone: lead(1).phone, calls: [T0 - HOUR], lockouts: [] }];
+        },
+      });
+      expect(r.enqueued).toBe(2);
+      // L1 was called an hour ago: only L2 is offered today.
+      expect((await store.lease(ref, agent(1), T0, OFFER_TTL))?.lead.id).toBe('L2');
+      expect(await store.lease(ref, agent(2), T0, OFFER_TTL)).toBeNull();
+      expect(leasedMeanwhile).toBe('CAMPAIGN_STALE');
+    });
+
     it('merges with the history the queue holds, and keeps the later lockout', async () => {
       await define({
         packs: [

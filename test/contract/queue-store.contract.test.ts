@@ -1499,7 +1499,7 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
           lead: lead(3),
         },
       ];
-      const r = await store.rebuild(ref, [[lead(1), lead(2), lead(3)]], T0 + 2, held);
+      const r = await store.rebuild(ref, [[lead(1), lead(2), lead(3)]], T0 + 2, { held });
       expect(r).toMatchObject({ reattached: 2, enqueued: 1 });
       // Only the lead no call holds is offered; the held ones resume and complete as usual.
       expect((await leaseOne(agent(4), T0 + 3)).lead.id).toBe('L3');
