@@ -4,18 +4,11 @@
 // are neither skipped nor repeated. Every read but the operator's tenant list takes the tenant.
 import type { Knex } from 'knex';
 import { DbError } from './errors.js';
+import { keyset, pageOf } from './pager.js';
+import type { Page, PageRequest } from './pager.js';
 import { fromTimestamp, tenantOf } from './validate.js';
 
-export interface Page<T> {
-  readonly items: readonly T[];
-  /** Pass as `after` for the next page; null on the last page. */
-  readonly next: string | null;
-}
-
-export interface PageRequest {
-  readonly after?: string | undefined;
-  readonly limit: number;
-}
+export type { Page, PageRequest } from './pager.js';
 
 const iso = (v: Date | string | null): string | null =>
   v === null ? null : new Date(fromTimestamp(v)).toISOString();
@@ -105,12 +98,6 @@ export interface AdminReads {
 
 const BIGINT = /^[1-9]\d{0,18}$/;
 
-function paged<R, T>(rows: R[], limit: number, view: (r: R) => T, cursor: (t: T) => string): Page<T> {
-  const items = rows.slice(0, limit).map(view);
-  const last = items.at(-1);
-  return { items, next: rows.length > limit && last !== undefined ? cursor(last) : null };
-}
-
 /** Numeric ids compare as numbers: the cursor must be one. */
 function numericAfter(after: string | undefined): string | undefined {
   if (after === undefined) return undefined;
@@ -172,11 +159,8 @@ const dncView = (r: any): DncView => ({ phone: r.phone, source: r.source, create
 export function createAdminReads(knex: Knex): AdminReads {
   return {
     async tenants({ after, limit }) {
-      const q = knex('tenants')
-        .orderBy('id')
-        .limit(limit + 1);
-      if (after !== undefined) q.where('id', '>', after);
-      return paged(await q, limit, tenantView, (t) => t.id);
+      const q = keyset(knex('tenants'), 'id', { after, limit });
+      return pageOf(await q, limit, tenantView, (t) => t.id);
     },
     async tenant(tenantId) {
       const row: unknown = await knex('tenants')
@@ -185,13 +169,9 @@ export function createAdminReads(knex: Knex): AdminReads {
       return row ? tenantView(row) : undefined;
     },
     async campaigns(tenantId, { after, limit, status }) {
-      const q = knex('campaigns')
-        .where({ tenant_id: tenantOf(tenantId) })
-        .orderBy('id')
-        .limit(limit + 1);
-      if (after !== undefined) q.where('id', '>', after);
+      const q = keyset(knex('campaigns').where({ tenant_id: tenantOf(tenantId) }), 'id', { after, limit });
       if (status !== undefined) q.where({ status });
-      return paged(await q, limit, campaignView, (c) => c.id);
+      return pageOf(await q, limit, campaignView, (c) => c.id);
     },
     async campaign(tenantId, campaignId) {
       const row: unknown = await knex('campaigns')
@@ -200,14 +180,16 @@ export function createAdminReads(knex: Knex): AdminReads {
       return row ? campaignView(row) : undefined;
     },
     async leads(tenantId, campaignId, { after, limit, status }) {
-      const q = knex('leads')
-        .where({ tenant_id: tenantOf(tenantId), campaign_id: campaignId })
-        .orderBy('id')
-        .limit(limit + 1);
-      const from = numericAfter(after);
-      if (from !== undefined) q.where('id', '>', from);
+      const q = keyset(
+        knex('leads').where({ tenant_id: tenantOf(tenantId), campaign_id: campaignId }),
+        'id',
+        {
+          after: numericAfter(after),
+          limit,
+        },
+      );
       if (status !== undefined) q.where({ status });
-      return paged(await q, limit, leadView, (l) => l.id);
+      return pageOf(await q, limit, leadView, (l) => l.id);
     },
     async lead(tenantId, leadId) {
       if (!BIGINT.test(leadId)) return undefined;
@@ -217,26 +199,20 @@ export function createAdminReads(knex: Knex): AdminReads {
       return row ? leadView(row) : undefined;
     },
     async attempts(tenantId, { after, limit, campaignId, leadId, agentId, from, to }) {
-      const q = knex('call_attempts')
-        .where({ tenant_id: tenantOf(tenantId), voided: false })
-        .orderBy('id')
-        .limit(limit + 1);
-      const fromId = numericAfter(after);
-      if (fromId !== undefined) q.where('id', '>', fromId);
+      const q = keyset(knex('call_attempts').where({ tenant_id: tenantOf(tenantId), voided: false }), 'id', {
+        after: numericAfter(after),
+        limit,
+      });
       if (campaignId !== undefined) q.where({ campaign_id: campaignId });
       if (leadId !== undefined) q.where({ lead_id: numericAfter(leadId) });
       if (agentId !== undefined) q.where({ agent_id: agentId });
       if (from !== undefined) q.where('completed_at', '>=', new Date(from));
       if (to !== undefined) q.where('completed_at', '<', new Date(to));
-      return paged(await q, limit, attemptView, (a) => a.id);
+      return pageOf(await q, limit, attemptView, (a) => a.id);
     },
     async dnc(tenantId, { after, limit }) {
-      const q = knex('dnc')
-        .where({ tenant_id: tenantOf(tenantId) })
-        .orderBy('phone')
-        .limit(limit + 1);
-      if (after !== undefined) q.where('phone', '>', after);
-      return paged(await q, limit, dncView, (d) => d.phone);
+      const q = keyset(knex('dnc').where({ tenant_id: tenantOf(tenantId) }), 'phone', { after, limit });
+      return pageOf(await q, limit, dncView, (d) => d.phone);
     },
   };
 }

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { AgentId, DeviceId, TenantId } from '../engine/ids.js';
 import { agentIdSchema, deviceIdSchema, tenantIdSchema } from '../engine/ids.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
+import { keyset, pageOf } from './pager.js';
+import type { Page } from './pager.js';
 import { planSchema } from './tenants.js';
 import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js';
 
@@ -36,11 +38,8 @@ export interface Device {
   readonly lastLoginAt: number | null;
 }
 
-export interface DevicePage {
-  readonly items: readonly Device[];
-  /** The id to pass as `after` for the next page; null on the last page. */
-  readonly next: string | null;
-}
+/** `next` is the id to pass as `after` for the next page; null on the last page. */
+export type DevicePage = Page<Device>;
 
 export interface DeviceRepository {
   /**
@@ -157,16 +156,10 @@ export function createDeviceRepository(knex: Knex): DeviceRepository {
     },
 
     async list(tenantId, page) {
-      const query = knex<DeviceRow>('devices')
-        .where({ tenant_id: tenantOf(tenantId) })
-        .orderBy('id')
-        .limit(page.limit + 1);
-      if (page.after !== undefined) query.where('id', '>', page.after);
+      const query = keyset(knex<DeviceRow>('devices').where({ tenant_id: tenantOf(tenantId) }), 'id', page);
       if (page.agentId !== undefined) query.where({ user_id: page.agentId });
       if (!page.revoked) query.whereNull('revoked_at');
-      const rows = await query;
-      const items = rows.slice(0, page.limit).map(toDevice);
-      return { items, next: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+      return pageOf(await query, page.limit, toDevice, (d) => d.id);
     },
 
     async rename(tenantId, deviceId, label) {

@@ -16,6 +16,8 @@ import { callingRulesSchema, rulePackSchema } from '../engine/calling-rules.js';
 import type { CallingRules, RulePack } from '../engine/calling-rules.js';
 import { EngineError } from '../engine/errors.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION } from './errors.js';
+import { keyset, pageOf } from './pager.js';
+import type { Page } from './pager.js';
 import { fromTimestamp, parseInput, tenantOf } from './validate.js';
 
 export const rulePackIdSchema = z.string().regex(/^[1-9]\d{0,18}$/, 'must be a positive integer id');
@@ -30,11 +32,8 @@ export interface StoredRulePack {
   readonly updatedAt: number;
 }
 
-export interface RulePackPage {
-  readonly items: readonly StoredRulePack[];
-  /** The cursor of the next page (`after`), or null on the last. */
-  readonly next: string | null;
-}
+/** `next` is the cursor of the next page (`after`), or null on the last. */
+export type RulePackPage = Page<StoredRulePack>;
 
 /** A campaign's rules as its admin sees them: its own, and the library packs it references. */
 export interface CampaignRuleLinks {
@@ -230,14 +229,12 @@ export function createRulePackRepository(knex: Knex): RulePackRepository {
     },
 
     async list(tenantId, page) {
-      const q = knex<RulePackRow>('rule_packs')
-        .where({ tenant_id: tenantOf(tenantId) })
-        .orderBy('id')
-        .limit(page.limit + 1);
-      if (page.after !== undefined) q.where('id', '>', parseInput(rulePackIdSchema, page.after, 'after'));
-      const rows = await q;
-      const items = rows.slice(0, page.limit).map(toStored);
-      return { items, next: rows.length > page.limit ? items[items.length - 1]!.id : null };
+      const after = page.after === undefined ? undefined : parseInput(rulePackIdSchema, page.after, 'after');
+      const q = keyset(knex<RulePackRow>('rule_packs').where({ tenant_id: tenantOf(tenantId) }), 'id', {
+        after,
+        limit: page.limit,
+      });
+      return pageOf(await q, page.limit, toStored, (p) => p.id);
     },
 
     async update(tenantId, id, input) {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { AgentId, TenantId } from '../engine/ids.js';
 import { agentIdSchema, tenantIdSchema } from '../engine/ids.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION } from './errors.js';
+import { keyset, pageOf } from './pager.js';
+import type { Page } from './pager.js';
 import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js';
 
 /** Most powerful first: each role may do what the ones after it may. */
@@ -56,11 +58,8 @@ export interface UserCredentials extends User {
   readonly passwordHash: string | null;
 }
 
-export interface UserPage {
-  readonly items: readonly User[];
-  /** The id to pass as `after` for the next page; null on the last page. */
-  readonly next: string | null;
-}
+/** `next` is the id to pass as `after` for the next page; null on the last page. */
+export type UserPage = Page<User>;
 
 export interface UserRepository {
   /** Fails with TENANT_UNKNOWN or CONFLICT (the id or the e-mail is taken in this tenant). */
@@ -159,15 +158,9 @@ export function createUserRepository(knex: Knex): UserRepository {
     },
 
     async list(tenantId, page) {
-      const query = knex<UserRow>('users')
-        .where({ tenant_id: tenantOf(tenantId) })
-        .orderBy('id')
-        .limit(page.limit + 1);
-      if (page.after !== undefined) query.where('id', '>', page.after);
+      const query = keyset(knex<UserRow>('users').where({ tenant_id: tenantOf(tenantId) }), 'id', page);
       if (page.role !== undefined) query.where({ role: page.role });
-      const rows = await query;
-      const items = rows.slice(0, page.limit).map(toUser);
-      return { items, next: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+      return pageOf(await query, page.limit, toUser, (u) => u.id);
     },
 
     async update(tenantId, userId, patch) {

@@ -4,6 +4,8 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from '../errors.js';
+import { keyset, pageOf } from '../pager.js';
+import type { Page } from '../pager.js';
 import { fromTimestamp, parseInput, storableText, tenantOf, toTimestamp } from '../validate.js';
 
 export const RIGHTS_REQUEST_KINDS = ['access', 'rectification', 'erasure'] as const;
@@ -71,11 +73,7 @@ export interface RightsRequestRepository {
     db?: Knex,
   ): Promise<RightsRequest>;
   /** Oldest first (id order); `overdueOnly` keeps the open ones past their deadline at `now`. */
-  list(
-    tenantId: string,
-    now: number,
-    options?: z.input<typeof listSchema>,
-  ): Promise<{ items: RightsRequest[]; next: string | null }>;
+  list(tenantId: string, now: number, options?: z.input<typeof listSchema>): Promise<Page<RightsRequest>>;
   /** The requests about one subject (by its keyed hash), oldest first. */
   forSubject(tenantId: string, subjectHash: Buffer, now: number): Promise<RightsRequest[]>;
 }
@@ -141,17 +139,15 @@ export function createRightsRequestRepository(knex: Knex): RightsRequestReposito
     async list(tenantId, now, options = {}) {
       const tenant = tenantOf(tenantId);
       const o = parseInput(listSchema, options, 'rights request list options');
-      const query = knex('rights_requests')
-        .select(COLUMNS)
-        .where({ tenant_id: tenant })
-        .orderBy('id')
-        .limit(o.limit + 1);
-      if (o.after !== undefined) query.where('id', '>', o.after);
+      const query = keyset(knex('rights_requests').select(COLUMNS).where({ tenant_id: tenant }), 'id', o);
       if (o.status !== undefined) query.where({ status: o.status });
       if (o.overdueOnly) query.where({ status: 'open' }).where('due_at', '<', toTimestamp(now));
-      const rows = (await query) as Row[];
-      const items = rows.slice(0, o.limit).map((r) => toRequest(r, now));
-      return { items, next: rows.length > o.limit ? items.at(-1)!.id : null };
+      return pageOf(
+        (await query) as Row[],
+        o.limit,
+        (r) => toRequest(r, now),
+        (r) => r.id,
+      );
     },
 
     async forSubject(tenantId, subjectHash, now) {
