@@ -279,10 +279,35 @@ export function createTenantGap(deps: {
       logger.warn({ campaignId: call.campaignId, leadId: lead.id, placed }, 'gap.withdrawn_lead_not_moved');
   }
 
-  /** The strictest gap the campaign keeps for the lead's zones (0: none; presets keep none, only a pack can). */
+  /**
+   * Each campaign's gaps, worked out once per rules object (its campaign config's: an edit loads
+   * a new config, so it counts from the next offer on, and the old one is dropped with it) and
+   * per zone key, rather than walking the campaign's packs at every offer and accept.
+   */
+  const gaps = new WeakMap<CallingRules, { readonly any: boolean; readonly byZone: Map<ZoneKey, number> }>();
+  function gapsOf(rules: CallingRules): { readonly any: boolean; readonly byZone: Map<ZoneKey, number> } {
+    let entry = gaps.get(rules);
+    if (!entry) {
+      // Presets keep no gap, only a pack can.
+      entry = { any: rules.packs.some((p) => p.minGapMs > 0), byZone: new Map() };
+      gaps.set(rules, entry);
+    }
+    return entry;
+  }
+
+  /** Whether any of the campaign's packs keeps a gap (none: nothing to reserve, whatever the zone). */
+  const keepsGap = (rules: CallingRules | null): rules is CallingRules => rules !== null && gapsOf(rules).any;
+
+  /** The strictest gap the campaign keeps for the lead's zones (0: none). */
   function gapIn(rules: CallingRules | null, zone: ZoneKey): number {
-    if (!rules || !rules.packs.some((p) => p.minGapMs > 0)) return 0;
-    return limitsOf(rules, zone)?.minGapMs ?? 0;
+    if (!keepsGap(rules)) return 0;
+    const { byZone } = gapsOf(rules);
+    let gapMs = byZone.get(zone);
+    if (gapMs === undefined) {
+      gapMs = limitsOf(rules, zone)?.minGapMs ?? 0;
+      byZone.set(zone, gapMs);
+    }
+    return gapMs;
   }
 
   async function refused(
@@ -316,7 +341,7 @@ export function createTenantGap(deps: {
     },
     async beforeAccept(call, now) {
       const rules = await deps.rulesOf(refOf(call));
-      if (!rules || !rules.packs.some((p) => p.minGapMs > 0)) return { ok: true };
+      if (!keepsGap(rules)) return { ok: true };
       const lead = await leadInput(call);
       if (!lead) return { ok: true }; // the lead is gone: the accept itself fails
       const gapMs = gapIn(rules, call.lead ? call.lead.timeZone : zoneKey(lead.timeZone));

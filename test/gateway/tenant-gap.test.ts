@@ -508,4 +508,69 @@ describe('the tenant gap’s cost', () => {
       await store.dispose();
     }
   });
+
+  it('a campaign’s gap is worked out once per rules object and zone, and new rules count at once', async () => {
+    const store = await makeStore('memory');
+    try {
+      let reads = 0;
+      /** The rules, counting every walk of their packs. */
+      const counted = (input: CallingRulesInput) =>
+        new Proxy(callingRulesSchema.parse(input), {
+          get(target, key, receiver) {
+            if (key === 'packs') reads++;
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        });
+      let rules = counted(GAP_RULES);
+      const gap = createTenantGap({
+        reservations: memoryGapReservations(),
+        store: store.store,
+        rulesOf: () => Promise.resolve(rules),
+        leadOf: () => Promise.reject(new Error('the lead is known')),
+        logger: silentLogger,
+      });
+      const lead = (zone: string) => ({
+        id: 'L1' as LeadId,
+        phone: PHONE,
+        name: 'Lead 0',
+        timeZone: zoneKey(zone),
+        priority: 0,
+        attempts: 0,
+        pinnedAgentId: null,
+        fields: {},
+      });
+      const callOf = (n: number, zone: string) => ({
+        tenantId: ACME,
+        campaignId: 'C1',
+        leaseId: leaseOf('C1', n),
+        agentId: 'a0' as AgentId,
+        lead: lead(zone),
+      });
+      const now = Date.now();
+      const offerAndAccept = async (n: number, zone: string) => {
+        const c = callOf(n, zone);
+        expect(await gap.beforeOffer({ ...c, expiresAt: now + 3_000 }, now)).toEqual({ ok: true });
+        expect(await gap.beforeAccept(c, now)).toEqual({ ok: true });
+      };
+      await offerAndAccept(1, 'Europe/London');
+      expect(reads).toBeGreaterThan(0);
+      reads = 0;
+      // The same rules and zone: nothing walked again, at offer or accept.
+      await offerAndAccept(2, 'Europe/London');
+      expect(reads).toBe(0);
+      // Another zone is its own entry.
+      await offerAndAccept(3, 'America/New_York');
+      expect(reads).toBeGreaterThan(0);
+      // New rules (a campaign edited): the next offer holds to them, here no gap, so another
+      // campaign may take the number at once.
+      rules = counted({ packs: [{ name: 'cap', maxCalls: [{ count: 3, periodMs: 24 * HOUR }] }] });
+      await gap.erase(ACME, [PHONE]);
+      await offerAndAccept(4, 'Europe/London');
+      const other = { ...callOf(5, 'Europe/London'), campaignId: 'C2', leaseId: leaseOf('C2', 5) };
+      rules = counted(GAP_RULES);
+      expect(await gap.beforeOffer({ ...other, expiresAt: now + 3_000 }, now)).toEqual({ ok: true });
+    } finally {
+      await store.dispose();
+    }
+  });
 });
