@@ -10,8 +10,9 @@ import type { ConsentGate } from './consent-gate.js';
 import { EMPTY_HISTORY } from '../../engine/calling-rules.js';
 import type { CallingRules, NumberHistory } from '../../engine/calling-rules.js';
 import type { GapHolder } from '../calls/tenant-gap.js';
+import type { LeadFacts } from '../../db/privacy/index.js';
 import { explainLead, PREDICATES, queuePositions } from './explain.js';
-import type { Explanation, PredicateName, QueuePosition } from './explain.js';
+import type { CampaignFacts, ExplainFacts, Explanation, PredicateName, QueuePosition } from './explain.js';
 
 export interface CampaignExplanation {
   readonly campaignId: string;
@@ -29,6 +30,12 @@ export interface ExplainService {
 
 const PAGE = 1_000;
 
+/** The queue's view of one campaign (one snapshot). */
+interface QueueView {
+  readonly at: Map<string, QueuePosition>;
+  readonly history: (phone: string) => NumberHistory;
+}
+
 export function createExplainService(gateway: Gateway, consent: ConsentGate): ExplainService {
   const { db, store, clock } = gateway.deps;
 
@@ -36,10 +43,7 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
    * The queue's view of the campaign: where it holds each lead, and each number's call history
    * under the calling rules; empty when the queue does not hold the campaign.
    */
-  async function positions(
-    tenantId: TenantId,
-    campaignId: string,
-  ): Promise<{ at: Map<string, QueuePosition>; history: (phone: string) => NumberHistory }> {
+  async function positions(tenantId: TenantId, campaignId: string): Promise<QueueView> {
     try {
       const snap = await store.snapshot(campaignRef(tenantId, campaignId));
       return { at: queuePositions(snap), history: (phone) => snap.numbers[phone] ?? EMPTY_HISTORY };
@@ -66,7 +70,29 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
     return out;
   }
 
-  async function campaignOf(tenantId: TenantId, campaignId: string) {
+  /** Each lead's facts, with its campaign's: consent, place in the queue, history and gap hold. */
+  async function gather(
+    tenantId: TenantId,
+    campaignId: string,
+    campaign: CampaignFacts,
+    queue: QueueView,
+    leads: readonly LeadFacts[],
+    now: number,
+  ): Promise<ExplainFacts[]> {
+    const phones = leads.map((l) => l.phone);
+    const consents = await consent.forCampaign(tenantId, campaignId, phones);
+    const holds = await tenantHolds(tenantId, campaign.callingRules, phones, now);
+    return leads.map((lead) => ({
+      lead,
+      campaign,
+      queue: queue.at.get(lead.leadId),
+      consent: consents.get(lead.phone)!,
+      history: queue.history(lead.phone),
+      tenantHold: holds.get(lead.phone),
+    }));
+  }
+
+  async function campaignOf(tenantId: TenantId, campaignId: string): Promise<CampaignFacts> {
     const campaign = await db.campaigns.get(tenantId, campaignId);
     if (!campaign) throw new GatewayError('CAMPAIGN_UNKNOWN');
     return {
@@ -83,19 +109,9 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
       if (!facts) throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
       const campaign = await campaignOf(tenantId, facts.campaignId);
       const queue = await positions(tenantId, facts.campaignId);
-      const consents = await consent.forCampaign(tenantId, facts.campaignId, [facts.phone]);
       const now = clock.now();
-      const holds = await tenantHolds(tenantId, campaign.callingRules, [facts.phone], now);
-      return explainLead(
-        facts,
-        campaign,
-        queue.at.get(facts.leadId),
-        consents.get(facts.phone)!,
-        now,
-        new Map(),
-        queue.history(facts.phone),
-        holds.get(facts.phone) ?? null,
-      );
+      const [gathered] = await gather(tenantId, facts.campaignId, campaign, queue, [facts], now);
+      return explainLead(gathered!, now);
     },
 
     async campaign(tenantId, campaignId) {
@@ -114,28 +130,8 @@ export function createExplainService(gateway: Gateway, consent: ConsentGate): Ex
           ...(after === undefined ? {} : { after }),
         });
         if (page.length === 0) break;
-        const consents = await consent.forCampaign(
-          tenantId,
-          campaignId,
-          page.map((l) => l.phone),
-        );
-        const holds = await tenantHolds(
-          tenantId,
-          campaign.callingRules,
-          page.map((l) => l.phone),
-          now,
-        );
-        for (const facts of page) {
-          const e = explainLead(
-            facts,
-            campaign,
-            queue.at.get(facts.leadId),
-            consents.get(facts.phone)!,
-            now,
-            cache,
-            queue.history(facts.phone),
-            holds.get(facts.phone) ?? null,
-          );
+        for (const facts of await gather(tenantId, campaignId, campaign, queue, page, now)) {
+          const e = explainLead(facts, now, cache);
           leads++;
           if (e.heldBy === null) dialableNow++;
           else heldBy[e.heldBy]++;

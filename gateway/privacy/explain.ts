@@ -167,18 +167,25 @@ function opening(cache: WindowCache, hoursOf: HoursOf, zones: readonly string[] 
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function explainLead(
-  lead: LeadFacts,
-  campaign: CampaignFacts,
-  queue: QueuePosition | undefined,
-  consent: ConsentFacts,
-  now: number,
-  cache: WindowCache = new Map(),
-  /** The number's call history in this campaign's queue (snapshot `numbers`). */
-  history: NumberHistory = EMPTY_HISTORY,
-  /** Who holds the number under the tenant-wide gap (gateway/calls/tenant-gap.ts), or null. */
-  tenantHold: GapHolder | null = null,
-): Explanation {
+/** What one lead's explanation is made of. */
+export interface ExplainFacts {
+  readonly lead: LeadFacts;
+  readonly campaign: CampaignFacts;
+  /** Where the campaign's queue holds the lead (absent: it does not). */
+  readonly queue?: QueuePosition | undefined;
+  readonly consent: ConsentFacts;
+  /** The number's call history in this campaign's queue (snapshot `numbers`; absent: none). */
+  readonly history?: NumberHistory | undefined;
+  /** Who holds the number under the tenant-wide gap (gateway/calls/tenant-gap.ts; absent: nobody). */
+  readonly tenantHold?: GapHolder | null | undefined;
+}
+
+/**
+ * Every predicate of the lead at `now`. `cache` memoizes window openings: a campaign's
+ * explanations share one.
+ */
+export function explainLead(facts: ExplainFacts, now: number, cache: WindowCache = new Map()): Explanation {
+  const { lead, campaign, queue, consent, history = EMPTY_HISTORY, tenantHold = null } = facts;
   const results: PredicateResult[] = [];
   // Rules whose failure only a person (or the call's outcome) can undo: no next moment.
   let blocked = false;
