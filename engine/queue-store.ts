@@ -205,6 +205,16 @@ export interface RebuildResult {
   readonly waited: boolean;
 }
 
+/** The result of a rebuild that waited for another one of the campaign and read nothing. */
+export const REBUILD_WAITED: RebuildResult = Object.freeze({
+  enqueued: 0,
+  duplicates: 0,
+  suppressed: 0,
+  keptLeased: 0,
+  reattached: 0,
+  waited: true,
+});
+
 export interface Dispatched {
   readonly leases: readonly Lease[];
   /**

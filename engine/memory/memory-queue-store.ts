@@ -55,6 +55,7 @@ import type {
   UnsuppressResult,
   RestoredCalls,
 } from '../queue-store.js';
+import { REBUILD_WAITED } from '../queue-store.js';
 import {
   checkAgents,
   checkCommit,
@@ -1174,7 +1175,7 @@ export class MemoryQueueStore implements QueueStore {
     const running = this.#rebuilds.get(c);
     if (running) {
       await running.catch(() => undefined);
-      return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
+      return REBUILD_WAITED;
     }
     c.rebuilding = true;
     const run = this.#rebuildSteps(c, ref, source, now, options).finally(() => {

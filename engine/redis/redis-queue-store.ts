@@ -71,6 +71,7 @@ import type {
   UnsuppressResult,
   RestoredCalls,
 } from '../queue-store.js';
+import { REBUILD_WAITED } from '../queue-store.js';
 import {
   checkAgents,
   checkCommit,
@@ -1073,7 +1074,7 @@ export class RedisQueueStore implements QueueStore {
     const c = this.#client;
     if ((await c.set(lock, token, { NX: true, PX: REBUILD_LOCK_MS })) === null) {
       while ((await c.exists(lock)) === 1) await sleep(REBUILD_WAIT_MS);
-      return { enqueued: 0, duplicates: 0, suppressed: 0, keptLeased: 0, reattached: 0, waited: true };
+      return REBUILD_WAITED;
     }
     try {
       return await this.#rebuild(ref, source, now, options, () => c.pExpire(lock, REBUILD_LOCK_MS));
