@@ -595,7 +595,13 @@ export function attachSupervisor(gateway: Gateway, options: SupervisorOptions): 
       clearInterval(trimTimer);
       clearTimeout(flushTimer);
       clearTimeout(outboxTimer);
-      nsp.disconnectSockets(true);
+      // Close each wallboard's connection, not its session: a server-side disconnect is final for
+      // socket.io-client (no reconnect), and the page would stay on its last frame until reloaded;
+      // a closed connection reconnects by itself to this address, whichever gateway then answers,
+      // subscribes again and gets a fresh snapshot (as the agent namespace's drain does with several
+      // gateways). Only this gateway's sockets: nsp.disconnectSockets goes through the Redis adapter
+      // and would end every gateway's wallboards.
+      for (const socket of nsp.sockets.values()) socket.conn.close();
     },
   };
 }

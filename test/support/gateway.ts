@@ -48,6 +48,8 @@ export interface TestGatewayOptions {
   readonly adapter?: GatewayDeps['adapter'];
   readonly supervisor?: GatewayDeps['supervisor'];
   readonly http?: GatewayDeps['http'];
+  /** Listen on this port (default 0: any free one), e.g. a gateway started again where one stopped. */
+  readonly port?: number;
 }
 
 export class TestGateway {
@@ -82,7 +84,7 @@ export class TestGateway {
       ...(options.supervisor ? { supervisor: options.supervisor } : {}),
       ...(options.http ? { http: options.http } : {}),
     });
-    const address = await gateway.start(0, '127.0.0.1');
+    const address = await gateway.start(options.port ?? 0, '127.0.0.1');
     return new TestGateway(gateway, `http://127.0.0.1:${address.port}`, store, pg, !options.shared);
   }
 

@@ -127,10 +127,12 @@ export async function connectSupervisor(
   url: string,
   token: string,
   query?: Record<string, string>,
+  /** Reconnect by itself, as the wallboard page does (socket.io-client's default). */
+  reconnection = false,
 ): Promise<SupervisorClient> {
   const socket: SupervisorClient = connect(`${url}${SUPERVISOR_NAMESPACE}`, {
     transports: ['websocket'],
-    reconnection: false,
+    reconnection,
     forceNew: true,
     auth: { token },
     ...(query ? { query } : {}),
