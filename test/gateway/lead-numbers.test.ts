@@ -4,7 +4,6 @@
 // number on the do-not-call list is never offered through a lead's list (dropped at intake, skipped
 // when listed later); the JSON API's `phones`, a CSV import's second phone column, the lead read
 // API's `numbers`, and erasure and the subject export of a further number.
-import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../engine/clock.js';
@@ -16,7 +15,7 @@ import { createRights } from '../../gateway/privacy/rights.js';
 import { AdminGateway } from '../support/admin-gateway.js';
 import { call, next, TestGateway } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
-import type { TestDatabase } from '../support/postgres.js';
+import { rowsHolding } from '../support/postgres-scan.js';
 
 const T = 'multi';
 const TID = asTenantId(T);
@@ -27,28 +26,6 @@ const H = 3_600_000;
 /** Wednesday 3 June 2026, 10:00 UTC: 11:00 in London, 06:00 in New York, 20:00 in Sydney. */
 const T0 = Date.UTC(2026, 5, 3, 10);
 const OFFICE_HOURS = { rules: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '09:00', to: '17:00' }] };
-
-/** Every row of every table in the schema, as text, that holds one of the needles. */
-async function rowsHolding(pgdb: TestDatabase, needles: readonly string[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: pgdb.url });
-  await client.connect();
-  try {
-    const { rows: tables } = await client.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
-      [pgdb.schema],
-    );
-    expect(tables.map((t) => t.table_name)).toContain('lead_phones');
-    const found: string[] = [];
-    for (const { table_name } of tables) {
-      const { rows } = await client.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`);
-      for (const { row } of rows)
-        if (needles.some((n) => row.includes(n))) found.push(`${table_name}: ${row}`);
-    }
-    return found;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('a lead with several numbers, dialled by a device', () => {
   const clock = new ManualClock(T0);

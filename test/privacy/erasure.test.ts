@@ -3,7 +3,6 @@
 // including the Socket.IO adapter's stream; a call in progress is revoked and keeps nothing; only
 // a keyed hash stays, and it keeps the number out of later imports.
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenantId } from '../../engine/ids.js';
@@ -15,6 +14,7 @@ import { call, next, TestGateway, until } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
+import { rowsHolding } from '../support/postgres-scan.js';
 import { redisKeysHolding } from '../support/redis-scan.js';
 import { makeStore, REDIS_URL } from '../support/stores.js';
 import type { TestStore } from '../support/stores.js';
@@ -25,28 +25,6 @@ const NUMBER = '+447700900777';
 const DIGITS = NUMBER.slice(1);
 const NAME = 'Zebediah Quux';
 const OTHER = '+447700900555';
-
-/** Every row of every table in the schema, as text, that holds one of the needles. */
-async function rowsHolding(pgdb: TestDatabase, needles: readonly string[]): Promise<string[]> {
-  const client = new pg.Client({ connectionString: pgdb.url });
-  await client.connect();
-  try {
-    const { rows: tables } = await client.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
-      [pgdb.schema],
-    );
-    expect(tables.length).toBeGreaterThan(10);
-    const found: string[] = [];
-    for (const { table_name } of tables) {
-      const { rows } = await client.query<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`);
-      for (const { row } of rows)
-        if (needles.some((n) => row.includes(n))) found.push(`${table_name}: ${row}`);
-    }
-    return found;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('erasure removes a number from Postgres, Redis and the adapter stream', () => {
   let store: TestStore;
