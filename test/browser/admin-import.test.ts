@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
 import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchChromium } from '../support/browser.js';
+import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
 import { TEST_SECRET } from '../support/gateway.js';
 
 const T = 'imp';
@@ -74,13 +74,11 @@ describe('lead import, do-not-call and campaign edit pages in Chromium', { timeo
       ).toBe(200);
     }
     await api('POST', '/dnc', { phones: ['+442079460077', '+442079460078'] });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, acceptDownloads: true });
-    await page.goto(`${gw.url}/admin`);
-    await page.fill('input[name=tenantId]', T);
-    await page.fill('input[name=email]', `boss@${T}.test`);
-    await page.fill('input[name=password]', TEST_PASSWORD);
-    await page.click('#login-form button[type=submit]');
+    ({ browser, page } = await launchWithPage({
+      viewport: { width: 1920, height: 1080 },
+      acceptDownloads: true,
+    }));
+    await logIn(page, `${gw.url}/admin`, T, `boss@${T}.test`);
     await page.waitForSelector('#nav button[data-section=leads]');
   }, 120_000);
 

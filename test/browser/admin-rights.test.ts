@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchChromium } from '../support/browser.js';
+import { AdminGateway } from '../support/admin-gateway.js';
+import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
 
 const T = 'rr';
 const ADA = '+447700900555';
@@ -21,13 +21,7 @@ describe('the rights-requests page in Chromium', { timeout: 90_000 }, () => {
   let browser: Browser;
   let page: Page;
 
-  const login = async (p: Page, email: string) => {
-    await p.goto(`${gw.url}/admin`);
-    await p.fill('input[name=tenantId]', T);
-    await p.fill('input[name=email]', email);
-    await p.fill('input[name=password]', TEST_PASSWORD);
-    await p.click('#login-form button[type=submit]');
-  };
+  const login = (p: Page, email: string) => logIn(p, `${gw.url}/admin`, T, email);
   const summary = () => page.locator('#rights-summary').textContent();
   const leadsWith = async (phone: string) => {
     const { rows } = await gw.db.knex.raw<{ rows: { n: string }[] }>(
@@ -77,8 +71,10 @@ describe('the rights-requests page in Chromium', { timeout: 90_000 }, () => {
       actor: 'boss',
       receivedAt: Date.now(),
     });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+    ({ browser, page } = await launchWithPage({
+      viewport: { width: 1280, height: 1000 },
+      acceptDownloads: true,
+    }));
   }, 120_000);
 
   afterAll(async () => {

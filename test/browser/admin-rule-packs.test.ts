@@ -7,8 +7,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
-import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchChromium } from '../support/browser.js';
+import { AdminGateway } from '../support/admin-gateway.js';
+import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
 
 const T = 'rpk';
 const HOUR = 3_600_000;
@@ -21,13 +21,7 @@ describe('the rule-packs page in Chromium', { timeout: 90_000 }, () => {
   let owner = '';
   let packId = '';
 
-  const login = async (p: Page, email: string) => {
-    await p.goto(`${gw.url}/admin`);
-    await p.fill('input[name=tenantId]', T);
-    await p.fill('input[name=email]', email);
-    await p.fill('input[name=password]', TEST_PASSWORD);
-    await p.click('#login-form button[type=submit]');
-  };
+  const login = (p: Page, email: string) => logIn(p, `${gw.url}/admin`, T, email);
   const putCampaign = async (rulePackIds: string[]) => {
     const res = await fetch(`${gw.url}/api/v1/tenants/${T}/campaigns/spring`, {
       method: 'PUT',
@@ -54,8 +48,7 @@ describe('the rule-packs page in Chromium', { timeout: 90_000 }, () => {
     ]);
     owner = await gw.bearer(T, 'boss');
     await putCampaign([]);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    ({ browser, page } = await launchWithPage({ viewport: { width: 1280, height: 1100 } }));
   }, 120_000);
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../gateway/auth/passwords.js';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
 import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchChromium } from '../support/browser.js';
+import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
 import { TEST_SECRET } from '../support/gateway.js';
 
 const T = 'adm';
@@ -19,13 +19,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
   let browser: Browser;
   let page: Page;
 
-  const login = async (p: Page, email: string) => {
-    await p.goto(`${gw.url}/admin`);
-    await p.fill('input[name=tenantId]', T);
-    await p.fill('input[name=email]', email);
-    await p.fill('input[name=password]', TEST_PASSWORD);
-    await p.click('#login-form button[type=submit]');
-  };
+  const login = (p: Page, email: string) => logIn(p, `${gw.url}/admin`, T, email);
   const status = () => page.locator('#status').textContent();
   /** Open a section and wait until it has rendered (its forms, not the previous section's). */
   const open = async (section: string, title: string) => {
@@ -54,8 +48,7 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
       email: 'zed@adm.test',
       passwordHash: await hashPassword(TEST_PASSWORD),
     });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ({ browser, page } = await launchWithPage({ viewport: { width: 1280, height: 900 } }));
   }, 120_000);
 
   afterAll(async () => {

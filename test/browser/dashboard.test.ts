@@ -10,9 +10,9 @@ import { createDeviceTokens } from '../../gateway/auth/device-token.js';
 import { createHttpApp } from '../../gateway/http/app.js';
 import { silentLogger } from '../../gateway/logger.js';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
-import { artifact, buildDashboard, launchChromium } from '../support/browser.js';
+import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
 import { call, next, TEST_SECRET, TestGateway } from '../support/gateway.js';
-import type { Device } from '../support/gateway.js';
+import type { Device, TestGatewayOptions } from '../support/gateway.js';
 import { TEST_PASSWORD } from '../support/supervisor.js';
 
 const T = 'web';
@@ -29,9 +29,8 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
   let stopped = false;
   const devices: Device[] = [];
 
-  beforeAll(async () => {
-    await buildDashboard();
-    gw = await TestGateway.start({
+  const start = (options: Pick<TestGatewayOptions, 'shared' | 'port'> = {}) =>
+    TestGateway.start({
       supervisor: supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 500 }),
       http: (g) =>
         createHttpApp(g, {
@@ -40,7 +39,12 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
           tokens: createDeviceTokens(TEST_SECRET),
           serverSecret: TEST_SECRET,
         }),
+      ...options,
     });
+
+  beforeAll(async () => {
+    await buildDashboard();
+    gw = await start();
     await gw.seedTenant(T, AGENTS);
     await gw.db.users.create({
       tenantId: T,
@@ -53,8 +57,7 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
     const own = { sale: { final: true, contact: true }, not_interested: { final: true } };
     await gw.campaign(T, C, { dispositions: own });
     await gw.campaign(T, C2, { dispositions: own });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    ({ browser, page } = await launchWithPage({ viewport: { width: 1920, height: 1080 } }));
   }, 120_000);
 
   afterAll(async () => {
@@ -65,11 +68,7 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('logs a supervisor in and shows every agent', async () => {
-    await page.goto(gw.url);
-    await page.fill('input[name=tenantId]', T);
-    await page.fill('input[name=email]', 'sue@web.test');
-    await page.fill('input[name=password]', TEST_PASSWORD);
-    await page.click('#login-form button[type=submit]');
+    await logIn(page, gw.url, T, 'sue@web.test');
     await page.waitForSelector('.agent');
     await expect.poll(() => page.locator('.agent').count()).toBe(AGENTS);
     await page.waitForSelector('#badge.live');
@@ -143,11 +142,7 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
     await page.screenshot({ path: artifact('wallboard-1280x720.png') });
     const tv = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     // Same browser context storage is per page here: log in again through the form.
-    await tv.goto(`${gw.url}/?tv=1`);
-    await tv.fill('input[name=tenantId]', T);
-    await tv.fill('input[name=email]', 'sue@web.test');
-    await tv.fill('input[name=password]', TEST_PASSWORD);
-    await tv.click('#login-form button[type=submit]');
+    await logIn(tv, `${gw.url}/?tv=1`, T, 'sue@web.test');
     await tv.waitForSelector('#badge.live');
     expect(await tv.locator('.agent .actions').count()).toBe(0);
     await tv.screenshot({ path: artifact('wallboard-tv-1920x1080.png') });

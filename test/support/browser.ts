@@ -1,11 +1,12 @@
 // Real Chromium for browser tests: Debian's `chromium` driven by playwright-core (no browser
-// download; .ci/run installs the package when missing), and the dashboard built by Vite once per
-// test file. Screenshots go to test/browser/artifacts/.
+// download; .ci/run installs the package when missing), the dashboard built by Vite once per test
+// file, and a login through the pages' form. Screenshots go to test/browser/artifacts/.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { build } from 'vite';
+import { TEST_PASSWORD } from './admin-gateway.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = resolve(import.meta.dirname, '../browser/artifacts');
@@ -15,6 +16,31 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+/** Chromium with one page open (`viewport`, `acceptDownloads`, ...); close the browser when done. */
+export async function launchWithPage(
+  options: BrowserContextOptions,
+): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  try {
+    return { browser, page: await browser.newPage(options) };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+/**
+ * Open `at` (the admin pages, the wallboard) and log in through its form as `email` of the tenant
+ * with the test users' password; resolves once the form is sent.
+ */
+export async function logIn(page: Page, at: string, tenantId: string, email: string): Promise<void> {
+  await page.goto(at);
+  await page.fill('input[name=tenantId]', tenantId);
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', TEST_PASSWORD);
+  await page.click('#login-form button[type=submit]');
 }
 
 /** Build dashboard/dist (what the gateway serves) from the sources under test. */

@@ -9,9 +9,10 @@ import { hashPassword } from '../../gateway/auth/passwords.js';
 import { createDeviceTokens } from '../../gateway/auth/device-token.js';
 import { createUserSessions } from '../../gateway/auth/user-sessions.js';
 import { FloorDecoder, SUPERVISOR_NAMESPACE } from '../../gateway/supervisor/protocol.js';
+import { TEST_PASSWORD } from './admin-gateway.js';
 import { TEST_SECRET } from './gateway.js';
 
-export const TEST_PASSWORD = 'correct horse battery staple';
+export { TEST_PASSWORD };
 import type {
   AgentTile,
   CampaignTile,
