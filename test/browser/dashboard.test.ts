@@ -29,6 +29,8 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
   let stopped = false;
   const devices: Device[] = [];
 
+  /** A gateway started again where the first one stopped (same address, Redis and Postgres). */
+  let restarted: TestGateway | undefined;
   const start = (options: Pick<TestGatewayOptions, 'shared' | 'port'> = {}) =>
     TestGateway.start({
       supervisor: supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 500 }),
@@ -63,6 +65,7 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
   afterAll(async () => {
     for (const d of devices) d.disconnect();
     await browser?.close();
+    await restarted?.stop();
     if (!stopped) await gw?.stop();
     else await Promise.all([gw.store.dispose(), gw.pg.dispose()]);
   });
@@ -221,5 +224,18 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
     expect(await page.locator('#badge').textContent()).toContain('stale');
     expect(await page.locator('body.stale').count()).toBe(1);
     await page.screenshot({ path: artifact('wallboard-stale.png') });
+  });
+
+  it('comes back live by itself, with a fresh snapshot, when a gateway starts again at its address', async () => {
+    expect(stopped).toBe(true);
+    restarted = await start({ shared: { store: gw.store, pg: gw.pg }, port: Number(new URL(gw.url).port) });
+    // No reload: the page's socket reconnects, subscribes again and is sent a new snapshot.
+    await page.waitForSelector('#badge.live', { timeout: 15_000 });
+    await expect.poll(() => page.locator('.agent').count()).toBe(AGENTS);
+    expect(await page.locator('body.stale').count()).toBe(0);
+    // And it follows the new gateway's floor: a device logging in there shows at once.
+    devices.push(await restarted.connect(T, 5));
+    await page.waitForSelector(tile('a5', 'paused'));
+    await page.screenshot({ path: artifact('wallboard-after-restart.png') });
   });
 });
