@@ -2,9 +2,12 @@
 // do-not-call list (lead numbers and further ones), whether the tenant erased anybody, and the
 // queued lead of the campaign under each lead number (the first by id); other tenants, other
 // campaigns and leads no longer queued are not found.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDbError } from '../../db/index.js';
+import { createDatabase, isDbError, startEmbeddedPostgres } from '../../db/index.js';
 import type { Database } from '../../db/index.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
@@ -80,5 +83,24 @@ describe('imports.scrubBatch', () => {
       .scrubBatch(s.tenantId, s.campaignId, [phone(1), '+1,2'], [])
       .catch((e: unknown) => e);
     expect(isDbError(err) && err.code === 'INPUT_INVALID').toBe(true);
+  });
+
+  it('answers the same on the zero-setup Postgres (PGlite)', { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dialhub-pglite-scrub-'));
+    const pgl = await startEmbeddedPostgres({ dataDir });
+    const zero = createDatabase({ url: pgl.url, pool: { min: 0, max: 2 } });
+    try {
+      await zero.migrate();
+      const s = await seedTenant(zero, { tenantId: 'zero', leads: 2 });
+      await zero.dnc.add('zero', [phone(7)], 'api');
+      const r = await zero.imports.scrubBatch('zero', s.campaignId, [phone(1), phone(5)], [phone(7)]);
+      expect([...r.listed]).toEqual([phone(7)]);
+      expect(r.anyErased).toBe(false);
+      expect(r.queued.map((l) => l.id)).toEqual([s.leadIds[0]]);
+    } finally {
+      await zero.close();
+      await pgl.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
