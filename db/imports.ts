@@ -9,9 +9,9 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
 import { campaignIdSchema } from '../engine/ids.js';
 import { DbError, pgCode, PG_FOREIGN_KEY_VIOLATION } from './errors.js';
-import { leadColumns } from './leads.js';
-import type { LeadColumns, NewLead } from './leads.js';
-import { fromTimestamp, parseInput, storableText, tenantOf } from './validate.js';
+import { leadColumns, storedLeadOf } from './leads.js';
+import type { LeadColumns, LeadRow, NewLead, StoredLead } from './leads.js';
+import { fromTimestamp, parseInput, PHONE_E164, storableText, tenantOf } from './validate.js';
 
 export const IMPORT_STATUSES = ['running', 'done', 'failed'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
@@ -96,6 +96,18 @@ export interface ImportRepository {
     campaignId: string,
     leads: readonly NewLead[] | PreparedLeads,
   ): Promise<string[]>;
+  /**
+   * What a batch of an import must know before anything is written, in one round trip: which of
+   * its numbers (the leads' and their further ones) are on the tenant's do-not-call list, whether
+   * the tenant erased anybody (only then are the numbers hashed against the erasure list), and
+   * the lead already queued in the campaign under each lead's number (the first by id).
+   */
+  scrubBatch(
+    tenantId: string,
+    campaignId: string,
+    phones: readonly string[],
+    further: readonly string[],
+  ): Promise<BatchScrub>;
   /** Rejects in row order, keyset pages after a row number. */
   rejects(
     tenantId: string,
@@ -103,6 +115,32 @@ export interface ImportRepository {
     page: { afterRow?: number; limit: number },
   ): Promise<ImportReject[]>;
 }
+
+export interface BatchScrub {
+  /** The numbers asked about that are on the do-not-call list. */
+  readonly listed: ReadonlySet<string>;
+  /** The tenant has erased somebody: the batch must be hashed against the erasure list. */
+  readonly anyErased: boolean;
+  /** The queued lead of the campaign under each lead number that has one. */
+  readonly queued: readonly StoredLead[];
+}
+
+/**
+ * A batch's numbers as one text parameter (`string_to_array(?, ',')` in SQL): an E.164 number
+ * holds no comma, and one string is what pg sends for an array anyway, without building it
+ * element by element (a batch is thousands of numbers, once per batch of every import).
+ */
+function phoneList(phones: readonly string[], what: string): string {
+  if (phones.length > 100_000) throw new DbError('INPUT_INVALID', `${what}: at most 100000`);
+  for (const p of phones)
+    if (typeof p !== 'string' || !PHONE_E164.test(p))
+      throw new DbError('INPUT_INVALID', `${what}: numbers must be E.164`);
+  return phones.join(',');
+}
+
+/** The columns of a queued lead the scrub reads back (LeadRow), after its `hit` column. */
+const SCRUB_LEAD_COLUMNS =
+  'tenant_id, id, campaign_id, phone, name, time_zone, priority, status, attempts, next_due_at, pinned_agent_id, fields, created_at, updated_at';
 
 /**
  * New leads checked (as `leads.insertBatch` checks them) and turned into their columns ahead of
@@ -337,6 +375,52 @@ export function createImportRepository(knex: Knex): ImportRepository {
         .orderBy('id')
         .first();
       return row ? toJob(row) : undefined;
+    },
+
+    async scrubBatch(tenantId, campaignId, phones, further) {
+      const tenant = tenantOf(tenantId);
+      const campaign = parseInput(campaignIdSchema, campaignId, 'campaign id');
+      const leadsList = phoneList(phones, 'phones');
+      const furtherList = phoneList(further, 'further phones');
+      if (phones.length === 0 && further.length === 0)
+        return { listed: new Set(), anyErased: false, queued: [] };
+      // One statement, three answers told apart by `hit`: each part is an index probe per number
+      // (leads_phone_idx, the dnc primary key), so its cost follows the batch, and the batch pays
+      // one round trip (one pooled connection) instead of one per question.
+      const nulls = SCRUB_LEAD_COLUMNS.split(',')
+        .map((c) => (c.trim() === 'phone' ? 'phone' : 'NULL'))
+        .join(', ');
+      const { rows } = await knex.raw<{ rows: (LeadRow & { hit: 'queued' | 'dnc' | 'erased' })[] }>(
+        `SELECT 'queued' AS hit, q.* FROM (
+           SELECT DISTINCT ON (phone) ${SCRUB_LEAD_COLUMNS} FROM leads
+           WHERE tenant_id = ? AND campaign_id = ? AND status = 'queued'
+             AND phone = ANY(string_to_array(?, ','))
+           ORDER BY phone, id
+         ) q
+         UNION ALL
+         SELECT 'dnc', ${nulls} FROM dnc
+         WHERE tenant_id = ? AND phone = ANY(string_to_array(?, ','))
+         UNION ALL
+         SELECT 'erased', ${nulls.replace('phone', 'NULL')}
+         WHERE EXISTS (SELECT 1 FROM suppressions WHERE tenant_id = ?)`,
+        [
+          tenant,
+          campaign,
+          leadsList,
+          tenant,
+          furtherList === '' ? leadsList : leadsList === '' ? furtherList : `${leadsList},${furtherList}`,
+          tenant,
+        ],
+      );
+      const listed = new Set<string>();
+      const queued: StoredLead[] = [];
+      let anyErased = false;
+      for (const r of rows) {
+        if (r.hit === 'queued') queued.push(storedLeadOf(r));
+        else if (r.hit === 'dnc') listed.add(r.phone);
+        else anyErased = true;
+      }
+      return { listed, anyErased, queued };
     },
 
     async copyLeads(tenantId, campaignId, leads) {

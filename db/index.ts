@@ -32,7 +32,14 @@ export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './embedded-postg
 export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { DbErrorCode } from './errors.js';
 export { DB_ERRORS, DbError, isDbError, LEAD_FIELDS_CONSTRAINT, pgCode, pgConstraint } from './errors.js';
-export type { ImportCounts, ImportJob, ImportReject, ImportRepository, ImportStatus } from './imports.js';
+export type {
+  BatchScrub,
+  ImportCounts,
+  ImportJob,
+  ImportReject,
+  ImportRepository,
+  ImportStatus,
+} from './imports.js';
 export { IMPORT_STATUSES, MAX_REJECT_VALUE, PreparedLeads } from './imports.js';
 export type {
   AdvanceResult,

@@ -141,12 +141,10 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
 
   /**
    * The numbers of `phones` erased on request. Hashing every number (HMAC) is most of what this
-   * costs, so whether the tenant erased anybody at all is asked first (read at the same point of
-   * the batch as the list itself would be).
+   * costs, so it is done only when the batch's scrub found that the tenant erased anybody at all.
    */
-  async function erased(phones: readonly string[]): Promise<string[]> {
-    const { suppressions } = db.privacy;
-    return (await suppressions.any(tenantId)) ? suppressions.filterSuppressed(tenantId, phones) : [];
+  async function erased(phones: readonly string[], anyErased: boolean): Promise<string[]> {
+    return anyErased ? db.privacy.suppressions.filterSuppressed(tenantId, phones) : [];
   }
 
   async function discardNew(inputs: StoredLeads['inputs']): Promise<void> {
@@ -167,16 +165,16 @@ export function createLeadIntake(deps: IntakeDeps, ref: CampaignRef, options: In
       const scrubbed = further.length > 0 ? [...phones, ...further] : phones;
       // Scrub before anything is written: the do-not-call list, numbers erased on request (kept
       // only as keyed hashes, reported as 'dnc' too), numbers without consent where the campaign
-      // asks for it, and numbers twice in the batch. The reads at once (each its own pooled
-      // connection): the lists, consent, and the queued lead of every number of the batch (those
-      // of refused numbers or repeated rows are simply not used).
-      const [onDnc, onErasure, noConsent, queuedLeads] = await Promise.all([
-        db.dnc.filterListed(tenantId, scrubbed),
-        erased(scrubbed),
+      // asks for it, and numbers twice in the batch. The list, whether anybody was erased and the
+      // queued lead of every number of the batch come in one round trip (those of refused numbers
+      // or repeated rows are simply not used); consent, asked only by a marketing campaign, beside it.
+      const [scrub, noConsent] = await Promise.all([
+        db.imports.scrubBatch(tenantId, ref.campaignId, phones, further),
         unconsented(scrubbed),
-        db.leads.findQueued(tenantId, ref.campaignId, phones),
       ]);
-      const listed = new Set([...onDnc, ...onErasure]);
+      const onErasure = await erased(scrubbed, scrub.anyErased);
+      const listed = onErasure.length > 0 ? new Set([...scrub.listed, ...onErasure]) : scrub.listed;
+      const queuedLeads = scrub.queued;
       const firstRow = new Map<string, number>();
       const candidates: number[] = [];
       leads.forEach((l, index) => {

@@ -111,19 +111,19 @@ describe('do-not-call reaches every queue of the tenant', () => {
   });
 
   it('when the number is listed while an import of it is under way', async () => {
-    const dnc = g.db.dnc;
-    const original = dnc.filterListed.bind(dnc);
-    // The DNC addition lands between the import's scrub and its enqueue.
-    dnc.filterListed = async (tenantId, phones) => {
-      const listed = await original(tenantId, phones);
+    const imports = g.db.imports;
+    const original = imports.scrubBatch.bind(imports);
+    // The DNC addition lands between the import's scrub (its one read) and its enqueue.
+    imports.scrubBatch = async (tenantId, campaignId, phones, further) => {
+      const scrub = await original(tenantId, campaignId, phones, further);
       await g.gateway.suppress(tenant, [PHONE], 'api');
-      return listed;
+      return scrub;
     };
     try {
       const added = await g.leads(T, 'A', 1);
       expect(added).toMatchObject({ queued: 0, suppressed: 1 });
     } finally {
-      dnc.filterListed = original;
+      imports.scrubBatch = original;
     }
     expect(await offerWithin(await g.connect(T, 0), 'A')).toBeNull();
   });
