@@ -200,8 +200,9 @@ export class AgentHub {
   /**
    * The session of each connected socket. A socket's listeners are functions shared by every
    * socket (Socket.IO calls them with the socket as `this`), not closures made for each device:
-   * eight closures and their contexts per device were about a tenth of what an idle device cost
-   * the process (bench `connections`).
+   * eight closures and their contexts per device were ~0.9 KB of an idle device's ~15 KB, and
+   * ~2.4 KB under tsx, whose keepNames gives each named closure a 256 B property dictionary
+   * (bench `connections`, bench/README.md).
    */
   readonly #sessionOf = new WeakMap<AgentSocket, AgentSession>();
   readonly #socketListeners: {
@@ -509,7 +510,8 @@ export class AgentHub {
 
   /** A client event no command answers to: refused with EVENT_UNKNOWN (counted against the rate limit). */
   #unknown(socket: AgentSocket, event: unknown, args: unknown[]): void {
-    if (typeof event === 'string' && event in COMMANDS) return;
+    // Own keys only: an event named after an Object.prototype member ("constructor") is unknown too.
+    if (typeof event === 'string' && Object.hasOwn(COMMANDS, event)) return;
     const ack = args.findLast((a: unknown) => typeof a === 'function') as ((r: Ack) => void) | undefined;
     this.#limiter.consume(socket.id).catch(() => undefined);
     ack?.({

@@ -52,10 +52,13 @@ describe('an idle device on the gateway', () => {
     const device = await g.connect(T, 0);
     const ready = await call(device, 'agent:ready', { campaignId: 'c1' });
     expect(ready).toMatchObject({ ok: true, state: { state: 'ready' } });
-    const unknown = await (
-      device.timeout(5_000) as unknown as { emitWithAck(ev: string, p: unknown): Promise<unknown> }
-    ).emitWithAck('agent:nonesuch', {});
-    expect(unknown).toMatchObject({ ok: false, error: { code: 'EVENT_UNKNOWN' } });
+    const emit = (event: string) =>
+      (
+        device.timeout(5_000) as unknown as { emitWithAck(ev: string, p: unknown): Promise<unknown> }
+      ).emitWithAck(event, {});
+    for (const event of ['agent:nonesuch', 'constructor', 'toString']) {
+      expect(await emit(event)).toMatchObject({ ok: false, error: { code: 'EVENT_UNKNOWN' } });
+    }
     const bad = await call(device, 'agent:ready', { campaignId: 42 });
     expect(bad).toMatchObject({ ok: false, error: { code: 'PAYLOAD_INVALID' } });
     expect(g.gateway.hub.sessions.get(T, 'a0')).toBeDefined();
