@@ -197,12 +197,53 @@ export class AgentHub {
   readonly #listeners = new Set<(change: AgentStateChange) => void>();
   /** Dropped sessions holding a call for the grace period, by agent: a reconnect takes it over. */
   readonly #offline = new Map<string, AgentSession>();
+  /**
+   * The session of each connected socket. A socket's listeners are functions shared by every
+   * socket (Socket.IO calls them with the socket as `this`), not closures made for each device:
+   * eight closures and their contexts per device were ~0.9 KB of an idle device's ~15 KB, and
+   * ~2.4 KB under tsx, whose keepNames gives each named closure a 256 B property dictionary
+   * (bench `connections`, bench/README.md).
+   */
+  readonly #sessionOf = new WeakMap<AgentSocket, AgentSession>();
+  readonly #socketListeners: {
+    readonly commands: readonly (readonly [
+      CommandName,
+      (this: AgentSocket, payload: unknown, ack: unknown) => void,
+    ])[];
+    readonly unknown: (this: AgentSocket, event: unknown, ...args: unknown[]) => void;
+    readonly disconnect: (this: AgentSocket, reason: string) => void;
+  };
   #nsp: AgentNamespace | undefined;
   #dispatcher: Dispatcher | undefined;
   #closing = false;
 
   constructor(options: AgentHubOptions) {
     this.#o = options;
+    const sessionOf = this.#sessionOf;
+    const command = (session: AgentSession, name: CommandName, payload: unknown, ack: unknown) =>
+      this.#command(session, name, payload, ack);
+    const unknown = (socket: AgentSocket, event: unknown, args: unknown[]) =>
+      this.#unknown(socket, event, args);
+    const disconnected = (session: AgentSession, reason: string) => this.#disconnected(session, reason);
+    this.#socketListeners = {
+      commands: CLIENT_EVENTS.map(
+        (name) =>
+          [
+            name,
+            function (this: AgentSocket, payload: unknown, ack: unknown) {
+              const session = sessionOf.get(this);
+              if (session) command(session, name, payload, ack);
+            },
+          ] as const,
+      ),
+      unknown: function (this: AgentSocket, event: unknown, ...args: unknown[]) {
+        unknown(this, event, args);
+      },
+      disconnect: function (this: AgentSocket, reason: string) {
+        const session = sessionOf.get(this);
+        if (session) disconnected(session, reason);
+      },
+    };
     this.#limiter = new RateLimiterMemory({ points: options.config.AGENT_EVENT_RATE, duration: 1 });
     this.#readyBatch = createNagleBatcher(
       ({ ref }) => `${ref.tenantId}\x00${ref.campaignId}`,
@@ -368,6 +409,9 @@ export class AgentHub {
     }
     await this.#o.devices.check(identity);
     socket.data = { ...identity, ...(parsed.data.leaseId ? { resumeLeaseId: parsed.data.leaseId } : {}) };
+    // The bearer token is not kept for the life of the connection (Socket.IO holds the handshake
+    // as long as the socket): what it proved is in socket.data, and a device costs ~300 B less.
+    socket.handshake.auth = {};
   }
 
   async #connected(socket: AgentSocket): Promise<void> {
@@ -456,79 +500,80 @@ export class AgentHub {
 
   #bind(session: AgentSession): void {
     const { socket } = session;
+    const listeners = this.#socketListeners;
+    this.#sessionOf.set(socket, session);
     // Every client event is acknowledged: known ones by their handler, unknown ones here.
-    socket.use(([event, ...args], next) => {
-      if (event in COMMANDS) {
-        next();
-        return;
-      }
-      const ack = args.findLast((a: unknown) => typeof a === 'function') as ((r: Ack) => void) | undefined;
-      this.#limiter.consume(socket.id).catch(() => undefined);
-      ack?.({
-        ok: false,
-        error: {
-          ...toWireError(
-            new GatewayError('EVENT_UNKNOWN', `No such client event "${String(event).slice(0, 40)}"`),
-          ),
-        },
-      });
-    });
-    for (const name of CLIENT_EVENTS) this.#on(session, name);
-    socket.on('disconnect', (reason) => {
-      this.#o.metrics.sockets.dec();
-      const current = this.sessions.remove(session);
-      this.#o.logger.info(
-        { tenantId: session.tenantId, agentId: session.agentId, reason },
-        'agent.disconnected',
-      );
-      if (!current) return; // replaced: the newer session carries on
-      this.#event(session, { type: 'disconnect' });
-      if (callOf(session.state)) this.#offline.set(session.key, session);
+    socket.onAny(listeners.unknown);
+    for (const [name, listener] of listeners.commands) socket.on(name, listener);
+    socket.on('disconnect', listeners.disconnect);
+  }
+
+  /** A client event no command answers to: refused with EVENT_UNKNOWN (counted against the rate limit). */
+  #unknown(socket: AgentSocket, event: unknown, args: unknown[]): void {
+    // Own keys only: an event named after an Object.prototype member ("constructor") is unknown too.
+    if (typeof event === 'string' && Object.hasOwn(COMMANDS, event)) return;
+    const ack = args.findLast((a: unknown) => typeof a === 'function') as ((r: Ack) => void) | undefined;
+    this.#limiter.consume(socket.id).catch(() => undefined);
+    ack?.({
+      ok: false,
+      error: {
+        ...toWireError(
+          new GatewayError('EVENT_UNKNOWN', `No such client event "${String(event).slice(0, 40)}"`),
+        ),
+      },
     });
   }
 
+  #disconnected(session: AgentSession, reason: string): void {
+    this.#o.metrics.sockets.dec();
+    const current = this.sessions.remove(session);
+    this.#o.logger.info(
+      { tenantId: session.tenantId, agentId: session.agentId, reason },
+      'agent.disconnected',
+    );
+    if (!current) return; // replaced: the newer session carries on
+    this.#event(session, { type: 'disconnect' });
+    if (callOf(session.state)) this.#offline.set(session.key, session);
+  }
+
   /** Validate (counting against the rate limit), run through the machine, acknowledge. */
-  #on(session: AgentSession, name: CommandName): void {
+  #command(session: AgentSession, name: CommandName, payload: unknown, ack: unknown): void {
     const command = COMMANDS[name];
-    const listener = (payload: unknown, ack: unknown) => {
-      // An event sent with an acknowledgement and no payload: the callback comes first.
-      if (typeof payload === 'function' && ack === undefined) {
-        ack = payload;
-        payload = undefined;
-      }
-      const reply = (res: Ack<Record<string, unknown>>) => {
-        if (typeof ack === 'function') (ack as (r: typeof res) => void)(res);
-      };
-      if (name === 'agent:ready') this.#o.offerBudget?.received(budgetKey(session.tenantId, session.agentId));
-      this.#limiter.consume(session.socket.id).then(
-        () => {
-          const parsed = command.schema.safeParse(payload);
-          if (!parsed.success) {
-            reply({ ok: false, error: toWireError(parsed.error) });
-            return;
-          }
-          const event = (command.event as (p: unknown) => MachineEvent)(parsed.data);
-          session
-            .run(() => this.#process(session, event, name === 'call:complete' ? parsed.data : undefined))
-            .then(
-              (out) =>
-                reply(
-                  out.error
-                    ? { ok: false, error: out.error }
-                    : { ok: true, ...out.fields, state: wireState(session.state) },
-                ),
-              (err: unknown) => {
-                const error = toWireError(err);
-                if (error.code === 'INTERNAL')
-                  this.#o.logger.error({ err, event: name }, 'agent.event_failed');
-                reply({ ok: false, error });
-              },
-            );
-        },
-        () => reply({ ok: false, error: toWireError(new GatewayError('RATE_LIMITED')) }),
-      );
+    // An event sent with an acknowledgement and no payload: the callback comes first.
+    if (typeof payload === 'function' && ack === undefined) {
+      ack = payload;
+      payload = undefined;
+    }
+    const reply = (res: Ack<Record<string, unknown>>) => {
+      if (typeof ack === 'function') (ack as (r: typeof res) => void)(res);
     };
-    session.socket.on(name, listener);
+    if (name === 'agent:ready') this.#o.offerBudget?.received(budgetKey(session.tenantId, session.agentId));
+    this.#limiter.consume(session.socket.id).then(
+      () => {
+        const parsed = command.schema.safeParse(payload);
+        if (!parsed.success) {
+          reply({ ok: false, error: toWireError(parsed.error) });
+          return;
+        }
+        const event = (command.event as (p: unknown) => MachineEvent)(parsed.data);
+        session
+          .run(() => this.#process(session, event, name === 'call:complete' ? parsed.data : undefined))
+          .then(
+            (out) =>
+              reply(
+                out.error
+                  ? { ok: false, error: out.error }
+                  : { ok: true, ...out.fields, state: wireState(session.state) },
+              ),
+            (err: unknown) => {
+              const error = toWireError(err);
+              if (error.code === 'INTERNAL') this.#o.logger.error({ err, event: name }, 'agent.event_failed');
+              reply({ ok: false, error });
+            },
+          );
+      },
+      () => reply({ ok: false, error: toWireError(new GatewayError('RATE_LIMITED')) }),
+    );
   }
 
   /** Queue a server event for the session (timers, revocations, offers, control). */

@@ -76,8 +76,7 @@ export class AgentSession {
   /** Short random id: only this session may take the agent out of routing it put it in. */
   readonly id = randomBytes(6).toString('base64url');
   state: MachineState;
-  /** The leads of offers this session was given, for the offer frame and the wallboard. */
-  readonly leads = new Map<string, QueuedLead>();
+  #leads: Map<string, QueuedLead> | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   /** When it connected (server clock): of two sessions of one agent, the later one wins. */
   readonly since: number;
@@ -106,6 +105,14 @@ export class AgentSession {
     const next = this.#chain.then(work, work);
     this.#chain = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * The leads of offers this session was given, for the offer frame and the wallboard. Made at
+   * the first offer: most of a floor's devices idle, and an empty Map is ~200 B each.
+   */
+  get leads(): Map<string, QueuedLead> {
+    return (this.#leads ??= new Map());
   }
 
   get key(): string {

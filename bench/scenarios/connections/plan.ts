@@ -71,8 +71,13 @@ export const QUICK: ConnectionsPlan = {
   retryBudget: 0,
 };
 
-/** Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores). */
-export const SUITE: ConnectionsPlan = { ...FULL, devices: 10_000, steps: 2, retryBudget: 2 };
+/**
+ * Its size inside `npm run bench -- all` (the whole suite in about 15 minutes on 2 cores): the
+ * same target as the full run, the goal's 20,000 (capped by the open-file limit where it is
+ * lower), in two steps instead of four. It used to stop at 10,000, which the reference run then
+ * reported as the number of devices one gateway holds, though no limit had been reached.
+ */
+export const SUITE: ConnectionsPlan = { ...FULL, steps: 2, retryBudget: 2 };
 
 export const GOALS = {
   devices: 20_000,
