@@ -450,7 +450,11 @@ describe('one call, one agent, one outcome', () => {
         ok: true,
       });
     }
-    const readyAgain = await call(d1, 'agent:ready', { campaignId: 'A' });
+    let readyAgain = await call(d1, 'agent:ready', { campaignId: 'A' });
+    for (let i = 0; i < 20 && !readyAgain.ok && readyAgain.error.retryable; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      readyAgain = await call(d1, 'agent:ready', { campaignId: 'A' });
+    }
     expect(readyAgain, JSON.stringify(readyAgain)).toMatchObject({ ok: true });
     // The call in progress when Redis lost it: its outcome is checked, stored and applied.
     const done = await call(d0, 'call:complete', {
