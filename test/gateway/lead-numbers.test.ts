@@ -221,6 +221,60 @@ describe('a lead with several numbers, dialled by a device', () => {
     expect(numbersOffered).not.toContain(e);
   });
 
+  it('a retry due at once is offered next on the next number, even when the move is slow to land', async () => {
+    const [a, b] = ['+447700900271', '+447700900272'];
+    const quick = await g.campaign(T, 'quick', {
+      window: ALWAYS_OPEN,
+      // Not a contact, and due again at once: the next offer must already be on number 2.
+      dispositions: { dropped: { final: false, retryDelayMs: 0, contact: false } },
+    });
+    const added = await g.gateway.addLeads(TID, 'quick', [
+      { phone: a, timeZone: 'Europe/London', alternates: [{ phone: b, timeZone: 'Europe/London' }] },
+    ]);
+    const leadId = added.rows[0]!.leadId!;
+    const first = await offered(quick);
+    expect(first.lead).toMatchObject({ id: leadId, phone: a });
+    // The move's Postgres side takes 500 ms (a loaded database): the device is answered, and is
+    // ready again, long before it lands.
+    const leads = g.db.leads;
+    const advance = leads.advance.bind(leads);
+    leads.advance = async (...args) => {
+      await new Promise((r) => setTimeout(r, 500));
+      return advance(...args);
+    };
+    try {
+      expect(
+        await call(device, 'call:complete', { leaseId: first.leaseId, outcome: 'dropped', durationSec: 5 }),
+      ).toMatchObject({ ok: true });
+      const second = await offered(quick);
+      expect(second.lead).toMatchObject({ id: leadId, phone: b, attempts: 1 });
+      await complete(second.leaseId, 'answered');
+    } finally {
+      leads.advance = advance;
+      await g.gateway.completions.drain();
+    }
+  });
+
+  it('a retry due at once whose lead has no usable number left is offered again at once on its own', async () => {
+    const [a, b] = ['+447700900281', '+447700900282'];
+    const again = await g.campaign(T, 'again', {
+      window: ALWAYS_OPEN,
+      dispositions: { dropped: { final: false, retryDelayMs: 0, contact: false } },
+    });
+    const added = await g.gateway.addLeads(TID, 'again', [
+      { phone: a, timeZone: 'Europe/London', alternates: [{ phone: b, timeZone: 'Europe/London' }] },
+    ]);
+    const leadId = added.rows[0]!.leadId!;
+    await g.gateway.suppress(TID, [b], 'api');
+    const first = await offered(again);
+    expect(first.lead).toMatchObject({ id: leadId, phone: a });
+    await complete(first.leaseId, 'dropped');
+    // Held back for the move, then released at its due time: not after the hold (CALL_TTL_MS).
+    const second = await offered(again, 2_000);
+    expect(second.lead).toMatchObject({ id: leadId, phone: a, attempts: 1 });
+    await complete(second.leaseId, 'answered');
+  });
+
   it('in a marketing campaign, a number without live voice consent is skipped', async () => {
     const [a, b, c] = ['+447700900251', '+447700900252', '+447700900253'];
     const market = await g.campaign(T, 'market', { window: ALWAYS_OPEN });
