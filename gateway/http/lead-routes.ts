@@ -153,7 +153,14 @@ export const leadViewSchema = z.object({
 export const leadResponseSchema = z.object({ lead: leadViewSchema });
 export const leadReadResponseSchema = leadResponseSchema.extend({
   /** Its call attempts, newest 100 (as GET /attempts lists them). */
-  attempts: z.array(z.looseObject({})),
+  attempts: z.array(
+    z.looseObject({
+      /** The number the call dialled (null: not recorded, or erased since). */
+      phone: z.string().nullable(),
+      /** Its place among the lead's numbers (1: the first, or its only one); null: not recorded. */
+      phonePosition: z.number().int().nullable(),
+    }),
+  ),
 });
 
 /** A lead as GET and PATCH answer it: its row, and its numbers in the order they are tried. */

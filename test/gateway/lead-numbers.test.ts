@@ -275,6 +275,49 @@ describe('a lead with several numbers, dialled by a device', () => {
     await complete(second.leaseId, 'answered');
   });
 
+  it("every attempt records the number it dialled and its place: in the lead's history, in the subject export, and gone with an erasure of that number", async () => {
+    const [a, b] = ['+447700900291', '+447700900292'];
+    const history = await g.campaign(T, 'history', { window: ALWAYS_OPEN });
+    const added = await g.gateway.addLeads(TID, 'history', [
+      { phone: a, timeZone: 'Europe/London', alternates: [{ phone: b, timeZone: 'Europe/London' }] },
+    ]);
+    const leadId = added.rows[0]!.leadId!;
+    const first = await offered(history);
+    await complete(first.leaseId, 'no_answer');
+    clock.advance(2 * H);
+    const second = await offered(history);
+    expect(second.lead).toMatchObject({ id: leadId, phone: b });
+    await complete(second.leaseId, 'answered');
+
+    const dialled = async () =>
+      (await g.db.reads.attempts(T, { leadId, limit: 100 })).items.map((x) => [
+        x.outcome,
+        x.phone,
+        x.phonePosition,
+      ]);
+    expect(await dialled()).toEqual([
+      ['no_answer', a, 1],
+      ['answered', b, 2],
+    ]);
+
+    // The person of number 1 asks what is held: the calls to their number, and that the lead was
+    // called on another of its numbers (not which).
+    const rights = createRights(g.gateway);
+    const exported = await rights.access(TID, a, { actor: 'boss', now: clock.now() });
+    expect(exported.attempts.map((x) => [x.outcome, x.dialled])).toEqual([
+      ['no_answer', { position: 1, phone: a, thisNumber: true }],
+      ['answered', { position: 2, phone: null, thisNumber: false }],
+    ]);
+
+    // Erased: the lead (on number 2 now) stays, its attempt on number 1 no longer says the number.
+    await rights.erase(TID, a, { actor: 'boss', now: clock.now() });
+    expect(await rowsHolding(g.pg, [a.slice(1)])).toEqual([]);
+    expect(await dialled()).toEqual([
+      ['no_answer', null, 1],
+      ['answered', b, 2],
+    ]);
+  });
+
   it('in a marketing campaign, a number without live voice consent is skipped', async () => {
     const [a, b, c] = ['+447700900251', '+447700900252', '+447700900253'];
     const market = await g.campaign(T, 'market', { window: ALWAYS_OPEN });
