@@ -59,6 +59,9 @@ export interface AttemptView {
   tags: string[];
   callbackAt: string | null;
   completedAt: string | null;
+  /** The number dialled (null: not recorded, or erased since) and its place among the lead's. */
+  phone: string | null;
+  phonePosition: number | null;
 }
 export interface DncView {
   phone: string;
@@ -152,6 +155,8 @@ const attemptView = (r: any): AttemptView => ({
   tags: r.tags,
   callbackAt: iso(r.callback_at),
   completedAt: iso(r.completed_at),
+  phone: r.phone,
+  phonePosition: r.phone_position,
 });
 const dncView = (r: any): DncView => ({ phone: r.phone, source: r.source, createdAt: iso(r.created_at) });
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -20,6 +20,7 @@ import {
   listNumbers,
   lockNumbers,
   nextNumbers,
+  numberColumns,
   withFurtherNumbers,
   zonesOfKey,
 } from './lead-phones.js';
@@ -119,6 +120,20 @@ export interface LeadRepository {
    * new number is queued in the campaign under another lead.
    */
   edit(tenantId: string, leadId: string, edit: LeadEdit, follow: FollowLead): Promise<LeadEditResult>;
+  /**
+   * An admin replaces a queued lead's whole list of numbers (under a row lock, its numbers too):
+   * the first becomes the one dialled now (the lead's phone and zones), the rest follow in order
+   * (a list of one leaves no lead_phones rows); the live queue follows inside the transaction
+   * (`follow` throws to roll it back). `duplicate` when the first number is queued in the campaign
+   * under another lead. The numbers must be checked already (E.164, each once, at most
+   * MAX_LEAD_PHONES, not listed or erased); throws INPUT_INVALID on a bad zone.
+   */
+  replaceNumbers(
+    tenantId: string,
+    leadId: string,
+    numbers: readonly LeadNumberInput[],
+    follow: FollowLead,
+  ): Promise<LeadEditResult>;
   /** Store the numbers of leads with more than one (`numberColumns`); a lead holding some keeps them. */
   addNumbers(
     tenantId: string,
@@ -461,6 +476,45 @@ export function createLeadRepository(knex: Knex): LeadRepository {
         );
         await follow(after, before);
         return { ok: true, lead: after, before, changed };
+      });
+    },
+
+    async replaceNumbers(tenantId, leadId, numbers, follow) {
+      const tenant = tenantOf(tenantId);
+      if (!dbLeadIdSchema.safeParse(leadId).success) return { ok: false, reason: 'unknown' };
+      const [first, ...further] = numbers;
+      if (first === undefined) throw new DbError('INPUT_INVALID', 'phones: at least one number');
+      return knex.transaction(async (trx): Promise<LeadEditResult> => {
+        const row = await trx<LeadRow>('leads').where({ tenant_id: tenant, id: leadId }).forUpdate().first();
+        if (!row) return { ok: false, reason: 'unknown' };
+        if (row.status !== 'queued') return { ok: false, reason: 'not_queued' };
+        const before = storedLeadOf(row);
+        const { id: _id, ...current } = toLeadInput(row);
+        const { phone, time_zone } = leadColumns(
+          { ...current, phone: first.phone, timeZone: first.timeZone ?? null },
+          0,
+        );
+        const rows = numberColumns({ phone, time_zone }, further, 0);
+        if (rows.length !== numbers.length && numbers.length > 1)
+          throw new DbError('INPUT_INVALID', 'phones: each number once');
+        if (phone !== before.phone) {
+          const taken: unknown = await trx('leads')
+            .where({ tenant_id: tenant, campaign_id: before.campaignId, status: 'queued', phone })
+            .whereNot({ id: leadId })
+            .first('id');
+          if (taken) return { ok: false, reason: 'duplicate' };
+        }
+        // The old list, locked (an erasure of one of its numbers waits, or is waited for), then gone.
+        await lockNumbers(trx, tenant, leadId, before.campaignId);
+        await trx('lead_phones').where({ tenant_id: tenant, lead_id: leadId }).delete();
+        await insertNumbers(trx, tenant, [{ leadId, numbers: rows }]);
+        const [updated] = await trx<LeadRow>('leads')
+          .where({ tenant_id: tenant, id: leadId })
+          .update({ phone, time_zone, updated_at: trx.fn.now() } as never)
+          .returning('*');
+        const after = storedLeadOf(updated!);
+        await follow(after, before);
+        return { ok: true, lead: after, before, changed: ['phones'] };
       });
     },
 

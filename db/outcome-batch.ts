@@ -60,13 +60,21 @@ export function leadStateAfter(d: Disposition): LeadState {
 const keyOf = (o: { tenantId: string; leaseId: string }) => `${o.tenantId}\u0000${o.leaseId}`;
 const leadKeyOf = (o: { tenantId: string; leadId: string }) => `${o.tenantId}\u0000${o.leadId}`;
 
+// The number an attempt dialled (migration 0006) is its lead's when the outcome is committed: a
+// number never changes under a live lease (an edit waits for the call; a move to the next number
+// runs after the outcome is saved), and the statement reads the row as it was before it moves the
+// lead. Its place among the lead's numbers is 1 for a lead of one number (no lead_phones rows).
+const DIALLED_POSITION = `coalesce((SELECT p.position FROM lead_phones p
+    WHERE p.tenant_id = l.tenant_id AND p.lead_id = l.id AND p.phone = l.phone), 1)`;
+
 const INSERT_ATTEMPTS = `
   INSERT INTO call_attempts AS a (
     tenant_id, lease_id, campaign_id, lead_id, agent_id, device_id, outcome, disposition, attempts,
-    late, duration_sec, notes, tags, callback_at, callback_scope, follow_up, completed_at)
+    late, duration_sec, notes, tags, callback_at, callback_scope, follow_up, completed_at, phone,
+    phone_position)
   SELECT v.tenant_id, v.lease_id, v.campaign_id, v.lead_id, v.agent_id, v.device_id, v.outcome,
     v.disposition, v.attempts, v.late, v.duration_sec, v.notes, v.tags, v.callback_at,
-    v.callback_scope, v.follow_up, v.completed_at
+    v.callback_scope, v.follow_up, v.completed_at, l.phone, ${DIALLED_POSITION}
   FROM jsonb_to_recordset(?::jsonb) AS v(
     ord integer, tenant_id text, lease_id text, campaign_id text, lead_id bigint, agent_id text,
     device_id text, outcome text, disposition text, attempts integer, late boolean,
@@ -141,10 +149,10 @@ const COMMIT_OUTCOMES = `
     INSERT INTO call_attempts AS a (
       tenant_id, lease_id, campaign_id, lead_id, agent_id, device_id, outcome, disposition,
       attempts, late, duration_sec, notes, tags, callback_at, callback_scope, follow_up,
-      completed_at)
+      completed_at, phone, phone_position)
     SELECT v.tenant_id, v.lease_id, v.campaign_id, v.lead_id, v.agent_id, v.device_id, v.outcome,
       v.disposition, v.attempts, v.late, v.duration_sec, v.notes, v.tags, v.callback_at,
-      v.callback_scope, v.follow_up, v.completed_at
+      v.callback_scope, v.follow_up, v.completed_at, l.phone, ${DIALLED_POSITION}
     FROM v
     JOIN leads l ON l.tenant_id = v.tenant_id AND l.id = v.lead_id AND l.campaign_id = v.campaign_id
     ORDER BY v.ord
@@ -299,7 +307,7 @@ async function inOneStatement(knex: Knex, firsts: readonly ValidOutcome[]): Prom
   const client = await pool.acquireConnection();
   try {
     const { rows: inserted } = await client.query<CallAttemptRow>({
-      name: 'dialhub_commit_outcomes_v1',
+      name: 'dialhub_commit_outcomes_v2',
       text: COMMIT_OUTCOMES,
       values: [JSON.stringify(rows)],
     });

@@ -26,6 +26,12 @@ export interface StoredOutcome {
   readonly callback: { readonly at: number; readonly scope: 'agent' | 'anyone' } | null;
   readonly followUp: Readonly<Record<string, unknown>> | null;
   readonly completedAt: number;
+  /**
+   * The number dialled and its place among the lead's numbers (1: the first, or its only one);
+   * null when not recorded (before migration 0006) or, for the number, erased since.
+   */
+  readonly phone: string | null;
+  readonly phonePosition: number | null;
   /** When the row was committed (the database's clock). */
   readonly recordedAt: number;
 }
@@ -58,6 +64,9 @@ export interface CallAttemptRow {
   created_at: Date;
   /** A fenced-out completion (0002_lease_fence): not a call. */
   voided: boolean;
+  /** The number dialled, and its place among the lead's (0006_attempt_numbers). */
+  phone: string | null;
+  phone_position: number | null;
 }
 
 export function toStoredOutcome(row: CallAttemptRow): StoredOutcome {
@@ -82,6 +91,8 @@ export function toStoredOutcome(row: CallAttemptRow): StoredOutcome {
         : { at: fromTimestamp(row.callback_at), scope: row.callback_scope },
     followUp: row.follow_up,
     completedAt: fromTimestamp(row.completed_at),
+    phone: row.phone,
+    phonePosition: row.phone_position,
     recordedAt: fromTimestamp(row.created_at),
   };
 }
@@ -166,8 +177,9 @@ export function createOutcomeRepository(knex: Knex): OutcomeRepository {
       const { rows } = await knex.raw<{
         rows: { phone: string; outcome: string; completed_ms: string; duration_sec: number }[];
       }>(
-        `SELECT l.phone, a.outcome, (extract(epoch FROM a.completed_at) * 1000)::bigint AS completed_ms,
-                a.duration_sec
+        // The number the call dialled; a row from before 0006 has only its lead's (its only one then).
+        `SELECT coalesce(a.phone, l.phone) AS phone, a.outcome,
+                (extract(epoch FROM a.completed_at) * 1000)::bigint AS completed_ms, a.duration_sec
            FROM call_attempts a
            JOIN leads l ON l.tenant_id = a.tenant_id AND l.id = a.lead_id
           WHERE a.tenant_id = ? AND a.campaign_id = ? AND NOT a.voided AND a.completed_at > to_timestamp(? / 1000.0)

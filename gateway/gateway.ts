@@ -169,6 +169,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     recover: (ref) => campaigns.recover(ref),
     holdMs: config.CALL_TTL_MS,
+    onRequeued: (ref) => dispatcher.trigger(ref),
     followUp: createCompletionFollowUps({
       db,
       now: () => clock.now(),

@@ -15,6 +15,7 @@ import { callbacksApi } from './0018_callbacks_api.js';
 import { callingRules } from './0019_calling_rules.js';
 import { rulePacks } from './0014_rule_packs.js';
 import { leadPhones } from './0013_lead_phones.js';
+import { attemptNumbers } from './0006_attempt_numbers.js';
 import { migrationSource } from './migration.js';
 import type { Migration } from './migration.js';
 
@@ -37,6 +38,8 @@ export const MIGRATIONS: readonly Migration[] = [
   rulePacks,
   // 0013 was the number set aside for several numbers per lead; it runs after 0019.
   leadPhones,
+  // 0006 was the number set aside for the number each attempt dialled; it runs after 0013.
+  attemptNumbers,
 ];
 
 const config = (): Knex.MigratorConfig => ({ migrationSource: migrationSource(MIGRATIONS) });

@@ -6,6 +6,8 @@
 // - A lead that has it as a further number (not the one being dialled) keeps its other numbers:
 //   the number leaves its list (lead_phones), first of all, so a lead moving to it meanwhile either
 //   moved before (and is deleted as a lead with the number) or finds it gone.
+// - The call attempts that dialled it on a lead that lives on (dialling another of its numbers
+//   now) keep their history but not the number (its place among the lead's numbers stays).
 // - Its do-not-call row is deleted: the hash on the erasure list suppresses it from now on.
 // - Free text elsewhere that quotes the number (notes and custom fields of other leads, the audit
 //   log) has the digits overwritten with "[erased]"; the rows themselves stay.
@@ -31,6 +33,8 @@ export interface ErasedRecords {
   readonly numbers: number;
   /** Rows whose free text quoted the number and was overwritten. */
   readonly scrubbed: { readonly notes: number; readonly fields: number; readonly audit: number };
+  /** Attempts of leads that live on (on another of their numbers) that no longer say they dialled it. */
+  readonly dialled: number;
 }
 
 /** Erase `phone` in the tenant inside `trx`, suppressing its hash. */
@@ -70,6 +74,10 @@ export async function eraseNumber(
     tenant,
     number,
   ]);
+  const dialled = await trx.raw<{ rowCount: number }>(
+    `UPDATE call_attempts SET phone = NULL WHERE tenant_id = ? AND phone = ?`,
+    [tenant, number],
+  );
   const notes = await trx.raw<{ rowCount: number }>(
     `UPDATE call_attempts SET notes = replace(notes, ?, ?)
      WHERE tenant_id = ? AND notes LIKE ?`,
@@ -100,5 +108,6 @@ export async function eraseNumber(
     dncEntries: dnc.rowCount,
     numbers: numbers.rowCount,
     scrubbed: { notes: notes.rowCount + followUps.rowCount, fields: fields.rowCount, audit: audit.rowCount },
+    dialled: dialled.rowCount,
   };
 }

@@ -45,6 +45,12 @@ export interface SubjectExport {
     callbackScope: string | null;
     followUp: unknown;
     completedAt: string | null;
+    /**
+     * The number the call dialled: its place among the lead's numbers, and whether it was this
+     * number (the number itself only then: a lead's other numbers are not this person's to read).
+     * Null fields: not recorded (calls before the record was kept).
+     */
+    dialled: { position: number | null; phone: string | null; thisNumber: boolean | null };
   }[];
   readonly callbacks: readonly {
     id: string;
@@ -111,6 +117,8 @@ interface AttemptRow {
   callback_scope: string | null;
   follow_up: unknown;
   completed_at: Date;
+  phone: string | null;
+  phone_position: number | null;
 }
 interface CallbackRow {
   tenant_id: string;
@@ -229,6 +237,11 @@ export async function exportSubject(
           callbackScope: a.callback_scope,
           followUp: a.follow_up,
           completedAt: iso(a.completed_at),
+          dialled: {
+            position: a.phone_position,
+            phone: a.phone === number ? number : null,
+            thisNumber: a.phone === null ? null : a.phone === number,
+          },
         })),
         callbacks: callbacks.map((c) => ({
           id: c.id,

@@ -62,6 +62,8 @@ export interface CompletionsOptions {
    * TTL, like any lease of a dead process.
    */
   readonly holdMs: number;
+  /** A lead held back for its move to its next number is dialable again (next-number.ts): offer it. */
+  readonly onRequeued?: (ref: CampaignRef) => void;
   /**
    * Send the follow-up a completion asks for (`followUp`), once its outcome is saved; its result
    * goes in the acknowledgement. Called for every answer from the record, a retry's too: it must
@@ -116,7 +118,14 @@ export function createCompletions(options: CompletionsOptions): Completions {
   let queue: Job[] = [];
   let scheduled = false;
   const inFlight = new Set<Promise<void>>();
-  const moveToNextNumbers = nextNumbers({ store, clock, logger, db });
+  const numbers = nextNumbers({
+    store,
+    clock,
+    logger,
+    db,
+    holdMs: options.holdMs,
+    onRequeued: options.onRequeued,
+  });
 
   function settle(job: Job, result: CompletionAck | GatewayError): void {
     if (job.answered) return;
@@ -356,13 +365,28 @@ export function createCompletions(options: CompletionsOptions): Completions {
     if (committed.length === 0) return;
     metrics.outcomeBatch.observe(committed.length);
 
-    // Apply what Postgres holds (its row, for a completion another attempt committed first).
+    // Apply what Postgres holds (its row, for a completion another attempt committed first). A
+    // retry that moves its lead to its next number is decided now and applied held back until the
+    // move lands (next-number.ts), so the lead is never offered again on the number it is leaving.
     const toApply = committed.filter((c) => c.d.claimed);
+    const moves = await numbers.plan(
+      tenantId,
+      toApply
+        .filter((c) => !c.record.duplicate)
+        .map((c) => ({
+          campaignId: c.record.campaignId,
+          leadId: c.record.leadId,
+          leaseId: c.record.leaseId,
+          outcome: c.record.outcome,
+          disposition: c.record.disposition,
+        })),
+    );
+    const planned = new Map(moves.map((m) => [m.leaseId, m]));
     if (toApply.length > 0) {
       try {
         const applied = await store.applyCompletions(
           tenantId,
-          toApply.map((c) => committedOf(c.record, c.d.job.by.agentId)),
+          toApply.map((c) => numbers.held(planned, committedOf(c.record, c.d.job.by.agentId))),
           clock.now(),
         );
         applied.forEach((r, i) => {
@@ -392,17 +416,7 @@ export function createCompletions(options: CompletionsOptions): Completions {
     await Promise.all(committed.map(({ d, record }) => settleSaved(d.job, ackOf(record, record.duplicate))));
     // A lead with several numbers that this call did not reach is tried on its next number
     // (next-number.ts); after the answers, so no device waits for it.
-    await moveToNextNumbers(
-      tenantId,
-      toApply
-        .filter((c) => !c.record.duplicate)
-        .map((c) => ({
-          campaignId: parseLeaseId(c.record.leaseId).campaignId,
-          leadId: c.record.leadId,
-          outcome: c.record.outcome,
-          retry: c.record.disposition.kind === 'retry',
-        })),
-    );
+    await numbers.move(tenantId, moves);
   }
 
   async function flush(): Promise<void> {

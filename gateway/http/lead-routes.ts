@@ -11,7 +11,10 @@
 // Several numbers per lead: `POST …/leads` takes `phones: [{ phone, timeZone? }, ...]` instead of
 // `phone` (tried in that order; every number's zones are the ones given, else the zones it rings
 // in, else the campaign's default zone, else the plan's, else the batch is refused); `phone` alone
-// works as before. GET and PATCH answer the lead with its `numbers`, the current one marked.
+// works as before. GET and PATCH answer the lead with its `numbers`, the current one marked. PATCH
+// with `phones` (on its own) replaces the whole list, read, zoned and checked as at intake (a
+// listed, erased or, in a marketing campaign, unconsented number is refused, naming it), in one
+// transaction with the queue's copy (`leads.replaceNumbers`).
 //
 // Removing one lead through the admin API. Postgres first (the lead becomes 'removed', its row and
 // call history stay, its pending callbacks are cancelled), then the live queue: the lead leaves
@@ -28,7 +31,7 @@ import { e164Schema, leadInputSchema, MAX_PRIORITY } from '../../engine/lead.js'
 import { tenantIdSchema } from '../../engine/ids.js';
 import type { CampaignRef, TenantId } from '../../engine/ids.js';
 import { MAX_LEAD_PHONES } from '../../db/index.js';
-import type { Database, LeadNumber, NewLead } from '../../db/index.js';
+import type { Database, LeadNumber, LeadNumberInput, NewLead, StoredLead } from '../../db/index.js';
 import type { AddedLeads, RowResult } from '../leads/intake.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -153,7 +156,14 @@ export const leadViewSchema = z.object({
 export const leadResponseSchema = z.object({ lead: leadViewSchema });
 export const leadReadResponseSchema = leadResponseSchema.extend({
   /** Its call attempts, newest 100 (as GET /attempts lists them). */
-  attempts: z.array(z.looseObject({})),
+  attempts: z.array(
+    z.looseObject({
+      /** The number the call dialled (null: not recorded, or erased since). */
+      phone: z.string().nullable(),
+      /** Its place among the lead's numbers (1: the first, or its only one); null: not recorded. */
+      phonePosition: z.number().int().nullable(),
+    }),
+  ),
 });
 
 /** A lead as GET and PATCH answer it: its row, and its numbers in the order they are tried. */
@@ -181,8 +191,29 @@ export const leadPatchBodySchema = z
     priority: z.number().int().min(0).max(MAX_PRIORITY).optional(),
     /** When it becomes dialable (ISO 8601 with an offset); null: now. Moves a pending callback. */
     dueAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    /**
+     * The lead's whole list of numbers, replaced, in the order they are tried: the first is dialled
+     * now. Each as people type it, with its zones (left out: the zones it rings in, else the
+     * campaign's default, else the plan's). Sent on its own.
+     */
+    phones: z
+      .array(
+        z.strictObject({
+          phone: z.string().trim().min(1).max(64),
+          timeZone: leadNumberBodySchema.shape.timeZone,
+        }),
+      )
+      .min(1)
+      .max(MAX_LEAD_PHONES)
+      .optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });
+  .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' })
+  .refine((b) => b.phones === undefined || Object.keys(b).length === 1, {
+    message: 'phones replaces the list on its own: send other changes in another PATCH',
+    path: ['phones'],
+  });
+
+export type LeadPatchBody = z.output<typeof leadPatchBodySchema>;
 
 export const leadPathParams = z.object({
   tenantId: tenantIdSchema,
@@ -202,11 +233,100 @@ export function leadRoutes(gateway: Gateway, audit: Audit): Router {
 
   const follow = followInQueue(gateway);
 
+  /** The numbers of a PATCH's `phones`, read, zoned and checked as at intake; throws naming the one at fault. */
+  async function phonesOf(
+    tenantId: TenantId,
+    campaignId: string,
+    phones: NonNullable<LeadPatchBody['phones']>,
+  ): Promise<LeadNumberInput[]> {
+    const [tenant, campaign, settings] = await Promise.all([
+      db.tenants.get(tenantId),
+      db.campaigns.get(tenantId, campaignId),
+      db.privacy.consent.campaignSettings(tenantId, campaignId),
+    ]);
+    const fallback = campaign?.defaultTimeZone ?? tenant?.plan.defaultTimeZone ?? undefined;
+    const numbers = phones.map((n, k): LeadNumberInput => {
+      // E.164 is taken as given, as the JSON intake takes it; anything else is read as a CSV import reads it.
+      const read = e164Schema.safeParse(n.phone).success
+        ? ({ ok: true, e164: n.phone } as const)
+        : normalisePhone(n.phone, tenant?.plan.defaultCountry as CountryCode | undefined);
+      if (!read.ok)
+        throw new GatewayError('LEAD_INVALID', `phones[${k}].phone: ${read.code}, not a number it can dial`);
+      const timeZone = n.timeZone ?? zonesOrDefault(read.e164, fallback);
+      if (timeZone === null)
+        throw new GatewayError(
+          'LEAD_INVALID',
+          `phones[${k}].timeZone: no zone is known for this number (and no default zone is set): give timeZone`,
+        );
+      return { phone: read.e164, timeZone };
+    });
+    numbers.forEach((n, k) => {
+      const j = numbers.findIndex((m) => m.phone === n.phone);
+      if (j !== k) throw new GatewayError('LEAD_INVALID', `phones[${k}]: the same number as phones[${j}]`);
+    });
+    const all = numbers.map((n) => n.phone);
+    const [onDnc, erased] = await Promise.all([
+      db.dnc.filterListed(tenantId, all),
+      db.privacy.suppressions.filterSuppressed(tenantId, all),
+    ]);
+    const refused = new Set([...onDnc, ...erased]);
+    const listed = all.findIndex((p) => refused.has(p));
+    if (listed >= 0)
+      throw new GatewayError(
+        'INPUT_INVALID',
+        `phones[${listed}]: the number is on the do-not-call or erasure list`,
+      );
+    if (settings.kind === 'marketing') {
+      const { keys, consent } = db.privacy;
+      const hashes = await keys.hashesOf(tenantId, all);
+      const live = await consent.liveFor(tenantId, [...hashes.values()], 'voice', clock.now());
+      const without = all.findIndex((p) => {
+        const hash = hashes.get(p);
+        return !hash || !live.get(hash.toString('hex'))?.live;
+      });
+      if (without >= 0)
+        throw new GatewayError(
+          'INPUT_INVALID',
+          `phones[${without}]: no live voice consent for the number (a campaign of the marketing kind)`,
+        );
+    }
+    return numbers;
+  }
+
   router.patch('/tenants/:tenantId/leads/:leadId', admin, async (req, res) => {
     const { tenantId, leadId } = leadPathParams.parse(req.params);
     const body = leadPatchBodySchema.parse(req.body);
     const lead = await db.leads.get(tenantId, leadId);
     if (!lead) throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
+    const result =
+      body.phones !== undefined
+        ? await db.leads.replaceNumbers(
+            tenantId,
+            leadId,
+            await phonesOf(tenantId, lead.campaignId, body.phones),
+            follow,
+          )
+        : await edit(tenantId, leadId, lead, body);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'unknown':
+          throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
+        case 'not_queued':
+          throw new GatewayError('LEAD_NOT_QUEUED');
+        case 'duplicate':
+          throw new GatewayError('CONFLICT', 'the number is queued in this campaign under another lead');
+        default: {
+          const never: never = result.reason;
+          throw new Error(`unexpected reason ${String(never)}`);
+        }
+      }
+    }
+    await audit(req, res, 'lead.patch', leadId, { campaign: lead.campaignId, fields: result.changed });
+    res.json({ lead: await leadWithNumbers(db, tenantId, leadId) });
+  });
+
+  /** A PATCH of the lead's fields (and its number dialled now). */
+  async function edit(tenantId: TenantId, leadId: string, lead: StoredLead, body: LeadPatchBody) {
     let phone: string | undefined;
     let timeZone = body.timeZone;
     if (body.phone !== undefined) {
@@ -238,7 +358,7 @@ export function leadRoutes(gateway: Gateway, audit: Audit): Router {
         }
       }
     }
-    const result = await db.leads.edit(
+    return db.leads.edit(
       tenantId,
       leadId,
       {
@@ -251,23 +371,7 @@ export function leadRoutes(gateway: Gateway, audit: Audit): Router {
       },
       follow,
     );
-    if (!result.ok) {
-      switch (result.reason) {
-        case 'unknown':
-          throw new GatewayError('NOT_FOUND', 'no such lead in this tenant');
-        case 'not_queued':
-          throw new GatewayError('LEAD_NOT_QUEUED');
-        case 'duplicate':
-          throw new GatewayError('CONFLICT', 'the number is queued in this campaign under another lead');
-        default: {
-          const never: never = result.reason;
-          throw new Error(`unexpected reason ${String(never)}`);
-        }
-      }
-    }
-    await audit(req, res, 'lead.patch', leadId, { campaign: lead.campaignId, fields: result.changed });
-    res.json({ lead: await leadWithNumbers(db, tenantId, leadId) });
-  });
+  }
 
   router.delete('/tenants/:tenantId/leads/:leadId', admin, async (req, res) => {
     const { tenantId, leadId } = leadPathParams.parse(req.params);

@@ -405,7 +405,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'patch',
     path: `${T}/leads/:leadId`,
     summary:
-      'Edit a queued lead (name, fields, number, time zone) or re-prioritize it (priority, due time); Postgres and the queue change together; LEAD_BUSY while it is on a call',
+      'Edit a queued lead (name, fields, number, time zone), replace its whole list of numbers (phones, on its own: the first is dialled now) or re-prioritize it (priority, due time); Postgres and the queue change together; LEAD_BUSY while it is on a call',
     who: ADMINS,
     params: leadParams,
     body: leadPatchBodySchema,

@@ -11,6 +11,7 @@ import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { asTenantId } from '../../engine/ids.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { leadReadResponseSchema } from '../../gateway/http/lead-routes.js';
+import { phoneZones } from '../../gateway/leads/phone-zones.js';
 import { createRights } from '../../gateway/privacy/rights.js';
 import { AdminGateway } from '../support/admin-gateway.js';
 import { call, next, TestGateway } from '../support/gateway.js';
@@ -198,6 +199,103 @@ describe('a lead with several numbers, dialled by a device', () => {
     expect(numbersOffered).not.toContain(e);
   });
 
+  it('a retry due at once is offered next on the next number, even when the move is slow to land', async () => {
+    const [a, b] = ['+447700900271', '+447700900272'];
+    const quick = await g.campaign(T, 'quick', {
+      window: ALWAYS_OPEN,
+      // Not a contact, and due again at once: the next offer must already be on number 2.
+      dispositions: { dropped: { final: false, retryDelayMs: 0, contact: false } },
+    });
+    const added = await g.gateway.addLeads(TID, 'quick', [
+      { phone: a, timeZone: 'Europe/London', alternates: [{ phone: b, timeZone: 'Europe/London' }] },
+    ]);
+    const leadId = added.rows[0]!.leadId!;
+    const first = await offered(quick);
+    expect(first.lead).toMatchObject({ id: leadId, phone: a });
+    // The move's Postgres side takes 500 ms (a loaded database): the device is answered, and is
+    // ready again, long before it lands.
+    const leads = g.db.leads;
+    const advance = leads.advance.bind(leads);
+    leads.advance = async (...args) => {
+      await new Promise((r) => setTimeout(r, 500));
+      return advance(...args);
+    };
+    try {
+      expect(
+        await call(device, 'call:complete', { leaseId: first.leaseId, outcome: 'dropped', durationSec: 5 }),
+      ).toMatchObject({ ok: true });
+      const second = await offered(quick);
+      expect(second.lead).toMatchObject({ id: leadId, phone: b, attempts: 1 });
+      await complete(second.leaseId, 'answered');
+    } finally {
+      leads.advance = advance;
+      await g.gateway.completions.drain();
+    }
+  });
+
+  it('a retry due at once whose lead has no usable number left is offered again at once on its own', async () => {
+    const [a, b] = ['+447700900281', '+447700900282'];
+    const again = await g.campaign(T, 'again', {
+      window: ALWAYS_OPEN,
+      dispositions: { dropped: { final: false, retryDelayMs: 0, contact: false } },
+    });
+    const added = await g.gateway.addLeads(TID, 'again', [
+      { phone: a, timeZone: 'Europe/London', alternates: [{ phone: b, timeZone: 'Europe/London' }] },
+    ]);
+    const leadId = added.rows[0]!.leadId!;
+    await g.gateway.suppress(TID, [b], 'api');
+    const first = await offered(again);
+    expect(first.lead).toMatchObject({ id: leadId, phone: a });
+    await complete(first.leaseId, 'dropped');
+    // Held back for the move, then released at its due time: not after the hold (CALL_TTL_MS).
+    const second = await offered(again, 2_000);
+    expect(second.lead).toMatchObject({ id: leadId, phone: a, attempts: 1 });
+    await complete(second.leaseId, 'answered');
+  });
+
+  it("every attempt records the number it dialled and its place: in the lead's history, in the subject export, and gone with an erasure of that number", async () => {
+    const [a, b] = ['+447700900291', '+447700900292'];
+    const history = await g.campaign(T, 'history', { window: ALWAYS_OPEN });
+    const added = await g.gateway.addLeads(TID, 'history', [
+      { phone: a, timeZone: 'Europe/London', alternates: [{ phone: b, timeZone: 'Europe/London' }] },
+    ]);
+    const leadId = added.rows[0]!.leadId!;
+    const first = await offered(history);
+    await complete(first.leaseId, 'no_answer');
+    clock.advance(2 * H);
+    const second = await offered(history);
+    expect(second.lead).toMatchObject({ id: leadId, phone: b });
+    await complete(second.leaseId, 'answered');
+
+    const dialled = async () =>
+      (await g.db.reads.attempts(T, { leadId, limit: 100 })).items.map((x) => [
+        x.outcome,
+        x.phone,
+        x.phonePosition,
+      ]);
+    expect(await dialled()).toEqual([
+      ['no_answer', a, 1],
+      ['answered', b, 2],
+    ]);
+
+    // The person of number 1 asks what is held: the calls to their number, and that the lead was
+    // called on another of its numbers (not which).
+    const rights = createRights(g.gateway);
+    const exported = await rights.access(TID, a, { actor: 'boss', now: clock.now() });
+    expect(exported.attempts.map((x) => [x.outcome, x.dialled])).toEqual([
+      ['no_answer', { position: 1, phone: a, thisNumber: true }],
+      ['answered', { position: 2, phone: null, thisNumber: false }],
+    ]);
+
+    // Erased: the lead (on number 2 now) stays, its attempt on number 1 no longer says the number.
+    await rights.erase(TID, a, { actor: 'boss', now: clock.now() });
+    expect(await rowsHolding(g.pg, [a.slice(1)])).toEqual([]);
+    expect(await dialled()).toEqual([
+      ['no_answer', null, 1],
+      ['answered', b, 2],
+    ]);
+  });
+
   it('in a marketing campaign, a number without live voice consent is skipped', async () => {
     const [a, b, c] = ['+447700900251', '+447700900252', '+447700900253'];
     const market = await g.campaign(T, 'market', { window: ALWAYS_OPEN });
@@ -315,6 +413,142 @@ describe('several numbers through the admin API, CSV import, erasure and the sub
     expect((await readLead(ada!)).lead.numbers.map((n) => [n.phone, n.current])).toEqual([
       ['+447700900301', false],
       ['+12125550143', true],
+    ]);
+  });
+
+  it('PATCH phones replaces the whole list: read as typed, zones derived, the first dialled now, the queued copy corrected in place, audited', async () => {
+    await api()
+      .put(`/api/v1/tenants/${T}/campaigns/swap`)
+      .set('Authorization', owner)
+      .send({ name: 'Swap', status: 'active', window: ALWAYS_OPEN })
+      .expect(200);
+    const res = await api()
+      .post(`/api/v1/tenants/${T}/campaigns/swap/leads`)
+      .set('Authorization', owner)
+      .send({
+        leads: [
+          {
+            name: 'Fay',
+            phones: [
+              { phone: '+447700900341', timeZone: 'Europe/London' },
+              { phone: '+447700900342', timeZone: 'Europe/London' },
+            ],
+          },
+        ],
+      })
+      .expect(200);
+    const fay = (res.body as { rows: { leadId: string }[] }).rows[0]!.leadId;
+    const patch = (body: object) =>
+      api().patch(`/api/v1/tenants/${T}/leads/${fay}`).set('Authorization', owner).send(body);
+
+    const patched = await patch({
+      phones: [
+        { phone: '020 7946 0051' },
+        { phone: '+1 310 555 0151', timeZone: 'America/Chicago' },
+        { phone: '+447700900342' },
+      ],
+    }).expect(200);
+    const replaced = [
+      // The zones London's 020 rings in (as intake derives them).
+      {
+        position: 1,
+        phone: '+442079460051',
+        timeZone: [...phoneZones().zonesOf('+442079460051')],
+        current: true,
+      },
+      { position: 2, phone: '+13105550151', timeZone: ['America/Chicago'], current: false },
+      {
+        position: 3,
+        phone: '+447700900342',
+        timeZone: [...phoneZones().zonesOf('+447700900342')],
+        current: false,
+      },
+    ];
+    expect((patched.body as { lead: unknown }).lead).toMatchObject({
+      phone: '+442079460051',
+      numbers: replaced,
+    });
+    expect((await readLead(fay)).lead.numbers).toEqual(replaced);
+    const entry = (await g.db.audit.list(T, { limit: 5 })).find((e) => e.action === 'lead.patch');
+    expect(entry).toMatchObject({ subject: fay, details: { campaign: 'swap', fields: ['phones'] } });
+
+    // Refused, with nothing changed: a listed or erased number, a number twice, phone and phones
+    // together, no number, more than 10.
+    const erased = '+447700900349';
+    await createRights(g.gateway).erase(TID, erased, { actor: 'boss', now: Date.now() });
+    for (const [body, code] of [
+      [{ phones: [{ phone: '+447700900343' }, { phone: LISTED }] }, 'INPUT_INVALID'],
+      [{ phones: [{ phone: erased }] }, 'INPUT_INVALID'],
+      [{ phones: [{ phone: '+447700900343' }, { phone: '07700 900343' }] }, 'LEAD_INVALID'],
+      [{ phones: [{ phone: 'not a number' }] }, 'LEAD_INVALID'],
+      [{ phones: [{ phone: '+447700900343' }], phone: '+447700900344' }, 'PAYLOAD_INVALID'],
+      [{ phones: [] }, 'PAYLOAD_INVALID'],
+      [
+        { phones: Array.from({ length: 11 }, (_, k) => ({ phone: `+4477009003${50 + k}` })) },
+        'PAYLOAD_INVALID',
+      ],
+    ] as const) {
+      const refused = await patch(body);
+      expect([refused.status, (refused.body as { error: { code: string } }).error.code]).toEqual([
+        code === 'PAYLOAD_INVALID' || code === 'LEAD_INVALID' || code === 'INPUT_INVALID' ? 400 : 409,
+        code,
+      ]);
+    }
+    expect((await readLead(fay)).lead.numbers).toEqual(replaced);
+
+    // The queue offers the lead on its new first number, in its zone.
+    const offer = await g.gateway.deps.store.lease(
+      { tenantId: TID, campaignId: 'swap' } as CampaignRef,
+      { agentId: 'x' as never, deviceId: 'y' as never },
+      Date.now(),
+      5_000,
+    );
+    expect(offer?.lead).toMatchObject({ id: fay, phone: '+442079460051' });
+    // On a call, the list is not replaced.
+    expect((await patch({ phones: [{ phone: '+447700900345' }] }).expect(409)).body).toMatchObject({
+      error: { code: 'LEAD_BUSY' },
+    });
+    expect((await readLead(fay)).lead.numbers).toEqual(replaced);
+  });
+
+  it('PATCH phones in a marketing campaign takes only numbers with live voice consent', async () => {
+    const [a, b, c] = ['+447700900361', '+447700900362', '+447700900363'];
+    await api()
+      .put(`/api/v1/tenants/${T}/campaigns/offers`)
+      .set('Authorization', owner)
+      .send({ name: 'Offers', status: 'active', window: ALWAYS_OPEN })
+      .expect(200);
+    await g.db.privacy.consent.setCampaignSettings(T, 'offers', {
+      kind: 'marketing',
+      callbackHandoverMin: null,
+      agentFields: null,
+    });
+    for (const hash of (await g.db.privacy.keys.hashesOf(T, [a, c])).values()) {
+      await g.db.privacy.consent.record(
+        T,
+        hash,
+        { channel: 'voice', source: 'web form', givenAt: 0, expiresAt: null, evidenceRef: null },
+        Date.now(),
+      );
+    }
+    const res = await api()
+      .post(`/api/v1/tenants/${T}/campaigns/offers/leads`)
+      .set('Authorization', owner)
+      .send({ leads: [{ phone: a, timeZone: 'Europe/London' }] })
+      .expect(200);
+    const lead = (res.body as { rows: { leadId: string }[] }).rows[0]!.leadId;
+    const patch = (phones: string[]) =>
+      api()
+        .patch(`/api/v1/tenants/${T}/leads/${lead}`)
+        .set('Authorization', owner)
+        .send({ phones: phones.map((phone) => ({ phone, timeZone: 'Europe/London' })) });
+    const refused = await patch([a, b, c]).expect(400);
+    expect(refused.body).toMatchObject({ error: { code: 'INPUT_INVALID' } });
+    expect((refused.body as { error: { message: string } }).error.message).toContain('phones[1]');
+    await patch([c, a]).expect(200);
+    expect((await readLead(lead)).lead.numbers.map((n) => [n.phone, n.current])).toEqual([
+      [c, true],
+      [a, false],
     ]);
   });
 
