@@ -1,8 +1,11 @@
 // Which gateways are alive, kept in Redis, for requests that must reach every gateway (a campaign
 // rebuild asking for the calls in progress: gateway/ask-gateways.ts askEveryGateway). The Socket.IO
-// adapter cannot answer that question: the streams adapter knows only the gateways whose heartbeat
-// it has heard (none in its first moments, and not one whose heartbeat a loaded machine delayed past
-// its timeout), and then asks no one while saying every gateway answered.
+// adapter cannot answer that question: it waits for as many answers as it counts gateways, and it
+// counts too few at the worst moments. The streams adapter counts the subscribers of its channel
+// (PUBSUB NUMSUB), leaving out a gateway whose subscriber is reconnecting after a Redis restart or
+// failover; an adapter counting heartbeats leaves out one it has not heard yet, or whose heartbeat
+// a loaded machine delayed past its timeout. Counting itself alone, a gateway asks no one and
+// hears that every gateway answered.
 //
 // One sorted set for the deployment (engine/keys.ts gatewayRegistryKey): member a gateway's id,
 // score when its registration expires (Redis's clock). Each gateway writes its own entry again

@@ -117,7 +117,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let draining = false;
 
   // Several gateways: a rebuild must hear the calls in progress of every gateway alive, whether
-  // or not the adapter has heard its heartbeat yet (gateway-registry.ts).
+  // or not the adapter counts it at that moment (gateway-registry.ts).
   const registry = deps.adapter ? gatewayRegistryFor(store, clock, logger) : undefined;
   const agents = () => io.of(AGENT_NAMESPACE) as unknown as AnsweringNamespace;
 
