@@ -135,3 +135,13 @@ export function campaignKeySet(k: CampaignKeys): string[] {
 export function tenantGapKey(prefix: string, tenantId: string, phoneDigits: string): string {
   return `${prefix}{t:${tenantId}}:gap:${phoneDigits}`;
 }
+
+/**
+ * sorted set: the gateways alive (gateway/gateway-registry.ts), member the gateway's id, score
+ * when its registration expires (epoch ms, Redis's clock). One key for the whole deployment, not
+ * per campaign: its hash tag `{gateways}` names one Redis Cluster slot, and every command on it
+ * names only it.
+ */
+export function gatewayRegistryKey(prefix: string): string {
+  return `${prefix}{gateways}`;
+}

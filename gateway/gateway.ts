@@ -38,7 +38,11 @@ import { createMetrics } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { AGENT_NAMESPACE, MAX_FRAME_BYTES } from './protocol/events.js';
 import type { AgentClientEvents, AgentServerEvents } from './protocol/events.js';
-import type { InterServerEvents, SessionData } from './agent/agent-session.js';
+import type { HeldCallInfo, InterServerEvents, SessionData } from './agent/agent-session.js';
+import { answerByName, askEveryGateway } from './ask-gateways.js';
+import type { AnsweringNamespace } from './ask-gateways.js';
+import { gatewayRegistryFor } from './gateway-registry.js';
+import type { GatewayRegistry } from './gateway-registry.js';
 import type { OfferBudget } from './offer-budget.js';
 import { createOfferFields } from './privacy/offer-fields.js';
 import type { OfferFields } from './privacy/offer-fields.js';
@@ -83,6 +87,8 @@ export interface Gateway {
   readonly offerFields: OfferFields;
   /** The minimum gap between calls to one number across a tenant's campaigns (reservations). */
   readonly tenantGap: TenantGap;
+  /** The gateways alive, in Redis (several gateways only): a rebuild hears from each of them. */
+  readonly registry: GatewayRegistry | undefined;
   /** Load campaigns (rebuilding queues the engine lacks), start periodic work, listen. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Ready for traffic: started and not draining. */
@@ -110,6 +116,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let started = false;
   let draining = false;
 
+  // Several gateways: a rebuild must hear the calls in progress of every gateway alive, whether
+  // or not the adapter counts it at that moment (gateway-registry.ts).
+  const registry = deps.adapter ? gatewayRegistryFor(store, clock, logger) : undefined;
+  const agents = () => io.of(AGENT_NAMESPACE) as unknown as AnsweringNamespace;
+
   const hubRef: { hub?: AgentHub } = {};
   const metrics = createMetrics(() => hubRef.hub?.sessions.countsByState() ?? new Map());
   const campaigns = createCampaignRegistry({
@@ -125,7 +136,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onChanged: (ref) => {
       if (deps.adapter) io.of(AGENT_NAMESPACE).serverSideEmit('campaign:changed', ref);
     },
-    heldCalls: (ref) => hub.heldCalls(ref),
+    heldCalls: registry
+      ? async (ref) => (await askEveryGateway<HeldCallInfo[]>(agents(), registry, 'calls:held', [ref])).flat()
+      : (ref) => hub.heldCalls(ref),
     defaults: { offerTtlMs: config.OFFER_TTL_MS, callTtlMs: config.CALL_TTL_MS },
     floors: leaseTtlFloors(config),
   });
@@ -274,6 +287,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
   });
   hub.attach(io.of(AGENT_NAMESPACE));
+  if (registry) answerByName(agents(), registry.id, ['calls:held']);
   io.of(AGENT_NAMESPACE).on('campaign:changed', (ref) => {
     campaigns
       .refresh(ref)
@@ -355,10 +369,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     completions,
     offerFields,
     tenantGap,
+    registry,
     get ready() {
       return started && !draining;
     },
     async start(port, host) {
+      // Registered before any campaign is rebuilt or any device connects: a gateway that may hold
+      // calls is always on the roll.
+      await registry?.start();
       await campaigns.start();
       maintenance = startMaintenance({
         store,
@@ -434,6 +452,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       supervisor?.stop();
       await hub.drain(deadline - 1_000);
       await completions.drain();
+      // Off the roll once its calls are drained, while it can still answer: no rebuild waits for
+      // a gateway that stopped.
+      await registry?.stop().catch((err: unknown) => logger.warn({ err }, 'gateway.unregister_failed'));
       await io.close();
       logger.info('gateway.stopped');
     },

@@ -91,7 +91,12 @@ export function createCampaignRegistry(deps: {
   onForgotten?: (ref: CampaignRef) => void;
   /** This gateway changed a campaign (define or forget): every other gateway must refresh it. */
   onChanged?: (ref: CampaignRef) => void;
-  /** The calls in progress of a campaign (every gateway): a rebuild attaches them again. */
+  /**
+   * The calls in progress of a campaign on every gateway alive (gateway-registry.ts): a rebuild
+   * attaches them again. Rejects (UNAVAILABLE, retryable) when a gateway did not answer: the
+   * rebuild does not happen, and the campaign stays unknown or stale to the queue (nothing is
+   * offered from it) until a later attempt hears every gateway.
+   */
   heldCalls?: (ref: CampaignRef) => Promise<readonly HeldCallInfo[]>;
   /** The deployment's lease lengths (OFFER_TTL_MS, CALL_TTL_MS), for campaigns without their own. */
   defaults?: LeaseTtls;
@@ -116,11 +121,20 @@ export function createCampaignRegistry(deps: {
     readonly acceptedAt: number;
   }
 
+  /** The calls in progress a rebuild attaches again, and those of them with a known start. */
+  interface Held {
+    readonly leases: HeldLease[];
+    readonly started: StartedCall[];
+  }
+
   /**
    * The held calls whose leads the system of record still holds as queued in this campaign, and
    * those of them that were accepted at a known time (calls in progress, for the calling rules).
+   * Asked before a campaign the queue lost is defined again: when a gateway cannot be heard, the
+   * campaign stays unknown (every later dispatch, ready and maintenance round tries again), never
+   * defined empty and left so.
    */
-  async function held(ref: CampaignRef): Promise<{ leases: HeldLease[]; started: StartedCall[] }> {
+  async function held(ref: CampaignRef): Promise<Held> {
     const calls = (await deps.heldCalls?.(ref)) ?? [];
     const out: HeldLease[] = [];
     const started: StartedCall[] = [];
@@ -183,9 +197,9 @@ export function createCampaignRegistry(deps: {
     return [...byPhone.values()];
   }
 
-  async function rebuild(ref: CampaignRef): Promise<RebuildResult> {
+  async function rebuild(ref: CampaignRef, asked?: Held): Promise<RebuildResult> {
     const started = Date.now();
-    const calls = await held(ref);
+    const calls = asked ?? (await held(ref));
     let restored = 0;
     const result = await store.rebuild(
       ref,
@@ -210,9 +224,10 @@ export function createCampaignRegistry(deps: {
 
   async function ensure(ref: CampaignRef, config: CampaignConfig): Promise<void> {
     const known = await store.hasCampaign(ref);
+    const calls = known ? undefined : await held(ref);
     const { stale } = await store.defineCampaign(ref, config, clock.now());
     if (stale) logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.queue_stale');
-    if (!known || stale) await rebuild(ref);
+    if (!known || stale) await rebuild(ref, calls);
   }
 
   return {
@@ -298,7 +313,7 @@ export function createCampaignRegistry(deps: {
       refreshing.set(k, settled);
       return next;
     },
-    rebuild,
+    rebuild: (ref) => rebuild(ref),
     recover(ref) {
       const k = key(ref);
       let p = recovering.get(k);
@@ -313,8 +328,9 @@ export function createCampaignRegistry(deps: {
               ));
           if (!entry) return;
           logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.lost_by_engine');
+          const calls = await held(ref);
           await store.defineCampaign(ref, entry.config, clock.now());
-          await rebuild(ref);
+          await rebuild(ref, calls);
           live.set(k, entry);
         })().finally(() => recovering.delete(k));
         recovering.set(k, p);

@@ -9,6 +9,7 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guardAdapterClient } from '../../gateway/connection-recovery.js';
 import { AGENT_NAMESPACE } from '../../gateway/protocol/events.js';
 import { call, TestGateway, until } from '../support/gateway.js';
 import { deleteKeys, REDIS_URL } from '../support/stores.js';
@@ -27,6 +28,9 @@ describe("a gateway whose adapter lost Redis during a campaign's rebuild", () =>
     client.on('error', () => undefined);
     await client.connect();
     clients.push(client);
+    // As main.ts does: a session the destroyed client cannot save (a drain closing a phone's
+    // connection) is reported, not an unhandled rejection.
+    guardAdapterClient(client, () => undefined);
     return createAdapter(client, { streamName: name, channelPrefix: name, sessionKeyPrefix: `${name}:s:` });
   }
 
