@@ -223,8 +223,12 @@ export function createCampaignRegistry(deps: {
   }
 
   async function ensure(ref: CampaignRef, config: CampaignConfig): Promise<void> {
-    const known = await store.hasCampaign(ref);
+    let known = await store.hasCampaign(ref);
     const calls = known ? undefined : await held(ref);
+    // Asking every gateway takes time: another gateway may have defined and rebuilt the campaign
+    // meanwhile, and a second rebuild would reset a queue already leasing (its own leads kept,
+    // but every ready and dispatch refused CAMPAIGN_STALE while it reads Postgres again).
+    if (!known) known = await store.hasCampaign(ref);
     const { stale } = await store.defineCampaign(ref, config, clock.now());
     if (stale) logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.queue_stale');
     if (!known || stale) await rebuild(ref, calls);
