@@ -199,8 +199,9 @@ export interface RebuildResult {
   /** Held calls attached again (their leases were lost). */
   readonly reattached: number;
   /**
-   * Another rebuild of the campaign (another gateway's) was under way: this one waited for it to
-   * end and read nothing (the counts are 0).
+   * Another rebuild of the campaign (another gateway's) was under way, or had ended since the
+   * caller saw the need (`unlessRebuiltSince`): this one waited for it and read nothing (the
+   * counts are 0).
    */
   readonly waited: boolean;
 }
@@ -262,6 +263,12 @@ export interface QueueStore {
   /** Remove a campaign and everything queued in it. */
   dropCampaign(ref: CampaignRef): Promise<void>;
   hasCampaign(ref: CampaignRef): Promise<boolean>;
+  /**
+   * How many rebuilds of the campaign have ended (null: the queue does not know the campaign).
+   * A caller that finds the campaign unknown or stale reads this first and hands it to `rebuild`
+   * as `unlessRebuiltSince`: a rebuild that ended meanwhile makes its own needless.
+   */
+  rebuilds(ref: CampaignRef): Promise<number | null>;
 
   /** Validate the whole batch first (nothing is written if any lead is malformed), then queue it. */
   enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult>;
@@ -488,6 +495,14 @@ export interface RebuildOptions {
    * the rebuild ends, so nothing is leased from the rebuilt queue against a history it lost.
    */
   readonly history?: () => Promise<readonly RestoredCalls[]>;
+  /**
+   * `rebuilds(ref)` as the caller read it when it saw the need for this rebuild (0 for a campaign
+   * the queue did not know). If a rebuild has ended since and the queue is not stale, the queue
+   * already holds what the system of record held after that need arose: this rebuild reads
+   * nothing and answers `waited` (a second rebuild would refuse every lease while it reads the
+   * system of record again, for nothing). Without it, the rebuild always runs.
+   */
+  readonly unlessRebuiltSince?: number;
 }
 
 export interface RestoredCalls {

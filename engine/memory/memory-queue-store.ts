@@ -113,6 +113,8 @@ interface Campaign {
   readonly suppressed: Set<string>;
   /** A rebuild is reading the system of record (the Redis store's stale mark): no completion is claimed or applied. */
   rebuilding: boolean;
+  /** Rebuilds ended (the Redis store's cfg rg). */
+  rebuilds: number;
 }
 
 class Fail {
@@ -225,6 +227,7 @@ export class MemoryQueueStore implements QueueStore {
         leaseOf: new Map(),
         suppressed: new Set(),
         rebuilding: false,
+        rebuilds: 0,
       };
       this.#campaigns.set(this.#key(ref), c);
     }
@@ -247,6 +250,11 @@ export class MemoryQueueStore implements QueueStore {
   async hasCampaign(ref: CampaignRef): Promise<boolean> {
     await Promise.resolve();
     return this.#campaigns.has(this.#key(ref));
+  }
+
+  async rebuilds(ref: CampaignRef): Promise<number | null> {
+    await Promise.resolve();
+    return this.#campaigns.get(this.#key(ref))?.rebuilds ?? null;
   }
 
   async enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult> {
@@ -1177,6 +1185,10 @@ export class MemoryQueueStore implements QueueStore {
       await running.catch(() => undefined);
       return REBUILD_WAITED;
     }
+    // Another rebuild ended after the caller saw the need for this one (one process: the queue
+    // never goes back in time, so it is never stale otherwise).
+    if (options.unlessRebuiltSince !== undefined && c.rebuilds > options.unlessRebuiltSince)
+      return REBUILD_WAITED;
     c.rebuilding = true;
     const run = this.#rebuildSteps(c, ref, source, now, options).finally(() => {
       c.rebuilding = false;
@@ -1267,6 +1279,7 @@ export class MemoryQueueStore implements QueueStore {
       const numbers = await history();
       if (numbers.length > 0) await this.restoreHistory(ref, numbers, now);
     }
+    c.rebuilds++;
     return { enqueued, duplicates, suppressed, keptLeased: kept.length, reattached, waited: false };
   }
 

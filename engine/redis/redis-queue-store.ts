@@ -89,6 +89,9 @@ import { checkEvictionPolicy } from './eviction-policy.js';
 import { buildScripts } from './scripts.js';
 import type { ScriptArg, ScriptName } from './scripts.js';
 
+/** rebuildReset's answer when a rebuild ended after the caller saw the need for its own. */
+const REBUILT_SINCE = -100;
+
 export interface RedisQueueStoreOptions {
   /** redis://host:port; default redis://127.0.0.1:6379 */
   readonly url?: string;
@@ -407,6 +410,11 @@ export class RedisQueueStore implements QueueStore {
 
   async hasCampaign(ref: CampaignRef): Promise<boolean> {
     return (await this.#client.exists(this.#keys(ref).cfg)) === 1;
+  }
+
+  async rebuilds(ref: CampaignRef): Promise<number | null> {
+    const [seq, rg] = await this.#client.hmGet(this.#keys(ref).cfg, ['seq', 'rg']);
+    return seq === null || seq === undefined ? null : Number(rg ?? 0);
   }
 
   async enqueue(ref: CampaignRef, leads: readonly LeadInput[], now: number): Promise<EnqueueResult> {
@@ -1087,11 +1095,13 @@ export class RedisQueueStore implements QueueStore {
     ref: CampaignRef,
     source: AsyncIterable<readonly LeadInput[]> | Iterable<readonly LeadInput[]>,
     now: number,
-    { held = [], history }: RebuildOptions,
+    { held = [], history, unlessRebuiltSince }: RebuildOptions,
     keepLock: () => Promise<unknown>,
   ): Promise<RebuildResult> {
     const base = this.#keys(ref).base;
-    const kept = Number(await this.#campaign('rebuildReset', ref, [base, this.#newEpoch()]));
+    const since = unlessRebuiltSince === undefined ? '' : unlessRebuiltSince;
+    const kept = Number(await this.#campaign('rebuildReset', ref, [base, this.#newEpoch(), since]));
+    if (kept === REBUILT_SINCE) return REBUILD_WAITED;
     if (kept < 0) throw errorFromStatus(kept, { campaignId: ref.campaignId });
     // Nothing is leased or completed until the held calls are attached again (the reset marked
     // the queue stale; attachLeases ends the rebuild).

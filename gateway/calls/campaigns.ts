@@ -197,7 +197,12 @@ export function createCampaignRegistry(deps: {
     return [...byPhone.values()];
   }
 
-  async function rebuild(ref: CampaignRef, asked?: Held): Promise<RebuildResult> {
+  /**
+   * Rebuild the campaign's queue from Postgres. `seen` is the store's count of ended rebuilds when
+   * the caller found the campaign unknown or stale: a rebuild another caller (or gateway) ended
+   * since then makes this one read nothing.
+   */
+  async function rebuild(ref: CampaignRef, asked?: Held, seen?: number): Promise<RebuildResult> {
     const started = Date.now();
     const calls = asked ?? (await held(ref));
     let restored = 0;
@@ -212,6 +217,7 @@ export function createCampaignRegistry(deps: {
           restored = numbers.length;
           return numbers;
         },
+        ...(seen === undefined ? {} : { unlessRebuiltSince: seen }),
       },
     );
     logger.info(
@@ -222,16 +228,19 @@ export function createCampaignRegistry(deps: {
     return result;
   }
 
+  /**
+   * Define the campaign in the queue, and rebuild it when the queue did not know it or may have
+   * lost writes. Asking every gateway for its calls takes time (a registry round): whatever
+   * rebuild another caller ends meanwhile makes this one read nothing (`seen`), so a queue already
+   * leasing is not reset (every ready and dispatch refused CAMPAIGN_STALE while it reads Postgres
+   * again, for nothing).
+   */
   async function ensure(ref: CampaignRef, config: CampaignConfig): Promise<void> {
-    let known = await store.hasCampaign(ref);
-    const calls = known ? undefined : await held(ref);
-    // Asking every gateway takes time: another gateway may have defined and rebuilt the campaign
-    // meanwhile, and a second rebuild would reset a queue already leasing (its own leads kept,
-    // but every ready and dispatch refused CAMPAIGN_STALE while it reads Postgres again).
-    if (!known) known = await store.hasCampaign(ref);
+    const seen = await store.rebuilds(ref);
+    const calls = seen === null ? await held(ref) : undefined;
     const { stale } = await store.defineCampaign(ref, config, clock.now());
     if (stale) logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.queue_stale');
-    if (!known || stale) await rebuild(ref, calls);
+    if (seen === null || stale) await rebuild(ref, calls, seen ?? 0);
   }
 
   return {
@@ -323,6 +332,8 @@ export function createCampaignRegistry(deps: {
       let p = recovering.get(k);
       if (!p) {
         p = (async () => {
+          // Read before anything else: a rebuild ended after this makes this recovery's needless.
+          const seen = (await store.rebuilds(ref)) ?? 0;
           const entry =
             live.get(k) ??
             (await db.campaigns
@@ -334,7 +345,7 @@ export function createCampaignRegistry(deps: {
           logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.lost_by_engine');
           const calls = await held(ref);
           await store.defineCampaign(ref, entry.config, clock.now());
-          await rebuild(ref, calls);
+          await rebuild(ref, calls, seen);
           live.set(k, entry);
         })().finally(() => recovering.delete(k));
         recovering.set(k, p);

@@ -13,6 +13,7 @@ import type { CampaignRef } from '../../engine/ids.js';
 import type { LeadInput } from '../../engine/lead.js';
 import type { Lease } from '../../engine/lease.js';
 import type { QueueStore, ReadyAgent } from '../../engine/queue-store.js';
+import { REBUILD_WAITED } from '../../engine/queue-store.js';
 import { redisKeysHolding } from '../support/redis-scan.js';
 import { startRedisCluster } from '../support/redis-servers.js';
 import type { RedisCluster } from '../support/redis-servers.js';
@@ -1212,6 +1213,43 @@ describe.each<StoreKind>(['memory', 'redis', 'cluster'])('QueueStore contract: %
       expect(secondRead).toBe(false);
       const snap = await store.snapshot(ref);
       expect(Object.values(snap.records).sort()).toEqual(['L1', 'L2']);
+    });
+
+    it('reads nothing when another rebuild ended after the caller saw the need for its own', async () => {
+      expect(await store.rebuilds(campaignRef(TENANT, 'never-defined'))).toBeNull();
+      await define();
+      await store.enqueue(ref, [lead(1), lead(2)], T0);
+      // Two gateways find the campaign needing a rebuild at once; the first one's ends, its queue
+      // leases again, and only then does the second get to its own (it asked every gateway for
+      // their calls first): it must not empty the queue and read the system of record again.
+      const seen = await store.rebuilds(ref);
+      expect(seen).toBe(0);
+      expect(await store.rebuild(ref, [[lead(1), lead(2)]], T0, { unlessRebuiltSince: seen! })).toMatchObject(
+        {
+          enqueued: 2,
+          waited: false,
+        },
+      );
+      expect(await store.rebuilds(ref)).toBe(1);
+      const l = await leaseOne();
+      let read = false;
+      function* late() {
+        read = true;
+        yield [lead(1), lead(2), lead(3)];
+      }
+      expect(await store.rebuild(ref, late(), T0, { unlessRebuiltSince: seen! })).toEqual(REBUILD_WAITED);
+      expect(read).toBe(false);
+      expect(await store.rebuilds(ref)).toBe(1);
+      const snap = await store.snapshot(ref);
+      expect(Object.values(snap.records).sort()).toEqual(['L1', 'L2']);
+      expect(snap.leases[l.leaseId]).toBeDefined();
+      expect((await store.lease(ref, agent(2), T0, OFFER_TTL))?.lead.id).toBe('L2');
+      // Asked since that rebuild (or with nothing seen), a rebuild runs.
+      expect(await store.rebuild(ref, [[lead(3)]], T0, { unlessRebuiltSince: 1 })).toMatchObject({
+        enqueued: 1,
+        waited: false,
+      });
+      expect(await store.rebuilds(ref)).toBe(2);
     });
   });
 

@@ -203,6 +203,36 @@ describe('Redis store', () => {
       }
     });
 
+    it('rebuilds a queue that went back in time even when a rebuild ended since the caller saw the need', async () => {
+      const own = await makeStore('redis', { newEpoch: countingEpoch });
+      const store = own.store as RedisQueueStore;
+      const client = createClient({ url: REDIS_URL });
+      await client.connect();
+      try {
+        const k = campaignKeys(own.prefix, lost);
+        const leads = [{ id: 'B1', phone: '+447700900301', timeZone: 'UTC' }];
+        await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
+        await store.rebuild(lost, [leads], T0);
+        expect(await store.rebuilds(lost)).toBe(1);
+        // A failover no script has noticed yet (the run id changed, nothing marked stale): the
+        // rebuild that ended is no reason to skip this one.
+        await client.hSet(k.cfg, { rid: 'a-run-that-is-gone' });
+        const r = await store.rebuild(lost, [leads], T0, { unlessRebuiltSince: 0 });
+        expect(r).toMatchObject({ waited: false, enqueued: 1 });
+        expect(await store.rebuilds(lost)).toBe(2);
+        expect(await client.hGet(k.cfg, 'stale')).toBeNull();
+        // Marked stale (and the rebuild that cleared it long done): it runs too.
+        await client.hSet(k.cfg, { stale: '1' });
+        expect(await store.rebuild(lost, [leads], T0, { unlessRebuiltSince: 0 })).toMatchObject({
+          waited: false,
+        });
+        expect((await store.lease(lost, a(1), T0, 60_000))?.lead.id).toBe('B1');
+      } finally {
+        await client.close();
+        await own.dispose();
+      }
+    });
+
     it('never offers a lead whose number is in the suppression set, whatever the queue says', async () => {
       const other = campaignRef('acme', 'suppressed-at-lease');
       const client = createClient({ url: REDIS_URL });

@@ -56,4 +56,5 @@ for n = 0, count - 1 do
 end
 flush()
 redis.call('HDEL', K.cfg, 'stale')
+redis.call('HINCRBY', K.cfg, 'rg', 1) -- rebuilds ended (rebuildReset's ARGV[3])
 return attached

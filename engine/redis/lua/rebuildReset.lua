@@ -12,18 +12,29 @@
   KEYS[1..14]: the campaign key set (includes/campaign-keys.lua)
   ARGV[1] key base of the campaign
   ARGV[2] a fresh epoch, used if the queue was marked stale
+  ARGV[3] rebuilds ended (cfg rg, counted by attachLeases) when the caller saw the need for this
+          one, or '' to rebuild regardless: if one has ended since and the queue is not stale
+          (nor went back in time, includes/run.lua), nothing is touched
 
-  Returns the number of leads kept, or CAMPAIGN_UNKNOWN.
+  Returns the number of leads kept, REBUILT_SINCE (-100: nothing touched), or CAMPAIGN_UNKNOWN.
 ]]
 --- @include "status"
 --- @include "campaign-keys"
 --- @include "keys"
 --- @include "lease"
+--- @include "run"
+
+local REBUILT_SINCE = -100
 
 local base = ARGV[1]
 local seq = redis.call('HGET', K.cfg, 'seq')
 if not seq then
   return ST_CAMPAIGN_UNKNOWN
+end
+if ARGV[3] ~= '' and tonumber(redis.call('HGET', K.cfg, 'rg') or '0') > tonumber(ARGV[3]) then
+  if checkRun(K.cfg) == ST_OK then
+    return REBUILT_SINCE
+  end
 end
 
 -- Leads under a live lease or revoked mid-call, with their records and lease fields.
