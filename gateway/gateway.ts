@@ -89,6 +89,12 @@ export interface Gateway {
   readonly tenantGap: TenantGap;
   /** The gateways alive, in Redis (several gateways only): a rebuild hears from each of them. */
   readonly registry: GatewayRegistry | undefined;
+  /**
+   * The calls in progress of a campaign on every gateway alive (this one's too), as a rebuild
+   * gathers them: with several gateways, each registered one must answer, or it rejects
+   * UNAVAILABLE (retryable).
+   */
+  heldCalls(ref: CampaignRef): Promise<readonly HeldCallInfo[]>;
   /** Load campaigns (rebuilding queues the engine lacks), start periodic work, listen. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Ready for traffic: started and not draining. */
@@ -123,6 +129,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const hubRef: { hub?: AgentHub } = {};
   const metrics = createMetrics(() => hubRef.hub?.sessions.countsByState() ?? new Map());
+  const heldCalls = (ref: CampaignRef): Promise<readonly HeldCallInfo[]> =>
+    registry
+      ? askEveryGateway<HeldCallInfo[]>(agents(), registry, 'calls:held', [ref]).then((all) => all.flat())
+      : hub.heldCalls(ref);
   const campaigns = createCampaignRegistry({
     db,
     store,
@@ -136,9 +146,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onChanged: (ref) => {
       if (deps.adapter) io.of(AGENT_NAMESPACE).serverSideEmit('campaign:changed', ref);
     },
-    heldCalls: registry
-      ? async (ref) => (await askEveryGateway<HeldCallInfo[]>(agents(), registry, 'calls:held', [ref])).flat()
-      : (ref) => hub.heldCalls(ref),
+    heldCalls,
     defaults: { offerTtlMs: config.OFFER_TTL_MS, callTtlMs: config.CALL_TTL_MS },
     floors: leaseTtlFloors(config),
   });
@@ -370,6 +378,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     offerFields,
     tenantGap,
     registry,
+    heldCalls,
     get ready() {
       return started && !draining;
     },

@@ -107,7 +107,8 @@ export function createRights(gateway: Gateway, sweeper?: StreamSweeper): Rights 
       if (queued.length > 0) {
         const held = new Set<string>();
         for (const ref of new Set(queued.map((q) => q.campaignId))) {
-          for (const call of await gateway.hub.heldCalls(campaignRef(tenantId, ref))) {
+          // Every gateway alive answers (as for a rebuild), not only those the adapter counts.
+          for (const call of await gateway.heldCalls(campaignRef(tenantId, ref))) {
             held.add(parseLeaseId(call.leaseId).leadId);
           }
         }

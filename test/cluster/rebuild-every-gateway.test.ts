@@ -11,10 +11,12 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRef } from '../../engine/ids.js';
+import { asTenantId } from '../../engine/ids.js';
 import { campaignKeyPattern, gatewayRegistryKey } from '../../engine/keys.js';
 import { parseLeaseId } from '../../engine/lease.js';
 import type { OfferPayload } from '../../gateway/protocol/schemas.js';
 import { AGENT_NAMESPACE } from '../../gateway/protocol/events.js';
+import { createRights } from '../../gateway/privacy/rights.js';
 import { call, next, TestGateway, until } from '../support/gateway.js';
 import type { Device } from '../support/gateway.js';
 import { deleteKeys, REDIS_URL } from '../support/stores.js';
@@ -51,6 +53,8 @@ describe('a rebuild hears the calls in progress of every gateway alive', () => {
   let b: TestGateway;
   let ref: CampaignRef;
   const devices: Device[] = [];
+  /** The lead and number of the call a0 stays on (the first test). */
+  let leadOnThePhone: { leadId: string; phone: string } | undefined;
   /** Ends b's undercount (also when the first test fails before it does). */
   let hear: (() => void) | undefined;
 
@@ -135,7 +139,32 @@ describe('a rebuild hears the calls in progress of every gateway alive', () => {
     expect(parseLeaseId(other.leaseId).leadId).not.toBe(onThePhone);
     expect(Object.keys((await b.store.store.snapshot(ref)).leases)).toContain(offer.leaseId);
     expect(offers.map((o) => parseLeaseId(o.leaseId).leadId)).not.toContain(onThePhone);
+    leadOnThePhone = { leadId: onThePhone, phone: offer.lead.phone };
   }, 60_000);
+
+  it("refuses to correct the data of a person on a call on a gateway the asking gateway's adapter does not count", async () => {
+    // a0 is still on the phone on gateway a (the test above); b counts itself alone again. A
+    // rectification asked of b must hear a's calls, as a rebuild does, and wait for the call's end.
+    expect(leadOnThePhone).toBeDefined();
+    const { leadId, phone } = leadOnThePhone!;
+    hear = undercounting(b);
+    expect(await adapterOf(b).serverCount()).toBe(1);
+    const rights = createRights(b.gateway);
+    const rectify = () =>
+      rights.rectify(
+        asTenantId(T),
+        phone,
+        { name: 'Corrected mid-call' },
+        { actor: 'boss', now: Date.now() },
+      );
+    // Not every gateway alive answered: refused retryable, nothing changed ...
+    await expect(rectify()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // ... and once b hears a, refused because the person is on a call there.
+    hear();
+    hear = undefined;
+    await expect(rectify()).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await b.pg.db.leads.get(asTenantId(T), leadId))?.name).not.toBe('Corrected mid-call');
+  }, 30_000);
 
   it('waits for a registered gateway that died until its registration expires, then rebuilds', async () => {
     // A gateway that died without leaving: its entry stays until it expires (here in 1.5 s).
