@@ -94,6 +94,11 @@ export const configSchema = z
     /** Events a device may send per second before it is answered RATE_LIMITED. */
     AGENT_EVENT_RATE: z.coerce.number().int().min(1).max(100_000).default(50),
     SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
+    /**
+     * How far the heap may grow past what the last full garbage collection left alive, in percent
+     * (gateway/heap.ts); 0: V8's own heuristics (up to 300 %).
+     */
+    HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(300).default(100),
     /** Where SMS follow-ups are POSTed as JSON { to, body, reference }; unset: SMS follow-ups are refused. */
     SMS_HTTP_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Sent to SMS_HTTP_URL as a bearer token when set. */

@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +29,8 @@ import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario
 import { round } from '../lib/stats.js';
 import type { ImportChildArgs, ImportChildResult } from './import/import-child.js';
 import { Teardowns } from './loop/rig.js';
+import { buildBundle } from '../../gateway/bundle.js';
+import { loadConfig } from '../../gateway/config.js';
 import { createSchemas } from './loop/seed.js';
 
 const TENANT = 'bench';
@@ -82,6 +85,20 @@ function positiveInt(value: string): number {
   return n;
 }
 
+type ChildKind = 'bundle' | 'tsx';
+
+function percentOf(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 300)
+    throw new InvalidArgumentError('must be an integer from 0 to 300');
+  return n;
+}
+
+function childKindOf(value: string): ChildKind {
+  if (value !== 'bundle' && value !== 'tsx') throw new InvalidArgumentError('must be bundle or tsx');
+  return value;
+}
+
 function rssSampler() {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
@@ -96,6 +113,8 @@ function rssSampler() {
 async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const rows = ctx.agents ?? (ctx.quick ? 20_000 : ctx.suite ? 100_000 : 1_000_000);
   const batchSize = ctx.options['batch'] as number | undefined;
+  const childKind = (ctx.options['child'] as ChildKind | undefined) ?? 'bundle';
+  const heapGrowth = ctx.options['heapGrowth'] as number | undefined;
   const teardowns = new Teardowns();
   const file = join(tmpdir(), `dialhub-bench-import-${ctx.runId}.csv`);
   try {
@@ -131,6 +150,19 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       `${fmt(rows)} rows written, ${fmt(dnc.length)} numbers listed (${fmt(performance.now() - t)} ms)`,
     );
 
+    // The import's process runs plain JavaScript bundled as production's (gateway/bundle.ts), not
+    // TypeScript through tsx, whose loader and transformed sources the product never carries
+    // (`--child tsx` runs it so, for comparison).
+    let childModule: URL | string = new URL('./import/import-child.ts', import.meta.url);
+    if (childKind === 'bundle') {
+      const outdir = fileURLToPath(new URL(`../../.dist-test-import-${ctx.runId}`, import.meta.url));
+      teardowns.add('import child bundle', () => rm(outdir, { recursive: true, force: true }));
+      t = performance.now();
+      await buildBundle(fileURLToPath(childModule), outdir);
+      childModule = join(outdir, 'import-child.js');
+      ctx.log(`import child bundled (${fmt(performance.now() - t)} ms)`);
+    }
+
     // dialhub: the import as the HTTP route runs it, first (the baselines' clients are not open yet).
     const job = await db.imports.create({
       tenantId: TENANT,
@@ -154,9 +186,10 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       campaignId: CAMPAIGN,
       jobId: job.id,
       ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(heapGrowth !== undefined ? { heapGrowthPercent: heapGrowth } : {}),
     };
-    const child = fork(new URL('./import/import-child.ts', import.meta.url), [JSON.stringify(childArgs)], {
-      execArgv: ['--import', import.meta.resolve('tsx')],
+    const child = fork(childModule, [JSON.stringify(childArgs)], {
+      execArgv: childKind === 'tsx' ? ['--import', import.meta.resolve('tsx')] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
@@ -253,6 +286,8 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       config: {
         rows,
         batch: batchSize ?? 'default (gateway/leads/csv-import.ts)',
+        child: childKind,
+        heap_growth_percent: heapGrowth ?? loadConfig({}).HEAP_GROWTH_PERCENT,
         default_country: 'US',
         mix: '2% bad, 5% duplicates, 1% DNC, four US formats',
       },
@@ -261,10 +296,10 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
         peak_rss_mb: { goal: `< ${GOALS.peak_rss_mb}`, met: met.rss },
       },
       notes: [
-        'dialhub: importCsv with the intake the HTTP route uses (E.164, zone from the number, dedupe in file and campaign, DNC scrub, Postgres insert then Redis enqueue, the import record and rejects), in a child process of its own (bench/scenarios/import/import-child.ts, under tsx) holding the gateway modules (HTTP app and gateway loaded, not started), a database pool and a queue store, as the gateway opens them.',
+        'dialhub: importCsv with the intake the HTTP route uses (E.164, zone from the number, dedupe in file and campaign, DNC scrub, Postgres insert then Redis enqueue, the import record and rejects), in a child process of its own (bench/scenarios/import/import-child.ts, bundled by gateway/bundle.ts and run by plain node as production runs dist/main.js; --child tsx: under tsx) holding the gateway modules (HTTP app and gateway loaded, not started), a database pool and a queue store, as the gateway opens them.',
         'raw: the same file through csv-parse into 1,000-row INSERTs of three text columns, no checks.',
         "copy: the same file's bytes into COPY ... FROM STDIN (csv) of three text columns, no checks: what Postgres takes for the bytes alone.",
-        "peak_rss_mb is that child process's VmHWM (kernel high-water mark over its whole life: Node, tsx, the modules, the clients, the import); rss_before_mb is its VmRSS just before the import. It does not include a running gateway's other state (HTTP server, sockets, engine loops). harness_rss_before_mb / harness_peak_rss_mb are the bench process (generated file, DNC list, clients) before and during the import, not counted in peak_rss_mb.",
+        "peak_rss_mb is that child process's VmHWM (kernel high-water mark over its whole life: Node, the modules, the clients, the import); rss_before_mb is its VmRSS just before the import. It does not include a running gateway's other state (HTTP server, sockets, engine loops). harness_rss_before_mb / harness_peak_rss_mb are the bench process (generated file, DNC list, clients) before and during the import, not counted in peak_rss_mb.",
       ],
     };
     const goal = (text: string, ok: boolean) => `${text} (${ok ? 'met' : 'missed'})`;
@@ -313,6 +348,18 @@ export const importScenario: Scenario = {
       flags: '--batch <n>',
       description: "rows per batch of dialhub's import (default: the import's own)",
       parse: positiveInt,
+    },
+    {
+      flags: '--child <kind>',
+      description:
+        "how the import's process runs dialhub's code: bundle (default: plain JavaScript built as production's) or tsx (TypeScript through tsx, as npm run dev)",
+      parse: childKindOf,
+    },
+    {
+      flags: '--heap-growth <percent>',
+      description:
+        "the import process's HEAP_GROWTH_PERCENT (default: the gateway's, 100; 0: V8's own heuristics)",
+      parse: percentOf,
     },
   ],
   run,

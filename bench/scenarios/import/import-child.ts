@@ -17,6 +17,8 @@ import { importCsv } from '../../../gateway/leads/csv-import.js';
 import { openLeadIntake } from '../../../gateway/leads/intake.js';
 import type { CheckedLeads, LeadIntake, StoredLeads } from '../../../gateway/leads/intake.js';
 import { silentLogger } from '../../../gateway/logger.js';
+import { loadConfig } from '../../../gateway/config.js';
+import { limitHeapGrowth } from '../../../gateway/heap.js';
 // Loaded, not started: the gateway process carries these modules while it imports.
 import { createGateway } from '../../../gateway/gateway.js';
 import { createHttpApp } from '../../../gateway/http/app.js';
@@ -32,6 +34,8 @@ export interface ImportChildArgs {
   readonly jobId: string;
   /** Rows per batch; the import's own default when not given. */
   readonly batchSize?: number;
+  /** The gateway's HEAP_GROWTH_PERCENT (gateway/heap.ts); its default when not given. */
+  readonly heapGrowthPercent?: number;
 }
 
 export interface ImportChildResult {
@@ -55,6 +59,8 @@ function statusMb(field: 'VmRSS' | 'VmHWM'): number {
 async function main(args: ImportChildArgs): Promise<ImportChildResult> {
   if (typeof createGateway !== 'function' || typeof createHttpApp !== 'function')
     throw new Error('gateway modules did not load');
+  // As gateway/main.ts does at start, with the gateway's setting (its default unless given).
+  limitHeapGrowth(args.heapGrowthPercent ?? loadConfig({}).HEAP_GROWTH_PERCENT);
   const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema, pool: { min: 2, max: 10 } });
   const store = await createRedisQueueStore({
     url: args.redisUrl,
