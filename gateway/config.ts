@@ -1,6 +1,7 @@
 // Configuration, parsed once at start from the environment into a typed, frozen object. Nothing
 // else reads process.env. Empty strings count as unset; every problem is reported at once,
 // naming the variable.
+import { DEFAULT_IMPORT_HEAP_GROWTH_PERCENT } from './heap.js';
 import { z } from 'zod';
 
 const ms = (fallback: number, min = 1, max = 86_400_000) =>
@@ -95,10 +96,15 @@ export const configSchema = z
     AGENT_EVENT_RATE: z.coerce.number().int().min(1).max(100_000).default(50),
     SHUTDOWN_TIMEOUT_MS: ms(9_000, 100, 60_000),
     /**
-     * How far the heap may grow past what the last full garbage collection left alive, in percent
-     * (gateway/heap.ts); 0: V8's own heuristics (up to 300 %).
+     * While a CSV import runs: how far the heap may grow past what the last full garbage
+     * collection left alive, in percent (gateway/heap.ts); 0: V8's own heuristics (up to 300 %).
      */
-    HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(300).default(100),
+    IMPORT_HEAP_GROWTH_PERCENT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(DEFAULT_IMPORT_HEAP_GROWTH_PERCENT),
     /** Where SMS follow-ups are POSTed as JSON { to, body, reference }; unset: SMS follow-ups are refused. */
     SMS_HTTP_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Sent to SMS_HTTP_URL as a bearer token when set. */

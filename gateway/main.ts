@@ -26,7 +26,6 @@ import { createHttpApp } from './http/app.js';
 import { adapterStreamName } from './privacy/stream-sweep.js';
 import { supervisorWithLogins } from './supervisor/index.js';
 import { guardAdapterClient } from './connection-recovery.js';
-import { limitHeapGrowth } from './heap.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
@@ -221,7 +220,6 @@ function banner(
 
 async function main(): Promise<void> {
   const config = readConfig();
-  limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
   const logger: Logger = createLogger(config.LOG_LEVEL);
   const resources: Resource[] = [];
   const checks: HealthCheck[] = [];

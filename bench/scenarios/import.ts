@@ -287,7 +287,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
         rows,
         batch: batchSize ?? 'default (gateway/leads/csv-import.ts)',
         child: childKind,
-        heap_growth_percent: heapGrowth ?? loadConfig({}).HEAP_GROWTH_PERCENT,
+        heap_growth_percent: heapGrowth ?? loadConfig({}).IMPORT_HEAP_GROWTH_PERCENT,
         default_country: 'US',
         mix: '2% bad, 5% duplicates, 1% DNC, four US formats',
       },
@@ -358,7 +358,7 @@ export const importScenario: Scenario = {
     {
       flags: '--heap-growth <percent>',
       description:
-        "the import process's HEAP_GROWTH_PERCENT (default: the gateway's, 100; 0: V8's own heuristics)",
+        "the import's IMPORT_HEAP_GROWTH_PERCENT (default: the gateway's, 100; 0: V8's own heuristics)",
       parse: percentOf,
     },
   ],

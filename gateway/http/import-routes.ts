@@ -273,7 +273,13 @@ export function importRoutes(gateway: Gateway, audit: Audit): Router {
       const { importCsv } = await loadCsvImport();
       result = await importCsv(
         upload.source,
-        { mapping: options.mapping, defaultCountry, defaultTimeZone, fieldLimits },
+        {
+          mapping: options.mapping,
+          defaultCountry,
+          defaultTimeZone,
+          fieldLimits,
+          heapGrowthPercent: gateway.deps.config.IMPORT_HEAP_GROWTH_PERCENT,
+        },
         {
           intake,
           progress: (delta, rejects) => db.imports.progress(tenantId, job.id, delta, rejects),

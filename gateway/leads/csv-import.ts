@@ -26,6 +26,7 @@ import type { PhoneMemo } from './phone-memo.js';
 import { PhoneRows } from './phone-set.js';
 import { MAX_CANDIDATE_ZONES, phoneZones } from './phone-zones.js';
 import type { PhoneZones } from './phone-zones.js';
+import { DEFAULT_IMPORT_HEAP_GROWTH_PERCENT, holdHeapGrowth } from '../heap.js';
 
 export { CsvImportError, REJECT_CODES } from './import-contract.js';
 export type { RejectCode } from './import-contract.js';
@@ -43,6 +44,11 @@ export interface CsvImportOptions {
    * write: a row over them is rejected here, with its reason, instead of failing its whole batch.
    */
   readonly fieldLimits?: { readonly maxCount: number; readonly maxValueLength: number } | undefined;
+  /**
+   * While the import runs, the process's heap grows at most this far (percent) past what the last
+   * full collection left alive (gateway/heap.ts; the gateway's IMPORT_HEAP_GROWTH_PERCENT); 0: V8's own.
+   */
+  readonly heapGrowthPercent?: number;
 }
 
 export interface CsvImportSink {
@@ -106,6 +112,22 @@ export async function importCsv(
   options: CsvImportOptions,
   sink: CsvImportSink,
   zones: PhoneZones = phoneZones(),
+): Promise<CsvImportResult> {
+  // Every row lives across the pipelined steps and is promoted: bound the garbage V8 lets pile up
+  // before a full collection while this runs (gateway/heap.ts).
+  const release = holdHeapGrowth(options.heapGrowthPercent ?? DEFAULT_IMPORT_HEAP_GROWTH_PERCENT);
+  try {
+    return await importRows(source, options, sink, zones);
+  } finally {
+    release();
+  }
+}
+
+async function importRows(
+  source: AsyncIterable<Uint8Array>,
+  options: CsvImportOptions,
+  sink: CsvImportSink,
+  zones: PhoneZones,
 ): Promise<CsvImportResult> {
   const decoded = await decodeText(source);
   const { parser, skipped } = recordsOf(decoded);

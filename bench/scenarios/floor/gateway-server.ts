@@ -9,7 +9,6 @@ import { leaseIdsFrom } from '../../../gateway/auth/lease-ids.js';
 import { loadConfig } from '../../../gateway/config.js';
 import type { ConfigInput } from '../../../gateway/config.js';
 import { createGateway } from '../../../gateway/gateway.js';
-import { limitHeapGrowth } from '../../../gateway/heap.js';
 import { createHttpApp } from '../../../gateway/http/app.js';
 import { createLogger } from '../../../gateway/logger.js';
 import type { ServerApi } from '../loop/api.js';
@@ -38,7 +37,6 @@ await clock.start();
 const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema });
 await db.migrate();
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...args.config });
-limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
 const logger = createLogger(config.LOG_LEVEL);
 const tokens = createDeviceTokens(args.deviceTokenSecret);
 const gateway = createGateway({

@@ -18,7 +18,6 @@ import { openLeadIntake } from '../../../gateway/leads/intake.js';
 import type { CheckedLeads, LeadIntake, StoredLeads } from '../../../gateway/leads/intake.js';
 import { silentLogger } from '../../../gateway/logger.js';
 import { loadConfig } from '../../../gateway/config.js';
-import { limitHeapGrowth } from '../../../gateway/heap.js';
 // Loaded, not started: the gateway process carries these modules while it imports.
 import { createGateway } from '../../../gateway/gateway.js';
 import { createHttpApp } from '../../../gateway/http/app.js';
@@ -34,7 +33,7 @@ export interface ImportChildArgs {
   readonly jobId: string;
   /** Rows per batch; the import's own default when not given. */
   readonly batchSize?: number;
-  /** The gateway's HEAP_GROWTH_PERCENT (gateway/heap.ts); its default when not given. */
+  /** The gateway's IMPORT_HEAP_GROWTH_PERCENT (gateway/heap.ts); its default when not given. */
   readonly heapGrowthPercent?: number;
 }
 
@@ -59,8 +58,6 @@ function statusMb(field: 'VmRSS' | 'VmHWM'): number {
 async function main(args: ImportChildArgs): Promise<ImportChildResult> {
   if (typeof createGateway !== 'function' || typeof createHttpApp !== 'function')
     throw new Error('gateway modules did not load');
-  // As gateway/main.ts does at start, with the gateway's setting (its default unless given).
-  limitHeapGrowth(args.heapGrowthPercent ?? loadConfig({}).HEAP_GROWTH_PERCENT);
   const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema, pool: { min: 2, max: 10 } });
   const store = await createRedisQueueStore({
     url: args.redisUrl,
@@ -94,7 +91,11 @@ async function main(args: ImportChildArgs): Promise<ImportChildResult> {
     const t = performance.now();
     const result = await importCsv(
       createReadStream(args.file),
-      { defaultCountry: 'US', ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) },
+      {
+        defaultCountry: 'US',
+        heapGrowthPercent: args.heapGrowthPercent ?? loadConfig({}).IMPORT_HEAP_GROWTH_PERCENT,
+        ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      },
       {
         intake,
         progress: timed('progress', (delta: ImportCounts, rejects: readonly ImportReject[]) =>

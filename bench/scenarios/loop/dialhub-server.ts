@@ -19,7 +19,6 @@ import { createDeviceTokens } from '../../../gateway/auth/device-token.js';
 import { loadConfig } from '../../../gateway/config.js';
 import type { ConfigInput } from '../../../gateway/config.js';
 import { createGateway } from '../../../gateway/gateway.js';
-import { limitHeapGrowth } from '../../../gateway/heap.js';
 import { createLogger } from '../../../gateway/logger.js';
 import { OfferBudget } from '../../../gateway/offer-budget.js';
 import { elapsedMs } from '../../lib/stats.js';
@@ -53,7 +52,6 @@ const clock = new ServerClock(() => store.serverTime());
 await clock.start();
 const db = createDatabase({ url: args.postgresUrl, searchPath: args.schema });
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...args.config });
-limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
 const offerBudget = new OfferBudget();
 // As gateway/main.ts: the adapter has a client of its own (it duplicates it for its stream reads).
 const adapterClient = args.adapterStream ? createClient({ url: args.redisUrl }) : undefined;
