@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 
 /**
  * Postgres settings for a small, one-process database: PGlite's defaults are a server's (128 MB
@@ -35,6 +36,21 @@ const START_PARAMS = [
   ...['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'temp_buffers=2MB'],
   ...['-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=8MB'],
 ];
+
+/**
+ * V8 runs PGlite's WebAssembly on its baseline compiler (Liftoff) only, without tiering hot
+ * functions up to TurboFan. The tier-up jobs run on V8's background threads and take their working
+ * memory from those threads' glibc arenas, which keep it once freed: the few blocks still in use
+ * there stop an arena from shrinking. An idle zero-setup gateway held 85-120 MiB in four such
+ * arenas with 2 MiB of it in use (malloc_stats; malloc_trim gave 50-70 MiB back), more as the start
+ * ran more SQL (migrations, demo seed, rebuild) and more functions got hot enough to tier up.
+ * Without tier-up the idle process is about 90 MiB smaller (bench: startup) and starts no slower
+ * (no compile jobs compete for the CPU); a query-heavy run (lead inserts and table scans) is about
+ * 1.5x slower, which the zero-setup mode, one process and light load, accepts. Set before PGlite
+ * compiles its module, which reads them; only in zero-setup mode, and for this process's other
+ * WebAssembly too (Node's own small modules).
+ */
+const WASM_FLAGS = ['--no-wasm-dynamic-tiering', '--no-wasm-tier-up'];
 
 /**
  * Create the database files in a child process: initdb needs several hundred MB of WebAssembly
@@ -74,6 +90,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const host = options.host ?? '127.0.0.1';
   await mkdir(options.dataDir, { recursive: true });
   await initDataDir(options.dataDir);
+  for (const flag of WASM_FLAGS) setFlagsFromString(flag);
   // Loaded here, not at the top: a gateway on a real Postgres never reads PGlite's JavaScript.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
     import('@electric-sql/pglite'),
