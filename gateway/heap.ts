@@ -3,10 +3,10 @@
 // heap is 60 MB can sit at 240 MB of uncollected garbage before the next full collection. An
 // import is the gateway's largest source of such garbage: every row lives across the import's
 // pipelined steps, survives the young generation and is promoted, so a million-row import peaked
-// at ~372 MiB resident although it holds one batch per step, the file's dedupe table and the
-// phone memo. Capped at 100 % (a factor of 2) it peaks at ~260 MiB for ~4 % fewer rows/s
-// (bench/README "import"). Only while an import runs: the same cap all the time cost the offer
-// path ~12 % more gateway CPU per call and a higher offer p99 (more full collections of the
+// at ~360 MiB resident although it holds one batch per step, the file's dedupe table and the
+// phone memo. Capped at 100 % (a factor of 2) it peaks at ~266 MiB, rows/s unchanged within the
+// noise (bench/README "import"). Only while an import runs: the same cap all the time cost the
+// offer path ~12 % more CPU per call and a higher offer p99 (more full collections of the
 // sessions' promoted garbage), so outside imports V8 decides.
 import v8 from 'node:v8';
 
