@@ -30,7 +30,7 @@ import { round } from '../lib/stats.js';
 import type { ImportChildArgs, ImportChildResult } from './import/import-child.js';
 import { Teardowns } from './loop/rig.js';
 import { buildBundle } from '../../gateway/bundle.js';
-import { loadConfig } from '../../gateway/config.js';
+import { DEFAULT_IMPORT_HEAP_GROWTH_PERCENT } from '../../gateway/heap.js';
 import { createSchemas } from './loop/seed.js';
 
 const TENANT = 'bench';
@@ -287,7 +287,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
         rows,
         batch: batchSize ?? 'default (gateway/leads/csv-import.ts)',
         child: childKind,
-        heap_growth_percent: heapGrowth ?? loadConfig({}).IMPORT_HEAP_GROWTH_PERCENT,
+        heap_growth_percent: heapGrowth ?? DEFAULT_IMPORT_HEAP_GROWTH_PERCENT,
         default_country: 'US',
         mix: '2% bad, 5% duplicates, 1% DNC, four US formats',
       },

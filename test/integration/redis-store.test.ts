@@ -5,6 +5,7 @@ import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../engine/campaign.js';
 import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
+import type { CampaignKeys } from '../../engine/keys.js';
 import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import { countingEpoch, makeStore, REDIS_URL } from '../support/stores.js';
 import type { TestStore } from '../support/stores.js';
@@ -157,13 +158,27 @@ describe('Redis store', () => {
     const a = (i: number) => ({ agentId: asAgentId(`a${i}`), deviceId: asDeviceId(`d${i}`) });
     const T = asTenantId('acme');
 
-    it('stops leasing until the queue is rebuilt, then never issues a lease id again', async () => {
+    /** A store of its own (epochs counted) and a plain client to play the lost writes with. */
+    async function withOwnStore(
+      run: (
+        store: RedisQueueStore,
+        client: ReturnType<typeof createClient>,
+        k: CampaignKeys,
+      ) => Promise<void>,
+    ): Promise<void> {
       const own = await makeStore('redis', { newEpoch: countingEpoch });
-      const store = own.store as RedisQueueStore;
       const client = createClient({ url: REDIS_URL });
       await client.connect();
       try {
-        const k = campaignKeys(own.prefix, lost);
+        await run(own.store as RedisQueueStore, client, campaignKeys(own.prefix, lost));
+      } finally {
+        await client.close();
+        await own.dispose();
+      }
+    }
+
+    it('stops leasing until the queue is rebuilt, then never issues a lease id again', async () => {
+      await withOwnStore(async (store, client, k) => {
         await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
         const leads = Array.from({ length: 6 }, (_, i) => ({
           id: `R${i}`,
@@ -197,19 +212,11 @@ describe('Redis store', () => {
         // The lost ones are unknown here (their outcomes go through adoption).
         const [lostOne] = await store.complete(T, [{ leaseId: gone[0]!.leaseId, outcome: 'answered' }], T0);
         expect(lostOne).toMatchObject({ ok: false, code: 'LEASE_UNKNOWN' });
-      } finally {
-        await client.close();
-        await own.dispose();
-      }
+      });
     });
 
     it('rebuilds a queue that went back in time even when a rebuild ended since the caller saw the need', async () => {
-      const own = await makeStore('redis', { newEpoch: countingEpoch });
-      const store = own.store as RedisQueueStore;
-      const client = createClient({ url: REDIS_URL });
-      await client.connect();
-      try {
-        const k = campaignKeys(own.prefix, lost);
+      await withOwnStore(async (store, client, k) => {
         const leads = [{ id: 'B1', phone: '+447700900301', timeZone: 'UTC' }];
         await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
         await store.rebuild(lost, [leads], T0);
@@ -227,10 +234,7 @@ describe('Redis store', () => {
           waited: false,
         });
         expect((await store.lease(lost, a(1), T0, 60_000))?.lead.id).toBe('B1');
-      } finally {
-        await client.close();
-        await own.dispose();
-      }
+      });
     });
 
     it('never offers a lead whose number is in the suppression set, whatever the queue says', async () => {

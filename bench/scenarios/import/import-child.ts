@@ -17,7 +17,6 @@ import { importCsv } from '../../../gateway/leads/csv-import.js';
 import { openLeadIntake } from '../../../gateway/leads/intake.js';
 import type { CheckedLeads, LeadIntake, StoredLeads } from '../../../gateway/leads/intake.js';
 import { silentLogger } from '../../../gateway/logger.js';
-import { loadConfig } from '../../../gateway/config.js';
 // Loaded, not started: the gateway process carries these modules while it imports.
 import { createGateway } from '../../../gateway/gateway.js';
 import { createHttpApp } from '../../../gateway/http/app.js';
@@ -93,7 +92,7 @@ async function main(args: ImportChildArgs): Promise<ImportChildResult> {
       createReadStream(args.file),
       {
         defaultCountry: 'US',
-        heapGrowthPercent: args.heapGrowthPercent ?? loadConfig({}).IMPORT_HEAP_GROWTH_PERCENT,
+        ...(args.heapGrowthPercent !== undefined ? { heapGrowthPercent: args.heapGrowthPercent } : {}),
         ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
       },
       {
