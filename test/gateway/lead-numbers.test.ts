@@ -363,6 +363,21 @@ describe('several numbers through the admin API, CSV import, erasure and the sub
       (await api().get(`/api/v1/tenants/${T}/leads/${leadId}`).set('Authorization', owner).expect(200)).body,
     );
 
+  /** A campaign of its own, open all day, holding one lead named `name` with two London numbers. */
+  async function twoNumberLead(campaignId: string, name: string, phones: [string, string]): Promise<string> {
+    await api()
+      .put(`/api/v1/tenants/${T}/campaigns/${campaignId}`)
+      .set('Authorization', owner)
+      .send({ name: campaignId, status: 'active', window: ALWAYS_OPEN })
+      .expect(200);
+    const res = await api()
+      .post(`/api/v1/tenants/${T}/campaigns/${campaignId}/leads`)
+      .set('Authorization', owner)
+      .send({ leads: [{ name, phones: phones.map((phone) => ({ phone, timeZone: 'Europe/London' })) }] })
+      .expect(200);
+    return (res.body as { rows: { leadId: string }[] }).rows[0]!.leadId;
+  }
+
   it('takes phones as JSON (zones derived per number, listed ones dropped) and reads them back with the current one', async () => {
     const res = await api()
       .post(`/api/v1/tenants/${T}/campaigns/spring/leads`)
@@ -417,27 +432,7 @@ describe('several numbers through the admin API, CSV import, erasure and the sub
   });
 
   it('PATCH phones replaces the whole list: read as typed, zones derived, the first dialled now, the queued copy corrected in place, audited', async () => {
-    await api()
-      .put(`/api/v1/tenants/${T}/campaigns/swap`)
-      .set('Authorization', owner)
-      .send({ name: 'Swap', status: 'active', window: ALWAYS_OPEN })
-      .expect(200);
-    const res = await api()
-      .post(`/api/v1/tenants/${T}/campaigns/swap/leads`)
-      .set('Authorization', owner)
-      .send({
-        leads: [
-          {
-            name: 'Fay',
-            phones: [
-              { phone: '+447700900341', timeZone: 'Europe/London' },
-              { phone: '+447700900342', timeZone: 'Europe/London' },
-            ],
-          },
-        ],
-      })
-      .expect(200);
-    const fay = (res.body as { rows: { leadId: string }[] }).rows[0]!.leadId;
+    const fay = await twoNumberLead('swap', 'Fay', ['+447700900341', '+447700900342']);
     const patch = (body: object) =>
       api().patch(`/api/v1/tenants/${T}/leads/${fay}`).set('Authorization', owner).send(body);
 
@@ -648,27 +643,7 @@ describe('several numbers through the admin API, CSV import, erasure and the sub
   });
 
   it('rectifies a lead found by its further number, in Postgres and in the copy queued under its current number', async () => {
-    await api()
-      .put(`/api/v1/tenants/${T}/campaigns/rect`)
-      .set('Authorization', owner)
-      .send({ name: 'Rect', status: 'active', window: ALWAYS_OPEN })
-      .expect(200);
-    const res = await api()
-      .post(`/api/v1/tenants/${T}/campaigns/rect/leads`)
-      .set('Authorization', owner)
-      .send({
-        leads: [
-          {
-            name: 'Eve',
-            phones: [
-              { phone: '+447700900331', timeZone: 'Europe/London' },
-              { phone: '+447700900332', timeZone: 'Europe/London' },
-            ],
-          },
-        ],
-      })
-      .expect(200);
-    const eve = (res.body as { rows: { leadId: string }[] }).rows[0]!.leadId;
+    const eve = await twoNumberLead('rect', 'Eve', ['+447700900331', '+447700900332']);
     const rights = createRights(g.gateway);
     const done = await rights.rectify(
       TID,
