@@ -251,18 +251,35 @@ export function createCompletions(options: CompletionsOptions): Completions {
       }
     }
     if (adopt.length > 0) {
-      const results = await store.adoptCompletions(
-        tenantId,
-        adopt.map(({ job, leadId, phone }) => ({
-          ...job.item,
-          agentId: job.by.agentId,
-          deviceId: job.by.deviceId,
-          leadId,
-          phone,
-        })),
-        now,
-        options.holdMs,
-      );
+      const items = adopt.map(({ job, leadId, phone }) => ({
+        ...job.item,
+        agentId: job.by.agentId,
+        deviceId: job.by.deviceId,
+        leadId,
+        phone,
+      }));
+      const results = [...(await store.adoptCompletions(tenantId, items, now, options.holdMs))];
+      // A queue marked stale (or found gone back in time by this very call) adopts nothing until
+      // it is rebuilt: recover it once, as a claim does, and adopt again.
+      const stale = results.flatMap((r, i) => (!r.ok && r.code === 'CAMPAIGN_STALE' ? [i] : []));
+      if (stale.length > 0) {
+        const refs = new Map(
+          stale.map((i) => {
+            const { campaignId } = parseLeaseId(items[i]!.leaseId);
+            return [campaignId, { tenantId, campaignId }] as const;
+          }),
+        );
+        await Promise.all([...refs.values()].map((ref) => options.recover(ref)));
+        const again = await store.adoptCompletions(
+          tenantId,
+          stale.map((i) => items[i]!),
+          clock.now(),
+          options.holdMs,
+        );
+        stale.forEach((i, k) => {
+          results[i] = again[k]!;
+        });
+      }
       results.forEach((r, i) => {
         const { job } = adopt[i]!;
         if (r.ok) decided.push({ job, decision: r, claimed: true });

@@ -1,5 +1,5 @@
 // Redis-specific promises of the Redis store, beyond the shared contract.
-import { createClient } from 'redis';
+import { createClient, RESP_TYPES } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../engine/campaign.js';
@@ -234,6 +234,84 @@ describe('Redis store', () => {
           waited: false,
         });
         expect((await store.lease(lost, a(1), T0, 60_000))?.lead.id).toBe('B1');
+      });
+    });
+
+    it('claims no completion from a queue that went back in time until it is rebuilt, so a counter issued again cannot overwrite the claim', async () => {
+      await withOwnStore(async (store, client, k) => {
+        await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
+        const leads = Array.from({ length: 4 }, (_, i) => ({
+          id: `G${i}`,
+          phone: `+44770090040${i}`,
+          timeZone: 'UTC',
+        }));
+        await store.enqueue(lost, leads, T0);
+        await store.lease(lost, a(1), T0, 60_000);
+        // Redis snapshots here, leases once more, crashes and restarts from the snapshot: every
+        // key as it was (the second lease gone, its lead queued again), under a new run id.
+        const binary = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+        const keys: string[] = [];
+        for await (const batch of client.scanIterator({ MATCH: `${k.base}*`, COUNT: 1000 }))
+          keys.push(...batch);
+        const snapshot = await Promise.all(keys.map(async (key) => [key, await binary.dump(key)] as const));
+        const gone = await store.lease(lost, a(2), T0, 60_000);
+        expect(gone?.lead.id).toBe('G1');
+        await client.unlink(keys);
+        for (const [key, dump] of snapshot) await client.restore(key, 0, dump, { REPLACE: true });
+        await client.hSet(k.cfg, { rid: 'a-run-that-is-gone' });
+
+        // The call on the lost lease ends: its completion is adopted (the gateway verified the id
+        // and found the lead queued in the system of record). Refused until the queue is rebuilt,
+        // as every lease is, then adopted under the lease's own epoch.
+        const orphan = {
+          leaseId: gone!.leaseId,
+          agentId: asAgentId('a2'),
+          deviceId: asDeviceId('d2'),
+          leadId: 'G1',
+          phone: leads[1]!.phone,
+          outcome: 'busy',
+        };
+        let adopted = await store.adoptCompletions(T, [orphan], T0 + 1_000, 30_000);
+        if (!adopted[0]!.ok && adopted[0]!.code === 'CAMPAIGN_STALE') {
+          await store.rebuild(lost, [leads], T0 + 1_000);
+          adopted = await store.adoptCompletions(T, [orphan], T0 + 1_000, 30_000);
+        }
+        expect(adopted[0]).toMatchObject({ ok: true, leadId: 'G1' });
+        // Whoever sees the restart next rebuilds (if the completion did not), and leasing goes on:
+        // the counter the lost lease had is issued again, in a new epoch.
+        const leaseOrRebuild = async (i: number) => {
+          try {
+            return await store.lease(lost, a(i), T0 + 1_000, 60_000);
+          } catch (err) {
+            expect(err).toMatchObject({ code: 'CAMPAIGN_STALE' });
+            await store.rebuild(lost, [leads], T0 + 1_000);
+            return store.lease(lost, a(i), T0 + 1_000, 60_000);
+          }
+        };
+        const again = [await leaseOrRebuild(3), await leaseOrRebuild(4)];
+        expect(again.map((l) => l?.lead.id).sort()).toEqual(['G2', 'G3']);
+        const counters = [gone!, ...again.map((l) => l!)].map((l) => l.leaseId.split('.')[2]);
+        expect(counters.filter((c) => c === counters[0])).toHaveLength(2);
+
+        // The outcome committed, the adopted claim is applied: the lead waits for its retry.
+        const [applied] = await store.applyCompletions(
+          T,
+          [
+            {
+              leaseId: gone!.leaseId,
+              agentId: asAgentId('a2'),
+              outcome: 'busy',
+              attempts: 1,
+              disposition: { kind: 'retry', dueAt: T0 + 61_000 },
+              leadId: 'G1',
+              late: true,
+            },
+          ],
+          T0 + 1_100,
+        );
+        expect(applied).toMatchObject({ ok: true, leadId: 'G1' });
+        expect(Object.values((await store.snapshot(lost)).records).sort()).toEqual(['G0', 'G1', 'G2', 'G3']);
+        expect((await store.lease(lost, a(5), T0 + 62_000, 60_000))?.lead.id).toBe('G1');
       });
     });
 
