@@ -237,7 +237,7 @@ describe('Redis store', () => {
       });
     });
 
-    it('claims no completion from a queue that went back in time until it is rebuilt, so a counter issued again cannot overwrite the claim', async () => {
+    it('adopts no completion from a queue that went back in time until it is rebuilt, so a counter issued again cannot overwrite the claim', async () => {
       await withOwnStore(async (store, client, k) => {
         await store.defineCampaign(lost, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
         const leads = Array.from({ length: 4 }, (_, i) => ({

@@ -20,16 +20,28 @@
 --- @include "status"
 --- @include "campaign-keys"
 --- @include "completion"
+--- @include "run"
 
 local base, now, hold, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local times = 5 + count * 9 -- ARGV[times + n]: completion n's time (n from 0)
 local current = hget(K.cfg, 'epoch')
+--[[
+  The run is checked, as a lease checks it: a queue that went back in time (Redis restarted from
+  an older copy) and that no script has noticed yet adopts nothing until it is rebuilt. The lease
+  being adopted was issued after that copy, so its counter is one the rebuilt queue issues again
+  (its counter went back too); adopted here, under the current epoch, the claim would be kept by
+  the rebuild under that bare counter and overwritten by the new lease: the outcome never
+  applied, its lead in no queue. After the rebuild the lease's epoch is an old one, and the claim
+  is kept under "<epoch>:<counter>". (A claim of a lease the older copy knows is safe: its counter
+  is below every one issued again.)
+]]
+local runStale = current and checkRun(K.cfg) ~= ST_OK
 
 local function adoptOne(n, epoch, counter, leadId, phone, agent, device, outcome, cbAt, cbScope)
   if not current then
     return ST_CAMPAIGN_UNKNOWN
   end
-  if rebuilding(K) then
+  if runStale or rebuilding(K) then
     return ST_CAMPAIGN_STALE
   end
   local at = now

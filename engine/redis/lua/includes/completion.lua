@@ -9,7 +9,6 @@
 --- @include "status"
 --- @include "queue"
 --- @include "disposition"
---- @include "run"
 
 local policyCache = {}
 
@@ -37,21 +36,9 @@ end
   applied meanwhile: applied during the read, it would take a lead out of the queue that the read,
   made before the outcome was saved, then queues again (a final outcome offered again). The
   caller retries once the rebuild is over (CAMPAIGN_STALE).
-  The run is checked too, as leasing does: a queue that went back in time (restarted from an older
-  copy) and that no script has noticed yet claims nothing either. A claim made there would be kept
-  by the rebuild under a counter of the old epoch that the rebuilt queue issues again (its counter
-  went back too), and the new lease would overwrite it: the outcome never applied, its lead in no
-  queue. Checked once per script, before its first write (checkRun flushes its own).
 ]]
-local runStale = nil
 local function rebuilding(K)
-  if runStale == nil then
-    if not hget(K.cfg, 'epoch') then
-      return false -- unknown campaign: findLease says so
-    end
-    runStale = checkRun(K.cfg) ~= ST_OK
-  end
-  return runStale
+  return hget(K.cfg, 'stale') == '1'
 end
 
 -- The state a lease is judged by: a claim is judged by the state it was claimed from.
