@@ -43,21 +43,32 @@ const STREAM_RETRY_MS = 100;
  *   gateway (the fault suite's redis-failover lost a gateway that way). The client's `set` serves
  *   nothing else: a failed one is reported and answered null (the session is not saved: the phone
  *   reconnects fresh and resumes its call by lease id).
+ * - Its messages that go by pub/sub (heartbeats, server-side emits: a rebuild or a rectification
+ *   asking every gateway for its calls) are published the same way, the promise dropped: one in
+ *   flight when Redis went away ended a gateway (the fault suite's redis-rollback). The client's
+ *   `publish` and `sPublish` serve the adapter only: a failed one is reported and answered 0 (no
+ *   gateway heard it; whoever asked times out and retries, as for any gateway that does not answer).
  * - Its stream reader (a duplicate of the client) reads again at once after a failed read: a
  *   client that fails commands at once (a cluster client whose node died) made that a loop of
  *   promises that starved the event loop. A failed read now fails after STREAM_RETRY_MS.
  */
 export function guardAdapterClient<C extends object>(client: C, onError: (err: unknown) => void): C {
-  const c = client as unknown as {
-    set: (...args: unknown[]) => Promise<unknown>;
+  const c = client as unknown as Record<string, unknown> & {
     duplicate?: (...args: unknown[]) => object;
   };
-  const set = c.set.bind(client);
-  c.set = (...args: unknown[]) =>
-    set(...args).catch((err: unknown) => {
-      onError(err);
-      return null;
-    });
+  const guard = (name: string, failed: null | number) => {
+    const command = c[name];
+    if (typeof command !== 'function') return;
+    const call = (command as (...args: unknown[]) => Promise<unknown>).bind(client);
+    c[name] = (...args: unknown[]) =>
+      call(...args).catch((err: unknown) => {
+        onError(err);
+        return failed;
+      });
+  };
+  guard('set', null);
+  guard('publish', 0);
+  guard('sPublish', 0);
   if (typeof c.duplicate === 'function') {
     const duplicate = c.duplicate.bind(client);
     c.duplicate = (...args: unknown[]) => {

@@ -132,7 +132,7 @@ async function openQueue(
       if (adapterClient.isOpen) await adapterClient.close();
     },
   });
-  guardAdapterClient(adapterClient, (err) => logger.warn({ err }, 'adapter.session_not_saved'));
+  guardAdapterClient(adapterClient, (err) => logger.warn({ err }, 'adapter.write_failed'));
   const adapter = createAdapter(adapterClient, {
     streamName: adapterStreamName(prefix),
     channelPrefix: `${prefix}socket.io`,

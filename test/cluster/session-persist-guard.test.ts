@@ -3,7 +3,10 @@
 // adapter starts a SET without handling its promise: with Redis unreachable (a failover, a
 // restart) that was an unhandled rejection, and the gateway's handler ends the process (the fault
 // suite's redis-failover lost a gateway that way). guardAdapterClient answers such a SET null.
-// Against a real redis-server, killed before the drop.
+// The adapter's messages that go by pub/sub (heartbeats, server-side emits, a gateway asking the
+// others for their calls) are published the same way, their promises dropped: one in flight when
+// Redis went away ended a gateway in the fault suite's redis-rollback. Against a real
+// redis-server, killed before the drop or the emit.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -16,7 +19,7 @@ import { AGENT_NAMESPACE } from '../../gateway/protocol/events.js';
 import { startRedisServer } from '../support/redis-servers.js';
 import type { RedisServers } from '../support/redis-servers.js';
 
-describe('saving a dropped socket’s session while Redis is gone', () => {
+describe('the streams adapter’s writes while Redis is gone', () => {
   let redis: RedisServers | undefined;
   let server: Server | undefined;
   afterEach(async () => {
@@ -24,7 +27,7 @@ describe('saving a dropped socket’s session while Redis is gone', () => {
     await redis?.stop();
   });
 
-  it('is reported, not an unhandled rejection', async () => {
+  it('a dropped socket’s session: reported, not an unhandled rejection', async () => {
     redis = await startRedisServer();
     // As a cluster client whose node died: every command fails at once while it reconnects.
     const client = createClient({
@@ -65,6 +68,37 @@ describe('saving a dropped socket’s session while Redis is gone', () => {
       device.io.engine.close();
       await dropped;
       // The session write is started on the drop; give it time to fail.
+      for (let i = 0; i < 40 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(failures.length).toBeGreaterThan(0);
+    expect(unhandled).toEqual([]);
+  });
+  it('a message to the other gateways: reported, not an unhandled rejection', async () => {
+    redis = await startRedisServer();
+    const client = createClient({
+      url: redis.servers[0]!.url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: () => 200 },
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    const failures: unknown[] = [];
+    guardAdapterClient(client, (err) => failures.push(err));
+    const http = createServer();
+    server = new Server(http, { adapter: withRecovery(createAdapter(client) as never) as never });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      redis.servers[0]!.kill();
+      await new Promise((r) => setTimeout(r, 200));
+      // An ephemeral message: the adapter publishes it and drops the promise.
+      server.of(AGENT_NAMESPACE).serverSideEmit('calls:held:probe');
       for (let i = 0; i < 40 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 100));
     } finally {
