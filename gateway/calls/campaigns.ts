@@ -198,9 +198,9 @@ export function createCampaignRegistry(deps: {
   }
 
   /**
-   * Rebuild the campaign's queue from Postgres. `seen` is the store's count of ended rebuilds when
-   * the caller found the campaign unknown or stale: a rebuild another caller (or gateway) ended
-   * since then makes this one read nothing.
+   * Rebuild the campaign's queue from Postgres. `seen` is the store's count of ended rebuilds the
+   * caller knows to be too few: a rebuild another caller (or gateway) ended since makes this one
+   * read nothing, unless the queue is stale again or went back in time.
    */
   async function rebuild(ref: CampaignRef, asked?: Held, seen?: number): Promise<RebuildResult> {
     const started = Date.now();
@@ -332,8 +332,12 @@ export function createCampaignRegistry(deps: {
       let p = recovering.get(k);
       if (!p) {
         p = (async () => {
-          // Read before anything else: a rebuild ended after this makes this recovery's needless.
-          const seen = (await store.rebuilds(ref)) ?? 0;
+          // What made the caller recover (a call refused CAMPAIGN_UNKNOWN or CAMPAIGN_STALE) may
+          // have been seen before a rebuild that has ended by now: the count read here would
+          // already include it. So any ended rebuild of this queue (the count is 0 for a queue
+          // defined since, and a queue stale again or gone back in time is rebuilt whatever the
+          // count) makes this recovery read nothing.
+          const seen = 0;
           const entry =
             live.get(k) ??
             (await db.campaigns

@@ -4,6 +4,10 @@
 // seconds), and by the time it gets to rebuild, the definition's rebuild has ended and the queue
 // leases. A second rebuild then refused every ready and dispatch CAMPAIGN_STALE while it read
 // Postgres again, for nothing (test/cluster/periodic-work failed so in CI: its first dispatch).
+// The same when the caller saw the campaign stale during the definition's rebuild and its
+// recovery starts only after that rebuild ended (the queue's count of rebuilds, read at the
+// recovery's start, then already counts it): the periodic-work test's first dispatch found the
+// queue emptied so, the leads it had just queued gone.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
@@ -34,10 +38,8 @@ describe('a campaign found unknown by two callers at once', () => {
     await pg?.dispose();
   });
 
-  it('is rebuilt once: a recovery that asked while the definition rebuilt reads nothing', async () => {
-    const config = parseCampaignConfig({ window: ALWAYS_OPEN });
-    await pg.db.campaigns.upsert({ tenantId: T, id: 'c1', name: 'c1', status: 'active', config });
-    const ref = campaignRef(T, 'c1');
+  /** The store, its rebuilds recorded, and a campaign registry over it. */
+  function recorded() {
     const results: RebuildResult[] = [];
     const store = new Proxy(base.store, {
       get(target, prop) {
@@ -59,6 +61,18 @@ describe('a campaign found unknown by two callers at once', () => {
       // Every gateway asked for its calls: a registry round.
       heldCalls: () => new Promise((r) => setTimeout(() => r([]), ASKING_MS)),
     });
+    return { results, store, registry };
+  }
+
+  async function activeCampaign(id: string) {
+    const config = parseCampaignConfig({ window: ALWAYS_OPEN });
+    await pg.db.campaigns.upsert({ tenantId: T, id, name: id, status: 'active', config });
+    return { ref: campaignRef(T, id), config };
+  }
+
+  it('is rebuilt once: a recovery that asked while the definition rebuilt reads nothing', async () => {
+    const { ref, config } = await activeCampaign('c1');
+    const { results, store, registry } = recorded();
 
     const defining = registry.define(ref, config);
     // The periodic work's tick while the definition asks: the queue does not know the campaign.
@@ -77,5 +91,21 @@ describe('a campaign found unknown by two callers at once', () => {
     expect(await store.rebuilds(ref)).toBe(1);
     const snap = await store.snapshot(ref);
     expect(snap.leases[first.leases[0]!.leaseId]).toBeDefined();
+  });
+
+  it('is rebuilt once: a recovery of a staleness seen during the definition’s rebuild, started after it, reads nothing', async () => {
+    const { ref, config } = await activeCampaign('c2');
+    const { results, store, registry } = recorded();
+    await registry.define(ref, config);
+    expect(await store.rebuilds(ref)).toBe(1);
+    // The queue leases; then the recovery of what a call saw while that rebuild ran begins.
+    await store.enqueue(ref, [{ id: 'L1', phone: '+447700900402', timeZone: 'UTC' }], Date.now());
+    await registry.recover(ref);
+
+    expect(results.filter((r) => !r.waited)).toHaveLength(1);
+    expect(await store.rebuilds(ref)).toBe(1);
+    const agent = { agentId: asAgentId('a1'), deviceId: asDeviceId('d1') };
+    const first = await store.readyAndDispatch(ref, [agent], Date.now(), 1, 60_000);
+    expect(first.leases.map((l) => l.lead.id)).toEqual(['L1']);
   });
 });
