@@ -18,6 +18,7 @@
   whose config alone was lost), so no counter of this epoch names an older record.
 ]]
 --- @include "campaign-keys"
+--- @include "keys"
 --- @include "run"
 --- @include "rules"
 
@@ -32,7 +33,8 @@ if redis.call('EXISTS', K.cfg) == 0 then
       lseq = n
     end
   end
-  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId(), 'pb', 1)
+  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId(), 'pb', 1,
+    'rb', RECORD_BUCKET_SIZE)
 elseif checkRun(K.cfg) ~= ST_OK then
   stale = 1
 end
