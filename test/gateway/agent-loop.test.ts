@@ -221,8 +221,14 @@ describe('the agent call loop', () => {
     );
     device.disconnect();
     await new Promise((r) => setTimeout(r, 200));
-    const back = await g.connect(T, 0, { leaseId: offer.leaseId });
-    const [resumed] = await next(back, 'call:resumed');
+    let resuming: ReturnType<typeof next<'call:resumed'>> | undefined;
+    const back = await g.connect(T, 0, {
+      leaseId: offer.leaseId,
+      before: (s) => {
+        resuming = next(s, 'call:resumed');
+      },
+    });
+    const [resumed] = await resuming!;
     expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'dialing' });
     await new Promise((r) => setTimeout(r, 1_800)); // past the grace period
     const done = await call(back, 'call:complete', {

@@ -577,8 +577,14 @@ describe('one call, one agent, one outcome', () => {
     });
     d0.disconnect();
     await new Promise((r) => setTimeout(r, 200));
-    const back = await g.connect(T, 0, { leaseId: offer.leaseId });
-    const [resumed] = await next(back, 'call:resumed');
+    let resuming: ReturnType<typeof next<'call:resumed'>> | undefined;
+    const back = await g.connect(T, 0, {
+      leaseId: offer.leaseId,
+      before: (s) => {
+        resuming = next(s, 'call:resumed');
+      },
+    });
+    const [resumed] = await resuming!;
     expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'on_call' });
     const states = collect(back, 'agent:state', 200);
     expect(await call(back, 'call:status', { leaseId: offer.leaseId, status: 'ended' })).toMatchObject({

@@ -149,7 +149,16 @@ export class TestGateway {
   async connect(
     tenantId: string,
     agent: number,
-    opts: { device?: number; leaseId?: string } = {},
+    opts: {
+      device?: number;
+      leaseId?: string;
+      /**
+       * Called with the socket before it connects: listen here for what the gateway sends at once
+       * (call:resumed). Listened for after the connect, it may already have been handled: the
+       * connect packet and the next frame can arrive in one read on a busy machine.
+       */
+      before?: (socket: Device) => void;
+    } = {},
   ): Promise<Device> {
     const device = opts.device ?? agent;
     const token = await this.token(tenantId, agent, device);
@@ -160,6 +169,7 @@ export class TestGateway {
       auth: { token, deviceId: `d${device}`, ...(opts.leaseId ? { leaseId: opts.leaseId } : {}) },
     });
     this.devices.push(socket);
+    opts.before?.(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (err) => reject(err));
