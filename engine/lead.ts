@@ -190,18 +190,10 @@ export function seqOf(member: string): number {
   return Number(member.slice(1));
 }
 
-/**
- * Leads per record bucket in a campaign created now (Redis cfg field `rb`; the same number as
- * redis/lua/includes/keys.lua): small enough that Redis keeps each bucket as a listpack, which it
- * searches linearly, so smaller is cheaper per lookup and write. A campaign created before `rb`
- * existed keeps buckets of LEGACY_RECORD_BUCKET_SIZE.
- */
-export const RECORD_BUCKET_SIZE = 32;
-export const LEGACY_RECORD_BUCKET_SIZE = 128;
+/** Leads per record bucket: small enough that Redis keeps each bucket as a listpack. */
+export const RECORD_BUCKET_SIZE = 128;
 
-/** A campaign's record bucket size from its cfg field `rb` (absent: the legacy size). */
-export const recordBucketSizeOf = (rb: string | undefined): number =>
-  rb === undefined ? LEGACY_RECORD_BUCKET_SIZE : Number(rb);
+export const recordBucketOf = (member: string): number => Math.floor(seqOf(member) / RECORD_BUCKET_SIZE);
 
 // The phone index (Redis) is bucketed by linear hashing over the last 7 digits, growing with the
 // campaign: redis/lua/includes/keys.lua.

@@ -31,7 +31,7 @@ import {
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
 import { AGENT_BUSY_BAND, campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
 import type { CampaignKeys } from '../keys.js';
-import { decodeLeadRecord, recordBucketSizeOf } from '../lead.js';
+import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
 import type { LeadInput } from '../lead.js';
 import {
   counterOfField,
@@ -1160,7 +1160,7 @@ export class RedisQueueStore implements QueueStore {
       pinned[agent] = await withScores(k.pinned(agent));
 
     const records: Record<string, string> = {};
-    const buckets = Math.floor(Number(cfg.seq) / recordBucketSizeOf(cfg.rb));
+    const buckets = Math.floor(Number(cfg.seq) / RECORD_BUCKET_SIZE);
     const recordReplies = await Promise.all(
       Array.from({ length: buckets + 1 }, (_, b) => c.hGetAll(k.records(b))),
     );

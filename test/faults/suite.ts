@@ -13,7 +13,6 @@ import { createDatabase } from '../../db/index.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
-import { recordBucketSizeOf, seqOf } from '../../engine/lead.js';
 import { leaseIdsFrom } from '../../gateway/auth/lease-ids.js';
 import type {
   AckMode,
@@ -421,8 +420,7 @@ export class FaultSuite {
           }
         }
         const zoneNames = await store.client.hGetAll(k.zoneNames);
-        const size = recordBucketSizeOf((await store.client.hGet(k.cfg, 'rb')) ?? undefined);
-        const rec = await store.client.hGet(k.records(Math.floor(seqOf(member) / size)), member);
+        const rec = await store.client.hGet(k.records(Math.floor(Number(member) / 128)), member);
         stuck[leadId] = JSON.stringify({
           member,
           field,

@@ -5,7 +5,6 @@ import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { parseCampaignConfig } from '../../engine/campaign.js';
 import { asAgentId, asDeviceId, asTenantId, campaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
-import { LEGACY_RECORD_BUCKET_SIZE, RECORD_BUCKET_SIZE } from '../../engine/lead.js';
 import type { CampaignKeys } from '../../engine/keys.js';
 import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import { countingEpoch, makeStore, REDIS_URL } from '../support/stores.js';
@@ -151,55 +150,6 @@ describe('Redis store', () => {
     } finally {
       await client.close();
       await store.dropCampaign(growing);
-    }
-  });
-
-  it('keeps lead records in buckets of RECORD_BUCKET_SIZE, and a campaign created before that in buckets of 128', async () => {
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    const leads = (tag: string) =>
-      Array.from({ length: 300 }, (_, i) => ({
-        id: `${tag}${i}`,
-        phone: `+4477008${String(i).padStart(5, '0')}`,
-        timeZone: 'UTC',
-      }));
-    // Every lead found in the bucket its size says, nothing elsewhere; leasing, completing, the
-    // snapshot and dropping all find them.
-    const check = async (name: string, legacy: boolean) => {
-      const c = campaignRef('acme', name);
-      const k = campaignKeys(t.prefix, c);
-      await store.defineCampaign(c, parseCampaignConfig({ window: ALWAYS_OPEN }), T0);
-      if (legacy) await client.hDel(k.cfg, 'rb');
-      const size = legacy ? LEGACY_RECORD_BUCKET_SIZE : RECORD_BUCKET_SIZE;
-      expect(await client.hGet(k.cfg, 'rb')).toBe(legacy ? null : String(RECORD_BUCKET_SIZE));
-      await store.enqueue(c, leads(name), T0);
-      const buckets = Math.floor(300 / size) + 1;
-      const lengths = await Promise.all(
-        Array.from({ length: buckets + 1 }, (_, b) => client.hLen(k.records(b))),
-      );
-      expect(lengths.slice(0, buckets).every((n) => n > 0 && n <= size)).toBe(true);
-      expect(lengths[buckets]).toBe(0);
-      expect(lengths.reduce((a, b) => a + b, 0)).toBe(300);
-      await store.setAgentsReady(c, [{ agentId: asAgentId('a1'), deviceId: asDeviceId('d1') }], T0);
-      const [lease] = (await store.dispatch(c, T0, 1, 5_000)).leases;
-      const [done] = await store.complete(
-        asTenantId('acme'),
-        [{ leaseId: lease!.leaseId, outcome: 'answered' }],
-        T0,
-      );
-      expect(done).toMatchObject({ ok: true, leadId: `${name}0` });
-      expect(Object.keys((await store.snapshot(c)).records)).toHaveLength(299);
-      await store.dropCampaign(c);
-      const left: string[] = [];
-      for await (const batch of client.scanIterator({ MATCH: `${k.base}*`, COUNT: 1000 }))
-        left.push(...batch);
-      expect(left).toEqual([]);
-    };
-    try {
-      await check('buckets-now', false);
-      await check('buckets-before', true);
-    } finally {
-      await client.close();
     }
   });
 

@@ -18,7 +18,6 @@
   whose config alone was lost), so no counter of this epoch names an older record.
 ]]
 --- @include "campaign-keys"
---- @include "keys"
 --- @include "run"
 --- @include "rules"
 
@@ -33,8 +32,7 @@ if redis.call('EXISTS', K.cfg) == 0 then
       lseq = n
     end
   end
-  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId(), 'pb', 1,
-    'rb', RECORD_BUCKET_SIZE)
+  redis.call('HSET', K.cfg, 'epoch', epoch, 'seq', 0, 'lseq', lseq, 'zseq', 0, 'v', 0, 'rid', runId(), 'pb', 1)
 elseif checkRun(K.cfg) ~= ST_OK then
   stale = 1
 end

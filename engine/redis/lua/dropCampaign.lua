@@ -28,7 +28,7 @@ end
 for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
   unlink(pinnedKey(base, agent))
 end
-for b = 0, math.floor(seq / recordBucketSize()) do
+for b = 0, math.floor(seq / RECORD_BUCKET_SIZE) do
   unlink(recordBucketKey(base, b))
 end
 eachPhoneBucket(base, unlink) -- reads cfg before it goes (below)

@@ -81,7 +81,7 @@ for _, agent in ipairs(redis.call('SMEMBERS', K.pinnedAgents)) do
 end
 unlink(K.pinnedAgents)
 unlink(K.leaseOf) -- expired-lease tombstones keep their lease records, but their leads are gone
-for b = 0, math.floor(tonumber(seq) / recordBucketSize()) do
+for b = 0, math.floor(tonumber(seq) / RECORD_BUCKET_SIZE) do
   unlink(recordBucketKey(base, b))
 end
 eachPhoneBucket(base, unlink)

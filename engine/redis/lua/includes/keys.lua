@@ -4,21 +4,7 @@
   (n:<last 4 digits> in campaigns created before the phone index grew with the campaign), and
   the calling-rule keys tl (zone limits) and nh (number history).
 ]]
---[[
-  Leads per record bucket: cfg field rb, set to RECORD_BUCKET_SIZE when the campaign is created
-  (the same number as engine/lead.ts); a campaign created before rb existed keeps its buckets of
-  128 (rb absent). A bucket is a listpack, which Redis searches linearly: a smaller one costs less
-  per lookup and write, for a few more keys. Reads cfg (KEYS[1]) once per script run.
-]]
-local RECORD_BUCKET_SIZE = 32
-local LEGACY_RECORD_BUCKET_SIZE = 128
-local recordBucketSizeRead = nil
-local function recordBucketSize()
-  if not recordBucketSizeRead then
-    recordBucketSizeRead = tonumber(redis.call('HGET', KEYS[1], 'rb') or LEGACY_RECORD_BUCKET_SIZE)
-  end
-  return recordBucketSizeRead
-end
+local RECORD_BUCKET_SIZE = 128
 
 -- The campaign's key base, for scripts whose ARGV does not carry it (cfg is base .. 'cfg').
 local function campaignBase()
@@ -57,7 +43,7 @@ local recordKeys = {}
 local function recordKey(base, member)
   local key = recordKeys[member]
   if not key then
-    key = recordBucketKey(base, math.floor(tonumber(string.sub(member, 2)) / recordBucketSize()))
+    key = recordBucketKey(base, math.floor(tonumber(string.sub(member, 2)) / RECORD_BUCKET_SIZE))
     recordKeys[member] = key
   end
   return key
