@@ -13,6 +13,7 @@ import { createDatabase } from '../../db/index.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { CampaignRef } from '../../engine/ids.js';
 import { campaignKeys } from '../../engine/keys.js';
+import { RECORD_BUCKET_SIZE, seqOf } from '../../engine/lead.js';
 import { leaseIdsFrom } from '../../gateway/auth/lease-ids.js';
 import type {
   AckMode,
@@ -420,7 +421,10 @@ export class FaultSuite {
           }
         }
         const zoneNames = await store.client.hGetAll(k.zoneNames);
-        const rec = await store.client.hGet(k.records(Math.floor(Number(member) / 128)), member);
+        const rec = await store.client.hGet(
+          k.records(Math.floor(seqOf(member) / RECORD_BUCKET_SIZE)),
+          member,
+        );
         stuck[leadId] = JSON.stringify({
           member,
           field,
