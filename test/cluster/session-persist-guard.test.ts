@@ -27,7 +27,15 @@ describe('the streams adapter’s writes while Redis is gone', () => {
     await redis?.stop();
   });
 
-  it('a dropped socket’s session: reported, not an unhandled rejection', async () => {
+  /**
+   * A Socket.IO server on the streams adapter over a guarded client of a real redis-server, which
+   * `fault` kills before it makes the adapter write: the failures are reported, and nothing is an
+   * unhandled rejection.
+   */
+  async function whileRedisIsGone(
+    recovery: boolean,
+    fault: (server: Server, kill: () => void) => Promise<void>,
+  ): Promise<void> {
     redis = await startRedisServer();
     // As a cluster client whose node died: every command fails at once while it reconnects.
     const client = createClient({
@@ -42,32 +50,16 @@ describe('the streams adapter’s writes while Redis is gone', () => {
     const http = createServer();
     server = new Server(http, {
       adapter: withRecovery(createAdapter(client) as never) as never,
-      connectionStateRecovery: recoveryOptions(30_000),
+      ...(recovery ? { connectionStateRecovery: recoveryOptions(30_000) } : {}),
     });
-    const connected = new Promise<void>((resolve) =>
-      server!.of(AGENT_NAMESPACE).on('connection', () => resolve()),
-    );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const { port } = http.address() as AddressInfo;
-    const device = connect(`http://127.0.0.1:${port}${AGENT_NAMESPACE}`, {
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    await connected;
 
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      redis.servers[0]!.kill();
-      await new Promise((r) => setTimeout(r, 200));
-      const dropped = new Promise<void>((resolve) =>
-        server!.of(AGENT_NAMESPACE).sockets.forEach((s) => s.on('disconnect', () => resolve())),
-      );
-      // A dropped connection (not a goodbye): Socket.IO saves the session for a recovery.
-      device.io.engine.close();
-      await dropped;
-      // The session write is started on the drop; give it time to fail.
+      const servers = redis.servers;
+      await fault(server, () => servers[0]!.kill());
       for (let i = 0; i < 40 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 100));
     } finally {
@@ -75,36 +67,37 @@ describe('the streams adapter’s writes while Redis is gone', () => {
     }
     expect(failures.length).toBeGreaterThan(0);
     expect(unhandled).toEqual([]);
-  });
-  it('a message to the other gateways: reported, not an unhandled rejection', async () => {
-    redis = await startRedisServer();
-    const client = createClient({
-      url: redis.servers[0]!.url,
-      disableOfflineQueue: true,
-      socket: { reconnectStrategy: () => 200 },
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    const failures: unknown[] = [];
-    guardAdapterClient(client, (err) => failures.push(err));
-    const http = createServer();
-    server = new Server(http, { adapter: withRecovery(createAdapter(client) as never) as never });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  }
 
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
-      redis.servers[0]!.kill();
+  it('a dropped socket’s session: reported, not an unhandled rejection', async () => {
+    await whileRedisIsGone(true, async (server, kill) => {
+      const connected = new Promise<void>((resolve) =>
+        server.of(AGENT_NAMESPACE).on('connection', () => resolve()),
+      );
+      const { port } = server.httpServer.address() as AddressInfo;
+      const device = connect(`http://127.0.0.1:${port}${AGENT_NAMESPACE}`, {
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      await connected;
+      kill();
+      await new Promise((r) => setTimeout(r, 200));
+      const dropped = new Promise<void>((resolve) =>
+        server.of(AGENT_NAMESPACE).sockets.forEach((s) => s.on('disconnect', () => resolve())),
+      );
+      // A dropped connection (not a goodbye): Socket.IO saves the session for a recovery; the
+      // session write is started on the drop.
+      device.io.engine.close();
+      await dropped;
+    });
+  });
+
+  it('a message to the other gateways: reported, not an unhandled rejection', async () => {
+    await whileRedisIsGone(false, async (server, kill) => {
+      kill();
       await new Promise((r) => setTimeout(r, 200));
       // An ephemeral message: the adapter publishes it and drops the promise.
       server.of(AGENT_NAMESPACE).serverSideEmit('calls:held:probe');
-      for (let i = 0; i < 40 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
-    expect(failures.length).toBeGreaterThan(0);
-    expect(unhandled).toEqual([]);
+    });
   });
 });

@@ -221,14 +221,7 @@ describe('the agent call loop', () => {
     );
     device.disconnect();
     await new Promise((r) => setTimeout(r, 200));
-    let resuming: ReturnType<typeof next<'call:resumed'>> | undefined;
-    const back = await g.connect(T, 0, {
-      leaseId: offer.leaseId,
-      before: (s) => {
-        resuming = next(s, 'call:resumed');
-      },
-    });
-    const [resumed] = await resuming!;
+    const { device: back, resumed } = await g.resume(T, 0, offer.leaseId);
     expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'dialing' });
     await new Promise((r) => setTimeout(r, 1_800)); // past the grace period
     const done = await call(back, 'call:complete', {

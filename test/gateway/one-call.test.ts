@@ -577,14 +577,7 @@ describe('one call, one agent, one outcome', () => {
     });
     d0.disconnect();
     await new Promise((r) => setTimeout(r, 200));
-    let resuming: ReturnType<typeof next<'call:resumed'>> | undefined;
-    const back = await g.connect(T, 0, {
-      leaseId: offer.leaseId,
-      before: (s) => {
-        resuming = next(s, 'call:resumed');
-      },
-    });
-    const [resumed] = await resuming!;
+    const { device: back, resumed } = await g.resume(T, 0, offer.leaseId);
     expect(resumed).toMatchObject({ leaseId: offer.leaseId, state: 'on_call' });
     const states = collect(back, 'agent:state', 200);
     expect(await call(back, 'call:status', { leaseId: offer.leaseId, status: 'ended' })).toMatchObject({

@@ -177,6 +177,26 @@ export class TestGateway {
     return socket;
   }
 
+  /**
+   * Connect a device that resumes its call (auth.leaseId), listening for `call:resumed` before it
+   * connects (see `before`); resolves with the device and that event's payload.
+   */
+  async resume(
+    tenantId: string,
+    agent: number,
+    leaseId: string,
+  ): Promise<{ device: Device; resumed: Parameters<AgentServerEvents['call:resumed']>[0] }> {
+    let resuming: ReturnType<typeof next<'call:resumed'>> | undefined;
+    const device = await this.connect(tenantId, agent, {
+      leaseId,
+      before: (s) => {
+        resuming = next(s, 'call:resumed');
+      },
+    });
+    const [resumed] = await resuming!;
+    return { device, resumed };
+  }
+
   async stop(): Promise<void> {
     for (const d of this.devices) d.disconnect();
     await this.gateway.stop();
