@@ -404,9 +404,15 @@ describe('one call, one agent, one outcome', () => {
     );
     d0.disconnect(); // SIGKILL-like: the gateway does not hear back before the lease expires
     await new Promise((r) => setTimeout(r, 5_300));
-    const back = await g.connect(T, 0, { leaseId: offer.leaseId });
-    const resumed = collectUntil(back, 'agent:state', (s) => s.state === 'paused', 5_000);
-    expect((await resumed).at(-1)).toMatchObject({ state: 'paused', reason: 'login' });
+    // The paused state is sent right after the handshake: listened for before the connect.
+    let resumed: ReturnType<typeof collectUntil<'agent:state'>> | undefined;
+    const back = await g.connect(T, 0, {
+      leaseId: offer.leaseId,
+      before: (s) => {
+        resumed = collectUntil(s, 'agent:state', (state) => state.state === 'paused', 5_000);
+      },
+    });
+    expect((await resumed!).at(-1)).toMatchObject({ state: 'paused', reason: 'login' });
     const d1 = await g.connect(T, 1);
     const stolen = collect(d1, 'call:offer', 1_500);
     const done = await call(back, 'call:complete', {
