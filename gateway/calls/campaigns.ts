@@ -336,8 +336,7 @@ export function createCampaignRegistry(deps: {
           // have been seen before a rebuild that has ended by now: the count read here would
           // already include it. So any ended rebuild of this queue (the count is 0 for a queue
           // defined since, and a queue stale again or gone back in time is rebuilt whatever the
-          // count) makes this recovery read nothing.
-          const seen = 0;
+          // count) makes this recovery read nothing: it asks with a count of 0.
           const entry =
             live.get(k) ??
             (await db.campaigns
@@ -349,7 +348,7 @@ export function createCampaignRegistry(deps: {
           logger.warn({ tenantId: ref.tenantId, campaignId: ref.campaignId }, 'campaign.lost_by_engine');
           const calls = await held(ref);
           await store.defineCampaign(ref, entry.config, clock.now());
-          await rebuild(ref, calls, seen);
+          await rebuild(ref, calls, 0);
           live.set(k, entry);
         })().finally(() => recovering.delete(k));
         recovering.set(k, p);

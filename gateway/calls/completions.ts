@@ -159,41 +159,45 @@ export function createCompletions(options: CompletionsOptions): Completions {
   }
 
   /**
-   * Claim in the queue; a campaign the queue lost, or one marked stale (Redis may have lost writes,
-   * or a rebuild is reading Postgres: no completion is claimed meanwhile), is recovered once (or
-   * its rebuild under way awaited) and claimed again.
+   * Run a queue step over completions; a campaign the queue lost, or one marked stale (Redis may
+   * have lost writes, or a rebuild is reading Postgres: no completion is claimed or adopted
+   * meanwhile), is recovered once (or its rebuild under way awaited) and its items run again.
    */
-  async function claim(tenantId: TenantId, jobs: Job[], now: number): Promise<ItemResult<Completion>[]> {
-    const results = [
-      ...(await store.claimCompletions(
-        tenantId,
-        jobs.map((j) => j.item),
-        now,
-        options.holdMs,
-      )),
-    ];
-    const lost = new Map<string, CampaignRef>();
-    results.forEach((r, i) => {
-      if (!r.ok && (r.code === 'CAMPAIGN_UNKNOWN' || r.code === 'CAMPAIGN_STALE')) {
-        const { campaignId } = parseLeaseId(jobs[i]!.item.leaseId);
-        lost.set(campaignId, { tenantId, campaignId });
-      }
-    });
-    if (lost.size === 0) return results;
-    await Promise.all([...lost.values()].map((ref) => options.recover(ref)));
+  async function afterRecovery<I extends { readonly leaseId: string }, R>(
+    tenantId: TenantId,
+    items: readonly I[],
+    now: number,
+    step: (items: readonly I[], now: number) => Promise<readonly ItemResult<R>[]>,
+  ): Promise<ItemResult<R>[]> {
+    const results = [...(await step(items, now))];
     const again = results.flatMap((r, i) =>
       !r.ok && (r.code === 'CAMPAIGN_UNKNOWN' || r.code === 'CAMPAIGN_STALE') ? [i] : [],
     );
-    const retried = await store.claimCompletions(
-      tenantId,
-      again.map((i) => jobs[i]!.item),
+    if (again.length === 0) return results;
+    const lost = new Map<string, CampaignRef>();
+    for (const i of again) {
+      const { campaignId } = parseLeaseId(items[i]!.leaseId);
+      lost.set(campaignId, { tenantId, campaignId });
+    }
+    await Promise.all([...lost.values()].map((ref) => options.recover(ref)));
+    const retried = await step(
+      again.map((i) => items[i]!),
       clock.now(),
-      options.holdMs,
     );
     again.forEach((i, k) => {
       results[i] = retried[k]!;
     });
     return results;
+  }
+
+  /** Claim in the queue (recovering a lost or stale campaign once). */
+  function claim(tenantId: TenantId, jobs: Job[], now: number): Promise<ItemResult<Completion>[]> {
+    return afterRecovery(
+      tenantId,
+      jobs.map((j) => j.item),
+      now,
+      (items, at) => store.claimCompletions(tenantId, items, at, options.holdMs),
+    );
   }
 
   /**
@@ -258,28 +262,11 @@ export function createCompletions(options: CompletionsOptions): Completions {
         leadId,
         phone,
       }));
-      const results = [...(await store.adoptCompletions(tenantId, items, now, options.holdMs))];
       // A queue marked stale (or found gone back in time by this very call) adopts nothing until
-      // it is rebuilt: recover it once, as a claim does, and adopt again.
-      const stale = results.flatMap((r, i) => (!r.ok && r.code === 'CAMPAIGN_STALE' ? [i] : []));
-      if (stale.length > 0) {
-        const refs = new Map(
-          stale.map((i) => {
-            const { campaignId } = parseLeaseId(items[i]!.leaseId);
-            return [campaignId, { tenantId, campaignId }] as const;
-          }),
-        );
-        await Promise.all([...refs.values()].map((ref) => options.recover(ref)));
-        const again = await store.adoptCompletions(
-          tenantId,
-          stale.map((i) => items[i]!),
-          clock.now(),
-          options.holdMs,
-        );
-        stale.forEach((i, k) => {
-          results[i] = again[k]!;
-        });
-      }
+      // it is rebuilt: recovered once, as for a claim.
+      const results = await afterRecovery(tenantId, items, now, (batch, at) =>
+        store.adoptCompletions(tenantId, batch, at, options.holdMs),
+      );
       results.forEach((r, i) => {
         const { job } = adopt[i]!;
         if (r.ok) decided.push({ job, decision: r, claimed: true });
