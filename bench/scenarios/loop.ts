@@ -12,19 +12,20 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { summarizeProfileFile } from '../lib/cpu-profile.js';
-import type { ProfileSummary } from '../lib/cpu-profile.js';
+import { summarizeHeapProfileFile } from '../lib/heap-profile.js';
 import { fmt } from '../lib/report.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import type { SystemName } from './loop/api.js';
 import { codeVersion } from './loop/code-version.js';
 import { runGateways } from './loop/gateways.js';
 import { buildOutcome } from './loop/outcome.js';
-import type { Attempt } from './loop/outcome.js';
+import type { Attempt, ServerProfile } from './loop/outcome.js';
 import { runPhase } from './loop/phase.js';
 import type { PhaseEnv, PhaseResult, PhaseSpec } from './loop/phase.js';
 import { FULL, QUICK, SUITE } from './loop/plan.js';
 import type { LoopPlan } from './loop/plan.js';
 import { buildRig, connectAgents, fill, msSince, Teardowns } from './loop/rig.js';
+import { heapProfilePath } from './loop/server-probe.js';
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const CLOSED: readonly SystemName[] = ['dialhub', 'socketio', 'bullmq'];
@@ -106,10 +107,13 @@ async function measureRounds(env: PhaseEnv, plan: LoopPlan, ratePerS: number): P
   return attempts;
 }
 
-/** One extra phase per system and load with its server under the V8 profiler (not counted). */
+/**
+ * One extra phase per system and load with its server under the V8 profilers (not counted): where
+ * its CPU went, and what it allocated per call.
+ */
 async function profileServers(env: PhaseEnv, plan: LoopPlan, ratePerS: number, dir: string, runId: string) {
   await mkdir(dir, { recursive: true });
-  const profiles: Record<string, ProfileSummary> = {};
+  const profiles: Record<string, ServerProfile> = {};
   const phases = [
     ...CLOSED.map((system) => ({ system, mode: 'closed' as const, timing: plan.closed })),
     ...OPEN.map((system) => ({ system, mode: 'open' as const, timing: plan.open, ratePerS })),
@@ -119,12 +123,17 @@ async function profileServers(env: PhaseEnv, plan: LoopPlan, ratePerS: number, d
     const path = resolve(join(dir, `loop-${runId}-${name}.cpuprofile`));
     const r = await runPhase(env, { ...p, profilePath: path });
     const summary = await summarizeProfileFile(path);
-    profiles[name] = summary;
+    const allocation = await summarizeHeapProfileFile(heapProfilePath(path), r.calls);
+    profiles[name] = { ...summary, allocation };
     env.log(`profiled ${name} (${fmt(r.callsPerS)} calls/s under the profiler): ${path}`);
     env.log('  self time (% of busy):');
     for (const f of summary.top.slice(0, 12)) env.log(`  ${f.self_pct.toFixed(1).padStart(5)}%  ${f.fn}`);
     if (summary.own.length > 0) env.log('  project code, inclusive (% of busy):');
     for (const f of summary.own.slice(0, 12)) env.log(`  ${f.total_pct.toFixed(1).padStart(5)}%  ${f.fn}`);
+    env.log(`  allocated ${fmt(allocation.kb_per_call)} KB per call (sampled); by package or file:`);
+    for (const a of allocation.packages.slice(0, 8)) env.log(`  ${a.pct.toFixed(1).padStart(5)}%  ${a.site}`);
+    if (allocation.own.length > 0) env.log('  project code, by allocating function:');
+    for (const a of allocation.own.slice(0, 8)) env.log(`  ${a.pct.toFixed(1).padStart(5)}%  ${a.site}`);
   }
   return profiles;
 }

@@ -2,6 +2,7 @@
 // against the two baselines and the goals, the JSON block (metrics, ratios, config, every attempt,
 // profiles) and the table rows.
 import type { ProfileSummary } from '../../lib/cpu-profile.js';
+import type { AllocationSummary } from '../../lib/heap-profile.js';
 import { mergeHistograms, summarizeHistogram } from '../../lib/hdr.js';
 import { fmt } from '../../lib/report.js';
 import { tableRow } from '../../lib/report.js';
@@ -16,6 +17,9 @@ import { costsOf, cpuPer1k } from './costs.js';
 import { describeRun } from './run-config.js';
 import type { RunFacts } from './run-config.js';
 
+/** A server's profiled phase: where its CPU went (`--cpu-prof`) and what it allocated per call. */
+export type ServerProfile = ProfileSummary & { readonly allocation: AllocationSummary };
+
 export interface Attempt {
   readonly round: number;
   readonly attempt: number;
@@ -28,7 +32,7 @@ export interface Attempt {
 export interface OutcomeInput extends RunFacts {
   readonly attempts: readonly Attempt[];
   readonly warmups: readonly PhaseResult[];
-  readonly profiles: Readonly<Record<string, ProfileSummary>>;
+  readonly profiles: Readonly<Record<string, ServerProfile>>;
 }
 
 function attemptRecord(a: Attempt) {

@@ -1,6 +1,7 @@
 // What every server under test reports about itself: its CPU and event-loop time (so the
 // orchestrator can say how busy it was over a window) and, on request, a V8 CPU profile of a
-// window, written as a .cpuprofile file for bench/lib/cpu-profile.ts to summarise.
+// window, written as a .cpuprofile file for bench/lib/cpu-profile.ts to summarise, with a
+// sampling heap profile of the same window beside it (.heapprofile, bench/lib/heap-profile.ts).
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -34,6 +35,13 @@ export function serverMark(completed: number, counters: Record<string, number> =
   };
 }
 
+/** One sample per this many bytes allocated, on average (V8's default is 32 KB). */
+const HEAP_SAMPLING_BYTES = 8192;
+
+/** Where the heap profile of a window goes: beside its CPU profile. */
+export const heapProfilePath = (cpuProfilePath: string): string =>
+  cpuProfilePath.replace(/\.cpuprofile$/, '') + '.heapprofile';
+
 export function createProfiler(): (req: ProfileRequest) => Promise<void> {
   let session: Session | undefined;
   return async (req) => {
@@ -42,13 +50,22 @@ export function createProfiler(): (req: ProfileRequest) => Promise<void> {
       session.connect();
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
+      // Every allocation of the window, the collected ones too: what the garbage collector is
+      // given to do, not what happens to be alive at the end.
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: HEAP_SAMPLING_BYTES,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
       return;
     }
     if (!session) throw new Error('profile stop without start');
     const { profile } = await session.post('Profiler.stop');
+    const { profile: heap } = await session.post('HeapProfiler.stopSampling');
     session.disconnect();
     session = undefined;
     await writeFile(req.path, JSON.stringify(profile));
+    await writeFile(heapProfilePath(req.path), JSON.stringify(heap));
   };
 }
 
