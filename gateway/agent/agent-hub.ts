@@ -161,6 +161,9 @@ interface Inherited {
   readonly lead: QueuedLead | undefined;
 }
 
+/** One kind of effect of the agent machine. */
+type EffectOf<T extends Effect['type']> = Extract<Effect, { readonly type: T }>;
+
 /** What processing one command produced for its acknowledgement. */
 interface Outcome {
   error: WireError | null;
@@ -607,7 +610,8 @@ export class AgentHub {
           'agent.event_ignored',
         );
       for (const effect of t.effects) {
-        const next = await this.#effect(session, effect, out, payload);
+        const result = this.#effect(session, effect, out, payload);
+        const next = result instanceof Promise ? await result : result;
         if (next) queue.push(next);
       }
       if (
@@ -632,15 +636,19 @@ export class AgentHub {
     }
   }
 
-  /** Carry out one effect; a store call's result comes back as the next event. */
-  async #effect(
+  /**
+   * Carry out one effect; a store call's result comes back as the next event. An effect that
+   * calls nothing runs at once and answers without a promise: most of a call's effects (send,
+   * reply, timers) cost no async frame and no turn of the microtask queue.
+   */
+  #effect(
     session: AgentSession,
     effect: Effect,
     out: Outcome,
     payload: unknown,
-  ): Promise<MachineEvent | null> {
-    const { store, logger, config } = this.#o;
-    const { tenantId, agentId } = session;
+  ): MachineEvent | null | Promise<MachineEvent | null> {
+    const { logger, config } = this.#o;
+    const { agentId } = session;
     switch (effect.type) {
       case 'refuse':
         out.error = {
@@ -652,183 +660,20 @@ export class AgentHub {
       case 'reply':
         Object.assign(out.fields, effect.fields);
         return null;
-      case 'mark_ready': {
-        const afterCall = effect.afterCall === true;
-        if (this.#closing) return { type: 'ready_failed', code: 'UNAVAILABLE', left: false, afterCall };
-        const ref = await this.#o.campaigns.active(tenantId, effect.campaignId, agentId);
-        if (!ref) return { type: 'ready_failed', code: 'CAMPAIGN_UNKNOWN', left: false, afterCall };
-        if (effect.leaving) {
-          await store.setAgentNotReady(
-            { tenantId, campaignId: effect.leaving as CampaignRef['campaignId'] },
-            agentId,
-            session.id,
-          );
-        }
-        const agent = { agentId, deviceId: session.deviceId, session: session.id };
-        let recovered = false;
-        let released = false;
-        for (;;) {
-          try {
-            this.#o.offerBudget?.stamp(budgetKey(tenantId, agentId), 'submitted');
-            const { result, offer } = await this.#readyBatch.submit({ ref, agent });
-            if (!offer) this.#o.offerBudget?.drop(budgetKey(tenantId, agentId));
-            if (
-              !result.ok &&
-              result.code === 'AGENT_BUSY' &&
-              !released &&
-              (await this.#orphanedOffer(ref, agentId))
-            ) {
-              released = true;
-              continue;
-            }
-            if (!result.ok)
-              return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
-            // Held back for the tenant-wide gap: ready, and offered another lead by a dispatch.
-            const sent = offer && (await this.#gapAllowsOffer(session, ref, offer)) ? offer : null;
-            return {
-              type: 'ready_done',
-              campaignId: ref.campaignId,
-              offer: sent ? this.#held(session, sent) : null,
-            };
-          } catch (err) {
-            // The queue lost the campaign or may have gone back in time: rebuild it from
-            // Postgres, then try once more (the agent waits a rebuild, not a retry loop).
-            const lost = isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE');
-            let cause: unknown = err;
-            if (lost && !recovered) {
-              recovered = true;
-              // A rebuild that cannot finish (Postgres or the other gateways unreachable) refuses
-              // this ready like any store failure: the agent stays able to go ready again.
-              const failed = await this.#o.campaigns.recover(ref).then(
-                () => null,
-                (e: unknown) => e,
-              );
-              if (failed === null) continue;
-              cause = failed;
-            }
-            return {
-              type: 'ready_failed',
-              code: toWireError(cause).code,
-              left: effect.leaving !== null,
-              afterCall,
-            };
-          }
-        }
-      }
+      case 'mark_ready':
+        return this.#markReady(session, effect);
       case 'mark_not_ready':
-        await store
-          .setAgentNotReady(
-            { tenantId, campaignId: effect.campaignId as CampaignRef['campaignId'] },
-            agentId,
-            session.id,
-          )
-          .catch((err: unknown) => logger.error({ err, agentId }, 'agent.not_ready_failed'));
-        return null;
-      case 'accept_lease': {
-        try {
-          // The number's tenant-wide gap first: the offer's reservation is extended to the gap.
-          // Refused (it lapsed and another campaign's call took the number: an offer accepted
-          // very late), the offer is withdrawn (its lead due when the other campaign's
-          // reservation ends) and the queue never records this call.
-          const gap = await this.#o.gap?.beforeAccept(
-            {
-              tenantId,
-              campaignId: effect.call.campaignId,
-              leaseId: effect.call.leaseId,
-              agentId,
-              lead: session.leads.get(effect.call.leaseId),
-            },
-            this.#now,
-          );
-          if (gap && !gap.ok) {
-            this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
-            return {
-              type: 'accept_failed',
-              leaseId: effect.call.leaseId,
-              code: 'NUMBER_GAP',
-              retryable: false,
-              viaAck: effect.viaAck === true,
-            };
-          }
-          const { result: res, at } = await this.#acceptBatch.submit({
-            tenantId,
-            lease: { leaseId: effect.call.leaseId, agentId },
-            ttlMs: this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
-          });
-          if (res.ok)
-            return {
-              type: 'accept_done',
-              leaseId: effect.call.leaseId,
-              expiresAt: res.expiresAt,
-              then: effect.then,
-              viaAck: effect.viaAck === true,
-              acceptedAt: at,
-            };
-          if (res.code === 'OUTSIDE_CALLING_WINDOW')
-            this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
-          return {
-            type: 'accept_failed',
-            leaseId: effect.call.leaseId,
-            code: res.code,
-            retryable: false,
-            viaAck: effect.viaAck === true,
-          };
-        } catch (err) {
-          const w = toWireError(err);
-          return {
-            type: 'accept_failed',
-            leaseId: effect.call.leaseId,
-            code: w.code,
-            retryable: w.retryable,
-            viaAck: effect.viaAck === true,
-          };
-        }
-      }
-      case 'release_lease': {
-        const ref = { tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] };
-        await store.reject(tenantId, { leaseId: effect.call.leaseId, agentId }, this.#now).then(
-          () => this.#trigger(ref),
-          (err: unknown) => {
-            if (!isEngineError(err))
-              logger.error({ err, leaseId: effect.call.leaseId }, 'lease.release_failed');
-          },
-        );
-        session.leads.delete(effect.call.leaseId);
-        return null;
-      }
+        return this.#markNotReady(session, effect);
+      case 'accept_lease':
+        return this.#acceptLease(session, effect);
+      case 'release_lease':
+        return this.#releaseLease(session, effect);
       case 'expire_lease':
-        await store.expire(tenantId, [{ leaseId: effect.call.leaseId, agentId }], this.#now).then(
-          ([r]) => {
-            if (r?.ok) logger.info({ agentId, leaseId: effect.call.leaseId }, 'lease.grace_expired');
-          },
-          (err: unknown) => logger.error({ err, agentId }, 'lease.expire_failed'),
-        );
-        return null;
+        return this.#expireLease(session, effect);
       case 'save_phase':
-        await store
-          .setPhase(
-            tenantId,
-            [{ leaseId: effect.call.leaseId, agentId, phase: effect.phase }],
-            this.#now,
-            this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
-          )
-          .catch((err: unknown) => logger.warn({ err, agentId }, 'lease.phase_failed'));
-        return null;
-      case 'complete_call': {
-        try {
-          const ack: CompletionAck = await this.#o.completions.submit(
-            { tenantId, agentId, deviceId: session.deviceId },
-            payload as z.output<typeof completeSchema>,
-          );
-          Object.assign(out.fields, ack);
-          session.leads.delete(effect.leaseId);
-          const ready = (payload as { ready?: boolean } | undefined)?.ready === true;
-          return { type: 'complete_done', leaseId: effect.leaseId, ready };
-        } catch (err) {
-          const w = toWireError(err);
-          return { type: 'complete_failed', leaseId: effect.leaseId, code: w.code, retryable: w.retryable };
-        }
-      }
+        return this.#savePhase(session, effect);
+      case 'complete_call':
+        return this.#completeCall(session, effect, out, payload);
       case 'send_offer':
         this.#sendOffer(session, effect.call);
         return null;
@@ -877,6 +722,209 @@ export class AgentHub {
         const never: never = effect;
         throw new Error(`unknown effect ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  async #markReady(session: AgentSession, effect: EffectOf<'mark_ready'>): Promise<MachineEvent> {
+    const { store } = this.#o;
+    const { tenantId, agentId } = session;
+    const afterCall = effect.afterCall === true;
+    if (this.#closing) return { type: 'ready_failed', code: 'UNAVAILABLE', left: false, afterCall };
+    const ref = await this.#o.campaigns.active(tenantId, effect.campaignId, agentId);
+    if (!ref) return { type: 'ready_failed', code: 'CAMPAIGN_UNKNOWN', left: false, afterCall };
+    if (effect.leaving) {
+      await store.setAgentNotReady(
+        { tenantId, campaignId: effect.leaving as CampaignRef['campaignId'] },
+        agentId,
+        session.id,
+      );
+    }
+    const agent = { agentId, deviceId: session.deviceId, session: session.id };
+    let recovered = false;
+    let released = false;
+    for (;;) {
+      try {
+        this.#o.offerBudget?.stamp(budgetKey(tenantId, agentId), 'submitted');
+        const { result, offer } = await this.#readyBatch.submit({ ref, agent });
+        if (!offer) this.#o.offerBudget?.drop(budgetKey(tenantId, agentId));
+        if (
+          !result.ok &&
+          result.code === 'AGENT_BUSY' &&
+          !released &&
+          (await this.#orphanedOffer(ref, agentId))
+        ) {
+          released = true;
+          continue;
+        }
+        if (!result.ok)
+          return { type: 'ready_failed', code: result.code, left: effect.leaving !== null, afterCall };
+        // Held back for the tenant-wide gap: ready, and offered another lead by a dispatch.
+        const sent = offer && (await this.#gapAllowsOffer(session, ref, offer)) ? offer : null;
+        return {
+          type: 'ready_done',
+          campaignId: ref.campaignId,
+          offer: sent ? this.#held(session, sent) : null,
+        };
+      } catch (err) {
+        // The queue lost the campaign or may have gone back in time: rebuild it from
+        // Postgres, then try once more (the agent waits a rebuild, not a retry loop).
+        const lost = isEngineError(err, 'CAMPAIGN_UNKNOWN') || isEngineError(err, 'CAMPAIGN_STALE');
+        let cause: unknown = err;
+        if (lost && !recovered) {
+          recovered = true;
+          // A rebuild that cannot finish (Postgres or the other gateways unreachable) refuses
+          // this ready like any store failure: the agent stays able to go ready again.
+          const failed = await this.#o.campaigns.recover(ref).then(
+            () => null,
+            (e: unknown) => e,
+          );
+          if (failed === null) continue;
+          cause = failed;
+        }
+        return {
+          type: 'ready_failed',
+          code: toWireError(cause).code,
+          left: effect.leaving !== null,
+          afterCall,
+        };
+      }
+    }
+  }
+
+  async #markNotReady(session: AgentSession, effect: EffectOf<'mark_not_ready'>): Promise<null> {
+    const { store, logger } = this.#o;
+    const { tenantId, agentId } = session;
+    await store
+      .setAgentNotReady(
+        { tenantId, campaignId: effect.campaignId as CampaignRef['campaignId'] },
+        agentId,
+        session.id,
+      )
+      .catch((err: unknown) => logger.error({ err, agentId }, 'agent.not_ready_failed'));
+    return null;
+  }
+
+  async #acceptLease(session: AgentSession, effect: EffectOf<'accept_lease'>): Promise<MachineEvent> {
+    const { tenantId, agentId } = session;
+    try {
+      // The number's tenant-wide gap first: the offer's reservation is extended to the gap.
+      // Refused (it lapsed and another campaign's call took the number: an offer accepted
+      // very late), the offer is withdrawn (its lead due when the other campaign's
+      // reservation ends) and the queue never records this call.
+      const gap = await this.#o.gap?.beforeAccept(
+        {
+          tenantId,
+          campaignId: effect.call.campaignId,
+          leaseId: effect.call.leaseId,
+          agentId,
+          lead: session.leads.get(effect.call.leaseId),
+        },
+        this.#now,
+      );
+      if (gap && !gap.ok) {
+        this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
+        return {
+          type: 'accept_failed',
+          leaseId: effect.call.leaseId,
+          code: 'NUMBER_GAP',
+          retryable: false,
+          viaAck: effect.viaAck === true,
+        };
+      }
+      const { result: res, at } = await this.#acceptBatch.submit({
+        tenantId,
+        lease: { leaseId: effect.call.leaseId, agentId },
+        ttlMs: this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
+      });
+      if (res.ok)
+        return {
+          type: 'accept_done',
+          leaseId: effect.call.leaseId,
+          expiresAt: res.expiresAt,
+          then: effect.then,
+          viaAck: effect.viaAck === true,
+          acceptedAt: at,
+        };
+      if (res.code === 'OUTSIDE_CALLING_WINDOW')
+        this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
+      return {
+        type: 'accept_failed',
+        leaseId: effect.call.leaseId,
+        code: res.code,
+        retryable: false,
+        viaAck: effect.viaAck === true,
+      };
+    } catch (err) {
+      const w = toWireError(err);
+      return {
+        type: 'accept_failed',
+        leaseId: effect.call.leaseId,
+        code: w.code,
+        retryable: w.retryable,
+        viaAck: effect.viaAck === true,
+      };
+    }
+  }
+
+  async #releaseLease(session: AgentSession, effect: EffectOf<'release_lease'>): Promise<null> {
+    const { store, logger } = this.#o;
+    const { tenantId, agentId } = session;
+    const ref = { tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] };
+    await store.reject(tenantId, { leaseId: effect.call.leaseId, agentId }, this.#now).then(
+      () => this.#trigger(ref),
+      (err: unknown) => {
+        if (!isEngineError(err)) logger.error({ err, leaseId: effect.call.leaseId }, 'lease.release_failed');
+      },
+    );
+    session.leads.delete(effect.call.leaseId);
+    return null;
+  }
+
+  async #expireLease(session: AgentSession, effect: EffectOf<'expire_lease'>): Promise<null> {
+    const { store, logger } = this.#o;
+    const { tenantId, agentId } = session;
+    await store.expire(tenantId, [{ leaseId: effect.call.leaseId, agentId }], this.#now).then(
+      ([r]) => {
+        if (r?.ok) logger.info({ agentId, leaseId: effect.call.leaseId }, 'lease.grace_expired');
+      },
+      (err: unknown) => logger.error({ err, agentId }, 'lease.expire_failed'),
+    );
+    return null;
+  }
+
+  async #savePhase(session: AgentSession, effect: EffectOf<'save_phase'>): Promise<null> {
+    const { store, logger } = this.#o;
+    const { tenantId, agentId } = session;
+    await store
+      .setPhase(
+        tenantId,
+        [{ leaseId: effect.call.leaseId, agentId, phase: effect.phase }],
+        this.#now,
+        this.#ttls({ tenantId, campaignId: effect.call.campaignId }).callTtlMs,
+      )
+      .catch((err: unknown) => logger.warn({ err, agentId }, 'lease.phase_failed'));
+    return null;
+  }
+
+  async #completeCall(
+    session: AgentSession,
+    effect: EffectOf<'complete_call'>,
+    out: Outcome,
+    payload: unknown,
+  ): Promise<MachineEvent> {
+    const { tenantId, agentId } = session;
+    try {
+      const ack: CompletionAck = await this.#o.completions.submit(
+        { tenantId, agentId, deviceId: session.deviceId },
+        payload as z.output<typeof completeSchema>,
+      );
+      Object.assign(out.fields, ack);
+      session.leads.delete(effect.leaseId);
+      const ready = (payload as { ready?: boolean } | undefined)?.ready === true;
+      return { type: 'complete_done', leaseId: effect.leaseId, ready };
+    } catch (err) {
+      const w = toWireError(err);
+      return { type: 'complete_failed', leaseId: effect.leaseId, code: w.code, retryable: w.retryable };
     }
   }
 
