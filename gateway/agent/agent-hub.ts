@@ -32,7 +32,7 @@ import { GatewayError, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { isRetryable, WIRE_ERRORS } from '../protocol/errors.js';
-import type { Ack, WireError } from '../protocol/errors.js';
+import type { Ack, WireError, WireErrorCode } from '../protocol/errors.js';
 import type { AgentClientEvents, AgentServerEvents, CompletionAck } from '../protocol/events.js';
 import {
   acceptSchema,
@@ -806,6 +806,13 @@ export class AgentHub {
 
   async #acceptLease(session: AgentSession, effect: EffectOf<'accept_lease'>): Promise<MachineEvent> {
     const { tenantId, agentId } = session;
+    const failed = (code: WireErrorCode, retryable: boolean): MachineEvent => ({
+      type: 'accept_failed',
+      leaseId: effect.call.leaseId,
+      code,
+      retryable,
+      viaAck: effect.viaAck === true,
+    });
     try {
       // The number's tenant-wide gap first: the offer's reservation is extended to the gap.
       // Refused (it lapsed and another campaign's call took the number: an offer accepted
@@ -823,13 +830,7 @@ export class AgentHub {
       );
       if (gap && !gap.ok) {
         this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
-        return {
-          type: 'accept_failed',
-          leaseId: effect.call.leaseId,
-          code: 'NUMBER_GAP',
-          retryable: false,
-          viaAck: effect.viaAck === true,
-        };
+        return failed('NUMBER_GAP', false);
       }
       const { result: res, at } = await this.#acceptBatch.submit({
         tenantId,
@@ -847,22 +848,10 @@ export class AgentHub {
         };
       if (res.code === 'OUTSIDE_CALLING_WINDOW')
         this.#trigger({ tenantId, campaignId: effect.call.campaignId as CampaignRef['campaignId'] });
-      return {
-        type: 'accept_failed',
-        leaseId: effect.call.leaseId,
-        code: res.code,
-        retryable: false,
-        viaAck: effect.viaAck === true,
-      };
+      return failed(res.code, false);
     } catch (err) {
       const w = toWireError(err);
-      return {
-        type: 'accept_failed',
-        leaseId: effect.call.leaseId,
-        code: w.code,
-        retryable: w.retryable,
-        viaAck: effect.viaAck === true,
-      };
+      return failed(w.code, w.retryable);
     }
   }
 
