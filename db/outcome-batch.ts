@@ -210,9 +210,10 @@ export async function commitOutcomeBatch(
   inputs: readonly ValidOutcome[],
 ): Promise<OutcomeResult[]> {
   // First occurrence of each lease id in the batch.
+  const keys = inputs.map(keyOf);
   const primaries = new Map<string, number>();
-  inputs.forEach((input, index) => {
-    if (!primaries.has(keyOf(input))) primaries.set(keyOf(input), index);
+  keys.forEach((key, index) => {
+    if (!primaries.has(key)) primaries.set(key, index);
   });
   const firsts = [...primaries.values()].map((index) => inputs[index]!);
 
@@ -241,7 +242,7 @@ export async function commitOutcomeBatch(
   }
 
   return inputs.map((input, index): OutcomeResult => {
-    const answer = answers.get(keyOf(input));
+    const answer = answers.get(keys[index]!);
     if (answer === undefined) {
       return {
         ok: false,
@@ -255,7 +256,7 @@ export async function commitOutcomeBatch(
         error: new DbError('LEASE_CONFLICT', undefined, { leaseId: input.leaseId }),
       };
     }
-    const repeatInBatch = primaries.get(keyOf(input)) !== index;
+    const repeatInBatch = primaries.get(keys[index]!) !== index;
     return { ok: true, record: repeatInBatch && !answer.duplicate ? { ...answer, duplicate: true } : answer };
   });
 }
@@ -264,27 +265,38 @@ export async function commitOutcomeBatch(
 const listsNumber = (o: ValidOutcome): boolean =>
   o.disposition.kind === 'dnc' || (o.dncPhone ?? null) !== null;
 
-/** Step 1's row for one completion: the call_attempts columns, `ord` keeping the batch order. */
-const attemptRow = (o: ValidOutcome, ord: number) => ({
-  ord,
-  tenant_id: o.tenantId,
-  lease_id: o.leaseId,
-  campaign_id: o.campaignId,
-  lead_id: o.leadId,
-  agent_id: o.agentId,
-  device_id: o.deviceId,
-  outcome: o.outcome,
-  disposition: encodeDisposition(o.disposition),
-  attempts: o.attempts,
-  late: o.late,
-  duration_sec: o.durationSec,
-  notes: o.notes ?? null,
-  tags: o.tags ?? [],
-  callback_at: o.callback ? toTimestamp(o.callback.at) : null,
-  callback_scope: o.callback?.scope ?? null,
-  follow_up: o.followUp ?? null,
-  completed_at: toTimestamp(o.completedAt),
-});
+/**
+ * One completion's row for the batch's statements: the call_attempts columns, `ord` keeping the
+ * batch order, and where the completion leaves its lead (read by the one-statement commit; the
+ * transaction's INSERT takes only the attempt's columns). One object per completion, built once.
+ */
+const batchRow = (o: ValidOutcome, ord: number) => {
+  const next = leadStateAfter(o.disposition);
+  return {
+    ord,
+    tenant_id: o.tenantId,
+    lease_id: o.leaseId,
+    campaign_id: o.campaignId,
+    lead_id: o.leadId,
+    agent_id: o.agentId,
+    device_id: o.deviceId,
+    outcome: o.outcome,
+    disposition: encodeDisposition(o.disposition),
+    attempts: o.attempts,
+    late: o.late,
+    duration_sec: o.durationSec,
+    notes: o.notes ?? null,
+    tags: o.tags ?? [],
+    callback_at: o.callback ? toTimestamp(o.callback.at) : null,
+    callback_scope: o.callback?.scope ?? null,
+    follow_up: o.followUp ?? null,
+    completed_at: toTimestamp(o.completedAt),
+    status: next.status,
+    next_due_at: next.nextDueAt === null ? null : toTimestamp(next.nextDueAt),
+    pinned_agent_id: next.pinnedAgentId,
+    opens_callback: o.disposition.kind === 'callback',
+  };
+};
 
 interface Written {
   inserted: CallAttemptRow[];
@@ -293,16 +305,7 @@ interface Written {
 
 /** Steps 1 and 2 as one prepared statement, then step 3's read when some lease had a row. */
 async function inOneStatement(knex: Knex, firsts: readonly ValidOutcome[]): Promise<Written> {
-  const rows = firsts.map((o, ord) => {
-    const next = leadStateAfter(o.disposition);
-    return {
-      ...attemptRow(o, ord),
-      status: next.status,
-      next_due_at: next.nextDueAt === null ? null : toTimestamp(next.nextDueAt),
-      pinned_agent_id: next.pinnedAgentId,
-      opens_callback: o.disposition.kind === 'callback',
-    };
-  });
+  const rows = firsts.map(batchRow);
   const pool = knex.client as KnexPool;
   const client = await pool.acquireConnection();
   try {
@@ -330,7 +333,7 @@ async function inOneStatement(knex: Knex, firsts: readonly ValidOutcome[]): Prom
 /** Steps 1 to 3 in one knex transaction: the path for batches that list numbers. */
 async function inTransaction(knex: Knex, firsts: readonly ValidOutcome[]): Promise<Written> {
   return knex.transaction(async (trx) => {
-    const attemptRows = firsts.map(attemptRow);
+    const attemptRows = firsts.map(batchRow);
     const { rows: insertedRows } = await trx.raw<{ rows: CallAttemptRow[] }>(INSERT_ATTEMPTS, [
       JSON.stringify(attemptRows),
     ]);
