@@ -29,7 +29,10 @@ export interface AllocationSummary {
   readonly sampled_bytes: number;
   readonly calls: number;
   readonly kb_per_call: number;
-  /** By allocating function, project code only (a builtin's allocation counts to its caller). */
+  /**
+   * By allocating function, the project's code only, the bench's own not included (a builtin's
+   * allocation counts to its caller).
+   */
   readonly own: readonly AllocationSite[];
   /** By package (a dependency), project file, or runtime. */
   readonly packages: readonly AllocationSite[];
@@ -56,7 +59,8 @@ export function summarizeHeapProfile(profile: HeapProfile, calls: number, topN: 
     else if (path.startsWith(root)) {
       const file = path.slice(root.length);
       add(packages, file, node.selfSize);
-      add(own, `${functionName || '(anonymous)'} ${file}`, node.selfSize);
+      // The project's code as bench/lib/cpu-profile.ts counts it: not the bench's own probes.
+      if (!file.startsWith('bench/')) add(own, `${functionName || '(anonymous)'} ${file}`, node.selfSize);
     } else add(packages, url.startsWith('node:') ? url : functionName || '(runtime)', node.selfSize);
   }
   const ranked = (m: Map<string, number>) =>

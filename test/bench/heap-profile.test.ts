@@ -78,4 +78,30 @@ describe('the allocation summary of a sampling heap profile', () => {
     ]);
     expect(summary.own).toEqual([{ site: '(anonymous) gateway/agent/agent-hub.ts', pct: 20 }]);
   });
+
+  it("counts the bench's own probe by file but not as the project's code, as the CPU summary does", () => {
+    const root = `${pathToFileURL(process.cwd()).href}/`;
+    const profile: HeapProfile = {
+      head: {
+        callFrame: { functionName: '(root)', url: '' },
+        selfSize: 0,
+        children: [
+          {
+            callFrame: { functionName: 'serverMark', url: `${root}bench/scenarios/loop/server-probe.ts` },
+            selfSize: 300,
+          },
+          {
+            callFrame: { functionName: 'transition', url: `${root}gateway/calls/agent-machine.ts` },
+            selfSize: 100,
+          },
+        ],
+      },
+    };
+    const summary = summarizeHeapProfile(profile, 1, 10);
+    expect(summary.packages).toEqual([
+      { site: 'bench/scenarios/loop/server-probe.ts', pct: 75 },
+      { site: 'gateway/calls/agent-machine.ts', pct: 25 },
+    ]);
+    expect(summary.own).toEqual([{ site: 'transition gateway/calls/agent-machine.ts', pct: 25 }]);
+  });
 });
