@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The dashboard is built once, before any file runs (see test/support/browser.ts).
+    globalSetup: ['test/support/global-setup.ts'],
     // Two files at a time on the 2-core machines this runs on (Vitest's default is one fewer than
     // the cores: one). Each file isolates itself (its own key prefix or Redis database, its own
     // schema or database), and much of the suite waits on sockets and timers: one at a time the

@@ -12,7 +12,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import { median, round } from '../lib/stats.js';
 import { Teardowns } from './loop/rig.js';
 import { FULL, GOALS, QUICK, SUITE } from './startup/plan.js';
 import type { StartupPlan } from './startup/plan.js';
+import { freePort } from '../../test/support/ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PAGE_SIZE = 4096;
@@ -38,17 +38,6 @@ async function sql(url: string, text: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** A process in a group of its own, so it and anything it starts end together. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
 import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
+import { artifact, launchWithPage, logIn } from '../support/browser.js';
 import { TEST_SECRET } from '../support/gateway.js';
 
 const T = 'imp';
@@ -59,7 +59,6 @@ describe('lead import, do-not-call and campaign edit pages in Chromium', { timeo
     });
 
   beforeAll(async () => {
-    await buildDashboard();
     gw = await AdminGateway.start({ supervisor: supervisorWithLogins(TEST_SECRET) });
     await gw.seedTenant(T, [{ id: 'boss', role: 'owner' }]);
     const login = await fetch(`${gw.url}/api/v1/auth/login`, {

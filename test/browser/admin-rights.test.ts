@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { AdminGateway } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
+import { artifact, launchWithPage, logIn } from '../support/browser.js';
 
 const T = 'rr';
 const ADA = '+447700900555';
@@ -32,7 +32,6 @@ describe('the rights-requests page in Chromium', { timeout: 90_000 }, () => {
   };
 
   beforeAll(async () => {
-    await buildDashboard();
     gw = await AdminGateway.start();
     await gw.seedTenant(T, [
       { id: 'boss', role: 'owner' },

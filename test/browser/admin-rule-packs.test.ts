@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALWAYS_OPEN } from '../../engine/calling-window.js';
 import { AdminGateway } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
+import { artifact, launchWithPage, logIn } from '../support/browser.js';
 
 const T = 'rpk';
 const HOUR = 3_600_000;
@@ -40,7 +40,6 @@ describe('the rule-packs page in Chromium', { timeout: 90_000 }, () => {
   const status = () => page.locator('#status').textContent();
 
   beforeAll(async () => {
-    await buildDashboard();
     gw = await AdminGateway.start();
     await gw.seedTenant(T, [
       { id: 'boss', role: 'owner' },

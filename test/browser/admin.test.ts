@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../gateway/auth/passwords.js';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
 import { AdminGateway, TEST_PASSWORD } from '../support/admin-gateway.js';
-import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
+import { artifact, launchWithPage, logIn } from '../support/browser.js';
 import { TEST_SECRET } from '../support/gateway.js';
 
 const T = 'adm';
@@ -29,7 +29,6 @@ describe('the admin pages in Chromium', { timeout: 90_000 }, () => {
   };
 
   beforeAll(async () => {
-    await buildDashboard();
     gw = await AdminGateway.start({
       supervisor: supervisorWithLogins(TEST_SECRET, { countersIntervalMs: 300 }),
     });

@@ -10,7 +10,7 @@ import { createDeviceTokens } from '../../gateway/auth/device-token.js';
 import { createHttpApp } from '../../gateway/http/app.js';
 import { silentLogger } from '../../gateway/logger.js';
 import { supervisorWithLogins } from '../../gateway/supervisor/index.js';
-import { artifact, buildDashboard, launchWithPage, logIn } from '../support/browser.js';
+import { artifact, launchWithPage, logIn } from '../support/browser.js';
 import { call, next, TEST_SECRET, TestGateway } from '../support/gateway.js';
 import type { Device, TestGatewayOptions } from '../support/gateway.js';
 import { TEST_PASSWORD } from '../support/supervisor.js';
@@ -45,7 +45,6 @@ describe('the dashboard in Chromium', { timeout: 90_000 }, () => {
     });
 
   beforeAll(async () => {
-    await buildDashboard();
     gw = await start();
     await gw.seedTenant(T, AGENTS);
     await gw.db.users.create({

@@ -20,7 +20,7 @@ import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { REDIS_URL } from '../support/stores.js';
 import { command, connectSupervisor, FloorWatcher, loginAs, TEST_PASSWORD } from '../support/supervisor.js';
-import { freePort } from '../faults/services.js';
+import { freePort } from '../support/ports.js';
 
 const T = 'lb';
 const C = 'c1';

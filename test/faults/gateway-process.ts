@@ -3,7 +3,7 @@
 // a kill takes its whole process group; its log (stdout: pino) and stderr go to one file.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import { killGroup, track } from './services.js';
 
 export interface GatewayProcessOptions {
@@ -44,7 +44,10 @@ export class GatewayProcess {
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error('gateway did not start in time')), timeoutMs);
+      // The log's end goes in the error: a test's log folder is removed when the test ends.
+      const failed = (why: string) =>
+        new Error(`gateway ${why}; the end of ${this.options.logFile}:\n${logTail(this.options.logFile)}`);
+      const timer = setTimeout(() => reject(failed('did not start in time')), timeoutMs);
       child.stdout?.pipe(createWriteStream(this.options.logFile, { flags: 'a' }));
       child.stdout?.on('data', (chunk: Buffer) => {
         if (out.length > 100_000) return;
@@ -54,12 +57,13 @@ export class GatewayProcess {
           resolve();
         }
       });
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': its output has reached the log by then.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`gateway exited at start (${code ?? signal}); see ${this.options.logFile}`));
+        reject(failed(`exited at start (${code ?? signal})`));
       });
     });
-    child.removeAllListeners('exit');
+    child.removeAllListeners('close');
   }
 
   /** SIGKILL the process group: no drain, no goodbye to devices, claims left half done. */
@@ -72,5 +76,14 @@ export class GatewayProcess {
   /** Whatever state it is in, make sure it is gone (for afterAll). */
   async dispose(): Promise<void> {
     if (this.child) await killGroup(this.child, 'SIGKILL');
+  }
+}
+
+/** The last lines of a log file (up to 2 KB), or why it could not be read. */
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-2_048);
+  } catch (err) {
+    return `(unreadable: ${(err as Error).message})`;
   }
 }

@@ -28,15 +28,8 @@ import type { Observer } from './observer.js';
 import { startRedisCluster } from '../support/redis-servers.js';
 import type { RedisCluster } from '../support/redis-servers.js';
 import type { AttemptRow, EndState, LeadRow } from './observer.js';
-import {
-  CuttableProxy,
-  freePort,
-  killGroup,
-  PrivateDatabase,
-  PrivateRedis,
-  sleep,
-  track,
-} from './services.js';
+import { CuttableProxy, killGroup, PrivateDatabase, PrivateRedis, sleep, track } from './services.js';
+import { freePort } from '../support/ports.js';
 
 export const SECRET = 'faults-device-token-secret-faults-device-token';
 const ADMIN_TOKEN = 'faults-admin-token-faults-admin-token';

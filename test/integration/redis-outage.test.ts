@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
@@ -16,17 +15,7 @@ import { campaignRef } from '../../engine/ids.js';
 import { createRedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import type { RedisQueueStore } from '../../engine/redis/redis-queue-store.js';
 import { toWireError } from '../../gateway/errors.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/ports.js';
 
 describe('a Redis outage', () => {
   let dir: string;

@@ -1,6 +1,6 @@
 // Real Chromium for browser tests: Debian's `chromium` driven by playwright-core (no browser
 // download; .ci/run installs the package when missing), the dashboard built by Vite once per test
-// file, and a login through the pages' form. Screenshots go to test/browser/artifacts/.
+// run, and a login through the pages' form. Screenshots go to test/browser/artifacts/.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -43,7 +43,12 @@ export async function logIn(page: Page, at: string, tenantId: string, email: str
   await page.click('#login-form button[type=submit]');
 }
 
-/** Build dashboard/dist (what the gateway serves) from the sources under test. */
+/**
+ * Build dashboard/dist (what the gateway serves) from the sources under test. Run once per test
+ * run, before any test file, by test/support/global-setup.ts: a build empties dist/ first, so a
+ * build from one browser test file while another's page loads its scripts left that page
+ * without them (its login form, shown by the script, never appeared).
+ */
 export async function buildDashboard(): Promise<void> {
   await build({
     configFile: resolve(import.meta.dirname, '../../dashboard/vite.config.js'),

@@ -13,9 +13,9 @@ import { asTenantId } from '../../engine/ids.js';
 import { createDeviceTokens } from '../../gateway/auth/device-token.js';
 import { AGENT_NAMESPACE } from '../../gateway/protocol/events.js';
 import { GatewayProcess } from '../faults/gateway-process.js';
-import { freePort } from '../faults/services.js';
 import type { Device } from './gateway.js';
 import { TEST_SECRET } from './gateway.js';
+import { freePort } from './ports.js';
 import type { TestDatabase } from './postgres.js';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';

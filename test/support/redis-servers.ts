@@ -1,14 +1,14 @@
 // Extra Redis servers for tests, started from the redis-server binary: a lone server with chosen
-// settings, or a Redis Cluster (`--cluster-enabled yes`, `redis-cli --cluster create`). Ports are
-// picked at random from 20000–40000 (the cluster bus is port + 10000), data dirs live under /tmp,
+// settings, or a Redis Cluster (`--cluster-enabled yes`, `redis-cli --cluster create`). Ports come
+// from ./ports.ts, below the ephemeral range with the cluster bus port (+10000), data dirs live under /tmp,
 // and every process is started in its own process group and killed by it in stop().
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freeClusterPorts } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -24,31 +24,6 @@ export interface RedisServers {
   readonly servers: readonly RedisServer[];
   /** Kill every server and remove its data dir. */
   stop(): Promise<void>;
-}
-
-// Below Linux's ephemeral range (32768+, the outgoing connections' ports) for both the port and
-// its cluster bus port (+10000): a random port there can be taken by a client socket after the
-// check, and two test files starting clusters at once collided that way.
-const randomPort = () => 10_000 + Math.floor(Math.random() * 12_700);
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) {
-    const p = randomPort();
-    if (!ports.has(p) && (await portFree(p)) && (await portFree(p + 10_000))) ports.add(p);
-  }
-  return [...ports];
 }
 
 /** Wait until `server` answers; one that exited (its port taken) fails at once. */
@@ -94,7 +69,7 @@ async function startServersOnce(count: number, args: readonly string[]): Promise
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (const port of await freePorts(count)) {
+    for (const port of await freeClusterPorts(count)) {
       const child = spawn(
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]

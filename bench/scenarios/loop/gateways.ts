@@ -13,7 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { freePort } from '../../../test/faults/services.js';
+import { freePort } from '../../../test/support/ports.js';
 import { startHaproxy } from '../../../test/support/haproxy.js';
 import { mergeHistograms, summarizeHistogram } from '../../lib/hdr.js';
 import { fmt } from '../../lib/report.js';
