@@ -13,5 +13,8 @@ export default defineConfig({
     // schema or database), and much of the suite waits on sockets and timers: one at a time the
     // whole run took 31 minutes with the cores 40 % idle.
     maxWorkers: 2,
+    // expect.poll's default of 1 s: a browser page or a gateway under CI's load can take longer
+    // than that to show what a test waits for; a poll that never holds still fails.
+    expect: { poll: { timeout: 5_000 } },
   },
 });
