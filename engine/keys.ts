@@ -98,6 +98,53 @@ export function campaignKeys(prefix: string, ref: CampaignRef): CampaignKeys {
   };
 }
 
+export interface CachedCampaignKeys {
+  readonly keys: CampaignKeys;
+  /** campaignKeySet(keys): what every script takes as KEYS. */
+  readonly set: readonly string[];
+}
+
+/**
+ * Each campaign's keys and key set, built once per campaign instead of once per script call (in
+ * the loop bench's open loop, campaignKeys was 2.9 % of the gateway's allocation). Looked up by
+ * tenant then campaign, so a hit allocates nothing. Bounded: past `limit` campaigns it starts
+ * again empty.
+ */
+export class CampaignKeyCache {
+  readonly #byTenant = new Map<string, Map<string, CachedCampaignKeys>>();
+  #size = 0;
+
+  constructor(
+    readonly prefix: string,
+    readonly limit = 10_000,
+  ) {}
+
+  get(ref: CampaignRef): CachedCampaignKeys {
+    let campaigns = this.#byTenant.get(ref.tenantId);
+    const hit = campaigns?.get(ref.campaignId);
+    if (hit) return hit;
+    if (this.#size >= this.limit) {
+      this.#byTenant.clear();
+      this.#size = 0;
+      campaigns = undefined;
+    }
+    if (!campaigns) {
+      campaigns = new Map();
+      this.#byTenant.set(ref.tenantId, campaigns);
+    }
+    const keys = campaignKeys(this.prefix, ref);
+    const entry = { keys, set: Object.freeze(campaignKeySet(keys)) };
+    campaigns.set(ref.campaignId, entry);
+    this.#size++;
+    return entry;
+  }
+
+  /** How many campaigns it holds. */
+  get size(): number {
+    return this.#size;
+  }
+}
+
 /** Pattern matching every key of a campaign (for SCAN when dropping it). */
 export function campaignKeyPattern(prefix: string, ref: CampaignRef): string {
   const escape = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

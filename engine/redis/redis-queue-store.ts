@@ -29,7 +29,7 @@ import {
   STATUS_OK,
 } from '../errors.js';
 import type { AgentId, CampaignRef, DeviceId, LeadId, TenantId } from '../ids.js';
-import { AGENT_BUSY_BAND, campaignKeyPattern, campaignKeys, campaignKeySet } from '../keys.js';
+import { AGENT_BUSY_BAND, CampaignKeyCache, campaignKeyPattern } from '../keys.js';
 import type { CampaignKeys } from '../keys.js';
 import { decodeLeadRecord, RECORD_BUCKET_SIZE } from '../lead.js';
 import type { LeadInput } from '../lead.js';
@@ -225,6 +225,7 @@ export class RedisQueueStore implements QueueStore {
   readonly #client: Client;
   readonly #cluster: ClusterClient | undefined;
   readonly #prefix: string;
+  readonly #keyCache: CampaignKeyCache;
   readonly #retention: number;
   readonly #promoteInline: number;
   readonly #newEpoch: () => string;
@@ -239,6 +240,7 @@ export class RedisQueueStore implements QueueStore {
     this.#cluster = cluster;
     this.#timeoutMs = options.commandTimeoutMs ?? 5_000;
     this.#prefix = options.keyPrefix ?? 'dh:';
+    this.#keyCache = new CampaignKeyCache(this.#prefix);
     this.#retention = options.tombstoneRetentionMs ?? DEFAULT_RETENTION_MS;
     // A tombstone must outlive the call that writes it (reclaim purges in the same step).
     if (!Number.isInteger(this.#retention) || this.#retention < 1_000) {
@@ -300,11 +302,11 @@ export class RedisQueueStore implements QueueStore {
   }
 
   #keys(ref: CampaignRef): CampaignKeys {
-    return campaignKeys(this.#prefix, ref);
+    return this.#keyCache.get(ref).keys;
   }
 
   async #campaign(name: ScriptName, ref: CampaignRef, args: readonly ScriptArg[]): Promise<unknown> {
-    const call = this.#client[name](campaignKeySet(this.#keys(ref)), args);
+    const call = this.#client[name](this.#keyCache.get(ref).set, args);
     if (this.#timeoutMs <= 0) return call;
     // node-redis times a command out only while it waits to be written; a server that stops
     // answering after it was sent would hold the caller for ever. The script may still run: every
