@@ -1,7 +1,7 @@
 // Extra Redis servers for tests, started from the redis-server binary: a lone server with chosen
 // settings, or a Redis Cluster (`--cluster-enabled yes`, `redis-cli --cluster create`). Ports come
-// from ./ports.ts, below the ephemeral range with the cluster bus port (+10000), data dirs live under /tmp,
-// and every process is started in its own process group and killed by it in stop().
+// from ./ports.ts (below the ephemeral range, the cluster bus port +10000 too), data dirs live
+// under /tmp, and every process is started in its own process group and killed by it in stop().
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
